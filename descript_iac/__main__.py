@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from descript_iac.cli import main
+
+main()

@@ -1,0 +1,91 @@
+"""The `descript-iac` command: global options, the verbs, and the one place errors become exits.
+
+Each verb lives in its own module and only unpacks options and calls the library.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from descript_iac import __version__
+from descript_iac.cli.context import Globals, echo
+from descript_iac.errors import DescriptIacError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class _Group(click.Group):
+    """Turns every `DescriptIacError` into a message and exit code; nothing else does."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DescriptIacError as exc:
+            echo(exc.render(), err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            echo("Interrupted.", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings=CONTEXT)
+@click.version_option(__version__, "--version", prog_name="descript-iac")
+@click.option(
+    "--api-url",
+    envvar="DESCRIPT_API_URL",
+    help="Descript API base URL [env DESCRIPT_API_URL; default https://descriptapi.com/v1].",
+)
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="State document [default: state/<workspace>.json under the working directory].",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log every API request (secrets redacted).")
+@click.option(
+    "--lock-timeout",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Seconds to wait for the state lock held by another run.",
+)
+@click.option("--color/--no-color", default=None, help="Force or disable colours.")
+@click.pass_context
+def main(
+    ctx: click.Context,
+    api_url: str | None,
+    state_path: Path | None,
+    verbose: bool,
+    lock_timeout: float,
+    color: bool | None,
+) -> None:
+    """Descript projects as code: declare projects in YAML, then plan and apply the missing
+    import and agent (Underlord) jobs.
+
+    \b
+    Typical use:
+      descript-iac validate examples/quickstart
+      descript-iac plan examples/quickstart --emulator
+      descript-iac apply examples/quickstart --emulator --auto-approve
+
+    Shell completion (bash; use zsh_source or fish_source for other shells):
+      eval "$(_DESCRIPT_IAC_COMPLETE=bash_source descript-iac)"
+    """
+    ctx.obj = Globals(api_url, state_path, verbose, lock_timeout, color)
+    if color is not None:
+        ctx.color = color
+
+
+def _register() -> None:
+    from descript_iac.cli.schema import schema
+    from descript_iac.cli.validate import validate
+
+    for command in (validate, schema):
+        main.add_command(command)
+
+
+_register()

@@ -1,0 +1,24 @@
+"""`descript-iac validate`: report every problem of a workspace at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from descript_iac.cli.context import echo
+from descript_iac.config import load_workspace
+
+
+@click.command()
+@click.argument("directory", default=".", type=click.Path(path_type=Path))
+def validate(directory: Path) -> None:
+    """Check the workspace in DIRECTORY (default: .) and list every problem.
+
+    Each problem is printed as FILE:LINE:COL: message. Exits 0 when the workspace is
+    valid, 1 when it is not. No API call is made.
+    """
+    workspace = load_workspace(directory)
+    count = len(workspace.projects)
+    noun = "project" if count == 1 else "projects"
+    echo(f"{directory}: valid ({count} {noun} in {len(workspace.files)} file(s)).")

@@ -1,0 +1,163 @@
+"""Rules of the format that a JSON Schema cannot say: names, references, URLs, uniqueness.
+
+Each check reads the raw (interpolated) data defensively, so it can run even when the typed
+validation found problems elsewhere, and every problem is reported in one pass.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+from urllib.parse import urlsplit
+
+from descript_iac.config.yamlsource import Path_, Source
+from descript_iac.errors import Problem
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def media_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a media display name, or None when it can."""
+    if not name:
+        return "media name must not be empty"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "media name must not contain control characters"
+    if name.startswith("/") or name.startswith("\\") or (len(name) > 1 and name[1] == ":"):
+        return "media name must be a relative path, not an absolute one"
+    segments = name.replace("\\", "/").split("/")
+    if any(seg == ".." for seg in segments):
+        return "media name must not contain '..'"
+    if any(seg == "" for seg in segments):
+        return "media name has an empty folder segment (a doubled or trailing '/')"
+    if len(name) > 255:
+        return "media name is longer than 255 characters"
+    return None
+
+
+def url_problem(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme not in ("http", "https"):
+        return "must be an http:// or https:// URL"
+    if not parts.hostname:
+        return "has no host"
+    return None
+
+
+def check_project(source: Source, address: str, project: Any) -> list[Problem]:
+    if not isinstance(project, dict):
+        return []
+    base: Path_ = ("projects", address)
+    problems: list[Problem] = []
+    media = project.get("media")
+    media = media if isinstance(media, dict) else {}
+    names = [str(n) for n in media]
+
+    for name, item in media.items():
+        why = media_name_problem(str(name))
+        if why:
+            problems.append(source.problem((*base, "media", name), why, key=True))
+        if not isinstance(item, dict):
+            continue
+        url_path = (*base, "media", name, "url")
+        if isinstance(item.get("url"), str) and url_path not in source.unchecked:
+            why = url_problem(item["url"])
+            if why:
+                problems.append(source.problem(url_path, f"media URL {why}"))
+        tracks = item.get("tracks")
+        if isinstance(tracks, list):
+            for i, track in enumerate(tracks):
+                ref = track.get("media") if isinstance(track, dict) else None
+                if not isinstance(ref, str):
+                    continue
+                path = (*base, "media", name, "tracks", i, "media")
+                target = media.get(ref)
+                if ref == name:
+                    problems.append(source.problem(path, "a track cannot name its own sequence"))
+                elif ref not in media:
+                    hint = did_you_mean(ref, names)
+                    problems.append(
+                        source.problem(path, f"track names unknown media item '{ref}'{hint}")
+                    )
+                elif isinstance(target, dict) and "tracks" in target:
+                    problems.append(
+                        source.problem(path, f"track '{ref}' is a sequence; tracks name URL media")
+                    )
+
+    compositions = project.get("compositions")
+    seen_compositions: dict[str, int] = {}
+    for i, comp in enumerate(compositions if isinstance(compositions, list) else []):
+        if not isinstance(comp, dict):
+            continue
+        comp_name = comp.get("name")
+        if isinstance(comp_name, str):
+            if comp_name in seen_compositions:
+                problems.append(
+                    source.problem(
+                        (*base, "compositions", i, "name"),
+                        f"duplicate composition name '{comp_name}' (also composition "
+                        f"{seen_compositions[comp_name] + 1}); composition names must be unique",
+                    )
+                )
+            seen_compositions.setdefault(comp_name, i)
+        clips = comp.get("clips")
+        for j, clip in enumerate(clips if isinstance(clips, list) else []):
+            ref = clip.get("media") if isinstance(clip, dict) else None
+            if isinstance(ref, str) and ref not in media:
+                hint = did_you_mean(ref, names)
+                problems.append(
+                    source.problem(
+                        (*base, "compositions", i, "clips", j, "media"),
+                        f"clip names unknown media item '{ref}'{hint}",
+                    )
+                )
+
+    steps = project.get("steps")
+    step_list = steps if isinstance(steps, list) else []
+    seen_steps: dict[str, int] = {}
+    for i, step in enumerate(step_list):
+        step_id = step.get("id") if isinstance(step, dict) else None
+        if not isinstance(step_id, str):
+            continue
+        if step_id in seen_steps:
+            problems.append(
+                source.problem(
+                    (*base, "steps", i, "id"),
+                    f"duplicate step id '{step_id}' (also step {seen_steps[step_id] + 1}); "
+                    "step ids must be unique in a project",
+                )
+            )
+        seen_steps.setdefault(step_id, i)
+
+    callback = project.get("callback_url")
+    if isinstance(callback, str) and (*base, "callback_url") not in source.unchecked:
+        why = url_problem(callback)
+        if why:
+            problems.append(source.problem((*base, "callback_url"), f"callback_url {why}"))
+
+    if not media and not step_list:
+        problems.append(
+            source.problem(
+                base,
+                f"project '{address}' has no media and no steps; add media to import or a "
+                "step whose prompt creates the project",
+                key=True,
+            )
+        )
+    return problems
+
+
+def check_defaults(source: Source, defaults: Any) -> list[Problem]:
+    path = ("defaults", "callback_url")
+    if path in source.unchecked:
+        return []
+    if isinstance(defaults, dict) and isinstance(defaults.get("callback_url"), str):
+        why = url_problem(defaults["callback_url"])
+        if why:
+            return [source.problem(("defaults", "callback_url"), f"callback_url {why}")]
+    return []

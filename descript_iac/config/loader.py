@@ -1,0 +1,160 @@
+"""Load a workspace directory: read, interpolate, validate and merge every file.
+
+All problems of all files are collected and raised together as one `ConfigError`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from descript_iac.config.checks import check_defaults, check_project
+from descript_iac.config.desired import DesiredProject, Workspace
+from descript_iac.config.interpolate import interpolate
+from descript_iac.config.model import Defaults, WorkspaceFile
+from descript_iac.config.typing_errors import translate
+from descript_iac.config.yamlsource import Path_, Source, read_source
+from descript_iac.errors import ConfigError, DescriptIacError, Problem
+
+SUPPORTED_VERSIONS = (1,)
+
+
+def workspace_files(root: Path) -> list[Path]:
+    if not root.exists():
+        raise DescriptIacError(f"{root}: no such directory; give the workspace directory")
+    if root.is_file():
+        return [root]
+    files = sorted(
+        p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml")
+    )
+    if not files:
+        raise DescriptIacError(
+            f"{root}: no *.yaml or *.yml files here; a workspace is a directory of YAML files"
+        )
+    return files
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _check_version(source: Source, data: dict[str, Any]) -> list[Problem]:
+    if "version" not in data:
+        return [source.problem((), "missing required key 'version'; add 'version: 1'")]
+    version = data["version"]
+    if version not in SUPPORTED_VERSIONS or isinstance(version, bool):
+        return [
+            source.problem(
+                ("version",),
+                f"unsupported version {version!r}; this descript-iac reads version 1 "
+                "(upgrade descript-iac for newer files)",
+            )
+        ]
+    return []
+
+
+def _load_one(
+    file: Path, environ: Mapping[str, str]
+) -> tuple[Source, WorkspaceFile | None, set[Path_], list[Problem]]:
+    source = read_source(file, _display(file))
+    problems = list(source.problems)
+    if problems:
+        return source, None, set(), problems
+    if source.data is None:
+        return source, None, set(), [source.problem((), "file is empty; add 'version: 1'")]
+    if not isinstance(source.data, dict):
+        return source, None, set(), [source.problem((), "top level must be a mapping")]
+    data, secret, interp_problems = interpolate(source, environ)
+    problems.extend(interp_problems)
+    version_problems = _check_version(source, data)
+    problems.extend(version_problems)
+    parsed: WorkspaceFile | None = None
+    try:
+        parsed = WorkspaceFile.model_validate(data)
+    except ValidationError as exc:
+        found = translate(exc, source, WorkspaceFile, secret)
+        if version_problems:
+            found = [p for p in found if "'version'" not in p.message]
+        problems.extend(found)
+    problems.extend(check_defaults(source, data.get("defaults")))
+    projects = data.get("projects")
+    if isinstance(projects, dict):
+        for address, project in projects.items():
+            problems.extend(check_project(source, address, project))
+    if problems:
+        parsed = None
+    return source, parsed, secret, problems
+
+
+def load_workspace(root: Path, environ: Mapping[str, str] | None = None) -> Workspace:
+    """Load and validate the workspace at `root`; raise `ConfigError` listing every problem."""
+    env = os.environ if environ is None else environ
+    problems: list[Problem] = []
+    projects: dict[str, DesiredProject] = {}
+    defaults: Defaults | None = None
+    defaults_where = ""
+    loaded: list[tuple[Source, WorkspaceFile, set[Path_]]] = []
+    files = workspace_files(root)
+    for file in files:
+        source, parsed, secret, found = _load_one(file, env)
+        problems.extend(found)
+        if parsed is not None:
+            loaded.append((source, parsed, secret))
+    for source, parsed, _secret in loaded:
+        if parsed.defaults is not None:
+            pos = source.pos(("defaults",), key=True)
+            where = f"{source.path}:{pos.line}"
+            if defaults is not None:
+                problems.append(
+                    Problem(
+                        source.path,
+                        pos.line,
+                        pos.column,
+                        f"defaults are already set at {defaults_where}; keep one 'defaults'",
+                    )
+                )
+                continue
+            defaults, defaults_where = parsed.defaults, where
+    first_seen: dict[str, str] = {}
+    for source, parsed, secret in loaded:
+        for address, spec in parsed.projects.items():
+            pos = source.pos(("projects", address), key=True)
+            where = f"{source.path}:{pos.line}"
+            if address in first_seen:
+                problems.append(
+                    Problem(
+                        source.path,
+                        pos.line,
+                        pos.column,
+                        f"project '{address}' is also defined at {first_seen[address]}; "
+                        "define each project once",
+                    )
+                )
+                continue
+            first_seen[address] = where
+            prefix = ("projects", address)
+            rel = frozenset(p[2:] for p in secret if p[:2] == prefix)
+            projects[address] = DesiredProject(
+                address=address,
+                spec=spec,
+                defaults=Defaults(),  # filled below, once every file's defaults are known
+                file=source.path,
+                line=pos.line,
+                secret_paths=rel,
+            )
+    if problems:
+        raise ConfigError(problems)
+    resolved = defaults or Defaults()
+    final = {
+        a: DesiredProject(p.address, p.spec, resolved, p.file, p.line, p.secret_paths)
+        for a, p in sorted(projects.items())
+    }
+    return Workspace(root=root, projects=final, files=tuple(_display(f) for f in files))
+
