@@ -28,9 +28,7 @@ def workspace_files(root: Path) -> list[Path]:
         raise DescriptIacError(f"{root}: no such directory; give the workspace directory")
     if root.is_file():
         return [root]
-    files = sorted(
-        p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml")
-    )
+    files = sorted(p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
     if not files:
         raise DescriptIacError(
             f"{root}: no *.yaml or *.yml files here; a workspace is a directory of YAML files"
@@ -157,4 +155,3 @@ def load_workspace(root: Path, environ: Mapping[str, str] | None = None) -> Work
         for a, p in sorted(projects.items())
     }
     return Workspace(root=root, projects=final, files=tuple(_display(f) for f in files))
-

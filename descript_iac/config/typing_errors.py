@@ -42,9 +42,15 @@ def _describe(value: Any) -> str:
 def _clean_loc(loc: tuple[Any, ...]) -> Path_:
     """Drop the discriminator tag pydantic puts after a media item's name."""
     path = list(loc)
-    if len(path) >= 5 and path[0] == "projects" and path[2] == "media" and path[4] in (
-        "url",
-        "tracks",
+    if (
+        len(path) >= 5
+        and path[0] == "projects"
+        and path[2] == "media"
+        and path[4]
+        in (
+            "url",
+            "tracks",
+        )
     ):
         del path[4]
     return tuple(p for p in path if p != "[key]")
@@ -121,7 +127,9 @@ def translate(
         elif kind in ("greater_than", "greater_than_equal"):
             message = f"'{field}' {err['msg'].lower()}{shown}"
         elif kind == "media_kind":
-            message = f"media item '{field}' needs either 'url' (an import) or 'tracks' (a sequence)"
+            message = (
+                f"media item '{field}' needs either 'url' (an import) or 'tracks' (a sequence)"
+            )
         else:
             message = f"'{field}': {err['msg']}"
         problems.append(source.problem(path, message))

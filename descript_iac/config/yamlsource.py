@@ -73,7 +73,7 @@ def _mark(node: Node) -> Pos:
 
 
 def _scalar(node: ScalarNode) -> Any:
-    tag = node.tag.value if hasattr(node.tag, "value") else str(node.tag)
+    tag = str(getattr(node.tag, "value", node.tag))
     value: str = node.value
     if tag.endswith(":null"):
         return None
@@ -149,7 +149,8 @@ class _Builder:
                 )
                 continue
             seen[key] = key_pos
-            self.source.keys[(*path, key)] = key_pos
+            key_path: Path_ = (*path, key)
+            self.source.keys[key_path] = key_pos
             result[key] = self.build(value_node, (*path, key))
         for key, value in merged.items():
             result.setdefault(key, value)
