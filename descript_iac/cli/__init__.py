@@ -81,10 +81,11 @@ def main(
 
 
 def _register() -> None:
+    from descript_iac.cli.emulator import emulator
     from descript_iac.cli.schema import schema
     from descript_iac.cli.validate import validate
 
-    for command in (validate, schema):
+    for command in (validate, schema, emulator):
         main.add_command(command)
 
 

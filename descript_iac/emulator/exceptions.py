@@ -1,0 +1,48 @@
+"""Errors of the emulated API, each carrying its documented code and HTTP status."""
+
+from __future__ import annotations
+
+
+class EmulatorError(Exception):
+    status = 400
+    code = "invalid_input"
+
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, str]:
+        return {"error": self.code, "message": self.message}
+
+
+class InvalidInput(EmulatorError):
+    status, code = 400, "invalid_input"
+
+
+class Unauthorized(EmulatorError):
+    status, code = 401, "unauthorized"
+
+
+class PaymentRequired(EmulatorError):
+    status, code = 402, "payment_required"
+
+
+class Forbidden(EmulatorError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(EmulatorError):
+    status, code = 404, "not_found"
+
+
+class RateLimited(EmulatorError):
+    status, code = 429, "rate_limit_exceeded"
+
+
+class ServerError(EmulatorError):
+    status, code = 500, "internal_error"
+
+
+class ResponseLost(Exception):
+    """Fault injection: the job was committed, then the connection drops before the reply."""
