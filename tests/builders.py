@@ -22,3 +22,28 @@ def write_workspace(root: Path, files: dict[str, str]) -> Path:
 
 def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
     return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)
+
+
+TOKEN = "test-token-0123456789"
+
+
+def start_emulator(
+    *,
+    job_seconds: float = 0.05,
+    manual_clock: bool = False,
+    data_dir: Path | None = None,
+    capabilities: frozenset[str] = frozenset(),
+    **faults: object,
+):  # type: ignore[no-untyped-def]
+    """An emulator on a real loopback socket, in a background thread (call `.stop()`)."""
+    from descript_iac.emulator import EmulatorConfig
+    from descript_iac.emulator.faults import Faults
+    from descript_iac.emulator.server import make_backend, start_background
+
+    config = EmulatorConfig(
+        tokens=(TOKEN,),
+        job_seconds=job_seconds,
+        capabilities=capabilities,
+        faults=Faults(**faults),  # type: ignore[arg-type]
+    )
+    return start_background(make_backend(config, data_dir, manual_clock))

@@ -22,3 +22,12 @@ def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     forget_secrets()
     yield
     forget_secrets()
+
+
+@pytest.fixture
+def emulator() -> Iterator[object]:
+    from tests.builders import start_emulator
+
+    running = start_emulator()
+    yield running
+    running.stop()

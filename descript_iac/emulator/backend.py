@@ -165,6 +165,8 @@ class Backend:
             comps = v.add_compositions(body, set(media) | known)
             result, effects, total = self._import_outcome(media, comps, existing)
             project = existing or self._new_project(token, name, access)
+            for media_name in media:  # reserved now, so a second import cannot reuse the name
+                project.media.setdefault(media_name, {"status": "pending"})
             duration = self.config.job_seconds * (1 + min(total, 3600.0) / 3600.0)
             return self._enqueue(
                 project, "import/project_media", duration, result, effects, callback, IMPORT_LABELS

@@ -63,7 +63,7 @@ SCHEMAS: dict[str, Any] = {
             "clips": {"type": "array", "items": _obj({"media": _STR}, ["media"])},
             "width": {"type": "integer", "minimum": 1},
             "height": {"type": "integer", "minimum": 1},
-            "fps": {"type": "number", "exclusiveMinimum": 0},
+            "fps": {"type": "number", "minimum": 0, "exclusiveMinimum": True},
         }
     ),
     "ImportRequest": _obj(
