@@ -5,6 +5,7 @@ Each verb lives in its own module and only unpacks options and calls the library
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import click
 from descript_iac import __version__
 from descript_iac.cli.context import Globals, echo
 from descript_iac.errors import DescriptIacError
+from descript_iac.redact import redact
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -76,16 +78,33 @@ def main(
       eval "$(_DESCRIPT_IAC_COMPLETE=bash_source descript-iac)"
     """
     ctx.obj = Globals(api_url, state_path, verbose, lock_timeout, color)
+    if verbose:
+        _log_requests()
     if color is not None:
         ctx.color = color
 
 
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def _log_requests() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_RedactingFormatter("%(asctime)s %(name)s %(message)s"))
+    logger = logging.getLogger("descript_iac")
+    logger.handlers = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
 def _register() -> None:
+    from descript_iac.cli.api_commands import config, jobs, status
     from descript_iac.cli.emulator import emulator
     from descript_iac.cli.schema import schema
     from descript_iac.cli.validate import validate
 
-    for command in (validate, schema, emulator):
+    for command in (validate, schema, status, jobs, config, emulator):
         main.add_command(command)
 
 

@@ -31,7 +31,9 @@ def emulator() -> None:
 @click.option(
     "--job-seconds", default=2.0, show_default=True, type=float, help="How long a job runs."
 )
-@click.option("--manual-clock", is_flag=True, help="Time moves only via POST /_emulator/clock/advance.")
+@click.option(
+    "--manual-clock", is_flag=True, help="Time moves only via POST /_emulator/clock/advance."
+)
 @click.option(
     "--capability",
     "capabilities",
@@ -49,7 +51,9 @@ def emulator() -> None:
     type=float,
     help="Fault: fraction of job POSTs whose reply is lost after the job was created.",
 )
-@click.option("--job-failure-rate", default=0.0, type=float, help="Fault: fraction of jobs failing.")
+@click.option(
+    "--job-failure-rate", default=0.0, type=float, help="Fault: fraction of jobs failing."
+)
 @click.option("--fail-media", help="Fault: regex; matching media URLs fail to import.")
 @click.option("--fail-prompt", help="Fault: regex; matching prompts fail.")
 @click.option("--credit-budget", type=float, help="Fault: AI credits before 402 is returned.")

@@ -1,0 +1,282 @@
+"""The Descript API client: the only code that speaks HTTP.
+
+Safe requests (GETs) are retried on connection errors, timeouts and 5xx with capped exponential
+backoff. A POST that creates a job is retried only when the server certainly did nothing (a 429,
+or a connection that was never made); when the outcome is unknown it raises `OutcomeUnknown`
+instead, so the caller can look the job up rather than create a second project.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from descript_iac.api import errors
+from descript_iac.api.credentials import Token
+from descript_iac.api.models import (
+    AgentRequest,
+    EditInDescriptRequest,
+    ImportRequest,
+    ImportUrl,
+    Job,
+    JobCreated,
+    JobList,
+    PublishedProject,
+    StatusReply,
+)
+from descript_iac.api.ratelimit import RateLimiter, shared_limiter
+from descript_iac.redact import redact
+
+log = logging.getLogger("descript_iac.api")
+M = TypeVar("M", bound=BaseModel)
+
+USER_AGENT = "descript-iac"
+MAX_ATTEMPTS = 6  # for safe requests and never-sent connections
+MAX_THROTTLED = 12  # 429s tolerated for one request
+BACKOFF_BASE = 0.25
+BACKOFF_CAP = 8.0
+# Errors raised before the request left this machine: repeating them cannot duplicate a job.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def fingerprint(method: str, path: str, body: dict[str, Any] | None) -> str:
+    """A stable digest of a request (for finding its job later); reveals nothing of the body."""
+    canonical = json.dumps(body or {}, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def iso_z(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class DescriptClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: Token,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._sleep = sleep
+        self._wall = wall_clock
+        self._rng = random.Random()
+        self.limiter = limiter or shared_limiter()
+        self.calls: dict[str, int] = {}
+        self._http = httpx.Client(
+            base_url=self.base_url + "/",
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"DescriptClient({self.base_url!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> DescriptClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- endpoints -----------------------------------------------------------------------
+
+    def status(self) -> StatusReply:
+        return self._parse(StatusReply, self._call("GET", "status"), "GET /status")
+
+    def import_project_media(self, request: ImportRequest) -> JobCreated:
+        path = "jobs/import/project_media"
+        return self._create(path, request.body())
+
+    def agent(self, request: AgentRequest) -> JobCreated:
+        return self._create("jobs/agent", request.body())
+
+    def get_job(self, job_id: str) -> Job:
+        response = self._call("GET", f"jobs/{job_id}", label="GET /jobs/{job_id}")
+        return self._parse(Job, response, "GET /jobs/{job_id}")
+
+    def list_jobs(
+        self,
+        *,
+        project_id: str | None = None,
+        job_type: str | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+        created_after: float | None = None,
+        created_before: float | None = None,
+    ) -> JobList:
+        params: dict[str, str] = {}
+        if project_id:
+            params["project_id"] = project_id
+        if job_type:
+            params["type"] = job_type
+        if cursor:
+            params["cursor"] = cursor
+        if limit:
+            params["limit"] = str(limit)
+        if created_after is not None:
+            params["created_after"] = iso_z(created_after)
+        if created_before is not None:
+            params["created_before"] = iso_z(created_before)
+        response = self._call("GET", "jobs", params=params)
+        return self._parse(JobList, response, "GET /jobs")
+
+    def iter_jobs(self, *, max_pages: int | None = None, **filters: Any) -> Iterator[Job]:
+        """Every job matching `filters`, newest first, walking `next_cursor`."""
+        cursor: str | None = None
+        pages = 0
+        while True:
+            page = self.list_jobs(cursor=cursor, **filters)
+            pages += 1
+            yield from page.data
+            cursor = page.pagination.next_cursor
+            if not cursor or (max_pages is not None and pages >= max_pages):
+                return
+
+    def edit_in_descript(self, request: EditInDescriptRequest) -> ImportUrl:
+        response = self._call("POST", "edit_in_descript/schema", body=request.body())
+        return self._parse(ImportUrl, response, "POST /edit_in_descript/schema")
+
+    def published_project(self, slug: str) -> PublishedProject:
+        label = "GET /published_projects/{slug}"
+        response = self._call("GET", f"published_projects/{slug}", label=label)
+        return self._parse(PublishedProject, response, label)
+
+    # --- machinery -----------------------------------------------------------------------
+
+    def _create(self, path: str, body: dict[str, Any]) -> JobCreated:
+        endpoint = f"POST /{path}"
+        response = self._call("POST", path, body=body, creates_job=True)
+        try:
+            return JobCreated.model_validate(response.json())
+        except (ValueError, ValidationError):
+            # The job exists (2xx) but we cannot read its id: find it in the history.
+            raise errors.OutcomeUnknown(
+                endpoint, fingerprint("POST", path, body), self._wall(), "unreadable reply"
+            ) from None
+
+    def _parse(self, model: type[M], response: httpx.Response, endpoint: str) -> M:
+        try:
+            return model.model_validate(response.json())
+        except (ValueError, ValidationError) as exc:
+            raise errors.ServerError(
+                endpoint, response.status_code, "bad_response", f"unreadable reply: {exc}"
+            ) from None
+
+    def _backoff(self, attempt: int) -> float:
+        return min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)) * (0.5 + self._rng.random())
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+        creates_job: bool = False,
+        label: str | None = None,
+    ) -> httpx.Response:
+        endpoint = label or f"{method} /{path}"
+        attempts = throttled = 0
+        while True:
+            attempts += 1
+            self.limiter.before_request()
+            sent_at = self._wall()
+            started = time.monotonic()
+            self.calls[endpoint] = self.calls.get(endpoint, 0) + 1
+            try:
+                response = self._http.request(
+                    method,
+                    path,
+                    json=body,
+                    params=params,
+                    headers={"Authorization": f"Bearer {self._token.reveal()}"},
+                )
+            except NOT_SENT as exc:
+                self._log(method, path, params, f"not sent: {type(exc).__name__}", started)
+                if attempts >= MAX_ATTEMPTS:
+                    raise errors.TransportFailure(
+                        f"{endpoint}: cannot reach {self.base_url} ({_reason(exc)}); check "
+                        "--api-url and your network"
+                    ) from None
+                self._sleep(self._backoff(attempts))
+                continue
+            except httpx.TransportError as exc:
+                self._log(method, path, params, f"failed: {type(exc).__name__}", started)
+                if creates_job:
+                    raise errors.OutcomeUnknown(
+                        endpoint, fingerprint(method, path, body), sent_at, _reason(exc)
+                    ) from None
+                if attempts >= MAX_ATTEMPTS:
+                    raise errors.TransportFailure(
+                        f"{endpoint}: {_reason(exc)} after {attempts} attempts"
+                    ) from None
+                self._sleep(self._backoff(attempts))
+                continue
+            self._log(method, path, params, str(response.status_code), started)
+            self.limiter.on_response(response.headers)
+            status = response.status_code
+            if status == 429:
+                throttled += 1
+                self.limiter.on_throttled(response.headers.get("retry-after"))
+                if throttled > MAX_THROTTLED:
+                    raise self._error(endpoint, response)
+                attempts -= 1  # a 429 is not a failed attempt: the server did nothing
+                continue
+            if status >= 500:
+                if creates_job:
+                    raise errors.OutcomeUnknown(
+                        endpoint, fingerprint(method, path, body), sent_at, f"server error {status}"
+                    )
+                if attempts >= MAX_ATTEMPTS:
+                    raise self._error(endpoint, response)
+                self._sleep(self._backoff(attempts))
+                continue
+            if status >= 400:
+                raise self._error(endpoint, response)
+            return response
+
+    @staticmethod
+    def _error(endpoint: str, response: httpx.Response) -> errors.ApiError:
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        code = str(data.get("error") or f"http_{response.status_code}")
+        message = redact(str(data.get("message") or response.reason_phrase or "no message"))
+        return errors.error_for(endpoint, response.status_code, code, message)
+
+    def _log(
+        self, method: str, path: str, params: dict[str, str] | None, outcome: str, started: float
+    ) -> None:
+        if not log.isEnabledFor(logging.INFO):
+            return
+        query = "&".join(f"{k}={v}" for k, v in (params or {}).items())
+        shown = f"/{path}" + (f"?{query}" if query else "")
+        millis = (time.monotonic() - started) * 1000
+        log.info("%s %s -> %s (%.0f ms)", method, redact(shown), outcome, millis)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return redact(f"{type(exc).__name__}: {text}")

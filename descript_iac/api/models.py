@@ -1,0 +1,222 @@
+"""Typed requests and responses of the Descript API, as its docs describe them.
+
+Responses keep unknown fields (`extra="allow"`) and enum-like fields are plain strings with the
+known values named in constants: the real API is evolving, and a new field or state must not
+crash a plan. Written independently of `descript_iac.emulator` on purpose (see STYLE.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+IMPORT_JOB = "import/project_media"
+AGENT_JOB = "agent"
+JOB_TYPES = (IMPORT_JOB, AGENT_JOB)
+JOB_STATES = ("queued", "running", "stopped", "cancelled")
+TERMINAL_STATES = frozenset({"stopped", "cancelled"})
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+class UrlMediaRequest(_Request):
+    url: str
+    language: str | None = None
+
+
+class TrackRequest(_Request):
+    media: str
+    offset: float | None = None
+
+
+class SequenceRequest(_Request):
+    tracks: list[TrackRequest]
+
+
+class ClipRequest(_Request):
+    media: str
+
+
+class CompositionRequest(_Request):
+    name: str
+    clips: list[ClipRequest]
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+
+
+class ImportRequest(_Request):
+    project_id: str | None = None
+    project_name: str | None = None
+    team_access: str | None = None
+    add_media: dict[str, UrlMediaRequest | SequenceRequest] = Field(default_factory=dict)
+    add_compositions: list[CompositionRequest] = Field(default_factory=list)
+    callback_url: str | None = None
+
+
+class AgentRequest(_Request):
+    prompt: str
+    project_id: str | None = None
+    project_name: str | None = None
+    composition_id: str | None = None
+    model: str | None = None
+    team_access: str | None = None
+    callback_url: str | None = None
+
+
+class StartOffset(_Request):
+    seconds: float
+
+
+class SchemaFile(_Request):
+    uri: str
+    name: str | None = None
+    start_offset: StartOffset | None = None
+
+
+class ProjectSchema(_Request):
+    schema_version: str = "1.0.0"
+    source_id: str | None = None
+    files: list[SchemaFile]
+
+
+class EditInDescriptRequest(_Request):
+    partner_drive_id: str
+    project_schema: ProjectSchema
+
+
+# --- responses -------------------------------------------------------------------------------
+
+
+class JobCreated(_Response):
+    job_id: str
+    drive_id: str | None = None
+    project_id: str | None = None
+    project_url: str | None = None
+
+
+class Progress(_Response):
+    label: str | None = None
+    percent: float | None = None
+    last_update_at: datetime | None = None
+
+
+class MediaStatus(_Response):
+    status: str
+    duration_seconds: float | None = None
+    error_message: str | None = None
+
+
+class CreatedComposition(_Response):
+    id: str
+    name: str | None = None
+
+
+class JobResult(_Response):
+    status: str
+    error_message: str | None = None
+    media_seconds_used: float | None = None
+
+
+class ImportResult(JobResult):
+    media_status: dict[str, MediaStatus] = Field(default_factory=dict)
+    created_compositions: list[CreatedComposition] = Field(default_factory=list)
+
+
+class AgentResult(JobResult):
+    agent_response: str | None = None
+    project_changed: bool | None = None
+    ai_credits_used: float | None = None
+
+
+class Job(_Response):
+    """A job's status; `result` is typed by `job_type` (generic for unknown types)."""
+
+    job_id: str
+    job_type: str
+    job_state: str
+    created_at: datetime | None = None
+    stopped_at: datetime | None = None
+    drive_id: str | None = None
+    project_id: str | None = None
+    project_url: str | None = None
+    progress: Progress | None = None
+    result: ImportResult | AgentResult | JobResult | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _typed_result(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("result"), dict):
+            kinds: dict[str, type[JobResult]] = {IMPORT_JOB: ImportResult, AGENT_JOB: AgentResult}
+            kind = kinds.get(data.get("job_type", ""), JobResult)
+            data = {**data, "result": kind.model_validate(data["result"])}
+        return data
+
+    @property
+    def finished(self) -> bool:
+        return self.job_state in TERMINAL_STATES
+
+    @property
+    def import_result(self) -> ImportResult | None:
+        return self.result if isinstance(self.result, ImportResult) else None
+
+    @property
+    def agent_result(self) -> AgentResult | None:
+        return self.result if isinstance(self.result, AgentResult) else None
+
+
+class Pagination(_Response):
+    next_cursor: str | None = None
+
+
+class JobList(_Response):
+    data: list[Job]
+    pagination: Pagination = Field(default_factory=Pagination)
+
+
+class StatusReply(_Response):
+    status: str
+
+
+class ImportUrl(_Response):
+    url: str
+
+
+class Publisher(_Response):
+    first_name: str | None = None
+    last_name: str | None = None
+
+
+class PublishedMetadata(_Response):
+    title: str | None = None
+    duration_seconds: float | None = None
+    duration_formatted: str | None = None
+    published_at: datetime | None = None
+    published_by: Publisher | None = None
+
+
+class PublishedProject(_Response):
+    project_id: str
+    publish_type: str | None = None
+    privacy: str | None = None
+    metadata: PublishedMetadata | None = None
+    subtitles: str | None = None
+
+
+class ErrorBody(_Response):
+    error: str = "unknown_error"
+    message: str = ""

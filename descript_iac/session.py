@@ -1,0 +1,50 @@
+"""Open a connection to the Descript API, or to the embedded emulator (`--emulator`).
+
+The embedded emulator runs in-process on a loopback socket for the duration of one command and
+keeps its projects and jobs under `state/emulator/`, so a second run sees what the first made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from descript_iac.api import DescriptClient, Token, resolve
+from descript_iac.api.credentials import resolve_base_url
+
+EMBEDDED_TOKEN = "descript-iac-embedded-emulator"
+EMBEDDED_JOB_SECONDS = 1.5
+
+
+@dataclass(frozen=True)
+class ApiTarget:
+    api_url: str | None = None
+    emulator: bool = False
+    emulator_dir: Path = Path("state") / "emulator"
+
+
+@contextlib.contextmanager
+def open_client(target: ApiTarget) -> Iterator[DescriptClient]:
+    if not target.emulator:
+        credentials = resolve(target.api_url)
+        with DescriptClient(credentials.base_url, credentials.token) as client:
+            yield client
+        return
+    from descript_iac.emulator import EmulatorConfig
+    from descript_iac.emulator.server import make_backend, start_background
+
+    config = EmulatorConfig(tokens=(EMBEDDED_TOKEN,), job_seconds=EMBEDDED_JOB_SECONDS)
+    running = start_background(make_backend(config, target.emulator_dir))
+    try:
+        with DescriptClient(running.base_url, Token(EMBEDDED_TOKEN)) as client:
+            yield client
+    finally:
+        running.stop()
+
+
+def describe(target: ApiTarget) -> str:
+    if target.emulator:
+        return f"the embedded emulator (data in {target.emulator_dir})"
+    return resolve_base_url(target.api_url)

@@ -1,0 +1,283 @@
+"""Client behaviour: errors, retries, rate limits, outcome-unknown POSTs, polling, pagination."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from descript_iac.api import BatchPoller, DescriptClient, InFlight, OutcomeUnknown, Token
+from descript_iac.api import errors
+from descript_iac.api.models import AgentRequest, ImportRequest, UrlMediaRequest
+from descript_iac.api.ratelimit import RateLimiter
+from tests.builders import TOKEN, start_emulator
+
+SENTINEL = "sentinel-TOKEN-4f1c9a"
+IMPORT = ImportRequest(
+    project_name="Ep", add_media={"a.wav": UrlMediaRequest(url="https://cdn.example.com/a.wav")}
+)
+
+
+def mock_client(handler: Callable[[httpx.Request], httpx.Response]) -> DescriptClient:
+    return DescriptClient(
+        "https://api.test/v1",
+        Token(SENTINEL),
+        transport=httpx.MockTransport(handler),
+        limiter=RateLimiter(sleep=lambda s: None),
+        sleep=lambda s: None,
+    )
+
+
+def created() -> httpx.Response:
+    return httpx.Response(
+        201, json={"job_id": "j1", "drive_id": "d", "project_id": "p", "project_url": "u"}
+    )
+
+
+def test_sends_bearer_token_and_json() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return created()
+
+    mock_client(handler).import_project_media(IMPORT)
+    assert seen[0].headers["authorization"] == f"Bearer {SENTINEL}"
+    assert seen[0].url.path == "/v1/jobs/import/project_media"
+    assert b'"project_name":"Ep"' in seen[0].content
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "kind", "hint"),
+    [
+        (400, "invalid_input", errors.InvalidInput, "invalid"),
+        (401, "unauthorized", errors.Unauthorized, "DESCRIPT_API_TOKEN"),
+        (402, "payment_required", errors.PaymentRequired, "credits"),
+        (403, "forbidden", errors.Forbidden, "permissions"),
+        (404, "not_found", errors.NotFound, "does not exist"),
+    ],
+)
+def test_error_bodies_become_typed_errors(
+    status: int, code: str, kind: type[errors.ApiError], hint: str
+) -> None:
+    client = mock_client(lambda r: httpx.Response(status, json={"error": code, "message": "nope"}))
+    with pytest.raises(kind) as info:
+        client.get_job("j1")
+    text = str(info.value)
+    assert text.startswith(f"GET /jobs/{{job_id}}: {status} {code}: nope")
+    assert hint in text
+    assert SENTINEL not in text and SENTINEL not in repr(info.value)
+
+
+def test_token_is_not_in_repr_of_client_or_token() -> None:
+    client = mock_client(lambda r: created())
+    assert SENTINEL not in repr(client) and SENTINEL not in repr(Token(SENTINEL))
+    assert SENTINEL not in str(Token(SENTINEL))
+
+
+def test_get_retries_5xx_and_timeouts_then_succeeds() -> None:
+    replies: list[object] = [
+        httpx.Response(503, json={"error": "x", "message": "busy"}),
+        httpx.ReadTimeout("slow"),
+        httpx.Response(200, json={"status": "ok"}),
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        reply = replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        assert isinstance(reply, httpx.Response)
+        return reply
+
+    assert mock_client(handler).status().status == "ok"
+    assert replies == []
+
+
+def test_get_gives_up_after_capped_attempts() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(500, json={"error": "internal_error", "message": "boom"})
+
+    with pytest.raises(errors.ServerError):
+        mock_client(handler).status()
+    assert len(calls) == 6
+
+
+def test_post_is_retried_after_429_and_sent_twice_only_because_nothing_happened() -> None:
+    replies = [
+        httpx.Response(
+            429,
+            headers={"Retry-After": "1"},
+            json={"error": "rate_limit_exceeded", "message": "slow down"},
+        ),
+        created(),
+    ]
+    waits: list[float] = []
+    limiter = RateLimiter(sleep=waits.append)
+    client = DescriptClient(
+        "https://api.test/v1",
+        Token(SENTINEL),
+        transport=httpx.MockTransport(lambda r: replies.pop(0)),
+        limiter=limiter,
+        sleep=lambda s: None,
+    )
+    assert client.import_project_media(IMPORT).job_id == "j1"
+    assert limiter.throttled == 1 and 1.0 <= waits[0] <= 1.1  # Retry-After plus jitter
+
+
+def test_post_is_retried_when_the_connection_was_never_made() -> None:
+    replies: list[object] = [httpx.ConnectError("refused"), created()]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        reply = replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        assert isinstance(reply, httpx.Response)
+        return reply
+
+    assert mock_client(handler).agent(AgentRequest(project_id="p", prompt="x")).job_id == "j1"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ReadTimeout("no reply"),
+        httpx.RemoteProtocolError("peer closed connection"),
+        httpx.Response(502, json={"error": "bad_gateway", "message": "upstream"}),
+        httpx.Response(201, text="{not json"),
+    ],
+    ids=["read-timeout", "dropped", "5xx", "unreadable-201"],
+)
+def test_post_with_unknown_outcome_raises_and_is_not_retried(failure: object) -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if isinstance(failure, Exception):
+            raise failure
+        assert isinstance(failure, httpx.Response)
+        return failure
+
+    with pytest.raises(OutcomeUnknown) as info:
+        mock_client(handler).import_project_media(IMPORT)
+    assert len(calls) == 1
+    assert info.value.fingerprint.startswith("sha256:") and info.value.sent_at > 0
+    assert "looked up in the job history" in str(info.value)
+
+
+def test_fingerprint_is_stable_and_reveals_nothing() -> None:
+    from descript_iac.api import fingerprint
+
+    body = {"add_media": {"a": {"url": "https://x.io/a.wav?sig=SECRET"}}}
+    assert fingerprint("POST", "jobs/x", body) == fingerprint("POST", "jobs/x", dict(body))
+    assert "SECRET" not in fingerprint("POST", "jobs/x", body)
+
+
+def test_200_sequential_gets_under_a_rate_limit_mostly_avoid_429() -> None:
+    running = start_emulator(rate_limit=5, rate_window=0.5)
+    limiter = RateLimiter()
+    try:
+        with DescriptClient(running.base_url, Token(TOKEN), limiter=limiter) as client:
+            results = [client.status().status for _ in range(200)]
+        limited = running.backend.stats["rate_limited"]
+    finally:
+        running.stop()
+    assert results == ["ok"] * 200
+    assert limited == limiter.throttled
+    assert limited <= 5, f"{limited} requests were answered 429"
+
+
+def test_lost_replies_raise_outcome_unknown_and_no_post_is_sent_twice() -> None:
+    running = start_emulator(lose_response_rate=0.5, seed=7)
+    unknown = 0
+    try:
+        with DescriptClient(running.base_url, Token(TOKEN), limiter=RateLimiter()) as client:
+            for _ in range(30):
+                try:
+                    client.import_project_media(IMPORT)
+                except OutcomeUnknown:
+                    unknown += 1
+            posts = client.calls["POST /jobs/import/project_media"]
+        committed = running.backend.stats["committed:import/project_media"]
+        lost = running.backend.stats["replies_lost"]
+    finally:
+        running.stop()
+    assert posts == 30 and committed == 30  # every POST sent once, every one created a job
+    assert unknown == lost and 5 <= lost <= 25
+
+
+def test_one_limiter_is_shared_by_concurrent_requests() -> None:
+    running = start_emulator(rate_limit=4, rate_window=0.5)
+    limiter = RateLimiter()
+    failures: list[Exception] = []
+    try:
+        with DescriptClient(running.base_url, Token(TOKEN), limiter=limiter) as client:
+
+            def work() -> None:
+                try:
+                    for _ in range(10):
+                        client.status()
+                except Exception as exc:  # pragma: no cover - reported below
+                    failures.append(exc)
+
+            threads = [threading.Thread(target=work) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    finally:
+        running.stop()
+    assert failures == []
+    assert limiter.waited > 0
+
+
+def test_batch_poller_refreshes_250_jobs_with_at_most_3_list_calls() -> None:
+    running = start_emulator(job_seconds=60)
+    try:
+        with DescriptClient(running.base_url, Token(TOKEN), limiter=RateLimiter()) as client:
+            import time
+
+            sent = time.time()
+            ids = [client.import_project_media(IMPORT).job_id for _ in range(250)]
+            client.calls.clear()
+            poller = BatchPoller(client)
+            jobs = poller.refresh({i: InFlight(i, "import/project_media", sent) for i in ids})
+            list_calls = client.calls.get("GET /jobs", 0)
+            single_calls = client.calls.get("GET /jobs/{job_id}", 0)
+    finally:
+        running.stop()
+    assert set(jobs) == set(ids)
+    assert all(j.job_state in ("running", "queued") for j in jobs.values())
+    assert list_calls <= 3 and single_calls == 0
+
+
+def test_batch_poller_falls_back_to_get_for_jobs_the_list_missed() -> None:
+    running = start_emulator()
+    try:
+        with DescriptClient(running.base_url, Token(TOKEN), limiter=RateLimiter()) as client:
+            import time
+
+            job = client.import_project_media(IMPORT).job_id
+            # Claimed to be sent long after it really was: the window misses it.
+            late = InFlight(job, "import/project_media", time.time() + 3600)
+            result = BatchPoller(client).refresh({job: late})
+            assert client.calls.get("GET /jobs/{job_id}") == 1
+    finally:
+        running.stop()
+    assert result[job].job_id == job
+
+
+def test_iter_jobs_walks_every_page() -> None:
+    running = start_emulator()
+    try:
+        with DescriptClient(running.base_url, Token(TOKEN), limiter=RateLimiter()) as client:
+            made = {client.import_project_media(IMPORT).job_id for _ in range(7)}
+            seen = [j.job_id for j in client.iter_jobs(limit=2)]
+            pages = client.calls["GET /jobs"]
+    finally:
+        running.stop()
+    assert set(seen) == made and len(seen) == 7 and pages == 4
