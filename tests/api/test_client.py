@@ -8,8 +8,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from descript_iac.api import BatchPoller, DescriptClient, InFlight, OutcomeUnknown, Token
-from descript_iac.api import errors
+from descript_iac.api import BatchPoller, DescriptClient, InFlight, OutcomeUnknown, Token, errors
 from descript_iac.api.models import AgentRequest, ImportRequest, UrlMediaRequest
 from descript_iac.api.ratelimit import RateLimiter
 from tests.builders import TOKEN, start_emulator
