@@ -23,6 +23,7 @@ class ApiTarget:
     api_url: str | None = None
     emulator: bool = False
     emulator_dir: Path = Path("state") / "emulator"
+    capabilities: frozenset[str] = frozenset()  # passed to the embedded emulator
 
 
 @contextlib.contextmanager
@@ -35,7 +36,11 @@ def open_client(target: ApiTarget) -> Iterator[DescriptClient]:
     from descript_iac.emulator import EmulatorConfig
     from descript_iac.emulator.server import make_backend, start_background
 
-    config = EmulatorConfig(tokens=(EMBEDDED_TOKEN,), job_seconds=EMBEDDED_JOB_SECONDS)
+    config = EmulatorConfig(
+        tokens=(EMBEDDED_TOKEN,),
+        job_seconds=EMBEDDED_JOB_SECONDS,
+        capabilities=target.capabilities,
+    )
     running = start_background(make_backend(config, target.emulator_dir))
     try:
         with DescriptClient(running.base_url, Token(EMBEDDED_TOKEN)) as client:

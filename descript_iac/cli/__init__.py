@@ -101,10 +101,23 @@ def _log_requests() -> None:
 def _register() -> None:
     from descript_iac.cli.api_commands import config, jobs, status
     from descript_iac.cli.emulator import emulator
+    from descript_iac.cli.planning import apply, plan
     from descript_iac.cli.schema import schema
+    from descript_iac.cli.state import force_unlock, state
     from descript_iac.cli.validate import validate
 
-    for command in (validate, schema, status, jobs, config, emulator):
+    for command in (
+        validate,
+        plan,
+        apply,
+        state,
+        force_unlock,
+        status,
+        jobs,
+        config,
+        schema,
+        emulator,
+    ):
         main.add_command(command)
 
 

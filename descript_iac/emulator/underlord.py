@@ -9,7 +9,7 @@ _EDITS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("studio sound",), "studio_sound", "applied Studio Sound to enhance your audio quality"),
     (("caption", "subtitle"), "captions", "added karaoke-style captions"),
     (("filler",), "remove_filler_words", "removed filler words"),
-    (("highlight", "reel", "clip"), "highlight_reel", "created a highlight reel"),
+    (("highlight", "reel"), "highlight_reel", "created a highlight reel"),
     (("script", "write"), "write_script", "written a script"),
     (("music",), "background_music", "added background music"),
     (("title",), "title_card", "added a title card"),

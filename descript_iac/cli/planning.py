@@ -1,0 +1,271 @@
+"""`descript-iac plan` and `descript-iac apply`."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from descript_iac.apply import ApplyOptions
+from descript_iac.apply.progress import JsonReporter, LiveReporter, Reporter
+from descript_iac.cli.context import Globals, echo, get_globals, is_tty
+from descript_iac.errors import DescriptIacError, PlanError
+from descript_iac.plan import Plan, PlanOptions
+from descript_iac.plan.render import render_json, render_markdown, render_text
+from descript_iac.session import ApiTarget
+from descript_iac.workspace import (
+    RunSettings,
+    apply_workspace,
+    load_saved_plan,
+    plan_workspace,
+    save_plan,
+)
+
+IMPORT_INTO_EXISTING = "import-into-existing"
+
+
+def plan_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    for decorator in reversed(
+        [
+            click.option(
+                "--target",
+                "targets",
+                multiple=True,
+                metavar="ADDRESS",
+                help="Only this project (repeatable).",
+            ),
+            click.option(
+                "--allow-replace",
+                is_flag=True,
+                help="Replace projects whose import inputs changed (new project, steps rerun).",
+            ),
+            click.option(
+                "--allow-forget",
+                is_flag=True,
+                help="Forget projects removed from the config (they stay in Descript).",
+            ),
+            click.option(
+                "--replace",
+                "replace",
+                multiple=True,
+                metavar="ADDRESS",
+                help="Force a new project for ADDRESS (repeatable).",
+            ),
+            click.option(
+                "--capability",
+                "capabilities",
+                multiple=True,
+                type=click.Choice([IMPORT_INTO_EXISTING]),
+                help="An API capability to rely on (import-into-existing: added media become "
+                "an in-place update).",
+            ),
+            click.option(
+                "--emulator",
+                is_flag=True,
+                help="Run against the embedded emulator (data under state/emulator/).",
+            ),
+        ]
+    ):
+        f = decorator(f)
+    return f
+
+
+def _settings(g: Globals, root: Path, emulator: bool, capabilities: tuple[str, ...]) -> RunSettings:
+    state = g.state_for(root)
+    target = ApiTarget(
+        api_url=g.api_url,
+        emulator=emulator,
+        emulator_dir=state.parent / "emulator",
+        capabilities=frozenset(capabilities),
+    )
+    return RunSettings(root=root, state_path=state, api=target, lock_timeout=g.lock_timeout)
+
+
+def _options(
+    targets: tuple[str, ...],
+    allow_replace: bool,
+    allow_forget: bool,
+    replace: tuple[str, ...],
+    capabilities: tuple[str, ...],
+) -> PlanOptions:
+    return PlanOptions(
+        allow_replace=allow_replace,
+        allow_forget=allow_forget,
+        targets=tuple(targets),
+        replace=tuple(replace),
+        import_into_existing=IMPORT_INTO_EXISTING in capabilities,
+    )
+
+
+def _color(g: Globals) -> bool:
+    return g.color if g.color is not None else is_tty()
+
+
+@click.command()
+@click.argument("directory", default=".", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Save the plan here.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there are no changes, 2 when there are, 1 on error.",
+)
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Read the job history first: pick up unrecorded jobs and report drift.",
+)
+@plan_options
+@click.pass_context
+def plan(
+    ctx: click.Context,
+    directory: Path,
+    out: Path | None,
+    fmt: str,
+    detailed_exitcode: bool,
+    refresh: bool,
+    targets: tuple[str, ...],
+    allow_replace: bool,
+    allow_forget: bool,
+    replace: tuple[str, ...],
+    capabilities: tuple[str, ...],
+    emulator: bool,
+) -> None:
+    """Show which import and agent jobs DIRECTORY's workspace needs.
+
+    Without --refresh no API call is made: the plan compares the config with the state.
+    """
+    g = get_globals(ctx)
+    settings = _settings(g, directory, emulator, capabilities)
+    outcome = plan_workspace(
+        settings, _options(targets, allow_replace, allow_forget, replace, capabilities), refresh
+    )
+    result = outcome.plan
+    for note in outcome.notes:
+        echo(f"Refresh: {note}", err=True)
+    for line in outcome.drift:
+        echo(f"Drift: {line}", err=True)
+    if fmt == "json":
+        click.echo(render_json(result), nl=False)
+    elif fmt == "markdown":
+        click.echo(render_markdown(result), nl=False)
+    else:
+        click.echo(render_text(result, color=_color(g)), nl=False)
+    if out is not None:
+        if result.blocked:
+            raise PlanError(f"the plan is blocked; it was not saved to {out}")
+        save_plan(outcome, settings, out)
+        echo(f"Saved the plan to {out}; apply it with `descript-iac apply {out}`.", err=True)
+    if result.blocked:
+        sys.exit(1)
+    if detailed_exitcode and result.has_changes:
+        sys.exit(2)
+
+
+def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan], bool]:
+    def confirm(plan: Plan) -> bool:
+        out(plan)
+        if auto_approve:
+            return True
+        if not sys.stdin.isatty():
+            raise DescriptIacError(
+                "refusing to apply without confirmation: no terminal to ask on. Review the plan "
+                "and pass --auto-approve (as CI does after a reviewed plan)."
+            )
+        answer = click.prompt(
+            "Do you want to perform these actions? Only 'yes' will be accepted", default=""
+        )
+        return str(answer).strip() == "yes"
+
+    return confirm
+
+
+@click.command()
+@click.argument("source", default=".", type=click.Path(path_type=Path))
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--parallelism",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Projects at once.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON event per line.")
+@click.option("--no-wait", is_flag=True, help="Submit and record; the next run picks jobs up.")
+@click.option(
+    "--poll-interval", default=2.0, show_default=True, type=float, help="Seconds between polls."
+)
+@plan_options
+@click.pass_context
+def apply(
+    ctx: click.Context,
+    source: Path,
+    auto_approve: bool,
+    parallelism: int,
+    as_json: bool,
+    no_wait: bool,
+    poll_interval: float,
+    targets: tuple[str, ...],
+    allow_replace: bool,
+    allow_forget: bool,
+    replace: tuple[str, ...],
+    capabilities: tuple[str, ...],
+    emulator: bool,
+) -> None:
+    """Issue only the missing jobs for SOURCE (a workspace directory or a saved plan file).
+
+    Picks up jobs an earlier run left unrecorded, shows the plan, asks for 'yes' (unless
+    --auto-approve), then runs each project's jobs in order and records every result.
+    """
+    g = get_globals(ctx)
+    saved = None
+    if source.is_file() and source.suffix not in (".yaml", ".yml"):
+        saved = load_saved_plan(source)
+        source = Path(saved.workspace)
+        options = saved.plan.options
+        if g.state_path is None:
+            g = Globals(g.api_url, Path(saved.state), g.verbose, g.lock_timeout, g.color)
+        auto_approve = True  # applying a saved plan is the approval (as in Terraform)
+    else:
+        options = _options(targets, allow_replace, allow_forget, replace, capabilities)
+    settings = _settings(g, source, emulator, capabilities)
+    reporter: Reporter
+    if as_json:
+        reporter = JsonReporter()
+    elif is_tty():
+        reporter = LiveReporter()
+    else:
+        reporter = Reporter()
+
+    def show(plan: Plan) -> None:
+        if not as_json:
+            click.echo(render_text(plan, color=_color(g)), nl=False)
+
+    outcome = apply_workspace(
+        settings,
+        options,
+        ApplyOptions(parallelism=parallelism, wait=not no_wait, poll_interval=poll_interval),
+        reporter,
+        _confirm(auto_approve, show),
+        saved,
+    )
+    for note in outcome.notes:
+        reporter.note(note)
+    if outcome.result is None:
+        if as_json:
+            reporter.write('{"event": "apply_complete", "jobs_issued": 0, "ok": true}')
+        else:
+            click.echo(render_text(outcome.plan, color=_color(g)), nl=False)
+        return
+    reporter.complete(outcome.result)
+    if not outcome.result.ok:
+        sys.exit(1)

@@ -1,0 +1,99 @@
+"""`descript-iac state show|adopt|drop-intent` and `descript-iac force-unlock`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from descript_iac.cli.context import echo, get_globals
+from descript_iac.session import ApiTarget
+from descript_iac.state.lock import FileLock
+from descript_iac.state.store import LocalStateStore
+from descript_iac.workspace import RunSettings, adopt_job, drop_intent
+
+workspace_argument = click.option(
+    "--workspace",
+    "directory",
+    default=".",
+    type=click.Path(path_type=Path),
+    show_default=True,
+    help="Workspace directory (names the default state file).",
+)
+
+
+def _settings(ctx: click.Context, directory: Path, emulator: bool = False) -> RunSettings:
+    g = get_globals(ctx)
+    path = g.state_for(directory)
+    target = ApiTarget(api_url=g.api_url, emulator=emulator, emulator_dir=path.parent / "emulator")
+    return RunSettings(root=directory, state_path=path, api=target, lock_timeout=g.lock_timeout)
+
+
+@click.group()
+def state() -> None:
+    """Inspect the state, and resolve what an interrupted apply left in doubt."""
+
+
+@state.command("show")
+@workspace_argument
+@click.option("--json", "as_json", is_flag=True, help="The whole document as JSON.")
+@click.pass_context
+def show(ctx: click.Context, directory: Path, as_json: bool) -> None:
+    """Summarize each project in the state (ids, steps, totals, open intents)."""
+    settings = _settings(ctx, directory)
+    doc = LocalStateStore(settings.state_path).read()
+    if as_json:
+        echo(json.dumps(doc.to_json(), indent=2, sort_keys=True))
+        return
+    echo(f"State {settings.state_path}: serial {doc.serial}, lineage {doc.lineage}")
+    for address, project in sorted(doc.projects.items()):
+        steps = ", ".join(f"{s.id}={s.status or s.job_state}" for s in project.steps) or "none"
+        echo(f"{address}: project {project.project_id or '-'} {project.project_url or ''}")
+        imported = project.import_.status or project.import_.job_state if project.import_ else "-"
+        echo(f"  import: {imported}; steps: {steps}")
+        echo(
+            f"  used: {project.totals.media_seconds:.0f} media seconds, "
+            f"{project.totals.ai_credits:.0f} AI credits"
+        )
+        if project.tainted:
+            echo(f"  tainted: {project.tainted}")
+        for orphan in project.orphans:
+            echo(f"  orphaned: {orphan.project_id} ({orphan.reason})")
+        for intent in project.intents:
+            echo(f"  open intent: {intent.action} {intent.step_id or ''} ({intent.outcome})")
+        if project.quarantine:
+            echo(f"  quarantined: {project.quarantine.reason}")
+    for address, history in sorted(doc.forgotten.items()):
+        echo(f"{address}: forgotten ({len(history)} project(s) kept in history)")
+
+
+@state.command("adopt")
+@click.argument("address")
+@click.argument("job_id")
+@workspace_argument
+@click.option("--emulator", is_flag=True, help="Read the job from the embedded emulator.")
+@click.pass_context
+def adopt(ctx: click.Context, address: str, job_id: str, directory: Path, emulator: bool) -> None:
+    """Record JOB_ID as the job that ADDRESS's open intent created."""
+    echo(adopt_job(_settings(ctx, directory, emulator), address, job_id))
+
+
+@state.command("drop-intent")
+@click.argument("address")
+@workspace_argument
+@click.pass_context
+def drop(ctx: click.Context, address: str, directory: Path) -> None:
+    """Close ADDRESS's open intent, so that the next apply sends its job again."""
+    echo(drop_intent(_settings(ctx, directory), address))
+
+
+@click.command("force-unlock")
+@click.argument("lock_id")
+@workspace_argument
+@click.pass_context
+def force_unlock(ctx: click.Context, lock_id: str, directory: Path) -> None:
+    """Remove the state lock LOCK_ID left by a run that is gone."""
+    path = _settings(ctx, directory).state_path
+    holder = FileLock(path.with_name(path.name + ".lock")).force_unlock(lock_id)
+    echo(f"Removed the lock held by {holder.describe()}.")

@@ -1,0 +1,395 @@
+"""The diff: pure functions from (desired state, recorded state, options) to a `Plan`.
+
+No I/O and no clock. The rules of the domain live here:
+- Descript cannot change a project, so a change to import-time inputs is a replace (allowed by
+  --allow-replace or lifecycle.on_change: replace), or an in-place update when the API can
+  import into an existing project and only additions were made; otherwise it is blocked.
+- Applied steps are an append-only log: editing, reordering, deleting or inserting before an
+  applied step is blocked. New steps after the applied ones run. A failed step is re-run.
+- A failed or partial import taints the project: it is replaced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from descript_iac.config.desired import DesiredProject
+from descript_iac.errors import PlanError
+from descript_iac.plan import digests
+from descript_iac.plan.model import Action, ActionKind, Plan, PlanOptions, ProjectPlan
+from descript_iac.state.document import ImportFacets, ProjectState, StateDocument
+
+IMPORT = "import/project_media"
+AGENT = "agent"
+FINISHED = ("stopped", "cancelled")
+UNDO = "agent edits cannot be undone: add a new step, or replace the project (--replace {a})"
+
+
+@dataclass(frozen=True)
+class FacetChanges:
+    name: bool = False
+    team_access: bool = False
+    media_added: tuple[str, ...] = ()
+    media_removed: tuple[str, ...] = ()
+    media_changed: tuple[str, ...] = ()
+    compositions_added: tuple[str, ...] = ()
+    compositions_removed: tuple[str, ...] = ()
+    compositions_changed: tuple[str, ...] = ()
+
+    @property
+    def any(self) -> bool:
+        return any(getattr(self, f) for f in self.__dataclass_fields__)
+
+    @property
+    def only_additions(self) -> bool:
+        return bool(self.media_added or self.compositions_added) and not (
+            self.name
+            or self.team_access
+            or self.media_removed
+            or self.media_changed
+            or self.compositions_removed
+            or self.compositions_changed
+        )
+
+    def describe(self) -> str:
+        parts = []
+        if self.name:
+            parts.append("name changed")
+        if self.team_access:
+            parts.append("team_access changed")
+        for label, names in (
+            ("media added", self.media_added),
+            ("media removed", self.media_removed),
+            ("media changed", self.media_changed),
+            ("compositions added", self.compositions_added),
+            ("compositions removed", self.compositions_removed),
+            ("compositions changed", self.compositions_changed),
+        ):
+            if names:
+                parts.append(f"{label}: {', '.join(names)}")
+        return "; ".join(parts)
+
+
+def _compare(old: dict[str, str], new: dict[str, str]) -> tuple[tuple[str, ...], ...]:
+    added = tuple(sorted(set(new) - set(old)))
+    removed = tuple(sorted(set(old) - set(new)))
+    changed = tuple(sorted(n for n in set(old) & set(new) if old[n] != new[n]))
+    return added, removed, changed
+
+
+def facet_changes(have: ImportFacets, want: ImportFacets) -> FacetChanges:
+    media = _compare(have.media, want.media)
+    comps = _compare(have.compositions, want.compositions)
+    return FacetChanges(
+        have.name != want.name,
+        have.team_access != want.team_access,
+        *media,
+        *comps,
+    )
+
+
+class _ProjectDiff:
+    """The actions for one address."""
+
+    def __init__(
+        self,
+        address: str,
+        desired: DesiredProject | None,
+        state: ProjectState | None,
+        salt: str,
+        options: PlanOptions,
+    ) -> None:
+        self.address = address
+        self.d = desired
+        self.s = state
+        self.salt = salt
+        self.opts = options
+
+    def action(self, kind: ActionKind, reason: str, **kw: object) -> Action:
+        return Action(address=self.address, kind=kind, reason=reason, **kw)
+
+    def run(self) -> list[Action]:
+        s, d = self.s, self.d
+        if s is not None and s.quarantine is not None:
+            candidates = ", ".join(s.quarantine.candidates) or "none"
+            return [
+                self.action(
+                    ActionKind.BLOCKED,
+                    f"quarantined: {s.quarantine.reason} (candidate jobs: {candidates}). Resolve "
+                    f"with `descript-iac state adopt {self.address} JOB_ID` or "
+                    f"`descript-iac state drop-intent {self.address}`",
+                )
+            ]
+        if s is not None and s.intents:
+            intent = s.intents[0]
+            what = f"step {intent.step_id}" if intent.action == "step" else intent.action
+            return [
+                self.action(
+                    ActionKind.RESOLVE,
+                    f"an earlier apply sent the {what} job and its outcome is {intent.outcome}; "
+                    "apply looks it up in the job history before sending anything, then plans "
+                    "the rest",
+                    step_id=intent.step_id,
+                    job_type=intent.job_type,
+                )
+            ]
+        if d is None:
+            return self.forget()
+        if s is None or (s.project_id is None and s.import_ is None and not s.steps):
+            return self.create(ActionKind.CREATE, "new project")
+        return self.existing(s, d)
+
+    # --- absent from config ------------------------------------------------------------
+
+    def forget(self) -> list[Action]:
+        assert self.s is not None
+        pid = self.s.project_id or "no project"
+        if self.opts.allow_forget:
+            return [
+                self.action(
+                    ActionKind.FORGET,
+                    f"no longer in the config; project {pid} stays in Descript (the API cannot "
+                    "delete it); its history moves to the state's 'forgotten'",
+                )
+            ]
+        return [
+            self.action(
+                ActionKind.BLOCKED,
+                f"project {pid} is in the state but no longer in the config. Put it back, or "
+                "forget it with --allow-forget (it stays in Descript: the API cannot delete it)",
+            )
+        ]
+
+    # --- new project -------------------------------------------------------------------
+
+    def create(self, kind: ActionKind, reason: str) -> list[Action]:
+        d = self.d
+        assert d is not None
+        after = digests.facets_digest(self.salt, digests.import_facets(self.salt, d))
+        steps = list(d.spec.steps)
+        actions: list[Action] = []
+        if d.has_media:
+            media = tuple(d.spec.media)
+            comps = tuple(c.name for c in d.spec.compositions)
+            actions.append(
+                self.action(
+                    kind,
+                    f"{reason}: one import job with {len(media)} media and {len(comps)} "
+                    "composition(s)",
+                    job_type=IMPORT,
+                    after=after,
+                    media=media,
+                    compositions=comps,
+                )
+            )
+        else:
+            first = steps.pop(0)
+            actions.append(
+                self.action(
+                    kind,
+                    f"{reason}: prompt-only, step {first.id} creates the project",
+                    step_id=first.id,
+                    job_type=AGENT,
+                    after=digests.step_digest(self.salt, d, first),
+                )
+            )
+        for step in steps:
+            actions.append(
+                self.action(
+                    ActionKind.RUN,
+                    "runs on the new project",
+                    step_id=step.id,
+                    job_type=AGENT,
+                    after=digests.step_digest(self.salt, d, step),
+                )
+            )
+        return actions
+
+    # --- existing project --------------------------------------------------------------
+
+    def existing(self, s: ProjectState, d: DesiredProject) -> list[Action]:
+        want = digests.import_facets(self.salt, d)
+        before = digests.facets_digest(self.salt, s.facets) if s.facets else None
+        after = digests.facets_digest(self.salt, want)
+        awaiting = self.awaiting(s)
+        if self.address in self.opts.replace:
+            return awaiting + self.replace("replacement requested with --replace", s)
+        if s.tainted and not awaiting:
+            return self.replace(f"tainted, {s.tainted}", s)
+        changes = facet_changes(s.facets, want) if s.facets else FacetChanges()
+        head: list[Action] = []
+        if changes.any:
+            allowed = self.opts.allow_replace or d.on_change == "replace"
+            if self.opts.import_into_existing and changes.only_additions:
+                head.append(
+                    self.action(
+                        ActionKind.UPDATE,
+                        f"in place (the API can import into an existing project): "
+                        f"{changes.describe()}",
+                        job_type=IMPORT,
+                        before=before,
+                        after=after,
+                        media=changes.media_added,
+                        compositions=changes.compositions_added,
+                    )
+                )
+            elif allowed:
+                return awaiting + self.replace(
+                    f"import-time inputs changed: {changes.describe()}", s
+                )
+            else:
+                head.append(
+                    self.action(
+                        ActionKind.BLOCKED,
+                        f"import-time inputs changed ({changes.describe()}) and Descript cannot "
+                        "change an existing project. To make a new project with every step "
+                        "re-run, use --allow-replace or set lifecycle.on_change: replace; the "
+                        f"old project {s.project_id} stays in Descript, recorded as orphaned",
+                        before=before,
+                        after=after,
+                    )
+                )
+        return awaiting + head + self.steps(s, d)
+
+    def awaiting(self, s: ProjectState) -> list[Action]:
+        out = []
+        if s.import_ is not None and s.import_.job_state not in FINISHED:
+            out.append(
+                self.action(
+                    ActionKind.AWAIT,
+                    f"import job {s.import_.job_id} from an earlier apply is "
+                    f"{s.import_.job_state}; apply waits for it",
+                    job_type=IMPORT,
+                )
+            )
+        for step in s.steps:
+            if step.job_state not in FINISHED:
+                out.append(
+                    self.action(
+                        ActionKind.AWAIT,
+                        f"job {step.job_id} from an earlier apply is {step.job_state}; apply "
+                        "waits for it",
+                        step_id=step.id,
+                        job_type=AGENT,
+                    )
+                )
+        return out
+
+    def replace(self, reason: str, s: ProjectState) -> list[Action]:
+        old = s.project_id or "(none)"
+        actions = self.create(
+            ActionKind.REPLACE,
+            f"{reason}. A new project is made and every step re-run; the old project {old} "
+            "stays in Descript, recorded as orphaned",
+        )
+        return actions
+
+    def steps(self, s: ProjectState, d: DesiredProject) -> list[Action]:
+        desired = list(d.spec.steps)
+        applied = list(s.steps)
+        # A prompt-only project's first step made the project: it is part of the log too.
+        desired_ids = [x.id for x in desired]
+        applied_ids = [x.id for x in applied]
+        actions: list[Action] = []
+        undo = UNDO.format(a=self.address)
+        for k, record in enumerate(applied):
+            if k >= len(desired):
+                actions.append(
+                    self.action(
+                        ActionKind.BLOCKED,
+                        f"step {record.id} was applied (job {record.job_id}) and is no longer "
+                        f"in the config; {undo}",
+                        step_id=record.id,
+                    )
+                )
+                continue
+            want = desired[k]
+            if want.id != record.id:
+                if want.id not in applied_ids:
+                    reason = (
+                        f"step {want.id} is inserted before applied step {record.id}; new steps "
+                        f"go after the applied ones ({undo})"
+                    )
+                else:
+                    where = desired_ids.index(record.id) + 1 if record.id in desired_ids else None
+                    moved = f"is now step {where}" if where else "was removed"
+                    reason = (
+                        f"steps were reordered: {record.id} was applied as step {k + 1} and "
+                        f"{moved}; {undo}"
+                    )
+                actions.append(self.action(ActionKind.BLOCKED, reason, step_id=want.id))
+                continue
+            digest = digests.step_digest(self.salt, d, want)
+            if record.status == "error" or record.job_state == "cancelled":
+                edited = " with its edited prompt" if digest != record.digest else ""
+                actions.append(
+                    self.action(
+                        ActionKind.RUN,
+                        f"re-run{edited}: the last attempt failed "
+                        f"({record.error_message or 'no message'})",
+                        step_id=want.id,
+                        job_type=AGENT,
+                        before=record.digest,
+                        after=digest,
+                    )
+                )
+            elif digest != record.digest:
+                actions.append(
+                    self.action(
+                        ActionKind.BLOCKED,
+                        f"the prompt or model of applied step {want.id} changed; {undo}",
+                        step_id=want.id,
+                        before=record.digest,
+                        after=digest,
+                    )
+                )
+        for want in desired[len(applied) :]:
+            actions.append(
+                self.action(
+                    ActionKind.RUN,
+                    "new step",
+                    step_id=want.id,
+                    job_type=AGENT,
+                    after=digests.step_digest(self.salt, d, want),
+                )
+            )
+        return actions
+
+
+def compute_plan(
+    desired: dict[str, DesiredProject], state: StateDocument, options: PlanOptions
+) -> Plan:
+    """The plan that brings `state` to `desired`. Pure: no I/O, no clock."""
+    addresses = sorted(set(desired) | set(state.projects))
+    if options.targets:
+        unknown = sorted(set(options.targets) - set(addresses))
+        if unknown:
+            known = ", ".join(addresses) or "none"
+            raise PlanError(f"--target {', '.join(unknown)}: no such project (known: {known})")
+    unknown_replace = sorted(set(options.replace) - set(desired))
+    if unknown_replace:
+        raise PlanError(f"--replace {', '.join(unknown_replace)}: no such project in the config")
+    projects: list[ProjectPlan] = []
+    up_to_date: list[str] = []
+    untargeted: list[str] = []
+    for address in addresses:
+        if options.targets and address not in options.targets:
+            untargeted.append(address)
+            continue
+        d = desired.get(address)
+        s = state.projects.get(address)
+        actions = _ProjectDiff(address, d, s, state.salt, options).run()
+        if actions:
+            where = d.where if d else "state only"
+            projects.append(ProjectPlan(address=address, where=where, actions=tuple(actions)))
+        else:
+            up_to_date.append(address)
+    return Plan(
+        lineage=state.lineage,
+        serial=state.serial,
+        config_digest=digests.config_digest(state.salt, desired),
+        options=options,
+        projects=tuple(projects),
+        up_to_date=tuple(up_to_date),
+        untargeted=tuple(untargeted),
+    )

@@ -1,0 +1,62 @@
+"""Salted digests of the desired state: what the state stores instead of the values.
+
+A pre-signed URL's query string is not part of a media item's identity (it rotates); the
+identity is scheme, host and path, plus the user's `revision` and the transcription language.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from descript_iac.config.desired import DesiredProject
+from descript_iac.config.model import AgentStep, Composition, SequenceMedia, UrlMedia
+from descript_iac.redact import salted_digest
+from descript_iac.state.document import ImportFacets
+
+
+def media_identity(salt: str, item: UrlMedia | SequenceMedia) -> str:
+    if isinstance(item, SequenceMedia):
+        tracks = [[t.media, t.offset or 0.0] for t in item.tracks]
+        return salted_digest(salt, "tracks", json.dumps(tracks))
+    parts = urlsplit(item.url)
+    host = (parts.hostname or "").lower() + (f":{parts.port}" if parts.port else "")
+    revision = "" if item.revision is None else str(item.revision)
+    return salted_digest(
+        salt, "url", parts.scheme.lower(), host, parts.path, revision, item.language or ""
+    )
+
+
+def composition_digest(salt: str, composition: Composition) -> str:
+    canonical = json.dumps(composition.model_dump(mode="json"), sort_keys=True)
+    return salted_digest(salt, "composition", canonical)
+
+
+def import_facets(salt: str, project: DesiredProject) -> ImportFacets:
+    return ImportFacets(
+        name=salted_digest(salt, "name", project.name),
+        team_access=salted_digest(salt, "team_access", project.team_access),
+        media={n: media_identity(salt, m) for n, m in sorted(project.spec.media.items())},
+        compositions={c.name: composition_digest(salt, c) for c in project.spec.compositions},
+    )
+
+
+def facets_digest(salt: str, facets: ImportFacets) -> str:
+    return salted_digest(salt, "facets", json.dumps(facets.model_dump(), sort_keys=True))
+
+
+def step_digest(salt: str, project: DesiredProject, step: AgentStep) -> str:
+    return salted_digest(salt, "step", step.prompt, project.step_model(step) or "")
+
+
+def config_digest(salt: str, projects: dict[str, DesiredProject]) -> str:
+    """One digest of everything a plan depends on in the config."""
+    summary = {
+        address: {
+            "facets": facets_digest(salt, import_facets(salt, p)),
+            "steps": [[s.id, step_digest(salt, p, s)] for s in p.spec.steps],
+            "on_change": p.on_change,
+        }
+        for address, p in sorted(projects.items())
+    }
+    return salted_digest(salt, "config", json.dumps(summary, sort_keys=True))

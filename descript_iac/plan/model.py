@@ -1,0 +1,159 @@
+"""A plan: a closed set of actions per project, and the prior state it was computed from.
+
+As in Terraform, each action has a symbol; as in SQLMesh, the plan is a frozen pydantic model
+whose derived values are cached properties.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from functools import cached_property
+
+from pydantic import BaseModel, ConfigDict
+
+PLAN_FORMAT_VERSION = 1
+
+
+class ActionKind(str, Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    RUN = "run"
+    FORGET = "forget"
+    BLOCKED = "blocked"
+    AWAIT = "await"
+    RESOLVE = "resolve"
+
+    @property
+    def symbol(self) -> str:
+        return SYMBOLS[self]
+
+
+SYMBOLS = {
+    ActionKind.CREATE: "+",
+    ActionKind.UPDATE: "~",
+    ActionKind.REPLACE: "-/+",
+    ActionKind.RUN: ">",
+    ActionKind.FORGET: "-",
+    ActionKind.BLOCKED: "!",
+    ActionKind.AWAIT: "*",
+    ActionKind.RESOLVE: "?",
+}
+# Actions that send a job-creating POST.
+ISSUES_JOB = frozenset({ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE, ActionKind.RUN})
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Action(_Frozen):
+    address: str
+    kind: ActionKind
+    reason: str
+    step_id: str | None = None
+    job_type: str | None = None  # the job this action sends, if any
+    before: str | None = None  # digest of what the state has
+    after: str | None = None  # digest of what the config wants
+    media: tuple[str, ...] = ()  # media names the import will carry
+    compositions: tuple[str, ...] = ()
+
+    @property
+    def symbol(self) -> str:
+        return self.kind.symbol
+
+    @property
+    def issues_job(self) -> bool:
+        return self.kind in ISSUES_JOB
+
+    @property
+    def label(self) -> str:
+        if self.step_id and self.kind in (ActionKind.RUN, ActionKind.AWAIT, ActionKind.BLOCKED):
+            return f"step {self.step_id}"
+        return self.kind.value
+
+
+class ProjectPlan(_Frozen):
+    address: str
+    where: str  # file:line of the project, or "state only"
+    actions: tuple[Action, ...]
+
+    @property
+    def headline(self) -> ActionKind:
+        kinds = [a.kind for a in self.actions]
+        for kind in (
+            ActionKind.BLOCKED,
+            ActionKind.REPLACE,
+            ActionKind.CREATE,
+            ActionKind.FORGET,
+            ActionKind.UPDATE,
+            ActionKind.RESOLVE,
+            ActionKind.AWAIT,
+        ):
+            if kind in kinds:
+                return kind
+        return ActionKind.RUN
+
+
+class PlanOptions(_Frozen):
+    allow_replace: bool = False
+    allow_forget: bool = False
+    targets: tuple[str, ...] = ()
+    replace: tuple[str, ...] = ()
+    import_into_existing: bool = False
+
+
+class Plan(_Frozen):
+    format_version: int = PLAN_FORMAT_VERSION
+    lineage: str
+    serial: int
+    config_digest: str
+    options: PlanOptions
+    projects: tuple[ProjectPlan, ...]
+    up_to_date: tuple[str, ...] = ()
+    untargeted: tuple[str, ...] = ()
+
+    @cached_property
+    def actions(self) -> tuple[Action, ...]:
+        return tuple(a for p in self.projects for a in p.actions)
+
+    @cached_property
+    def blocked(self) -> tuple[Action, ...]:
+        return tuple(a for a in self.actions if a.kind is ActionKind.BLOCKED)
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        counts = {kind.value: 0 for kind in ActionKind}
+        for action in self.actions:
+            counts[action.kind.value] += 1
+        return counts
+
+    @cached_property
+    def estimated_jobs(self) -> int:
+        return sum(1 for a in self.actions if a.issues_job)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actions)
+
+    def summary(self) -> str:
+        c = self.counts
+        steps = c["run"] + sum(
+            1
+            for a in self.actions
+            if a.step_id and a.kind in (ActionKind.CREATE, ActionKind.REPLACE)
+        )
+        parts = [
+            f"{c['create']} {'project' if c['create'] == 1 else 'projects'} to create",
+            f"{steps} {'step' if steps == 1 else 'steps'} to run",
+            f"{c['replace']} to replace",
+        ]
+        if c["update"]:
+            parts.append(f"{c['update']} to update in place")
+        parts.append(f"{c['forget']} to forget")
+        text = "Plan: " + ", ".join(parts) + "."
+        if c["await"] or c["resolve"]:
+            text += f" {c['await'] + c['resolve']} earlier job(s) to pick up first."
+        if c["blocked"]:
+            text += f" {c['blocked']} blocked."
+        return text

@@ -1,0 +1,117 @@
+"""The state lock: one writer at a time, with who holds it, and stale-lock detection."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from descript_iac.errors import LockError
+
+POLL = 0.2
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    lock_id: str
+    host: str
+    pid: int
+    user: str
+    command: str
+    created_at: str
+
+    def describe(self) -> str:
+        return (
+            f"{self.user}@{self.host} pid {self.pid} running '{self.command}' since "
+            f"{self.created_at} (lock id {self.lock_id})"
+        )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class FileLock:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def holder(self) -> LockInfo | None:
+        try:
+            return LockInfo(**json.loads(self.path.read_text()))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError):
+            # Half-written by a process that died while taking the lock.
+            return LockInfo("unknown", "?", -1, "?", "?", "?")
+
+    def _stale(self, info: LockInfo) -> bool:
+        return info.host == socket.gethostname() and info.pid > 0 and not _pid_alive(info.pid)
+
+    def acquire(self, command: str, timeout: float = 0.0) -> LockInfo:
+        info = LockInfo(
+            lock_id=str(uuid.uuid4()),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            user=getpass.getuser(),
+            command=command,
+            created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                holder = self.holder()
+                if holder is not None and self._stale(holder):
+                    # Its process is gone on this very host: nobody can be writing.
+                    self._break(holder)
+                    continue
+                if time.monotonic() >= deadline:
+                    who = holder.describe() if holder else "another run"
+                    raise LockError(
+                        f"the state is locked by {who}. Wait for it, retry with "
+                        "--lock-timeout SECONDS, or if it is truly gone run "
+                        f"`descript-iac force-unlock {holder.lock_id if holder else 'LOCK_ID'}`"
+                    ) from None
+                time.sleep(POLL)
+                continue
+            with os.fdopen(fd, "w") as handle:
+                json.dump(asdict(info), handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            return info
+
+    def _break(self, holder: LockInfo) -> None:
+        current = self.holder()
+        if current == holder:
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                pass
+
+    def release(self, info: LockInfo) -> None:
+        if self.holder() == info:
+            self.path.unlink()
+
+    def force_unlock(self, lock_id: str) -> LockInfo:
+        holder = self.holder()
+        if holder is None:
+            raise LockError(f"{self.path}: the state is not locked")
+        if holder.lock_id != lock_id:
+            raise LockError(
+                f"{self.path}: the lock id is {holder.lock_id}, not {lock_id}; nothing removed"
+            )
+        self.path.unlink()
+        return holder
