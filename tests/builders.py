@@ -47,3 +47,126 @@ def start_emulator(
         faults=Faults(**faults),  # type: ignore[arg-type]
     )
     return start_background(make_backend(config, data_dir, manual_clock))
+
+
+# --- desired and recorded state, built in memory (no I/O) -------------------------------------
+
+IMPORT_JOB = "import/project_media"
+
+
+def desired_project(address: str = "ep", defaults: dict | None = None, **spec: object):  # type: ignore[no-untyped-def]
+    """A DesiredProject from a plain dict, as if loaded from a file."""
+    from descript_iac.config.desired import DesiredProject
+    from descript_iac.config.model import Defaults, Project
+
+    return DesiredProject(
+        address=address,
+        spec=Project.model_validate(spec),
+        defaults=Defaults.model_validate(defaults or {}),
+        file="ws/main.yaml",
+        line=3,
+    )
+
+
+def record_apply(  # type: ignore[no-untyped-def]
+    doc,
+    project,
+    *,
+    import_status: str = "success",
+    failed_media: tuple[str, ...] = (),
+    steps: dict[str, str] | None = None,
+    job_state: str = "stopped",
+):
+    """Record in `doc`, through the journal's own events, that `project` was applied.
+
+    `steps` maps step id -> result status ("success", "error") or "running"; by default every
+    step of the project succeeded.
+    """
+    import uuid
+
+    from descript_iac.plan import digests
+    from descript_iac.state.events import apply_event
+
+    salt = doc.salt
+    address = project.address
+    facets = digests.import_facets(salt, project)
+    project_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"project:{address}"))
+    steps = {s.id: "success" for s in project.spec.steps} if steps is None else steps
+    first_step_creates = not project.spec.media
+
+    def job(job_id: str, job_type: str, status: str, extra: dict) -> dict:
+        state = "running" if status == "running" else job_state
+        body = {
+            "job_id": job_id,
+            "job_type": job_type,
+            "job_state": state,
+            "project_id": project_id,
+        }
+        if state == "stopped":
+            body["result"] = {"status": status, **extra}
+        return body
+
+    def submit(action: str, job_type: str, step_id: str | None = None) -> str:
+        intent_id, job_id = str(uuid.uuid4()), str(uuid.uuid4())
+        step = next((s for s in project.spec.steps if s.id == step_id), None)
+        intent = {
+            "intent_id": intent_id,
+            "action": action,
+            "step_id": step_id,
+            "fingerprint": "sha256:x",
+            "sent_at": 1000.0,
+            "job_type": job_type,
+            "facets": facets.model_dump(),
+            "media": dict(facets.media) if job_type == IMPORT_JOB else {},
+            "step_digest": digests.step_digest(salt, project, step) if step else None,
+        }
+        apply_event(doc, {"type": "intent_opened", "address": address, "intent": intent})
+        apply_event(
+            doc,
+            {
+                "type": "job_submitted",
+                "address": address,
+                "intent_id": intent_id,
+                "job_id": job_id,
+                "project_id": project_id,
+                "project_url": f"https://web.descript.com/{project_id}",
+            },
+        )
+        return job_id
+
+    if not first_step_creates:
+        job_id = submit("create", IMPORT_JOB)
+        media_status = {
+            n: {"status": "failed" if n in failed_media else "success", "duration_seconds": 10.0}
+            for n in project.spec.media
+        }
+        extra = {
+            "media_status": media_status,
+            "media_seconds_used": 10,
+            "created_compositions": [
+                {"id": str(uuid.uuid4()), "name": c.name} for c in project.spec.compositions
+            ],
+        }
+        if import_status == "error":
+            extra["error_message"] = "Import failed"
+        apply_event(
+            doc,
+            {
+                "type": "job_updated",
+                "address": address,
+                "job": job(job_id, IMPORT_JOB, import_status, extra),
+            },
+        )
+        if import_status != "success":
+            return doc
+    for index, (step_id, status) in enumerate(steps.items()):
+        action = "create" if first_step_creates and index == 0 else "step"
+        job_id = submit(action, "agent", step_id)
+        extra = {"agent_response": "Done!", "ai_credits_used": 10, "media_seconds_used": 0}
+        if status == "error":
+            extra["error_message"] = "The agent could not complete the request"
+        apply_event(
+            doc,
+            {"type": "job_updated", "address": address, "job": job(job_id, "agent", status, extra)},
+        )
+    return doc

@@ -26,6 +26,7 @@ from descript_iac.apply.reconcile import SKEW, job_event
 from descript_iac.apply.requests import agent_request, find_step, import_request
 from descript_iac.apply.resolve import DEFAULT_GRACE, resolve_intent
 from descript_iac.config.desired import Workspace
+from descript_iac.failpoints import failpoint
 from descript_iac.plan import digests
 from descript_iac.plan.model import Action, ActionKind, Plan, ProjectPlan
 from descript_iac.state.document import Intent, StateDocument
@@ -258,6 +259,7 @@ class Engine:
                 "intent": intent.model_dump(mode="json"),
             }
         )
+        failpoint("after_intent")
         chain.action = action
         try:
             created = send()
@@ -282,7 +284,9 @@ class Engine:
         except (ApiError, TransportFailure) as exc:
             self._refused(chain, action, intent, exc)
             return
+        failpoint("after_post")
         self._submitted(chain, action, intent, created.job_id, created.model_dump())
+        failpoint("after_job_recorded")
 
     def _refused(self, chain: _Chain, action: Action, intent: Intent, exc: Exception) -> None:
         # The server did nothing (an error reply, or no connection): the intent is closed.
@@ -368,6 +372,7 @@ class Engine:
 
     def _poll(self, in_flight: dict[str, _Chain]) -> int:
         jobs = self.poller.refresh({job_id: c.job for job_id, c in in_flight.items() if c.job})
+        failpoint("mid_poll")
         finished = 0
         for job_id, chain in in_flight.items():
             job = jobs.get(job_id)
@@ -380,6 +385,7 @@ class Engine:
                 continue
             finished += 1
             self.record(job_event(chain.address, job))
+            failpoint("after_job_stopped")
             self._finished(chain, job)
         return finished
 

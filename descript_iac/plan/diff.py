@@ -344,6 +344,8 @@ class _ProjectDiff:
                     )
                 )
         for want in desired[len(applied) :]:
+            if want.id in applied_ids:
+                continue  # an applied step that moved: reported as blocked above
             actions.append(
                 self.action(
                     ActionKind.RUN,

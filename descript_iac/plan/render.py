@@ -181,3 +181,7 @@ def render_markdown(plan: Plan) -> str:
 def plan_schema() -> dict[str, Any]:
     schema = PlanReport.model_json_schema()
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def render_plan_schema() -> str:
+    return json.dumps(plan_schema(), indent=2, sort_keys=True) + "\n"

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from descript_iac.errors import StateError
+from descript_iac.failpoints import failpoint
 from descript_iac.state.document import FORMAT_VERSION, StateDocument
 from descript_iac.state.events import Event, apply_event
 from descript_iac.state.lock import FileLock, LockInfo
@@ -175,8 +176,10 @@ class LocalStateStore(StateStore):
         self._write_line(event)
 
     def commit(self, doc: StateDocument) -> None:
+        failpoint("before_fold")
         doc.serial += 1
         self._write_document(doc)
+        failpoint("after_fold_write")
         if self._journal_file is not None:
             self._journal_file.close()
             self._journal_file = None

@@ -1,0 +1,136 @@
+"""End-to-end fixtures: `descript-iac emulator serve` in a subprocess, on a real socket."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.builders import EXAMPLES
+
+E2E_TOKEN = "e2e-token-5b2f0c"
+
+
+@dataclass
+class Served:
+    root: str
+    token: str
+    process: subprocess.Popen[str]
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root}/v1"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {
+            "DESCRIPT_API_URL": self.base_url,
+            "DESCRIPT_API_TOKEN": self.token,
+            "DESCRIPT_IAC_INTENT_GRACE": "1",
+            **extra,
+        }
+
+    def projects(self) -> list[dict[str, Any]]:
+        return httpx.get(f"{self.root}/_emulator/projects").json()["projects"]
+
+    def faults(self, **faults: object) -> None:
+        httpx.post(f"{self.root}/_emulator/faults", json=faults).raise_for_status()
+
+    def reset(self) -> None:
+        httpx.post(f"{self.root}/_emulator/reset").raise_for_status()
+        self.faults(
+            lose_response_rate=0,
+            error_rate=0,
+            rate_limit=None,
+            credit_budget=None,
+            fail_prompt_pattern=None,
+            fail_media_pattern=None,
+            job_failure_rate=0,
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def _server() -> Iterator[Served]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "descript_iac",
+            "emulator",
+            "serve",
+            "--port",
+            str(port),
+            "--token",
+            E2E_TOKEN,
+            "--job-seconds",
+            "0.15",
+            "--seed",
+            "11",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    served = Served(f"http://127.0.0.1:{port}", E2E_TOKEN, process)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{served.root}/openapi.json", timeout=1)
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("the emulator did not start") from None
+            time.sleep(0.1)
+    yield served
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def served(_server: Served) -> Served:
+    _server.reset()
+    return _server
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A copy of examples/podcast and examples/prompt-only merged into one workspace."""
+    root = tmp_path / "show"
+    root.mkdir()
+    for file in (EXAMPLES / "podcast").glob("*.yaml"):
+        shutil.copy(file, root / file.name)
+    shutil.copy(EXAMPLES / "prompt-only" / "descript.yaml", root / "scripts.yaml")
+    text = (root / "scripts.yaml").read_text().replace("defaults:\n  model: default\n", "")
+    (root / "scripts.yaml").write_text(text)
+    return root
+
+
+def cli(
+    *args: str, env: dict[str, str], cwd: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """The real command in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "descript_iac", *args],
+        env={**os.environ, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -1,0 +1,95 @@
+"""The plan's three formats, checked by snapshots; JSON validated by schemas/plan.schema.json."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from descript_iac.plan import PlanOptions, compute_plan
+from descript_iac.plan.render import render_json, render_markdown, render_plan_schema, render_text
+from descript_iac.state.document import StateDocument
+from tests.builders import REPO, desired_project, record_apply
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+PLAN_SCHEMA = REPO / "schemas" / "plan.schema.json"
+MEDIA = {"host.wav": {"url": "https://cdn.example.com/ep/host.wav"}}
+STEPS = [{"id": "clean", "prompt": "Remove filler words"}, {"id": "caps", "prompt": "Add captions"}]
+
+
+def sample_plan(blocked: bool = False):  # type: ignore[no-untyped-def]
+    doc = StateDocument(lineage="00000000-0000-4000-8000-000000000001", salt="fixed-salt", serial=7)
+    record_apply(doc, desired_project("ep-1", media=MEDIA, steps=STEPS))
+    record_apply(doc, desired_project("gone", media=MEDIA, steps=STEPS))
+    record_apply(doc, desired_project("done", media=MEDIA, steps=STEPS))
+    desired = {
+        "ep-1": desired_project(
+            "ep-1", media=MEDIA, steps=[*STEPS, {"id": "reel", "prompt": "Make a reel | short"}]
+        ),
+        "ep-2": desired_project(
+            "ep-2",
+            media={**MEDIA, "guest.wav": {"url": "https://cdn.example.com/g.wav?sig=SECRET"}},
+            compositions=[{"name": "Full", "clips": [{"media": "host.wav"}]}],
+            steps=STEPS,
+        ),
+        "done": desired_project(
+            "done", media=MEDIA, steps=[STEPS[0], {"id": "caps", "prompt": "Red captions"}]
+        )
+        if blocked
+        else desired_project("done", media=MEDIA, steps=STEPS),
+        "script": desired_project("script", steps=STEPS),
+    }
+    return compute_plan(desired, doc, PlanOptions(allow_forget=True))
+
+
+def check_snapshot(name: str, text: str) -> None:
+    path = SNAPSHOTS / name
+    if os.environ.get("UPDATE_SNAPSHOTS") or not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    assert text == path.read_text(), f"{name} changed; rerun with UPDATE_SNAPSHOTS=1 if intended"
+
+
+@pytest.mark.parametrize("blocked", [False, True], ids=["ok", "blocked"])
+def test_text_snapshot(blocked: bool) -> None:
+    check_snapshot(f"plan-{'blocked' if blocked else 'ok'}.txt", render_text(sample_plan(blocked)))
+
+
+def test_markdown_snapshot() -> None:
+    check_snapshot("plan.md", render_markdown(sample_plan(blocked=True)))
+
+
+def test_json_snapshot_and_schema() -> None:
+    text = render_json(sample_plan())
+    check_snapshot("plan.json", text)
+    schema = json.loads(PLAN_SCHEMA.read_text())
+    jsonschema.Draft202012Validator(schema).validate(json.loads(text))
+
+
+def test_plan_schema_is_current() -> None:
+    assert PLAN_SCHEMA.read_text() == render_plan_schema(), (
+        "schemas/plan.schema.json is stale: run `descript-iac schema --plan > schemas/plan.schema.json`"
+    )
+
+
+def test_no_secret_in_any_format() -> None:
+    for text in (
+        render_text(sample_plan()),
+        render_json(sample_plan()),
+        render_markdown(sample_plan()),
+    ):
+        assert "SECRET" not in text and "cdn.example.com" not in text
+
+
+def test_markdown_escapes_pipes() -> None:
+    assert "Make a reel \\| short" not in render_markdown(sample_plan())  # prompts are not shown
+    assert "|---|---|---|---|" in render_markdown(sample_plan())
+
+
+def test_no_changes_text() -> None:
+    doc = record_apply(StateDocument(), desired_project("ep", media=MEDIA, steps=STEPS))
+    plan = compute_plan({"ep": desired_project("ep", media=MEDIA, steps=STEPS)}, doc, PlanOptions())
+    assert render_text(plan) == "No changes. 1 project is up to date.\n"
