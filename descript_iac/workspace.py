@@ -194,18 +194,23 @@ def _settle(
 
 
 def _check_fresh(saved: SavedPlan, doc: StateDocument, settings: RunSettings) -> None:
-    exists = settings.state_path.exists()
-    if saved.new_state is not None and not exists:
+    again = "run `descript-iac plan --out FILE` again"
+    if not settings.state_path.exists():
+        if saved.new_state is None:
+            raise PlanError(
+                f"the state {settings.state_path} the plan was made for is gone; {again}"
+            )
         return
-    if saved.plan.lineage != doc.lineage or saved.new_state is not None:
+    lineage = saved.new_state.lineage if saved.new_state else saved.plan.lineage
+    if doc.lineage != lineage:
         raise PlanError(
-            f"the saved plan was made for another state (lineage {saved.plan.lineage}, this state "
-            f"is {doc.lineage}); run `descript-iac plan --out FILE` again"
+            f"the saved plan was made for another state (lineage {lineage}, this state is "
+            f"{doc.lineage}); {again}"
         )
-    if saved.plan.serial != doc.serial:
+    if doc.serial != saved.plan.serial or saved.new_state is not None:
         raise PlanError(
             f"the saved plan is stale: it was made at state serial {saved.plan.serial} and the "
-            f"state is now at serial {doc.serial}; run `descript-iac plan --out FILE` again"
+            f"state is now at serial {doc.serial}; {again}"
         )
 
 

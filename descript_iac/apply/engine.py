@@ -112,6 +112,7 @@ class Engine:
         self.result = ApplyResult()
         self.stopping = False
         self.in_doubt: dict[str, tuple[_Chain, Intent]] = {}  # job type -> the POST in doubt
+        self.progressed = False  # a job was sent or found since the last poll
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -146,8 +147,12 @@ class Engine:
                     continue  # a chain became free to submit, or new chains can start
                 self.sleep(interval)
                 finished = self._poll(in_flight) if in_flight else 0
+                # Back off while jobs run long; poll at the base rate again once anything moved
+                # or while a POST is in doubt (its job should show up in the history quickly).
                 base, cap = self.options.poll_interval, self.options.max_poll_interval
-                interval = base if finished else min(cap, interval * 1.5)
+                busy = finished or self.in_doubt or self.progressed
+                interval = base if busy else min(cap, interval * 1.5)
+                self.progressed = False
         self.result.not_started = [c.address for c in pending]
         self.result.elapsed = time.monotonic() - started
         return self.result
@@ -315,6 +320,7 @@ class Engine:
             }
         )
         self.result.jobs_issued += 1
+        self.progressed = True
         chain.job = InFlight(job_id, intent.job_type, intent.sent_at)
         chain.state = "active"
         self.reporter.submitted(chain.address, action.label, job_id)

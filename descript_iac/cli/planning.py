@@ -19,6 +19,7 @@ from descript_iac.session import ApiTarget
 from descript_iac.workspace import (
     RunSettings,
     apply_workspace,
+    intent_grace,
     load_saved_plan,
     plan_workspace,
     save_plan,
@@ -253,7 +254,12 @@ def apply(
     outcome = apply_workspace(
         settings,
         options,
-        ApplyOptions(parallelism=parallelism, wait=not no_wait, poll_interval=poll_interval),
+        ApplyOptions(
+            parallelism=parallelism,
+            wait=not no_wait,
+            poll_interval=poll_interval,
+            grace=intent_grace(),
+        ),
         reporter,
         _confirm(auto_approve, show),
         saved,

@@ -202,7 +202,9 @@ def read_source(file: Path, display: str) -> Source:
     if tabs:
         source.problems.extend(tabs)
         return source
-    yaml = YAML(typ="rt")
+    # The libyaml-based parser (ruamel.yaml.clib) when installed: ~8x faster than the pure one,
+    # with the same marks. `fmt` will use the round-trip loader to keep comments.
+    yaml = YAML(typ="safe", pure=False)
     try:
         node = yaml.compose(text)
     except MarkedYAMLError as exc:

@@ -177,7 +177,7 @@ def test_fingerprint_is_stable_and_reveals_nothing() -> None:
 
 
 def test_200_sequential_gets_under_a_rate_limit_mostly_avoid_429() -> None:
-    running = start_emulator(rate_limit=5, rate_window=0.5)
+    running = start_emulator(rate_limit=8, rate_window=0.5)  # 16 requests a second
     limiter = RateLimiter()
     try:
         with DescriptClient(running.base_url, Token(TOKEN), limiter=limiter) as client:

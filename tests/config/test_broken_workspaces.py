@@ -342,3 +342,26 @@ def test_validate_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli("validate", str(tmp_path / "nope"))
     assert result.exit_code == 1
     assert "no such directory" in result.output
+
+
+def test_anchors_and_merge_keys_are_expanded(tmp_path: Path) -> None:
+    root = write_workspace(
+        tmp_path / "ws",
+        {
+            "a.yaml": """
+            version: 1
+            projects:
+              ep-1: &episode
+                media:
+                  intro.mp4: &intro {url: "https://cdn.example.com/intro.mp4"}
+                steps: [{id: clean, prompt: Remove filler words}]
+              ep-2:
+                <<: *episode
+                name: Second
+            """
+        },
+    )
+    projects = load_workspace(root).projects
+    assert projects["ep-2"].name == "Second"
+    assert projects["ep-2"].spec.media == projects["ep-1"].spec.media
+    assert projects["ep-2"].spec.steps[0].id == "clean"

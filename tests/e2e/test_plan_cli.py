@@ -1,0 +1,98 @@
+"""`descript-iac plan`: exit codes, saved plans, no API call without --refresh, drift."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.builders import run_cli
+from tests.e2e.conftest import Served
+
+pytestmark = pytest.mark.e2e
+
+
+def test_plan_without_refresh_makes_no_api_call(workspace: Path) -> None:
+    # No token and an address where nothing listens: any API call would fail.
+    result = run_cli("plan", str(workspace), env={"DESCRIPT_API_URL": "http://127.0.0.1:9/v1"})
+    assert result.exit_code == 0, result.output
+    assert "Plan: 3 projects to create, 6 steps to run, 0 to replace, 0 to forget." in result.output
+
+
+def test_detailed_exitcode(served: Served, workspace: Path) -> None:
+    changes = run_cli("plan", str(workspace), "--detailed-exitcode", env=served.env())
+    assert changes.exit_code == 2
+    run_cli("apply", str(workspace), "--auto-approve", "--poll-interval", "0.05", env=served.env())
+    clean = run_cli("plan", str(workspace), "--detailed-exitcode", env=served.env())
+    assert clean.exit_code == 0 and "No changes. 3 projects are up to date." in clean.output
+
+
+def test_blocked_plan_exits_1_listing_every_blocked_item(served: Served, workspace: Path) -> None:
+    run_cli("apply", str(workspace), "--auto-approve", "--poll-interval", "0.05", env=served.env())
+    episodes = workspace / "episodes.yaml"
+    episodes.write_text(
+        episodes.read_text()
+        .replace("Add karaoke-style captions", "Add captions")
+        .replace('name: "Episode 43: Tea time"', 'name: "Episode 43: Tea"')
+    )
+    result = run_cli("plan", str(workspace), "--detailed-exitcode", env=served.env())
+    assert result.exit_code == 1
+    assert "The plan is blocked: 2 action(s) cannot be applied:" in result.output
+    assert "! episode-042 step captions:" in result.output
+    assert "! episode-043: import-time inputs changed (name changed)" in result.output
+
+
+def test_saved_plan_applies_once_and_is_then_stale(
+    served: Served, workspace: Path, tmp_path: Path
+) -> None:
+    saved = tmp_path / "release.plan"
+    made = run_cli("plan", str(workspace), "--out", str(saved), env=served.env())
+    assert made.exit_code == 0 and saved.exists()
+    assert "SECRET" not in saved.read_text()
+    applied = run_cli("apply", str(saved), "--poll-interval", "0.05", env=served.env())
+    assert applied.exit_code == 0, applied.output
+    assert "8 job(s) issued" in applied.output
+    stale = run_cli("apply", str(saved), env=served.env())
+    assert stale.exit_code == 1 and "the saved plan is stale" in stale.output
+
+
+def test_saved_plan_refused_when_config_changed(
+    served: Served, workspace: Path, tmp_path: Path
+) -> None:
+    saved = tmp_path / "release.plan"
+    run_cli("plan", str(workspace), "--out", str(saved), env=served.env())
+    scripts = workspace / "scripts.yaml"
+    scripts.write_text(scripts.read_text().replace("title card", "logo"))
+    result = run_cli("apply", str(saved), env=served.env())
+    assert (
+        result.exit_code == 1
+        and "the configuration changed since the plan was saved" in result.output
+    )
+    assert served.projects() == []
+
+
+def test_json_and_markdown_formats(workspace: Path) -> None:
+    data = json.loads(run_cli("plan", str(workspace), "--format", "json").output)
+    assert data["summary"]["create"] == 3 and data["estimated_jobs"] == 8
+    markdown = run_cli("plan", str(workspace), "--format", "markdown").output
+    assert (
+        markdown.startswith("### descript-iac plan")
+        and "| `+` | `episode-042` | create |" in markdown
+    )
+
+
+def test_refresh_reports_drift_and_unrecorded_jobs(served: Served, workspace: Path) -> None:
+    run_cli("apply", str(workspace), "--auto-approve", "--poll-interval", "0.05", env=served.env())
+    state = json.loads(Path("state/show.json").read_text())
+    project_id = state["projects"]["episode-042"]["project_id"]
+    httpx.post(
+        f"{served.base_url}/jobs/agent",
+        json={"project_id": project_id, "prompt": "Add a title card"},
+        headers={"Authorization": f"Bearer {served.token}"},
+    ).raise_for_status()
+    result = run_cli("plan", str(workspace), "--refresh", env=served.env())
+    assert result.exit_code == 0
+    assert "Drift: episode-042: agent job" in result.output
+    assert "someone ran it outside descript-iac" in result.output
