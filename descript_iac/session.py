@@ -7,15 +7,22 @@ keeps its projects and jobs under `state/emulator/`, so a second run sees what t
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from descript_iac.api import DescriptClient, Token, resolve
 from descript_iac.api.credentials import resolve_base_url
+from descript_iac.state.jobcache import JobCache
 
 EMBEDDED_TOKEN = "descript-iac-embedded-emulator"
 EMBEDDED_JOB_SECONDS = 1.5
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "descript-iac" / "jobs"
 
 
 @dataclass(frozen=True)
@@ -24,14 +31,21 @@ class ApiTarget:
     emulator: bool = False
     emulator_dir: Path = Path("state") / "emulator"
     capabilities: frozenset[str] = frozenset()  # passed to the embedded emulator
+    # Job-history cache (finished jobs, recent list pages); None turns it off.
+    cache_dir: Path | None = field(default_factory=lambda: default_cache_dir())
 
 
 @contextlib.contextmanager
 def open_client(target: ApiTarget) -> Iterator[DescriptClient]:
     if not target.emulator:
         credentials = resolve(target.api_url)
-        with DescriptClient(credentials.base_url, credentials.token) as client:
-            yield client
+        cache = JobCache(target.cache_dir, credentials.base_url) if target.cache_dir else None
+        try:
+            with DescriptClient(credentials.base_url, credentials.token, cache=cache) as client:
+                yield client
+        finally:
+            if cache is not None:
+                cache.close()
         return
     from descript_iac.emulator import EmulatorConfig
     from descript_iac.emulator.server import make_backend, start_background

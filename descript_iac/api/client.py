@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -58,6 +58,18 @@ def iso_z(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+class JobHistoryCache(Protocol):
+    """Where finished jobs and recent list pages are kept (see state/jobcache.py)."""
+
+    def job(self, job_id: str) -> dict[str, Any] | None: ...
+
+    def remember(self, job: dict[str, Any]) -> None: ...
+
+    def page(self, key: str) -> dict[str, Any] | None: ...
+
+    def remember_page(self, key: str, page: dict[str, Any]) -> None: ...
+
+
 class DescriptClient:
     def __init__(
         self,
@@ -69,8 +81,10 @@ class DescriptClient:
         limiter: RateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
         wall_clock: Callable[[], float] = time.time,
+        cache: JobHistoryCache | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.cache = cache
         self._token = token
         self._sleep = sleep
         self._wall = wall_clock
@@ -110,8 +124,16 @@ class DescriptClient:
         return self._create("jobs/agent", request.body())
 
     def get_job(self, job_id: str) -> Job:
+        """A job's status; a finished job never changes, so it is served from the cache."""
+        if self.cache is not None:
+            cached = self.cache.job(job_id)
+            if cached is not None:
+                return Job.model_validate(cached)
         response = self._call("GET", f"jobs/{job_id}", label="GET /jobs/{job_id}")
-        return self._parse(Job, response, "GET /jobs/{job_id}")
+        job = self._parse(Job, response, "GET /jobs/{job_id}")
+        if self.cache is not None and job.finished:
+            self.cache.remember(job.model_dump(mode="json"))
+        return job
 
     def list_jobs(
         self,
@@ -122,7 +144,10 @@ class DescriptClient:
         limit: int | None = None,
         created_after: float | None = None,
         created_before: float | None = None,
+        cached: bool = False,
     ) -> JobList:
+        """One page of the job history. `cached` accepts a page read a few seconds ago (for
+        read-only views such as `plan --refresh`, never for polling)."""
         params: dict[str, str] = {}
         if project_id:
             params["project_id"] = project_id
@@ -136,8 +161,16 @@ class DescriptClient:
             params["created_after"] = iso_z(created_after)
         if created_before is not None:
             params["created_before"] = iso_z(created_before)
+        key = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+        if cached and self.cache is not None:
+            page = self.cache.page(key)
+            if page is not None:
+                return JobList.model_validate(page)
         response = self._call("GET", "jobs", params=params)
-        return self._parse(JobList, response, "GET /jobs")
+        result = self._parse(JobList, response, "GET /jobs")
+        if self.cache is not None:
+            self.cache.remember_page(key, result.model_dump(mode="json"))
+        return result
 
     def iter_jobs(self, *, max_pages: int | None = None, **filters: Any) -> Iterator[Job]:
         """Every job matching `filters`, newest first, walking `next_cursor`."""

@@ -41,12 +41,14 @@ def job_event(address: str, job: Job) -> Event:
     }
 
 
-def _history(client: DescriptClient, since: float, now: float, result: Reconciled) -> list[Job]:
+def _history(
+    client: DescriptClient, since: float, now: float, result: Reconciled, cached: bool
+) -> list[Job]:
     after = max(since, now - LOOKBACK)
     jobs = []
     cursor = None
     while True:
-        page = client.list_jobs(cursor=cursor, limit=PAGE, created_after=after)
+        page = client.list_jobs(cursor=cursor, limit=PAGE, created_after=after, cached=cached)
         result.list_calls += 1
         jobs.extend(page.data)
         cursor = page.pagination.next_cursor
@@ -76,7 +78,8 @@ def reconcile(
         times += [t for p in doc.projects.values() for *_, t, _s in _recorded_jobs(p)]
     if not times:
         return result
-    history = _history(client, min(times) - SKEW, now(), result)
+    # A read-only refresh (no intent to resolve) may use a page read a few seconds ago.
+    history = _history(client, min(times) - SKEW, now(), result, cached=drift and not intents)
     by_id = {job.job_id: job for job in history}
 
     for address, intent in intents:

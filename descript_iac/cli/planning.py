@@ -183,7 +183,9 @@ def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan]
                 "and pass --auto-approve (as CI does after a reviewed plan)."
             )
         answer = click.prompt(
-            "Do you want to perform these actions? Only 'yes' will be accepted", default=""
+            "Do you want to perform these actions? Only 'yes' will be accepted",
+            default="",
+            show_default=False,
         )
         return str(answer).strip() == "yes"
 

@@ -19,6 +19,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from descript_iac.emulator.backend import Backend
+from descript_iac.emulator.callbacks import deliver
 from descript_iac.emulator.exceptions import (
     EmulatorError,
     InvalidInput,
@@ -90,7 +91,7 @@ def _api(backend: Backend, handler: Handler, *, creates_job: bool = False, statu
             if backend.dice.roll(faults.error_rate):
                 backend.stats["errors_injected"] += 1
                 raise ServerError("Internal server error (injected by the emulator)")
-            backend.tick()
+            _send_later(backend, backend.tick())
             body = await handler(request, token)
         except EmulatorError as exc:
             backend.stats[f"status:{exc.status}"] += 1
@@ -166,6 +167,7 @@ def inspection_routes(backend: Backend) -> list[Route]:
     """Emulator-only endpoints, outside /v1, for tests and curious users."""
 
     async def projects(request: Request) -> Response:
+        _send_later(backend, backend.tick())
         return JSONResponse({"projects": backend.inspect_projects()})
 
     async def advance(request: Request) -> Response:
@@ -212,6 +214,4 @@ def inspection_routes(backend: Backend) -> list[Route]:
 
 def _send_later(backend: Backend, callbacks: list[tuple[str, dict[str, Any]]]) -> None:
     if callbacks:
-        from descript_iac.emulator.callbacks import deliver
-
         deliver(callbacks, backend.config.allow_callback_hosts)

@@ -280,3 +280,60 @@ def test_iter_jobs_walks_every_page() -> None:
     finally:
         running.stop()
     assert set(seen) == made and len(seen) == 7 and pages == 4
+
+
+def test_finished_jobs_are_cached_for_good(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from descript_iac.state.jobcache import JobCache
+
+    running = start_emulator(job_seconds=0.01)
+    try:
+        cache = JobCache(tmp_path / "cache", running.base_url)
+        with DescriptClient(
+            running.base_url, Token(TOKEN), limiter=RateLimiter(), cache=cache
+        ) as client:
+            job_id = client.import_project_media(IMPORT).job_id
+            import time
+
+            time.sleep(0.1)
+            first = client.get_job(job_id)
+            second = client.get_job(job_id)
+            calls = client.calls["GET /jobs/{job_id}"]
+            page = client.list_jobs(limit=5, cached=True)
+            again = client.list_jobs(limit=5, cached=True)
+            client.list_jobs(limit=5)  # not cached: always a call
+            list_calls = client.calls["GET /jobs"]
+        cache.close()
+    finally:
+        running.stop()
+    assert first.finished and second == first and calls == 1
+    assert again == page and list_calls == 2  # the cached read saved one call, the fresh did not
+
+
+def test_edit_in_descript_and_published_project_through_the_client() -> None:
+    import httpx as raw
+
+    from descript_iac.api.models import EditInDescriptRequest, ProjectSchema, SchemaFile
+
+    running = start_emulator(job_seconds=0.01)
+    try:
+        with DescriptClient(running.base_url, Token(TOKEN), limiter=RateLimiter()) as client:
+            created = client.import_project_media(IMPORT)
+            request = EditInDescriptRequest(
+                partner_drive_id=created.drive_id or "",
+                project_schema=ProjectSchema(files=[SchemaFile(uri="https://x.io/jane.wav")]),
+            )
+            link = client.edit_in_descript(request)
+            import time
+
+            time.sleep(0.1)
+            slug = raw.post(
+                f"{running.root_url}/_emulator/projects/{created.project_id}/publish"
+            ).json()["slug"]
+            published = client.published_project(slug)
+            with pytest.raises(errors.NotFound):
+                client.published_project("nope")
+    finally:
+        running.stop()
+    assert link.url.startswith("https://web.descript.com/import")
+    assert published.project_id == created.project_id
+    assert published.metadata is not None and published.metadata.title == "Ep"
