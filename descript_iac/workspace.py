@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from descript_iac.api import DescriptClient
 from descript_iac.apply import ApplyOptions, ApplyResult, Engine, reconcile
 from descript_iac.apply.progress import Reporter
+from descript_iac.apply.reconcile import adopted
 from descript_iac.apply.resolve import DEFAULT_GRACE
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.errors import DescriptIacError, PlanError
@@ -24,7 +25,7 @@ from descript_iac.plan.model import ActionKind
 from descript_iac.plan.render import blocked_lines
 from descript_iac.session import ApiTarget, open_client
 from descript_iac.state.document import StateDocument
-from descript_iac.state.events import Event, apply_event
+from descript_iac.state.events import Event, apply_event, dropped
 from descript_iac.state.store import LocalStateStore
 
 PLAN_FILE_KIND = "descript-iac-plan"
@@ -277,21 +278,8 @@ def adopt_job(settings: RunSettings, address: str, job_id: str) -> str:
                 f"job {job_id} is a {job.job_type} job; the open intent of {address} sent a "
                 f"{intent.job_type} job"
             )
-        from descript_iac.apply.reconcile import job_event
-
-        record(
-            {
-                "type": "job_submitted",
-                "address": address,
-                "intent_id": intents[0],
-                "job_id": job.job_id,
-                "project_id": job.project_id,
-                "drive_id": job.drive_id,
-                "project_url": job.project_url,
-                "adopted": True,
-            }
-        )
-        record(job_event(address, job))
+        for event in adopted(address, intents[0], job):
+            record(event)
         return f"{address}: adopted job {job_id} ({job.job_type}, {job.job_state})."
 
     return _edit_state(settings, "state adopt", change)
@@ -302,14 +290,7 @@ def drop_intent(settings: RunSettings, address: str) -> str:
 
     def change(doc: StateDocument, record: Callable[[Event], None]) -> str:
         for intent_id in _open_intent_of(doc, address):
-            record(
-                {
-                    "type": "intent_dropped",
-                    "address": address,
-                    "intent_id": intent_id,
-                    "reason": "dropped by hand (descript-iac state drop-intent)",
-                }
-            )
+            record(dropped(address, intent_id, "dropped by hand (descript-iac state drop-intent)"))
         return (
             f"{address}: open intent dropped. The next apply sends that job again; if it had "
             "been created, that makes a second one."

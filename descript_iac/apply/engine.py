@@ -30,7 +30,7 @@ from descript_iac.failpoints import failpoint
 from descript_iac.plan import digests
 from descript_iac.plan.model import Action, ActionKind, Plan, ProjectPlan
 from descript_iac.state.document import Intent, StateDocument
-from descript_iac.state.events import Event
+from descript_iac.state.events import Event, dropped
 
 
 @dataclass(frozen=True)
@@ -295,14 +295,7 @@ class Engine:
 
     def _refused(self, chain: _Chain, action: Action, intent: Intent, exc: Exception) -> None:
         # The server did nothing (an error reply, or no connection): the intent is closed.
-        self.record(
-            {
-                "type": "intent_dropped",
-                "address": chain.address,
-                "intent_id": intent.intent_id,
-                "reason": f"refused: {exc}",
-            }
-        )
+        self.record(dropped(chain.address, intent.intent_id, f"refused: {exc}"))
         self._fail(chain, action, str(exc))
 
     def _submitted(
@@ -350,14 +343,7 @@ class Engine:
                     chain, chain.action, intent, verdict.job.job_id, verdict.job.model_dump()
                 )
             elif verdict.verdict == "reissue":
-                self.record(
-                    {
-                        "type": "intent_dropped",
-                        "address": chain.address,
-                        "intent_id": intent.intent_id,
-                        "reason": verdict.reason,
-                    }
-                )
+                self.record(dropped(chain.address, intent.intent_id, verdict.reason))
                 self.reporter.note(f"{chain.address}: the job was never created; sending it again")
                 chain.state = "active"
             else:

@@ -18,7 +18,7 @@ from descript_iac.api import BatchPoller, DescriptClient, InFlight
 from descript_iac.api.models import Job
 from descript_iac.apply.resolve import DEFAULT_GRACE, SKEW, resolve_intent
 from descript_iac.state.document import ProjectState, StateDocument
-from descript_iac.state.events import Event
+from descript_iac.state.events import Event, dropped
 
 LOOKBACK = 30 * 86_400.0 - 3600.0
 PAGE = 100
@@ -39,6 +39,21 @@ def job_event(address: str, job: Job) -> Event:
         "address": address,
         "job": job.model_dump(mode="json", exclude_none=True),
     }
+
+
+def adopted(address: str, intent_id: str, job: Job) -> list[Event]:
+    """The events that record `job` as the one `intent_id` sent, with its current status."""
+    submitted: Event = {
+        "type": "job_submitted",
+        "address": address,
+        "intent_id": intent_id,
+        "job_id": job.job_id,
+        "project_id": job.project_id,
+        "drive_id": job.drive_id,
+        "project_url": job.project_url,
+        "adopted": True,
+    }
+    return [submitted, job_event(address, job)]
 
 
 def _history(
@@ -89,29 +104,11 @@ def reconcile(
         what = f"{address}: the {intent.action}{' ' + intent.step_id if intent.step_id else ''} job"
         if verdict.verdict == "adopt" and verdict.job is not None:
             job = verdict.job
-            record(
-                {
-                    "type": "job_submitted",
-                    "address": address,
-                    "intent_id": intent.intent_id,
-                    "job_id": job.job_id,
-                    "project_id": job.project_id,
-                    "drive_id": job.drive_id,
-                    "project_url": job.project_url,
-                    "adopted": True,
-                }
-            )
-            record(job_event(address, job))
+            for event in adopted(address, intent.intent_id, job):
+                record(event)
             result.notes.append(f"{what} was found in the job history ({job.job_id}): adopted")
         elif verdict.verdict == "reissue":
-            record(
-                {
-                    "type": "intent_dropped",
-                    "address": address,
-                    "intent_id": intent.intent_id,
-                    "reason": verdict.reason,
-                }
-            )
+            record(dropped(address, intent.intent_id, verdict.reason))
             result.notes.append(f"{what} was never created ({verdict.reason}): it will be sent")
         elif verdict.verdict == "quarantine":
             record(

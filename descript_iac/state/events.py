@@ -27,6 +27,11 @@ from descript_iac.state.document import (
 Event = dict[str, Any]
 
 
+def dropped(address: str, intent_id: str, reason: str) -> Event:
+    """The event that closes an intent whose job certainly does not exist."""
+    return {"type": "intent_dropped", "address": address, "intent_id": intent_id, "reason": reason}
+
+
 def _now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
