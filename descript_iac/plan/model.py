@@ -70,6 +70,8 @@ class Action(_Frozen):
     def label(self) -> str:
         if self.step_id and self.kind in (ActionKind.RUN, ActionKind.AWAIT, ActionKind.BLOCKED):
             return f"step {self.step_id}"
+        if self.step_id:  # a prompt-only project's first step creates (or replaces) it
+            return f"{self.kind.value} (step {self.step_id})"
         return self.kind.value
 
 
