@@ -13,6 +13,7 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from descript_iac.errors import DescriptIacError
 from descript_iac.redact import register_secret
@@ -93,6 +94,12 @@ class Credentials:
 def resolve_base_url(option: str | None, environ: Mapping[str, str] | None = None) -> str:
     env = os.environ if environ is None else environ
     url = option or env.get("DESCRIPT_API_URL") or DEFAULT_API_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DescriptIacError(
+            f"API URL {url!r} is not an http(s) URL; give one like {DEFAULT_API_URL} "
+            "(--api-url or DESCRIPT_API_URL)"
+        )
     return url.rstrip("/")
 
 

@@ -6,6 +6,7 @@ Each verb lives in its own module and only unpacks options and calls the library
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,18 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             echo("Interrupted.", err=True)
             sys.exit(130)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("DESCRIPT_IAC_DEBUG"):
+                raise
+            # A bug: say so plainly, without a traceback that could carry a secret.
+            echo(
+                f"Error: unexpected {type(exc).__name__}: {exc}. This is a bug in descript-iac; "
+                "rerun with DESCRIPT_IAC_DEBUG=1 to see the traceback and report it.",
+                err=True,
+            )
+            sys.exit(1)
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)

@@ -98,3 +98,10 @@ def test_jobs_list_get_wait(served) -> None:  # type: ignore[no-untyped-def]
     assert json.loads(got.output)["result"]["status"] == "success"
     missing = run_cli("jobs", "get", "nope", env=env)
     assert missing.exit_code == 1 and "404 not_found" in missing.output
+
+
+def test_bad_api_url_is_a_clear_error() -> None:
+    result = run_cli("--api-url", "descriptapi.com", "status", env={"DESCRIPT_API_TOKEN": "t"})
+    assert result.exit_code == 1
+    assert "API URL 'descriptapi.com' is not an http(s) URL" in result.output
+    assert "Traceback" not in result.output
