@@ -80,15 +80,16 @@ def plan_workspace(
     """Compute the plan; with `refresh`, read the job history first (no state is written)."""
     workspace = load_workspace(settings.root)
     doc = LocalStateStore(settings.state_path).read()
-    outcome = PlanOutcome(workspace, doc, compute_plan({}, doc, PlanOptions()))
+    notes: list[str] = []
+    drift: list[str] = []
     if refresh:
         with open_client(settings.api) as client:
             found = reconcile(
                 client, doc, lambda e: apply_event(doc, e), drift=True, grace=intent_grace()
             )
-        outcome.notes, outcome.drift = found.notes, found.drift
-    outcome.plan = compute_plan(workspace.projects, doc, options)
-    return outcome
+        notes, drift = found.notes, found.drift
+    plan = compute_plan(workspace.projects, doc, options)
+    return PlanOutcome(workspace, doc, plan, notes, drift)
 
 
 def save_plan(outcome: PlanOutcome, settings: RunSettings, path: Path) -> None:

@@ -218,45 +218,45 @@ class Engine:
             chain.job = InFlight(project.import_.job_id, IMPORT_JOB, project.import_.sent_at)
         chain.action = action
 
-    def _submit(self, chain: _Chain, action: Action) -> None:
+    def _outgoing(self, chain: _Chain, action: Action) -> tuple[Intent, Callable[[], JobCreated]]:
+        """The intent to journal and the POST to send for `action`."""
         desired = self.workspace.projects[chain.address]
         salt = self.doc.salt
         project = self.doc.projects.get(chain.address)
         project_id = project.project_id if project else None
         facets = digests.import_facets(salt, desired)
-        body: Any
         if action.job_type == IMPORT_JOB:
-            into = project_id if action.kind is ActionKind.UPDATE else None
-            body = import_request(desired, action, into)
-            media = {n: facets.media[n] for n in action.media}
-            intent_kind = "update" if action.kind is ActionKind.UPDATE else "create"
-            path = "jobs/import/project_media"
-            send: Callable[[], JobCreated] = lambda: self.client.import_project_media(body)  # noqa: E731
+            kind = "update" if action.kind is ActionKind.UPDATE else "create"
+            imported = import_request(desired, action, project_id if kind == "update" else None)
+            body, path = imported.body(), "jobs/import/project_media"
+            send: Callable[[], JobCreated] = lambda: self.client.import_project_media(imported)  # noqa: E731
+            step_digest = None
         else:
             step = find_step(desired, action.step_id)
-            creates = action.kind in (ActionKind.CREATE, ActionKind.REPLACE)
-            body = agent_request(desired, step, None if creates else project_id)
-            media = {}
-            intent_kind = "create" if creates else "step"
-            path = "jobs/agent"
-            send = lambda: self.client.agent(body)  # noqa: E731
+            kind = "create" if action.kind in (ActionKind.CREATE, ActionKind.REPLACE) else "step"
+            prompt = agent_request(desired, step, project_id if kind == "step" else None)
+            body, path = prompt.body(), "jobs/agent"
+            send = lambda: self.client.agent(prompt)  # noqa: E731
+            step_digest = digests.step_digest(salt, desired, step)
         intent = Intent(
             intent_id=str(uuid.uuid4()),
-            action=intent_kind,
+            action=kind,
             step_id=action.step_id,
-            fingerprint=fingerprint("POST", path, body.body()),
+            fingerprint=fingerprint("POST", path, body),
             sent_at=self.now(),
             job_type=action.job_type or "",
             media_names=sorted(action.media),
             composition_names=sorted(action.compositions),
-            project_id=project_id if intent_kind in ("update", "step") else None,
+            project_id=project_id if kind in ("update", "step") else None,
             facets=facets,
-            media=media,
-            step_digest=digests.step_digest(salt, desired, find_step(desired, action.step_id))
-            if action.step_id
-            else None,
+            media={n: facets.media[n] for n in action.media},
+            step_digest=step_digest,
             replaces=action.kind is ActionKind.REPLACE,
         )
+        return intent, send
+
+    def _submit(self, chain: _Chain, action: Action) -> None:
+        intent, send = self._outgoing(chain, action)
         self.record(
             {
                 "type": "intent_opened",
