@@ -18,6 +18,7 @@ from descript_iac.state.document import Intent
 SKEW = 120.0  # seconds this machine's clock may differ from the API's
 REQUEST_SPAN = 300.0  # longest a POST may take between send and commit
 DEFAULT_GRACE = 60.0  # seconds after sending before "no job" means "never created"
+LOOKBACK = 30 * 86_400.0 - 3600.0  # the job history the API can still show
 
 Verdict = Literal["adopt", "reissue", "wait", "quarantine"]
 
@@ -83,6 +84,12 @@ def resolve_intent(
             "quarantine",
             candidates=ids,
             reason=f"{len(ids)} jobs in the history could be the one this intent sent",
+        )
+    if now - intent.sent_at > LOOKBACK - SKEW - REQUEST_SPAN:
+        return Resolution(
+            "quarantine",
+            reason="the job history no longer reaches back to when it was sent (30 days); "
+            "check the project in Descript",
         )
     if now - intent.sent_at >= grace:
         return Resolution(
