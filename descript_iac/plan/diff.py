@@ -123,12 +123,15 @@ class _ProjectDiff:
         if s is not None and s.intents:
             intent = s.intents[0]
             what = f"step {intent.step_id}" if intent.action == "step" else intent.action
+            if intent.outcome == "sending":
+                happened = f"an earlier apply stopped while sending the {what} job"
+            else:
+                happened = f"the reply to the {what} job was lost ({intent.reason or 'unknown'})"
             return [
                 self.action(
                     ActionKind.RESOLVE,
-                    f"an earlier apply sent the {what} job and its outcome is {intent.outcome}; "
-                    "apply looks it up in the job history before sending anything, then plans "
-                    "the rest",
+                    f"{happened}; apply looks for it in the job history before sending "
+                    "anything, then plans the rest",
                     step_id=intent.step_id,
                     job_type=intent.job_type,
                 )

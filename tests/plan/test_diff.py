@@ -261,7 +261,7 @@ CASES = [
             )
         ),
         expect=[("?", "reel")],
-        reason="its outcome is unknown; apply looks it up in the job history",
+        reason="the reply to the step reel job was lost (unknown); apply looks for it in the job history",
     ),
     Case(
         "quarantined project is blocked",

@@ -1,0 +1,109 @@
+"""Resolving what an interrupted apply left in doubt by hand: quarantine, adopt, drop-intent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from descript_iac.state.store import LocalStateStore
+from tests.builders import run_cli
+from tests.e2e.conftest import Served, cli
+
+pytestmark = pytest.mark.e2e
+
+WORKSPACE = """
+version: 1
+projects:
+  ep:
+    media:
+      host.wav: {url: "https://cdn.example.com/ep/host.wav"}
+    compositions:
+      - name: Full
+        clips: [{media: host.wav}]
+"""
+APPLY = ("apply", "ws", "--auto-approve", "--poll-interval", "0.05")
+
+
+def _setup(tmp_path: Path) -> Path:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "main.yaml").write_text(WORKSPACE)
+    return root
+
+
+def _import_jobs(served: Served) -> list[str]:
+    return [j["job_id"] for p in served.projects() for j in p["jobs"] if j["job_type"] != "agent"]
+
+
+def test_ambiguous_history_quarantines_and_adopt_resolves(served: Served, tmp_path: Path) -> None:
+    _setup(tmp_path)
+    killed = cli(*APPLY, env=served.env(DESCRIPT_IAC_FAILPOINT="after_post:1"), cwd=tmp_path)
+    assert killed.returncode == -9
+    # Someone else imports the same media and composition names in the same minute.
+    body = {
+        "project_name": "Other",
+        "add_media": {"host.wav": {"url": "https://cdn.example.com/other/host.wav"}},
+        "add_compositions": [{"name": "Full", "clips": [{"media": "host.wav"}]}],
+    }
+    httpx.post(
+        f"{served.base_url}/jobs/import/project_media",
+        json=body,
+        headers={"Authorization": f"Bearer {served.token}"},
+    ).raise_for_status()
+    first, _other = _import_jobs(served)
+    blocked = cli(*APPLY, env=served.env(), cwd=tmp_path)
+    assert blocked.returncode == 1
+    assert (
+        "quarantined: 2 jobs in the history could be the one this intent sent"
+        in blocked.stdout + blocked.stderr
+    )
+    assert "descript-iac state adopt ep JOB_ID" in blocked.stdout + blocked.stderr
+    adopted = run_cli(
+        "state", "adopt", "ep", first, "--workspace", str(tmp_path / "ws"), env=served.env()
+    )
+    assert adopted.exit_code == 0, adopted.output
+    assert f"ep: adopted job {first}" in adopted.output
+    done = cli(*APPLY, env=served.env(), cwd=tmp_path)
+    assert done.returncode == 0 and "No changes. 1 project is up to date." in done.stdout
+    assert len(_import_jobs(served)) == 2  # nothing re-sent
+    state = LocalStateStore(tmp_path / "state" / "ws.json").read()
+    assert state.projects["ep"].import_ is not None and state.projects["ep"].import_.job_id == first
+
+
+def test_drop_intent_resends_at_once(served: Served, tmp_path: Path) -> None:
+    _setup(tmp_path)
+    killed = cli(*APPLY, env=served.env(DESCRIPT_IAC_FAILPOINT="after_intent:1"), cwd=tmp_path)
+    assert killed.returncode == -9 and _import_jobs(served) == []
+    plan = run_cli("plan", str(tmp_path / "ws"), env=served.env())
+    assert "? resolve" in plan.output
+    assert "an earlier apply stopped while sending the create job" in plan.output
+    dropped = run_cli("state", "drop-intent", "ep", "--workspace", str(tmp_path / "ws"))
+    assert dropped.exit_code == 0 and "open intent dropped" in dropped.output
+    shown = run_cli("state", "show", "--workspace", str(tmp_path / "ws"))
+    assert "open intent" not in shown.output
+    done = cli(*APPLY, env=served.env(DESCRIPT_IAC_INTENT_GRACE="3600"), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(_import_jobs(served)) == 1
+
+
+def test_adopt_refuses_a_job_of_the_wrong_type(served: Served, tmp_path: Path) -> None:
+    _setup(tmp_path)
+    cli(*APPLY, env=served.env(DESCRIPT_IAC_FAILPOINT="after_intent:1"), cwd=tmp_path)
+    agent = httpx.post(
+        f"{served.base_url}/jobs/agent",
+        json={"project_name": "x", "prompt": "y"},
+        headers={"Authorization": f"Bearer {served.token}"},
+    ).json()
+    result = run_cli(
+        "state",
+        "adopt",
+        "ep",
+        agent["job_id"],
+        "--workspace",
+        str(tmp_path / "ws"),
+        env=served.env(),
+    )
+    assert result.exit_code == 1
+    assert "is a agent job; the open intent of ep sent a import/project_media job" in result.output
