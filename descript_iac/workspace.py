@@ -161,6 +161,8 @@ def apply_workspace(
             store.begin(doc)
             try:
                 notes = _settle(client, doc, record)
+                for note in notes:
+                    reporter.note(note)
                 plan = compute_plan(workspace.projects, doc, options)
                 if saved is not None:
                     _check_same(saved, plan, doc)

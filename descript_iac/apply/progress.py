@@ -59,6 +59,10 @@ class Reporter:
         for text in summary_lines(result):
             self.write(text)
 
+    def unchanged(self, text: str) -> None:
+        """Nothing to apply."""
+        self.write(text)
+
 
 class LiveReporter(Reporter):
     """On a terminal: permanent lines for events, and a live block of the jobs in flight."""
@@ -153,6 +157,9 @@ class JsonReporter(Reporter):
 
     def note(self, text: str) -> None:
         self.event("note", message=text)
+
+    def unchanged(self, text: str) -> None:
+        self.event("apply_complete", ok=True, jobs_issued=0, message=text)
 
     def complete(self, result: ApplyResult) -> None:
         self.event(

@@ -14,7 +14,12 @@ from descript_iac.apply.progress import JsonReporter, LiveReporter, Reporter
 from descript_iac.cli.context import Globals, echo, get_globals, is_tty
 from descript_iac.errors import DescriptIacError, PlanError
 from descript_iac.plan import Plan, PlanOptions
-from descript_iac.plan.render import render_json, render_markdown, render_text
+from descript_iac.plan.render import (
+    no_changes_line,
+    render_json,
+    render_markdown,
+    render_text,
+)
 from descript_iac.session import ApiTarget
 from descript_iac.workspace import (
     RunSettings,
@@ -266,13 +271,8 @@ def apply(
         _confirm(auto_approve, show),
         saved,
     )
-    for note in outcome.notes:
-        reporter.note(note)
     if outcome.result is None:
-        if as_json:
-            reporter.write('{"event": "apply_complete", "jobs_issued": 0, "ok": true}')
-        else:
-            click.echo(render_text(outcome.plan, color=_color(g)), nl=False)
+        reporter.unchanged(no_changes_line(outcome.plan))
         return
     reporter.complete(outcome.result)
     if not outcome.result.ok:
