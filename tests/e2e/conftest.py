@@ -100,7 +100,8 @@ def _server() -> Iterator[Served]:
             time.sleep(0.1)
     yield served
     process.terminate()
-    process.wait(10)
+    out, _ = process.communicate(timeout=10)
+    assert f"export DESCRIPT_API_TOKEN={E2E_TOKEN}" in out  # serve tells users what to export
 
 
 @pytest.fixture

@@ -2,63 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from tests.e2e.conftest import Served
+
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[str, str]]:
-    port = _free_port()
-    token = "walkthrough-token"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "descript_iac",
-            "emulator",
-            "serve",
-            "--port",
-            str(port),
-            "--token",
-            token,
-            "--job-seconds",
-            "0.3",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ},
-    )
-    base = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            httpx.get(f"{base}/status", timeout=0.5)
-            break
-        except httpx.TransportError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise AssertionError("emulator did not start") from None
-            time.sleep(0.1)
-    yield base, token
-    proc.terminate()
-    out, _ = proc.communicate(timeout=10)
-    assert f"export DESCRIPT_API_TOKEN={token}" in out
 
 
 def _poll(api: httpx.Client, job_id: str) -> dict[str, object]:
@@ -70,8 +21,8 @@ def _poll(api: httpx.Client, job_id: str) -> dict[str, object]:
     raise AssertionError("job never stopped")
 
 
-def test_seed_walkthrough_over_a_real_socket(served: tuple[str, str]) -> None:
-    base, token = served
+def test_seed_walkthrough_over_a_real_socket(served: Served) -> None:
+    base, token = served.base_url, served.token
     with httpx.Client(base_url=base + "/", headers={"Authorization": f"Bearer {token}"}) as api:
         assert api.get("status").json() == {"status": "ok"}
         created = api.post(
