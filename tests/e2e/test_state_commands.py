@@ -107,3 +107,26 @@ def test_adopt_refuses_a_job_of_the_wrong_type(served: Served, tmp_path: Path) -
     )
     assert result.exit_code == 1
     assert "is a agent job; the open intent of ep sent a import/project_media job" in result.output
+
+
+def test_apply_while_another_run_holds_the_lock(served: Served, tmp_path: Path) -> None:
+    from descript_iac.state.lock import FileLock
+
+    root = _setup(tmp_path)
+    (tmp_path / "state").mkdir()
+    holder = FileLock(tmp_path / "state" / "ws.json.lock").acquire("apply shows/")
+    try:
+        result = run_cli("apply", str(root), "--auto-approve", env=served.env())
+        assert result.exit_code == 1
+        assert (
+            f"the state is locked by {holder.user}@{holder.host} pid {holder.pid}" in result.output
+        )
+        assert f"descript-iac force-unlock {holder.lock_id}" in result.output
+        waited = run_cli(
+            "--lock-timeout", "0.3", "apply", str(root), "--auto-approve", env=served.env()
+        )
+        assert waited.exit_code == 1 and "--lock-timeout" in waited.output
+    finally:
+        unlocked = run_cli("force-unlock", holder.lock_id, "--workspace", str(root))
+        assert unlocked.exit_code == 0 and "Removed the lock held by" in unlocked.output
+    assert served.projects() == []
