@@ -170,3 +170,16 @@ def record_apply(  # type: ignore[no-untyped-def]
             {"type": "job_updated", "address": address, "job": job(job_id, "agent", status, extra)},
         )
     return doc
+
+
+def wait_for_job(api, job_id: str, timeout: float = 10.0) -> dict:  # type: ignore[no-untyped-def]
+    """Poll GET /jobs/{id} with a plain httpx client until the job stops."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = api.get(f"jobs/{job_id}").json()
+        if job["job_state"] == "stopped":
+            return job
+        time.sleep(0.02)
+    raise AssertionError(f"job {job_id} did not stop within {timeout}s")

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
+from tests.builders import wait_for_job
 from tests.e2e.conftest import Served
 
 pytestmark = pytest.mark.e2e
-
-
-def _poll(api: httpx.Client, job_id: str) -> dict[str, object]:
-    for _ in range(100):
-        job = api.get(f"/jobs/{job_id}").json()
-        if job["job_state"] == "stopped":
-            return job
-        time.sleep(0.1)
-    raise AssertionError("job never stopped")
 
 
 def test_seed_walkthrough_over_a_real_socket(served: Served) -> None:
@@ -37,13 +27,13 @@ def test_seed_walkthrough_over_a_real_socket(served: Served) -> None:
         )
         assert created.status_code == 201
         project_id = created.json()["project_id"]
-        imported = _poll(api, created.json()["job_id"])
+        imported = wait_for_job(api, created.json()["job_id"])
         assert imported["result"]["status"] == "success"  # type: ignore[index]
         edit = api.post(
             "jobs/agent", json={"project_id": project_id, "prompt": "Add studio sound and captions"}
         )
         assert edit.status_code == 201 and edit.json()["project_id"] == project_id
-        edited = _poll(api, edit.json()["job_id"])
+        edited = wait_for_job(api, edit.json()["job_id"])
         assert edited["result"]["project_changed"] is True  # type: ignore[index]
         first = api.get("jobs", params={"project_id": project_id, "limit": 1}).json()
         assert first["data"][0]["job_type"] == "agent"

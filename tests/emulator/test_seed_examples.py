@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.builders import TOKEN, start_emulator
+from tests.builders import TOKEN, start_emulator, wait_for_job
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 SEED_IMPORT = {
@@ -51,15 +51,6 @@ def api():  # type: ignore[no-untyped-def]
     running.stop()
 
 
-def _wait(api: httpx.Client, job_id: str) -> dict[str, Any]:
-    for _ in range(200):
-        body = api.get(f"/jobs/{job_id}").json()
-        if body["job_state"] == "stopped":
-            return body
-        time.sleep(0.02)
-    raise AssertionError("job did not stop")
-
-
 @pytest.mark.parametrize("request_body", [SEED_IMPORT, SEED_MARKETING], ids=["demo", "marketing"])
 def test_import_example(api: httpx.Client, request_body: dict[str, Any]) -> None:
     reply = api.post("/jobs/import/project_media", json=request_body)
@@ -67,7 +58,7 @@ def test_import_example(api: httpx.Client, request_body: dict[str, Any]) -> None
     created = reply.json()
     _types(created, CREATED_KEYS)
     assert created["project_url"].endswith(created["project_id"])
-    job = _wait(api, created["job_id"])
+    job = wait_for_job(api, created["job_id"])
     _types(
         job,
         {
@@ -95,7 +86,9 @@ def test_import_example(api: httpx.Client, request_body: dict[str, Any]) -> None
 
 
 def test_demo_video_duration_matches_the_docs(api: httpx.Client) -> None:
-    job = _wait(api, api.post("/jobs/import/project_media", json=SEED_IMPORT).json()["job_id"])
+    job = wait_for_job(
+        api, api.post("/jobs/import/project_media", json=SEED_IMPORT).json()["job_id"]
+    )
     assert job["result"]["media_status"]["demo.mp4"]["duration_seconds"] == 69.477006
 
 
@@ -107,7 +100,7 @@ def test_agent_examples(api: httpx.Client) -> None:
     )
     assert reply.status_code == 201
     _types(reply.json(), CREATED_KEYS)
-    job = _wait(api, reply.json()["job_id"])
+    job = wait_for_job(api, reply.json()["job_id"])
     assert job["job_type"] == "agent"
     _types(
         job["result"],
@@ -193,7 +186,7 @@ def test_edit_in_descript_examples(api: httpx.Client) -> None:
 
 def test_published_project_example(api: httpx.Client) -> None:
     created = api.post("/jobs/import/project_media", json=SEED_IMPORT).json()
-    _wait(api, created["job_id"])
+    wait_for_job(api, created["job_id"])
     root = str(api.base_url).rstrip("/").removesuffix("/v1")
     slug = httpx.post(f"{root}/_emulator/projects/{created['project_id']}/publish").json()["slug"]
     body = api.get(f"/published_projects/{slug}").json()
