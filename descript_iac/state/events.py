@@ -97,6 +97,7 @@ def job_submitted(doc: StateDocument, event: Event) -> None:
             project.import_.updates.append(project.import_.job_id)
             current = project.import_
             current.job_id, current.job_state, current.status = job_id, "queued", None
+            current.sent_at = intent.sent_at
             for name, identity in intent.media.items():
                 current.media[name] = MediaRecord(identity=identity)
         else:
