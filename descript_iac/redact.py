@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from urllib.parse import urlsplit, urlunsplit
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -34,19 +33,6 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return _URL_QUERY.sub(lambda m: f"{m.group(1)}?{MASK}", text)
-
-
-def display_url(url: str) -> str:
-    """A URL safe to show: scheme, host and path, never the query string or user info."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return MASK
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    shown = urlunsplit((parts.scheme, host, parts.path, "", ""))
-    return redact(shown)
 
 
 def salted_digest(salt: str, *values: str) -> str:

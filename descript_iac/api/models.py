@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 IMPORT_JOB = "import/project_media"
 AGENT_JOB = "agent"
 JOB_TYPES = (IMPORT_JOB, AGENT_JOB)
-JOB_STATES = ("queued", "running", "stopped", "cancelled")
 TERMINAL_STATES = frozenset({"stopped", "cancelled"})
 
 
@@ -215,8 +214,3 @@ class PublishedProject(_Response):
     privacy: str | None = None
     metadata: PublishedMetadata | None = None
     subtitles: str | None = None
-
-
-class ErrorBody(_Response):
-    error: str = "unknown_error"
-    message: str = ""

@@ -22,7 +22,7 @@ from descript_iac.api import BatchPoller, DescriptClient, InFlight, OutcomeUnkno
 from descript_iac.api.errors import ApiError, PaymentRequired, TransportFailure
 from descript_iac.api.models import IMPORT_JOB, Job, JobCreated
 from descript_iac.apply.progress import Reporter
-from descript_iac.apply.reconcile import SKEW, job_event
+from descript_iac.apply.reconcile import SKEW, history_since, job_event
 from descript_iac.apply.requests import agent_request, find_step, import_request
 from descript_iac.apply.resolve import DEFAULT_GRACE, resolve_intent
 from descript_iac.config.desired import Workspace
@@ -320,7 +320,7 @@ class Engine:
 
     def _resolve_in_doubt(self) -> None:
         oldest = min(i.sent_at for _, i in self.in_doubt.values())
-        history = list(self.client.iter_jobs(limit=100, created_after=oldest - SKEW))
+        history = history_since(self.client, oldest - SKEW, self.now())
         for job_type, (chain, intent) in list(self.in_doubt.items()):
             known_projects = {p.project_id for p in self.doc.projects.values() if p.project_id}
             verdict = resolve_intent(

@@ -30,7 +30,6 @@ class Reconciled:
     notes: list[str] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)
     waiting: int = 0  # intents not decidable yet
-    list_calls: int = 0
 
 
 def job_event(address: str, job: Job) -> Event:
@@ -56,19 +55,12 @@ def adopted(address: str, intent_id: str, job: Job) -> list[Event]:
     return [submitted, job_event(address, job)]
 
 
-def _history(
-    client: DescriptClient, since: float, now: float, result: Reconciled, cached: bool
+def history_since(
+    client: DescriptClient, since: float, now: float, cached: bool = False
 ) -> list[Job]:
+    """Every job created since `since` (within the API's 30-day lookback), newest first."""
     after = max(since, now - LOOKBACK)
-    jobs = []
-    cursor = None
-    while True:
-        page = client.list_jobs(cursor=cursor, limit=PAGE, created_after=after, cached=cached)
-        result.list_calls += 1
-        jobs.extend(page.data)
-        cursor = page.pagination.next_cursor
-        if not cursor:
-            return jobs
+    return list(client.iter_jobs(limit=PAGE, created_after=after, cached=cached))
 
 
 def reconcile(
@@ -94,7 +86,7 @@ def reconcile(
     if not times:
         return result
     # A read-only refresh (no intent to resolve) may use a page read a few seconds ago.
-    history = _history(client, min(times) - SKEW, now(), result, cached=drift and not intents)
+    history = history_since(client, min(times) - SKEW, now(), cached=drift and not intents)
     by_id = {job.job_id: job for job in history}
 
     for address, intent in intents:

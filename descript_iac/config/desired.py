@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from descript_iac.config.model import AgentStep, Defaults, Project, SequenceMedia, UrlMedia
+from descript_iac.config.model import AgentStep, Defaults, Project, UrlMedia
 
 DEFAULT_TEAM_ACCESS = "none"  # the API's documented default
 
@@ -47,9 +47,6 @@ class DesiredProject:
 
     def url_media(self) -> dict[str, UrlMedia]:
         return {n: m for n, m in self.spec.media.items() if isinstance(m, UrlMedia)}
-
-    def sequences(self) -> dict[str, SequenceMedia]:
-        return {n: m for n, m in self.spec.media.items() if isinstance(m, SequenceMedia)}
 
     def is_secret(self, *path: str | int) -> bool:
         return tuple(path) in self.secret_paths

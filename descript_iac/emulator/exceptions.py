@@ -42,7 +42,3 @@ class RateLimited(EmulatorError):
 
 class ServerError(EmulatorError):
     status, code = 500, "internal_error"
-
-
-class ResponseLost(Exception):
-    """Fault injection: the job was committed, then the connection drops before the reply."""

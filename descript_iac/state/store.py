@@ -64,10 +64,6 @@ class StateStore(abc.ABC):
     def lock(self, command: str, timeout: float = 0.0) -> contextlib.AbstractContextManager[LockInfo]:
         """Hold the write lock."""
 
-    @property
-    @abc.abstractmethod
-    def location(self) -> str:
-        """Where the state is, for messages."""
 
 
 class LocalStateStore(StateStore):
@@ -77,10 +73,6 @@ class LocalStateStore(StateStore):
         self.journal = path.with_name(path.name + ".journal")
         self._lock = FileLock(path.with_name(path.name + ".lock"))
         self._journal_file: Any = None
-
-    @property
-    def location(self) -> str:
-        return str(self.path)
 
     # --- reading -----------------------------------------------------------------------
 
