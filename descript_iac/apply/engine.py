@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from descript_iac.api import BatchPoller, DescriptClient, InFlight, OutcomeUnknown, fingerprint
-from descript_iac.api.errors import ApiError, PaymentRequired, TransportFailure
+from descript_iac.api.errors import ApiError, PaymentRequired, ServerError, TransportFailure
 from descript_iac.api.models import IMPORT_JOB, Job, JobCreated
 from descript_iac.apply.progress import Reporter
 from descript_iac.apply.reconcile import SKEW, history_since, job_event
@@ -31,6 +31,8 @@ from descript_iac.plan import digests
 from descript_iac.plan.model import Action, ActionKind, Plan, ProjectPlan
 from descript_iac.state.document import Intent, StateDocument
 from descript_iac.state.events import Event, dropped
+
+MAX_FAILED_POLLS = 10  # poll rounds in a row that may fail (each already retried) before giving up
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ class Engine:
         pending: deque[_Chain] = deque(chains)
         active: list[_Chain] = []
         interval = self.options.poll_interval
+        failed_polls = 0
         self.reporter.start(self.plan)
         with self._interrupts():
             while True:
@@ -146,7 +149,17 @@ class Engine:
                 if not in_flight and not self.in_doubt:
                     continue  # a chain became free to submit, or new chains can start
                 self.sleep(interval)
-                finished = self._poll(in_flight) if in_flight else 0
+                try:
+                    finished = self._poll(in_flight) if in_flight else 0
+                    failed_polls = 0
+                except (TransportFailure, ServerError) as exc:
+                    # The jobs run on regardless: keep trying, and give up only after a while
+                    # (the journal lets the next run pick them up).
+                    failed_polls += 1
+                    if failed_polls > MAX_FAILED_POLLS:
+                        raise
+                    self.reporter.note(f"Polling failed ({exc}); retrying.")
+                    finished = 0
                 # Back off while jobs run long; poll at the base rate again once anything moved
                 # or while a POST is in doubt (its job should show up in the history quickly).
                 base, cap = self.options.poll_interval, self.options.max_poll_interval
