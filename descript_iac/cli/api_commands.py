@@ -54,7 +54,13 @@ def _job_line(job: Job) -> str:
 @click.option("--project-id", help="Only jobs of this project.")
 @click.option("--type", "job_type", type=click.Choice(JOB_TYPES), help="Only jobs of this type.")
 @click.option("--since", type=int, default=7, show_default=True, help="Days back (at most 30).")
-@click.option("--limit", type=int, default=100, show_default=True, help="At most this many jobs.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=100,
+    show_default=True,
+    help="At most this many jobs.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @emulator_option
 @click.pass_context
