@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from descript_iac.config.desired import DesiredProject
+from descript_iac.config.model import AgentStep
 from descript_iac.errors import PlanError
 from descript_iac.plan import digests
 from descript_iac.plan.model import Action, ActionKind, Plan, PlanOptions, ProjectPlan
@@ -98,12 +99,14 @@ class _ProjectDiff:
         state: ProjectState | None,
         salt: str,
         options: PlanOptions,
+        want: ImportFacets | None,
     ) -> None:
         self.address = address
         self.d = desired
         self.s = state
         self.salt = salt
         self.opts = options
+        self.want = want  # the desired import facets, computed once per plan
 
     def action(self, kind: ActionKind, reason: str, **kw: object) -> Action:
         return Action(address=self.address, kind=kind, reason=reason, **kw)
@@ -168,7 +171,8 @@ class _ProjectDiff:
     def create(self, kind: ActionKind, reason: str) -> list[Action]:
         d = self.d
         assert d is not None
-        after = digests.facets_digest(self.salt, digests.import_facets(self.salt, d))
+        assert self.want is not None
+        after = digests.facets_digest(self.salt, self.want)
         steps = list(d.spec.steps)
         actions: list[Action] = []
         if d.has_media:
@@ -196,22 +200,25 @@ class _ProjectDiff:
                     after=digests.step_digest(self.salt, d, first),
                 )
             )
-        for step in steps:
-            actions.append(
-                self.action(
-                    ActionKind.RUN,
-                    "runs on the new project",
-                    step_id=step.id,
-                    job_type=AGENT,
-                    after=digests.step_digest(self.salt, d, step),
-                )
-            )
+        actions += [self.run_step(step, "runs on the new project") for step in steps]
         return actions
+
+    def run_step(self, step: AgentStep, reason: str, before: str | None = None) -> Action:
+        assert self.d is not None
+        return self.action(
+            ActionKind.RUN,
+            reason,
+            step_id=step.id,
+            job_type=AGENT,
+            before=before,
+            after=digests.step_digest(self.salt, self.d, step),
+        )
 
     # --- existing project --------------------------------------------------------------
 
     def existing(self, s: ProjectState, d: DesiredProject) -> list[Action]:
-        want = digests.import_facets(self.salt, d)
+        assert self.want is not None
+        want = self.want
         before = digests.facets_digest(self.salt, s.facets) if s.facets else None
         after = digests.facets_digest(self.salt, want)
         awaiting = self.awaiting(s)
@@ -280,12 +287,11 @@ class _ProjectDiff:
 
     def replace(self, reason: str, s: ProjectState) -> list[Action]:
         old = s.project_id or "(none)"
-        actions = self.create(
+        return self.create(
             ActionKind.REPLACE,
             f"{reason}. A new project is made and every step re-run; the old project {old} "
             "stays in Descript, recorded as orphaned",
         )
-        return actions
 
     def steps(self, s: ProjectState, d: DesiredProject) -> list[Action]:
         desired = list(d.spec.steps)
@@ -325,17 +331,9 @@ class _ProjectDiff:
             digest = digests.step_digest(self.salt, d, want)
             if record.status == "error" or record.job_state == "cancelled":
                 edited = " with its edited prompt" if digest != record.digest else ""
-                actions.append(
-                    self.action(
-                        ActionKind.RUN,
-                        f"re-run{edited}: the last attempt failed "
-                        f"({record.error_message or 'no message'})",
-                        step_id=want.id,
-                        job_type=AGENT,
-                        before=record.digest,
-                        after=digest,
-                    )
-                )
+                failed = record.error_message or "no message"
+                reason = f"re-run{edited}: the last attempt failed ({failed})"
+                actions.append(self.run_step(want, reason, before=record.digest))
             elif digest != record.digest:
                 actions.append(
                     self.action(
@@ -346,18 +344,12 @@ class _ProjectDiff:
                         after=digest,
                     )
                 )
-        for want in desired[len(applied) :]:
-            if want.id in applied_ids:
-                continue  # an applied step that moved: reported as blocked above
-            actions.append(
-                self.action(
-                    ActionKind.RUN,
-                    "new step",
-                    step_id=want.id,
-                    job_type=AGENT,
-                    after=digests.step_digest(self.salt, d, want),
-                )
-            )
+        # Applied steps that moved were reported as blocked above.
+        actions += [
+            self.run_step(want, "new step")
+            for want in desired[len(applied) :]
+            if want.id not in applied_ids
+        ]
         return actions
 
 
@@ -374,6 +366,7 @@ def compute_plan(
     unknown_replace = sorted(set(options.replace) - set(desired))
     if unknown_replace:
         raise PlanError(f"--replace {', '.join(unknown_replace)}: no such project in the config")
+    wanted = {a: digests.import_facets(state.salt, p) for a, p in desired.items()}
     projects: list[ProjectPlan] = []
     up_to_date: list[str] = []
     untargeted: list[str] = []
@@ -383,7 +376,8 @@ def compute_plan(
             continue
         d = desired.get(address)
         s = state.projects.get(address)
-        actions = _ProjectDiff(address, d, s, state.salt, options).run()
+        want = wanted.get(address)
+        actions = _ProjectDiff(address, d, s, state.salt, options, want).run()
         if actions:
             where = d.where if d else "state only"
             projects.append(ProjectPlan(address=address, where=where, actions=tuple(actions)))
@@ -392,7 +386,7 @@ def compute_plan(
     return Plan(
         lineage=state.lineage,
         serial=state.serial,
-        config_digest=digests.config_digest(state.salt, desired),
+        config_digest=digests.config_digest(state.salt, desired, wanted),
         options=options,
         projects=tuple(projects),
         up_to_date=tuple(up_to_date),

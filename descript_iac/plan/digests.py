@@ -49,11 +49,13 @@ def step_digest(salt: str, project: DesiredProject, step: AgentStep) -> str:
     return salted_digest(salt, "step", step.prompt, project.step_model(step) or "")
 
 
-def config_digest(salt: str, projects: dict[str, DesiredProject]) -> str:
-    """One digest of everything a plan depends on in the config."""
+def config_digest(
+    salt: str, projects: dict[str, DesiredProject], facets: dict[str, ImportFacets]
+) -> str:
+    """One digest of everything a plan depends on in the config (`facets`: per address)."""
     summary = {
         address: {
-            "facets": facets_digest(salt, import_facets(salt, p)),
+            "facets": facets_digest(salt, facets[address]),
             "steps": [[s.id, step_digest(salt, p, s)] for s in p.spec.steps],
             "on_change": p.on_change,
         }
