@@ -91,9 +91,6 @@ class LiveReporter(Reporter):
         super().line(text)
         self._draw()
 
-    def write(self, text: str) -> None:
-        self.out.write(redact(text) + "\n")
-
     def submitted(self, address: str, label: str, job_id: str) -> None:
         self.live[address] = f"{address}: {label}: queued"
         super().submitted(address, label, job_id)
