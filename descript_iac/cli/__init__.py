@@ -5,6 +5,7 @@ Each verb lives in its own module and only unpacks options and calls the library
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -22,7 +23,22 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class _Group(click.Group):
-    """Turns every `DescriptIacError` into a message and exit code; nothing else does."""
+    """Turns every `DescriptIacError` into a message and exit code; nothing else does.
+
+    Commands are loaded lazily from `COMMANDS`.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in COMMANDS:
+            return command
+        module_name, _, attr = COMMANDS[cmd_name].partition(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -111,27 +127,17 @@ def _log_requests() -> None:
     logger.propagate = False
 
 
-def _register() -> None:
-    from descript_iac.cli.api_commands import config, jobs, status
-    from descript_iac.cli.emulator import emulator
-    from descript_iac.cli.planning import apply, plan
-    from descript_iac.cli.schema import schema
-    from descript_iac.cli.state import force_unlock, state
-    from descript_iac.cli.validate import validate
-
-    for command in (
-        validate,
-        plan,
-        apply,
-        state,
-        force_unlock,
-        status,
-        jobs,
-        config,
-        schema,
-        emulator,
-    ):
-        main.add_command(command)
-
-
-_register()
+# Each verb's module is imported only when that verb runs (or its help is shown), so start-up
+# costs what the verb needs, not what every verb needs. Add a command here: name -> module:attr.
+COMMANDS: dict[str, str] = {
+    "validate": "descript_iac.cli.validate:validate",
+    "plan": "descript_iac.cli.planning:plan",
+    "apply": "descript_iac.cli.planning:apply",
+    "state": "descript_iac.cli.state:state",
+    "force-unlock": "descript_iac.cli.state:force_unlock",
+    "status": "descript_iac.cli.api_commands:status",
+    "jobs": "descript_iac.cli.api_commands:jobs",
+    "config": "descript_iac.cli.api_commands:config",
+    "schema": "descript_iac.cli.schema:schema",
+    "emulator": "descript_iac.cli.emulator:emulator",
+}

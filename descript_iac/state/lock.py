@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
@@ -96,10 +97,8 @@ class FileLock:
     def _break(self, holder: LockInfo) -> None:
         current = self.holder()
         if current == holder:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
-            except FileNotFoundError:
-                pass
 
     def release(self, info: LockInfo) -> None:
         if self.holder() == info:

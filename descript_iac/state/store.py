@@ -61,9 +61,10 @@ class StateStore(abc.ABC):
         """End a journal that recorded nothing, leaving the document untouched."""
 
     @abc.abstractmethod
-    def lock(self, command: str, timeout: float = 0.0) -> contextlib.AbstractContextManager[LockInfo]:
+    def lock(
+        self, command: str, timeout: float = 0.0
+    ) -> contextlib.AbstractContextManager[LockInfo]:
         """Hold the write lock."""
-
 
 
 class LocalStateStore(StateStore):
@@ -202,7 +203,9 @@ class LocalStateStore(StateStore):
                 tmp.unlink()
         _fsync_dir(self.path.parent)
 
-    def lock(self, command: str, timeout: float = 0.0) -> contextlib.AbstractContextManager[LockInfo]:
+    def lock(
+        self, command: str, timeout: float = 0.0
+    ) -> contextlib.AbstractContextManager[LockInfo]:
         return self._locked(command, timeout)
 
     @contextlib.contextmanager

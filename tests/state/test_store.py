@@ -96,7 +96,13 @@ def test_journal_already_folded_is_not_applied_twice(tmp_path: Path) -> None:
     store.commit(doc)
     with store.lock("apply"):
         store.begin(doc)
-        intent = {"intent_id": "i1", "action": "create", "fingerprint": "f", "sent_at": 5.0, "job_type": "agent"}
+        intent = {
+            "intent_id": "i1",
+            "action": "create",
+            "fingerprint": "f",
+            "sent_at": 5.0,
+            "job_type": "agent",
+        }
         store.append({"type": "intent_opened", "address": "ep", "intent": intent})
         journal = store.journal.read_bytes()
         store.commit(doc)  # folded; now pretend the run died before deleting the journal
@@ -110,7 +116,9 @@ def test_corrupt_journal_in_the_middle_is_refused(tmp_path: Path) -> None:
     doc = StateDocument()
     store.commit(doc)
     header = json.dumps({"journal": 1, "lineage": doc.lineage, "base_serial": doc.serial})
-    store.journal.write_text(header + "\n{broken\n" + json.dumps({"type": "project_forgotten", "address": "x"}) + "\n")
+    store.journal.write_text(
+        header + "\n{broken\n" + json.dumps({"type": "project_forgotten", "address": "x"}) + "\n"
+    )
     with pytest.raises(StateError, match=r"ws\.json\.journal:2: the journal is corrupt"):
         store.read()
 
@@ -124,7 +132,9 @@ def test_corrupt_journal_in_the_middle_is_refused(tmp_path: Path) -> None:
         ('{"format_version": 1, "serial": "many"}', r"the state is not valid \(serial"),
     ],
 )
-def test_bad_state_is_refused_and_never_overwritten(tmp_path: Path, content: str, message: str) -> None:
+def test_bad_state_is_refused_and_never_overwritten(
+    tmp_path: Path, content: str, message: str
+) -> None:
     path = tmp_path / "ws.json"
     path.write_text(content)
     store = LocalStateStore(path)
@@ -135,7 +145,9 @@ def test_bad_state_is_refused_and_never_overwritten(tmp_path: Path, content: str
     assert path.read_text() == content
 
 
-def _hold_lock(path: str, ready: multiprocessing.synchronize.Event, release: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-defined]
+def _hold_lock(
+    path: str, ready: multiprocessing.synchronize.Event, release: multiprocessing.synchronize.Event
+) -> None:  # type: ignore[name-defined]
     store = LocalStateStore(Path(path))
     with store.lock("apply examples/podcast"):
         ready.set()
@@ -170,7 +182,9 @@ def test_lock_contention_between_two_processes(tmp_path: Path) -> None:
 
 def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
     path = tmp_path / "ws.json"
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     pid = int(dead.stdout)
     lock = FileLock(path.with_name("ws.json.lock"))
     info = lock.acquire("apply")
