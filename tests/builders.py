@@ -84,7 +84,7 @@ def record_apply(  # type: ignore[no-untyped-def]
     """
     import uuid
 
-    from descript_iac.plan import digests
+    from descript_iac.plan import digests, shown
     from descript_iac.state.events import (
         JobSubmitted,
         JobUpdated,
@@ -124,6 +124,8 @@ def record_apply(  # type: ignore[no-untyped-def]
             "facets": facets.model_dump(),
             "media": dict(facets.media) if job_type == IMPORT_JOB else {},
             "step_digest": digests.step_digest(salt, project, step) if step else None,
+            "step_prompt": shown.step_prompt(project, step) if step else None,
+            "step_model": shown.step_model(project, step) if step else None,
         }
         apply_event(
             doc, parse_event({"type": "intent_opened", "address": address, "intent": intent})
@@ -143,7 +145,9 @@ def record_apply(  # type: ignore[no-untyped-def]
     if not first_step_creates:
         job_id = submit("create", IMPORT_JOB)
         media_status = {
-            n: {"status": "failed" if n in failed_media else "success", "duration_seconds": 10.0}
+            n: {"status": "failed", "error_message": "Unsupported file type"}
+            if n in failed_media
+            else {"status": "success", "duration_seconds": 10.0}
             for n in project.spec.media
         }
         extra = {

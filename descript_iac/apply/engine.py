@@ -31,7 +31,7 @@ from descript_iac.apply.resolve import Verdict, complete_at
 from descript_iac.apply.result import ApplyResult, Failure
 from descript_iac.config.desired import Workspace
 from descript_iac.failpoints import failpoint
-from descript_iac.plan import digests
+from descript_iac.plan import digests, shown
 from descript_iac.plan.diff import plan_project, quarantine_advice
 from descript_iac.plan.model import Action, ActionKind, Plan, ProjectPlan
 from descript_iac.state.document import Intent, Quarantine, StateDocument
@@ -45,6 +45,7 @@ from descript_iac.state.events import (
     JobSubmitted,
     JobUpdated,
     ProjectForgotten,
+    ProjectMoved,
     Quarantined,
     adopted,
 )
@@ -215,6 +216,12 @@ class Engine:
             if action is None:
                 chain.state = "done"
                 return
+            if action.kind is ActionKind.MOVE:
+                assert action.moved_from is not None
+                self.record(ProjectMoved(address=action.moved_from, to=chain.address))
+                self.reporter.done(chain.address, action.label, "moved; nothing was sent")
+                chain.index += 1
+                continue
             if action.kind is ActionKind.FORGET:
                 self.record(ProjectForgotten(address=chain.address))
                 self.result.forgotten += 1
@@ -239,7 +246,7 @@ class Engine:
         project = self.doc.projects[chain.address]
         if action.step_id:
             step = project.step(action.step_id)
-            assert step is not None
+            assert step is not None and step.job_id is not None
             chain.job = InFlight(step.job_id, "agent", step.sent_at)
         else:
             assert project.import_ is not None
@@ -276,7 +283,7 @@ class Engine:
             imported = import_request(desired, action, project_id if kind == "update" else None)
             body, path = imported.body(), "jobs/import/project_media"
             send = lambda on_send: self.client.import_project_media(imported, on_send)  # noqa: E731
-            step_digest = None
+            step_digest = step_prompt = step_model = None
         else:
             step = find_step(desired, action.step_id)
             kind = "create" if action.kind in (ActionKind.CREATE, ActionKind.REPLACE) else "step"
@@ -284,6 +291,10 @@ class Engine:
             body, path = prompt.body(), "jobs/agent"
             send = lambda on_send: self.client.agent(prompt, on_send)  # noqa: E731
             step_digest = digests.step_digest(salt, desired, step)
+            step_prompt, step_model = (
+                shown.step_prompt(desired, step),
+                shown.step_model(desired, step),
+            )
         intent = Intent(
             intent_id=str(uuid.uuid4()),
             action=kind,
@@ -298,6 +309,8 @@ class Engine:
             facets=facets,
             media={n: facets.media[n] for n in action.media},
             step_digest=step_digest,
+            step_prompt=step_prompt,
+            step_model=step_model,
             replaces=action.kind is ActionKind.REPLACE,
         )
         return intent, send

@@ -137,7 +137,8 @@ def _recorded_jobs(project: ProjectState) -> list[tuple[str, str, float, str]]:
         record = project.import_
         out.append((record.job_id, "import/project_media", record.sent_at, record.job_state))
     for step in project.steps:
-        out.append((step.job_id, "agent", step.sent_at, step.job_state))
+        if step.job_id:  # a step marked applied by `import` may name no job
+            out.append((step.job_id, "agent", step.sent_at, step.job_state))
     return out
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from descript_iac.config.model import AgentStep, Defaults, Project, UrlMedia
+from descript_iac.errors import Problem
 
 DEFAULT_TEAM_ACCESS = "none"  # the API's documented default
 
@@ -57,12 +58,29 @@ class DesiredProject:
 
 
 @dataclass(frozen=True)
+class Move:
+    """A `moved` block: the project recorded under `from_address` is now `to_address`."""
+
+    from_address: str
+    to_address: str
+    file: str
+    line: int
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
 class Workspace:
     """All projects of a workspace directory."""
 
     root: Path
     projects: dict[str, DesiredProject]
     files: tuple[str, ...]
+    moves: tuple[Move, ...] = ()
+    # Things that are valid but probably wrong (a media URL that names no audio or video file).
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def name(self) -> str:

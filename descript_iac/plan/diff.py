@@ -11,82 +11,22 @@ No I/O and no clock. The rules of the domain live here:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from descript_iac.config.desired import DesiredProject
+from descript_iac.config.desired import DesiredProject, Move
 from descript_iac.config.model import AgentStep
 from descript_iac.errors import PlanError
 from descript_iac.plan import digests
-from descript_iac.plan.model import Action, ActionKind, Plan, PlanOptions, ProjectPlan
-from descript_iac.state.document import ImportFacets, ProjectState, StateDocument
+from descript_iac.plan.changes import FacetChanges, facet_changes, sends, value_changes
+from descript_iac.plan.model import Action, ActionKind, Change, Plan, PlanOptions, ProjectPlan
+from descript_iac.plan.moves import apply_moves, move_action
+from descript_iac.plan.shown import shown, step_model, step_prompt
+from descript_iac.state.document import ImportFacets, ProjectState, StateDocument, StepRecord
 
 IMPORT = "import/project_media"
 AGENT = "agent"
 FINISHED = ("stopped", "cancelled")
 UNDO = "agent edits cannot be undone: add a new step, or replace the project (--replace {a})"
-
-
-@dataclass(frozen=True)
-class FacetChanges:
-    name: bool = False
-    team_access: bool = False
-    media_added: tuple[str, ...] = ()
-    media_removed: tuple[str, ...] = ()
-    media_changed: tuple[str, ...] = ()
-    compositions_added: tuple[str, ...] = ()
-    compositions_removed: tuple[str, ...] = ()
-    compositions_changed: tuple[str, ...] = ()
-
-    @property
-    def any(self) -> bool:
-        return any(getattr(self, f) for f in self.__dataclass_fields__)
-
-    @property
-    def only_additions(self) -> bool:
-        return bool(self.media_added or self.compositions_added) and not (
-            self.name
-            or self.team_access
-            or self.media_removed
-            or self.media_changed
-            or self.compositions_removed
-            or self.compositions_changed
-        )
-
-    def describe(self) -> str:
-        parts = []
-        if self.name:
-            parts.append("name changed")
-        if self.team_access:
-            parts.append("team_access changed")
-        for label, names in (
-            ("media added", self.media_added),
-            ("media removed", self.media_removed),
-            ("media changed", self.media_changed),
-            ("compositions added", self.compositions_added),
-            ("compositions removed", self.compositions_removed),
-            ("compositions changed", self.compositions_changed),
-        ):
-            if names:
-                parts.append(f"{label}: {', '.join(names)}")
-        return "; ".join(parts)
-
-
-def _compare(old: dict[str, str], new: dict[str, str]) -> tuple[tuple[str, ...], ...]:
-    added = tuple(sorted(set(new) - set(old)))
-    removed = tuple(sorted(set(old) - set(new)))
-    changed = tuple(sorted(n for n in set(old) & set(new) if old[n] != new[n]))
-    return added, removed, changed
-
-
-def facet_changes(have: ImportFacets, want: ImportFacets) -> FacetChanges:
-    media = _compare(have.media, want.media)
-    comps = _compare(have.compositions, want.compositions)
-    return FacetChanges(
-        have.name != want.name,
-        have.team_access != want.team_access,
-        *media,
-        *comps,
-    )
 
 
 def quarantine_advice(address: str, reason: str, candidates: list[str] | tuple[str, ...]) -> str:
@@ -164,14 +104,18 @@ class _ProjectDiff:
         return [
             self.action(
                 ActionKind.BLOCKED,
-                f"project {pid} is in the state but no longer in the config. Put it back, or "
-                "forget it with --allow-forget (it stays in Descript: the API cannot delete it)",
+                f"project {pid} is in the state but no longer in the config. Put it back; if "
+                "it was renamed, add a moved block ({from: OLD, to: NEW}) or run `descript-iac "
+                "state mv OLD NEW`; or forget it with --allow-forget (it stays in Descript: the "
+                "API cannot delete it)",
             )
         ]
 
     # --- new project -------------------------------------------------------------------
 
-    def create(self, kind: ActionKind, reason: str) -> list[Action]:
+    def create(
+        self, kind: ActionKind, reason: str, changes: tuple[Change, ...] = ()
+    ) -> list[Action]:
         d = self.d
         assert d is not None
         assert self.want is not None
@@ -190,6 +134,8 @@ class _ProjectDiff:
                     after=after,
                     media=media,
                     compositions=comps,
+                    sends=sends(self.want, media, comps),
+                    changes=changes,
                 )
             )
         else:
@@ -201,12 +147,21 @@ class _ProjectDiff:
                     step_id=first.id,
                     job_type=AGENT,
                     after=digests.step_digest(self.salt, d, first),
+                    prompt=shown(step_prompt(d, first)),
+                    model=step_model(d, first),
+                    changes=changes,
                 )
             )
         actions += [self.run_step(step, "runs on the new project") for step in steps]
         return actions
 
-    def run_step(self, step: AgentStep, reason: str, before: str | None = None) -> Action:
+    def run_step(
+        self,
+        step: AgentStep,
+        reason: str,
+        before: str | None = None,
+        changes: tuple[Change, ...] = (),
+    ) -> Action:
         assert self.d is not None
         return self.action(
             ActionKind.RUN,
@@ -215,7 +170,23 @@ class _ProjectDiff:
             job_type=AGENT,
             before=before,
             after=digests.step_digest(self.salt, self.d, step),
+            prompt=shown(step_prompt(self.d, step)),
+            model=step_model(self.d, step),
+            changes=changes,
         )
+
+    def step_changes(self, record: StepRecord, step: AgentStep) -> tuple[Change, ...]:
+        """Old -> new of an applied step's prompt and model (the old side from format 3)."""
+        assert self.d is not None
+        known = record.prompt is not None or record.origin != "apply" or record.model is not None
+        new_prompt, new_model = shown(step_prompt(self.d, step)), step_model(self.d, step)
+        out = []
+        if record.prompt != new_prompt or not known:
+            old = shown(record.prompt) if known else None
+            out.append(Change(what="prompt", old=old, new=new_prompt, old_known=known))
+        if known and record.model != new_model:
+            out.append(Change(what="model", old=record.model, new=new_model))
+        return tuple(out)
 
     # --- existing project --------------------------------------------------------------
 
@@ -232,6 +203,8 @@ class _ProjectDiff:
         changes = facet_changes(s.facets, want) if s.facets else FacetChanges()
         head: list[Action] = []
         if changes.any:
+            assert s.facets is not None
+            values = tuple(value_changes(s.facets, want, changes))
             allowed = self.opts.allow_replace or d.on_change == "replace"
             if self.opts.import_into_existing and changes.only_additions:
                 head.append(
@@ -244,11 +217,13 @@ class _ProjectDiff:
                         after=after,
                         media=changes.media_added,
                         compositions=changes.compositions_added,
+                        sends=sends(want, changes.media_added, changes.compositions_added),
+                        changes=values,
                     )
                 )
             elif allowed:
                 return awaiting + self.replace(
-                    f"import-time inputs changed: {changes.describe()}", s
+                    f"import-time inputs changed: {changes.describe()}", s, values
                 )
             else:
                 head.append(
@@ -260,6 +235,7 @@ class _ProjectDiff:
                         f"old project {s.project_id} stays in Descript, recorded as orphaned",
                         before=before,
                         after=after,
+                        changes=values,
                     )
                 )
         return awaiting + head + self.steps(s, d)
@@ -288,12 +264,15 @@ class _ProjectDiff:
                 )
         return out
 
-    def replace(self, reason: str, s: ProjectState) -> list[Action]:
+    def replace(
+        self, reason: str, s: ProjectState, changes: tuple[Change, ...] = ()
+    ) -> list[Action]:
         old = s.project_id or "(none)"
         return self.create(
             ActionKind.REPLACE,
             f"{reason}. A new project is made and every step re-run; the old project {old} "
             "stays in Descript, recorded as orphaned",
+            changes,
         )
 
     def steps(self, s: ProjectState, d: DesiredProject) -> list[Action]:
@@ -309,8 +288,8 @@ class _ProjectDiff:
                 actions.append(
                     self.action(
                         ActionKind.BLOCKED,
-                        f"step {record.id} was applied (job {record.job_id}) and is no longer "
-                        f"in the config; {undo}",
+                        f"step {record.id} was applied (job {record.job_id or 'not recorded'}) "
+                        f"and is no longer in the config; {undo}",
                         step_id=record.id,
                     )
                 )
@@ -336,7 +315,8 @@ class _ProjectDiff:
                 edited = " with its edited prompt" if digest != record.digest else ""
                 failed = record.error_message or "no message"
                 reason = f"re-run{edited}: the last attempt failed ({failed})"
-                actions.append(self.run_step(want, reason, before=record.digest))
+                changed = self.step_changes(record, want) if edited else ()
+                actions.append(self.run_step(want, reason, before=record.digest, changes=changed))
             elif digest != record.digest:
                 actions.append(
                     self.action(
@@ -345,6 +325,7 @@ class _ProjectDiff:
                         step_id=want.id,
                         before=record.digest,
                         after=digest,
+                        changes=self.step_changes(record, want),
                     )
                 )
         # Applied steps that moved were reported as blocked above.
@@ -367,9 +348,14 @@ def plan_project(
 
 
 def compute_plan(
-    desired: dict[str, DesiredProject], state: StateDocument, options: PlanOptions
+    desired: dict[str, DesiredProject],
+    recorded: StateDocument,
+    options: PlanOptions,
+    moves: Sequence[Move] = (),
 ) -> Plan:
-    """The plan that brings `state` to `desired`. Pure: no I/O, no clock."""
+    """The plan that brings `recorded` to `desired` (with the config's `moves` applied first).
+    Pure: no I/O, no clock."""
+    state, moved = apply_moves(recorded, moves)
     addresses = sorted(set(desired) | set(state.projects))
     if options.targets:
         unknown = sorted(set(options.targets) - set(addresses))
@@ -391,6 +377,8 @@ def compute_plan(
         s = state.projects.get(address)
         want = wanted.get(address)
         actions = _ProjectDiff(address, d, s, state.salt, options, want).run()
+        if address in moved:
+            actions = [move_action(moved[address]), *actions]
         if actions:
             where = d.where if d else "state only"
             projects.append(ProjectPlan(address=address, where=where, actions=tuple(actions)))

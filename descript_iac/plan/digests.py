@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from descript_iac.config.desired import DesiredProject
 from descript_iac.config.model import AgentStep, Composition, SequenceMedia, UrlMedia
+from descript_iac.plan.shown import shown_facets
 from descript_iac.redact import salted_digest
 from descript_iac.state.document import ImportFacets
 
@@ -43,11 +44,14 @@ def import_facets(salt: str, project: DesiredProject) -> ImportFacets:
         team_access=salted_digest(salt, "team_access", project.team_access),
         media={n: media_identity(salt, m) for n, m in sorted(project.spec.media.items())},
         compositions={c.name: composition_digest(salt, c) for c in project.spec.compositions},
+        shown=shown_facets(project),
     )
 
 
 def facets_digest(salt: str, facets: ImportFacets) -> str:
-    return salted_digest(salt, "facets", json.dumps(facets.model_dump(), sort_keys=True))
+    # The shown values are for reviewers; the digests alone say what the project is.
+    digests = facets.model_dump(exclude={"shown"})
+    return salted_digest(salt, "facets", json.dumps(digests, sort_keys=True))
 
 
 def step_digest(salt: str, project: DesiredProject, step: AgentStep) -> str:

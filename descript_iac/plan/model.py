@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import Enum
 from functools import cached_property
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -23,6 +24,7 @@ class ActionKind(str, Enum):
     BLOCKED = "blocked"
     AWAIT = "await"
     RESOLVE = "resolve"
+    MOVE = "move"
 
     @property
     def symbol(self) -> str:
@@ -38,6 +40,7 @@ SYMBOLS = {
     ActionKind.BLOCKED: "!",
     ActionKind.AWAIT: "*",
     ActionKind.RESOLVE: "?",
+    ActionKind.MOVE: "=>",
 }
 # Actions that send a job-creating POST.
 ISSUES_JOB = frozenset({ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE, ActionKind.RUN})
@@ -45,6 +48,23 @@ ISSUES_JOB = frozenset({ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Sent(_Frozen):
+    """One media item or composition an import sends, as a reviewer sees it."""
+
+    kind: Literal["media", "composition"]
+    name: str
+    detail: str  # a URL without its query string, tracks, or clips; *** for a secret
+
+
+class Change(_Frozen):
+    """One changed value, old -> new (None: absent). Secrets are masked as ***."""
+
+    what: str  # "name", "team_access", "media NAME", "composition NAME", "prompt", "model"
+    old: str | None = None
+    new: str | None = None
+    old_known: bool = True  # False: the state predates recording values (format < 3)
 
 
 class Action(_Frozen):
@@ -57,6 +77,11 @@ class Action(_Frozen):
     after: str | None = None  # digest of what the config wants
     media: tuple[str, ...] = ()  # media names the import will carry
     compositions: tuple[str, ...] = ()
+    prompt: str | None = None  # the prompt a step sends (*** for a secret)
+    model: str | None = None
+    sends: tuple[Sent, ...] = ()  # what an import sends
+    changes: tuple[Change, ...] = ()  # old -> new of what changed
+    moved_from: str | None = None  # a move: the address the project is recorded under
 
     @property
     def symbol(self) -> str:
@@ -72,6 +97,8 @@ class Action(_Frozen):
             return f"step {self.step_id}"
         if self.step_id:  # a prompt-only project's first step creates (or replaces) it
             return f"{self.kind.value} (step {self.step_id})"
+        if self.moved_from:
+            return f"move from {self.moved_from}"
         return self.kind.value
 
 
@@ -91,6 +118,7 @@ class ProjectPlan(_Frozen):
             ActionKind.UPDATE,
             ActionKind.RESOLVE,
             ActionKind.AWAIT,
+            ActionKind.MOVE,
         ):
             if kind in kinds:
                 return kind
@@ -105,6 +133,20 @@ class PlanOptions(_Frozen):
     import_into_existing: bool = False
 
 
+DriftKind = Literal["job", "renamed", "media_removed", "composition_removed"]
+
+
+class Drift(_Frozen):
+    """A difference between Descript and the state that descript-iac did not make (found by
+    `--refresh`): a job run outside it on a managed project, or a project changed outside."""
+
+    address: str
+    kind: DriftKind
+    detail: str
+    key: str  # what accepting it records (`apply --refresh`)
+    job_id: str | None = None
+
+
 class Plan(_Frozen):
     format_version: int = PLAN_FORMAT_VERSION
     lineage: str
@@ -114,6 +156,7 @@ class Plan(_Frozen):
     projects: tuple[ProjectPlan, ...]
     up_to_date: tuple[str, ...] = ()
     untargeted: tuple[str, ...] = ()
+    drift: tuple[Drift, ...] = ()  # found by --refresh; not part of what apply sends
 
     @cached_property
     def actions(self) -> tuple[Action, ...]:
@@ -153,6 +196,8 @@ class Plan(_Frozen):
         if c["update"]:
             parts.append(f"{c['update']} to update in place")
         parts.append(f"{c['forget']} to forget")
+        if c["move"]:
+            parts.append(f"{c['move']} to move")
         text = "Plan: " + ", ".join(parts) + "."
         if c["await"] or c["resolve"]:
             text += f" {c['await'] + c['resolve']} earlier job(s) to pick up first."

@@ -1,6 +1,8 @@
 """Show a plan: text for people (coloured on a terminal), JSON for machines (its schema is
-`schemas/plan.schema.json`), Markdown for pull-request comments. Never a secret: plans carry
-addresses, step ids, media and composition names, reasons and digests only."""
+`schemas/plan.schema.json`), Markdown for pull-request comments. All three show what a reviewer
+must see: the prompt (and model) of every step that will run, what an import sends (URLs
+without their query strings), old -> new of what changed, and drift found by `--refresh`.
+Never a secret: values from the environment are masked, and everything passes `redact`."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Any
 import click
 from pydantic import BaseModel, ConfigDict
 
-from descript_iac.plan.model import PLAN_FORMAT_VERSION, ActionKind, Plan
+from descript_iac.plan.model import PLAN_FORMAT_VERSION, Action, ActionKind, Change, Plan
 from descript_iac.redact import redact
 
 COLOURS = {
@@ -22,11 +24,29 @@ COLOURS = {
     ActionKind.BLOCKED: "red",
     ActionKind.AWAIT: "blue",
     ActionKind.RESOLVE: "yellow",
+    ActionKind.MOVE: "yellow",
 }
+DRIFT_HINT = (
+    "accept it with `descript-iac apply --refresh` (records what the API proves), or adopt a "
+    "project made elsewhere with `descript-iac import ADDRESS PROJECT_ID`"
+)
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class SentReport(_Strict):
+    kind: str  # media | composition
+    name: str
+    detail: str  # URL without its query string, tracks or clips; *** for a secret
+
+
+class ChangeReport(_Strict):
+    what: str
+    old: str | None  # None: absent
+    new: str | None
+    old_known: bool  # False: the state did not record the old value (format < 3)
 
 
 class ActionReport(_Strict):
@@ -40,6 +60,18 @@ class ActionReport(_Strict):
     after: str | None
     media: list[str]
     compositions: list[str]
+    prompt: str | None  # the prompt a step sends (*** when it comes from the environment)
+    model: str | None
+    sends: list[SentReport]
+    changes: list[ChangeReport]
+    moved_from: str | None
+
+
+class DriftReport(_Strict):
+    address: str
+    kind: str  # job | renamed | media_removed | composition_removed
+    detail: str
+    job_id: str | None
 
 
 class PriorState(_Strict):
@@ -59,6 +91,7 @@ class PlanReport(_Strict):
     up_to_date: list[str]
     untargeted: list[str]
     blocked: bool
+    drift: list[DriftReport]
     text_summary: str
 
 
@@ -85,6 +118,14 @@ def report(plan: Plan) -> PlanReport:
                 after=a.after,
                 media=list(a.media),
                 compositions=list(a.compositions),
+                prompt=a.prompt,
+                model=a.model,
+                sends=[SentReport(kind=x.kind, name=x.name, detail=x.detail) for x in a.sends],
+                changes=[
+                    ChangeReport(what=c.what, old=c.old, new=c.new, old_known=c.old_known)
+                    for c in a.changes
+                ],
+                moved_from=a.moved_from,
             )
             for a in plan.actions
         ],
@@ -93,6 +134,10 @@ def report(plan: Plan) -> PlanReport:
         up_to_date=list(plan.up_to_date),
         untargeted=list(plan.untargeted),
         blocked=bool(plan.blocked),
+        drift=[
+            DriftReport(address=d.address, kind=d.kind, detail=d.detail, job_id=d.job_id)
+            for d in plan.drift
+        ],
         text_summary=plan.summary() if plan.has_changes else no_changes_line(plan),
     )
 
@@ -107,7 +152,7 @@ def render_text(plan: Plan, color: bool = False) -> str:
         return click.style(text, fg=COLOURS[kind], bold=bold) if color else text
 
     if not plan.has_changes:
-        return no_changes_line(plan) + "\n"
+        return redact("\n".join([no_changes_line(plan), *drift_lines(plan)])) + "\n"
     lines = [
         f"descript-iac will perform these actions (state serial {plan.serial}):",
         "",
@@ -124,6 +169,9 @@ def render_text(plan: Plan, color: bool = False) -> str:
             lines.append(
                 f"    {paint(action.symbol.rjust(3), action.kind)} {label}  {action.reason}"
             )
+            pad = " " * (4 + 3 + 1 + width + 4)
+            for detail in details(action):
+                lines.append(pad + detail.replace("\n", "\n" + pad + "  "))
         lines.append("")
     if plan.untargeted:
         lines.append(f"Not targeted (left as they are): {', '.join(plan.untargeted)}")
@@ -134,7 +182,37 @@ def render_text(plan: Plan, color: bool = False) -> str:
         lines.append("")
         lines.append(f"The plan is blocked: {len(plan.blocked)} action(s) cannot be applied:")
         lines += blocked_lines(plan)
+    lines += drift_lines(plan)
     return redact("\n".join(lines)) + "\n"
+
+
+def _value(text: str | None, known: bool = True) -> str:
+    if not known:
+        return "(not recorded)"
+    return "(none)" if text is None else f'"{text}"' if " " in text.strip() else text
+
+
+def change_text(change: Change) -> str:
+    return f"{change.what}: {_value(change.old, change.old_known)} -> {_value(change.new)}"
+
+
+def details(action: Action) -> list[str]:
+    """What a reviewer must see of an action, one line each: prompt, what it sends, changes."""
+    out = []
+    if action.prompt is not None:
+        model = f" (model {action.model})" if action.model else ""
+        out.append(f"prompt{model}: {action.prompt}")
+    out += [f"{sent.kind} {sent.name}: {sent.detail}" for sent in action.sends]
+    out += [change_text(change) for change in action.changes]
+    return out
+
+
+def drift_lines(plan: Plan) -> list[str]:
+    if not plan.drift:
+        return []
+    lines = ["", f"Drift: {len(plan.drift)} change(s) made outside descript-iac; {DRIFT_HINT}:"]
+    lines += [f"  ~ {d.address}: {d.detail}" for d in plan.drift]
+    return lines
 
 
 def blocked_lines(plan: Plan) -> list[str]:
@@ -149,21 +227,33 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _markdown_drift(plan: Plan) -> list[str]:
+    if not plan.drift:
+        return []
+    out = ["", f"#### Drift: {len(plan.drift)} change(s) made outside descript-iac", ""]
+    out += [f"- `{d.address}`: {_cell(d.detail)}" for d in plan.drift]
+    return [*out, "", f"To {DRIFT_HINT}."]
+
+
 def render_markdown(plan: Plan) -> str:
     if not plan.has_changes:
-        return f"### descript-iac plan\n\n{no_changes_line(plan)}\n"
+        text = "\n".join(
+            ["### descript-iac plan", "", no_changes_line(plan), *_markdown_drift(plan)]
+        )
+        return redact(text) + "\n"
     out = [
         "### descript-iac plan",
         "",
         f"**{plan.summary()}** Estimated jobs: {plan.estimated_jobs}.",
         "",
-        "| | Project | Action | Reason |",
-        "|---|---|---|---|",
+        "| | Project | Action | Reason | Details |",
+        "|---|---|---|---|---|",
     ]
     for action in plan.actions:
+        extra = "<br>".join(_cell(line) for line in details(action))
         out.append(
             f"| `{action.symbol}` | `{action.address}` | {_cell(action.label)} | "
-            f"{_cell(action.reason)} |"
+            f"{_cell(action.reason)} | {extra} |"
         )
     if plan.blocked:
         out += ["", f"> [!WARNING]\n> The plan is blocked: {len(plan.blocked)} action(s).", ""]
@@ -174,6 +264,7 @@ def render_markdown(plan: Plan) -> str:
         "",
         f"<sub>State serial {plan.serial}, lineage `{plan.lineage}`. "
         f"{len(plan.up_to_date)} project(s) up to date.</sub>",
+        *_markdown_drift(plan),
     ]
     return redact("\n".join(out)) + "\n"
 

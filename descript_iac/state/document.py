@@ -16,7 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from descript_iac.errors import StateError
 from descript_iac.timing import UNSYNCED_ERROR
 
-FORMAT_VERSION = 2  # 2: intents keep their send time's error; steps their earlier jobs
+# 2: intents keep their send time's error; steps their earlier jobs. 3: the non-secret values a
+# reviewer needs (names, URLs without query strings, prompts), imported projects, accepted drift.
+# Older formats are read (the new fields are empty) and written back as the current one.
+FORMAT_VERSION = 3
 
 
 class _Record(BaseModel):
@@ -35,6 +38,17 @@ class CompositionRecord(_Record):
     name: str
 
 
+class ShownFacets(_Record):
+    """The values behind the facet digests that a reviewer may see (a plan's old -> new).
+
+    Never a secret: a value from the environment is None, a URL keeps no query string."""
+
+    name: str | None = None
+    team_access: str | None = None
+    media: dict[str, str | None] = Field(default_factory=dict)  # name -> URL or tracks
+    compositions: dict[str, str] = Field(default_factory=dict)  # name -> clips and size
+
+
 class ImportFacets(_Record):
     """Digests of the import-time inputs, one per facet so a plan can say what changed."""
 
@@ -42,6 +56,7 @@ class ImportFacets(_Record):
     team_access: str
     media: dict[str, str] = Field(default_factory=dict)  # media name -> identity digest
     compositions: dict[str, str] = Field(default_factory=dict)  # composition name -> digest
+    shown: ShownFacets | None = None  # None in states older than format 3
 
 
 class ImportRecord(_Record):
@@ -59,10 +74,14 @@ class ImportRecord(_Record):
     updates: list[str] = Field(default_factory=list)
 
 
+StepOrigin = Literal["apply", "import", "rebuild"]
+
+
 class StepRecord(_Record):
     id: str
     digest: str  # salted digest of prompt and model
-    job_id: str
+    # None: marked applied by `import --mark-applied` without a job the history could name.
+    job_id: str | None
     job_state: str = "queued"
     status: str | None = (
         None  # success | error (| unknown: abandoned past the history), once stopped
@@ -76,6 +95,19 @@ class StepRecord(_Record):
     sent_at: float = 0.0
     created_at: str | None = None
     stopped_at: str | None = None
+    prompt: str | None = None  # what ran (None: from the environment, or before format 3)
+    model: str | None = None
+    origin: StepOrigin = "apply"  # how the record was made: by apply, import or state rebuild
+
+
+class ExternalJob(_Record):
+    """A job on a managed project that descript-iac did not send (run by hand, or by another
+    tool), accepted into the state (`apply --refresh`, `import`): never adopted, not drift."""
+
+    job_id: str
+    job_type: str
+    created_at: str | None = None
+    status: str | None = None
 
 
 class OrphanRecord(_Record):
@@ -110,6 +142,8 @@ class Intent(_Record):
     facets: ImportFacets | None = None
     media: dict[str, str] = Field(default_factory=dict)  # name -> identity, for the import
     step_digest: str | None = None
+    step_prompt: str | None = None  # shown values of the step (None: a secret)
+    step_model: str | None = None
     replaces: bool = False
     outcome: Literal["sending", "unknown"] = "sending"
     reason: str | None = None
@@ -142,6 +176,9 @@ class ProjectState(_Record):
     # Jobs on this project that `state recover` found in a journal and that none of the records
     # above accounts for (e.g. a step run twice by two runs): kept so they are never adopted.
     recovered_job_ids: list[str] = Field(default_factory=list)
+    external_jobs: list[ExternalJob] = Field(default_factory=list)
+    # Drift accepted by a person (`apply --refresh`): keys of the differences not reported again.
+    accepted_drift: list[str] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
@@ -149,7 +186,8 @@ class ProjectState(_Record):
         return next((s for s in self.steps if s.id == step_id), None)
 
     def job_ids(self) -> set[str]:
-        ids = {s.job_id for s in self.steps} | set(self.recovered_job_ids)
+        ids = {s.job_id for s in self.steps if s.job_id} | set(self.recovered_job_ids)
+        ids.update(j.job_id for j in self.external_jobs)
         for step in self.steps:
             ids.update(step.earlier_job_ids)
         for orphan in self.orphans:

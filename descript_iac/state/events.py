@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from descript_iac.errors import StateError
 from descript_iac.state.document import (
     CompositionRecord,
+    ExternalJob,
     ImportRecord,
     Intent,
     MediaRecord,
@@ -35,7 +36,7 @@ class _Event(BaseModel):
     address: str
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        return self.model_dump(mode="json", by_alias=True)
 
 
 class IntentOpened(_Event):
@@ -104,7 +105,35 @@ class JobAbandoned(_Event):
 
 
 class ProjectForgotten(_Event):
+    """The project is no longer managed (removed from the config, or `state rm`); it stays in
+    Descript, and its records move to the state's `forgotten` history."""
+
     type: Literal["project_forgotten"] = "project_forgotten"
+
+
+class ProjectImported(_Event):
+    """A project made elsewhere is managed from now on (`import`, `state rebuild`): `project`
+    holds what the API proved about it."""
+
+    type: Literal["project_imported"] = "project_imported"
+    project: ProjectState
+
+
+class ProjectMoved(_Event):
+    """The project of `address` is managed under the address `to` from now on (`state mv`, a
+    `moved` block): nothing is replaced, every record moves with it."""
+
+    type: Literal["project_moved"] = "project_moved"
+    to: str
+
+
+class DriftAccepted(_Event):
+    """Differences found by a refresh that a person accepted (`apply --refresh`): jobs made
+    outside descript-iac are recorded, and the other differences are not reported again."""
+
+    type: Literal["drift_accepted"] = "drift_accepted"
+    keys: list[str] = Field(default_factory=list)
+    jobs: list[ExternalJob] = Field(default_factory=list)
 
 
 Event = Annotated[
@@ -118,6 +147,9 @@ Event = Annotated[
         JobUpdated,
         JobAbandoned,
         ProjectForgotten,
+        ProjectImported,
+        ProjectMoved,
+        DriftAccepted,
     ],
     Field(discriminator="type"),
 ]
@@ -251,8 +283,10 @@ def _job_submitted(doc: StateDocument, event: JobSubmitted) -> None:
             digest=intent.step_digest or "",
             job_id=job_id,
             attempts=previous.attempts + 1 if previous else 1,
-            earlier_job_ids=[*previous.earlier_job_ids, previous.job_id] if previous else [],
+            earlier_job_ids=_earlier(previous),
             sent_at=intent.sent_at,
+            prompt=intent.step_prompt,
+            model=intent.step_model,
         )
         project.steps = [s for s in project.steps if s.id != intent.step_id] + [step]
         if intent.action == "create":
@@ -265,6 +299,12 @@ def _job_submitted(doc: StateDocument, event: JobSubmitted) -> None:
     project.intents = [i for i in project.intents if i.intent_id != intent.intent_id]
     if project.quarantine and project.quarantine.intent_id == intent.intent_id:
         project.quarantine = None
+
+
+def _earlier(previous: StepRecord | None) -> list[str]:
+    if previous is None:
+        return []
+    return [*previous.earlier_job_ids, *([previous.job_id] if previous.job_id else [])]
 
 
 def _job_updated(doc: StateDocument, event: JobUpdated) -> None:
@@ -306,11 +346,17 @@ def _update_import(project: ProjectState, job: dict[str, Any], result: dict[str,
     used = float(result.get("media_seconds_used") or 0)
     record.media_seconds_used += used
     project.totals.media_seconds += used
+    # The root cause is in each failed media's own message ("Unsupported file type", a 403).
+    failed = "; ".join(
+        f"{n}: {m.error_message or 'failed'}"
+        for n, m in sorted(record.media.items())
+        if m.status == "failed"
+    )
     if record.status == "error":
-        project.tainted = f"the import failed: {record.error_message or 'no message'}"
+        cause = f" ({failed})" if failed else ""
+        project.tainted = f"the import failed: {record.error_message or 'no message'}{cause}"
     elif record.status == "partial":
-        failed = sorted(n for n, m in record.media.items() if m.status == "failed")
-        project.tainted = f"the import was partial: {', '.join(failed)} failed"
+        project.tainted = f"the import was partial: {failed}"
     elif record.status != "success":
         project.tainted = f"the import ended as {record.status or job['job_state']}"
 
@@ -352,6 +398,31 @@ def _project_forgotten(doc: StateDocument, event: ProjectForgotten) -> None:
         doc.forgotten.setdefault(event.address, []).append(project)
 
 
+def _project_imported(doc: StateDocument, event: ProjectImported) -> None:
+    current = doc.projects.get(event.address)
+    if current is not None and current.project_id:
+        raise StateError(
+            f"{event.address}: already manages project {current.project_id}; an import cannot "
+            "replace it"
+        )
+    doc.projects[event.address] = event.project.model_copy(deep=True)
+
+
+def _project_moved(doc: StateDocument, event: ProjectMoved) -> None:
+    if event.address not in doc.projects:
+        raise StateError(f"{event.address}: no project in the state to move to {event.to}")
+    if event.to in doc.projects:
+        raise StateError(f"{event.to}: already in the state; {event.address} cannot move there")
+    doc.projects[event.to] = doc.projects.pop(event.address)
+
+
+def _drift_accepted(doc: StateDocument, event: DriftAccepted) -> None:
+    project = doc.project(event.address)
+    project.accepted_drift = sorted({*project.accepted_drift, *event.keys})
+    known = project.job_ids()
+    project.external_jobs += [j.model_copy() for j in event.jobs if j.job_id not in known]
+
+
 def _drop_if_empty(doc: StateDocument, address: str) -> None:
     project = doc.projects.get(address)
     if project is not None and project == ProjectState():
@@ -368,6 +439,9 @@ _HANDLERS: dict[type[BaseModel], Callable[[StateDocument, Any], None]] = {
     JobUpdated: _job_updated,
     JobAbandoned: _job_abandoned,
     ProjectForgotten: _project_forgotten,
+    ProjectImported: _project_imported,
+    ProjectMoved: _project_moved,
+    DriftAccepted: _drift_accepted,
 }
 
 

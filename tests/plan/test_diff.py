@@ -181,14 +181,14 @@ CASES = [
         ),
         record={"import_status": "partial", "failed_media": ("guest.wav",)},
         expect=[("-/+", None), (">", "clean"), (">", "caps")],
-        reason="the import was partial: guest.wav failed",
+        reason="the import was partial: guest.wav: Unsupported file type",
     ),
     Case(
         "removed from config is blocked",
         None,
         applied=BASE,
         expect=[("!", None)],
-        reason="no longer in the config. Put it back, or forget it with --allow-forget",
+        reason="no longer in the config. Put it back; if it was renamed, add a moved block",
     ),
     Case(
         "removed from config with --allow-forget",
@@ -332,7 +332,10 @@ def test_summary_line_counts() -> None:
     assert plan.estimated_jobs == 8
 
 
-def test_state_keeps_no_url_or_query_string() -> None:
+def test_state_keeps_urls_for_reviewers_but_no_query_string() -> None:
     doc = record_apply(StateDocument(), desired_project("ep", **BASE))
     text = doc.model_dump_json()
-    assert "cdn.example.com" not in text and "sig=aaa" not in text
+    assert "sig=aaa" not in text
+    facets = doc.projects["ep"].facets
+    assert facets is not None and facets.shown is not None
+    assert facets.shown.media["host.wav"] == "https://cdn.example.com/ep/host.wav"

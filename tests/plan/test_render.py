@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from descript_iac.plan import PlanOptions, compute_plan
 from descript_iac.plan.render import render_json, render_markdown, render_plan_schema, render_text
+from descript_iac.redact import register_secret
 from descript_iac.state.document import StateDocument
 from tests.builders import REPO, desired_project, record_apply
 
@@ -81,12 +83,75 @@ def test_no_secret_in_any_format() -> None:
         render_json(sample_plan()),
         render_markdown(sample_plan()),
     ):
-        assert "SECRET" not in text and "cdn.example.com" not in text
+        assert "SECRET" not in text and "sig=" not in text
+        assert "https://cdn.example.com/g.wav" in text  # the URL a reviewer checks, sans query
+
+
+def _from_env(project, *paths, value: str):  # type: ignore[no-untyped-def]
+    """`project` as if the values at `paths` came from ${env:...} (registered as a secret)."""
+    register_secret(value)
+    return dataclasses.replace(project, secret_paths=frozenset(paths))
+
+
+def test_every_format_shows_prompts_and_sources_and_masks_environment_values() -> None:
+    env_url = "https://private.example.com/raw/take-7.wav"
+    env_prompt = "Use the sponsor line from the contract"
+    project = desired_project(
+        "ep",
+        media={"host.wav": {"url": env_url}, "intro.mp4": {"url": "https://cdn.example.com/i.mp4?x=1"}},
+        steps=[{"id": "s1", "prompt": env_prompt}, {"id": "s2", "prompt": "Add captions", "model": "m2"}],
+    )
+    project = _from_env(project, ("media", "host.wav", "url"), ("steps", 0, "prompt"), value=env_url)
+    register_secret(env_prompt)
+    plan = compute_plan({"ep": project}, StateDocument(), PlanOptions())
+    data = json.loads(render_json(plan))
+    by_step = {a["step_id"]: a for a in data["actions"]}
+    assert by_step["s2"]["prompt"] == "Add captions" and by_step["s2"]["model"] == "m2"
+    assert by_step["s1"]["prompt"] == "***"
+    sends = {x["name"]: x["detail"] for x in by_step[None]["sends"]}
+    assert sends == {"host.wav": "***", "intro.mp4": "https://cdn.example.com/i.mp4"}
+    for text in (render_text(plan), render_markdown(plan), render_json(plan)):
+        assert "Add captions" in text and "https://cdn.example.com/i.mp4" in text
+        assert env_url not in text and env_prompt not in text and "x=1" not in text
+        assert "private.example.com" not in text
+
+
+def test_changed_facets_show_old_and_new_values() -> None:
+    doc = StateDocument(salt="s")
+    before = desired_project("ep", name="Episode 4", media=MEDIA, steps=STEPS)
+    record_apply(doc, before)
+    after = desired_project(
+        "ep",
+        name="Episode 4: Tea",
+        media={"host.wav": {"url": "https://cdn.example.com/ep/host-v2.wav"}},
+        steps=[STEPS[0], {"id": "caps", "prompt": "Add red captions"}],
+    )
+    text = render_text(compute_plan({"ep": after}, doc, PlanOptions()))
+    assert 'name: "Episode 4" -> "Episode 4: Tea"' in text
+    assert (
+        "media host.wav: https://cdn.example.com/ep/host.wav -> "
+        "https://cdn.example.com/ep/host-v2.wav" in text
+    )
+    assert 'prompt: "Add captions" -> "Add red captions"' in text
+
+
+def test_a_state_from_before_format_3_says_the_old_value_was_not_recorded() -> None:
+    doc = StateDocument(salt="s")
+    record_apply(doc, desired_project("ep", media=MEDIA, steps=STEPS))
+    record = doc.projects["ep"]
+    assert record.facets is not None
+    record.facets = record.facets.model_copy(update={"shown": None})
+    for step in record.steps:
+        step.prompt = None
+    after = desired_project("ep", name="New", media=MEDIA, steps=[STEPS[0], {"id": "caps", "prompt": "Red"}])
+    text = render_text(compute_plan({"ep": after}, doc, PlanOptions()))
+    assert "name: (not recorded) -> New" in text
+    assert "prompt: (not recorded) -> Red" in text
 
 
 def test_markdown_escapes_pipes() -> None:
-    assert "Make a reel \\| short" not in render_markdown(sample_plan())  # prompts are not shown
-    assert "|---|---|---|---|" in render_markdown(sample_plan())
+    assert "Make a reel \\| short" in render_markdown(sample_plan())
+    assert "| | Project | Action | Reason | Details |" in render_markdown(sample_plan())
 
 
 def test_no_changes_text() -> None:
