@@ -5,7 +5,8 @@
   the evidence comes in);
 - jobs recorded as still running are refreshed (a `--no-wait` apply, or a run that died); a job
   the API no longer knows (past 30 days) is reported, not fatal;
-- drift is reported: jobs on managed projects that the state does not know (a prompt run by hand).
+- drift is reported (drift.py): jobs on managed projects that the state does not know (a prompt
+  run by hand), and, with the projects API, projects changed outside descript-iac.
 
 Every change is an event handed to `record`, so `plan --refresh` can apply them in memory only
 while `apply` also journals them.
@@ -19,18 +20,28 @@ from datetime import datetime
 
 from descript_iac.api import BatchPoller, DescriptClient, InFlight
 from descript_iac.api.models import Job
+from descript_iac.apply.drift import acceptance, job_drift, project_drift
 from descript_iac.apply.evidence import EvidenceReader, NameOf, history_since
 from descript_iac.apply.resolve import window
+from descript_iac.plan.model import Drift
 from descript_iac.state.document import ProjectState, Quarantine, StateDocument
 from descript_iac.state.drive import DriveRegistry, gate_key
-from descript_iac.state.events import Event, IntentDropped, JobUpdated, Quarantined, adopted
+from descript_iac.state.events import (
+    DriftAccepted,
+    Event,
+    IntentDropped,
+    JobUpdated,
+    Quarantined,
+    adopted,
+)
 from descript_iac.timing import FINISHED_STATES, UNSYNCED_ERROR, Timing
 
 
 @dataclass
 class Reconciled:
     notes: list[str] = field(default_factory=list)
-    drift: list[str] = field(default_factory=list)
+    drift: list[Drift] = field(default_factory=list)
+    accept: list[DriftAccepted] = field(default_factory=list)  # events that would accept it
     waiting: int = 0  # intents not decidable yet
     gone: list[str] = field(default_factory=list)  # recorded jobs the API no longer knows
 
@@ -60,9 +71,10 @@ def reconcile(
     times = [window(i, timing)[0] for _, i in intents]
     times += [t - UNSYNCED_ERROR for _, _, t in running.values()]
     if drift:
-        times += [
-            t - UNSYNCED_ERROR for p in doc.projects.values() for *_, t, _s in _recorded_jobs(p)
-        ]
+        managed = [p for p in doc.projects.values() if p.project_id]
+        times += [t - UNSYNCED_ERROR for p in managed for *_, t, _s in _recorded_jobs(p)]
+        if any(not _recorded_jobs(p) for p in managed):
+            times.append(0.0)  # an imported project without a job: the whole 30 days
     if not times:
         return result
     history = history_since(client, min(times))
@@ -123,7 +135,8 @@ def reconcile(
     result.notes += result.gone
 
     if drift:
-        _report_drift(doc, history, result)
+        result.drift = job_drift(doc, history) + project_drift(client, doc)
+        result.accept = acceptance(result.drift, history)
     return result
 
 
@@ -140,16 +153,3 @@ def _recorded_jobs(project: ProjectState) -> list[tuple[str, str, float, str]]:
         if step.job_id:  # a step marked applied by `import` may name no job
             out.append((step.job_id, "agent", step.sent_at, step.job_state))
     return out
-
-
-def _report_drift(doc: StateDocument, history: list[Job], result: Reconciled) -> None:
-    managed = {p.project_id: a for a, p in doc.projects.items() if p.project_id}
-    known = doc.known_job_ids()
-    for job in history:
-        address = managed.get(job.project_id or "")
-        if address and job.job_id not in known:
-            when = job.created_at.isoformat() if job.created_at else "?"
-            result.drift.append(
-                f"{address}: {job.job_type} job {job.job_id} ({when}, {job.job_state}) on the "
-                "managed project is not in the state; someone ran it outside descript-iac"
-            )

@@ -15,7 +15,8 @@ from typing import Any
 import click
 
 from descript_iac import __version__
-from descript_iac.cli.context import Globals, echo
+from descript_iac.cli.context import Globals, echo, get_globals
+from descript_iac.cli.global_options import attach
 from descript_iac.errors import DescriptIacError
 from descript_iac.redact import redact
 
@@ -38,6 +39,7 @@ class _Group(click.Group):
         module_name, _, attr = COMMANDS[cmd_name].partition(":")
         command = getattr(importlib.import_module(module_name), attr)
         assert isinstance(command, click.Command)
+        attach(command, self, _set_global)
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -113,6 +115,8 @@ def main(
     """Descript projects as code: declare projects in YAML, then plan and apply the missing
     import and agent (Underlord) jobs.
 
+    Global options can also be given after the command: descript-iac plan DIR --api-url URL -v.
+
     \b
     Typical use:
       descript-iac validate examples/quickstart
@@ -127,6 +131,17 @@ def main(
         _log_requests()
     if color is not None:
         ctx.color = color
+
+
+def _set_global(ctx: click.Context, name: str, value: Any) -> None:
+    """A global option given after the verb: as if given before it."""
+    g = get_globals(ctx)
+    if hasattr(g, name):
+        setattr(g, name, value)
+    if name == "verbose" and value:
+        _log_requests()
+    if name == "color":
+        ctx.color = ctx.find_root().color = value
 
 
 class _RedactingFormatter(logging.Formatter):
@@ -156,4 +171,8 @@ COMMANDS: dict[str, str] = {
     "config": "descript_iac.cli.api_commands:config",
     "schema": "descript_iac.cli.schema:schema",
     "emulator": "descript_iac.cli.emulator:emulator",
+    "init": "descript_iac.cli.init:init",
+    "show": "descript_iac.cli.show:show",
+    "import": "descript_iac.cli.importing:import_command",
+    "fmt": "descript_iac.cli.fmt:fmt",
 }

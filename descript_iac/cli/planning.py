@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -109,7 +110,18 @@ def _options(
 
 
 def _color(g: Globals) -> bool:
-    return g.color if g.color is not None else is_tty()
+    """--color/--no-color, else colour on a terminal unless NO_COLOR is set (no-color.org)."""
+    if g.color is not None:
+        return g.color
+    return is_tty() and not os.environ.get("NO_COLOR")
+
+
+refresh_option = click.option(
+    "--refresh",
+    is_flag=True,
+    help="Read the job history first (GET /status, then the jobs): pick up unrecorded jobs and "
+    "report drift (jobs run outside descript-iac, projects changed outside).",
+)
 
 
 @click.command()
@@ -125,13 +137,10 @@ def _color(g: Globals) -> bool:
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
-    help="Exit 0 when there are no changes, 2 when there are, 1 on error.",
+    help="Exit 0 when there are no changes, 2 when there are (or --refresh found drift), 1 on "
+    "error.",
 )
-@click.option(
-    "--refresh",
-    is_flag=True,
-    help="Read the job history first: pick up unrecorded jobs and report drift.",
-)
+@refresh_option
 @plan_options
 @click.pass_context
 def plan(
@@ -151,6 +160,7 @@ def plan(
     """Show which import and agent jobs DIRECTORY's workspace needs.
 
     Without --refresh no API call is made: the plan compares the config with the state.
+    Every step that will run is shown with its prompt, every import with what it sends.
     """
     g = get_globals(ctx)
     settings = _settings(g, directory, emulator, capabilities)
@@ -158,10 +168,10 @@ def plan(
         settings, _options(targets, allow_replace, allow_forget, replace, capabilities), refresh
     )
     result = outcome.plan
+    for warning in outcome.workspace.warnings:
+        echo(str(warning), err=True)
     for note in outcome.notes:
         echo(f"Refresh: {note}", err=True)
-    for line in outcome.drift:
-        echo(f"Drift: {line}", err=True)
     if fmt == "json":
         click.echo(render_json(result), nl=False)
     elif fmt == "markdown":
@@ -175,7 +185,7 @@ def plan(
         echo(f"Saved the plan to {out}; apply it with `descript-iac apply {out}`.", err=True)
     if result.blocked:
         sys.exit(1)
-    if detailed_exitcode and result.has_changes:
+    if detailed_exitcode and (result.has_changes or result.drift):
         sys.exit(2)
 
 
@@ -214,6 +224,7 @@ def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan]
 @click.option(
     "--poll-interval", default=2.0, show_default=True, type=float, help="Seconds between polls."
 )
+@refresh_option
 @plan_options
 @click.pass_context
 def apply(
@@ -224,6 +235,7 @@ def apply(
     as_json: bool,
     no_wait: bool,
     poll_interval: float,
+    refresh: bool,
     targets: tuple[str, ...],
     allow_replace: bool,
     allow_forget: bool,
@@ -234,7 +246,8 @@ def apply(
     """Issue only the missing jobs for SOURCE (a workspace directory or a saved plan file).
 
     Picks up jobs an earlier run left unrecorded, shows the plan, asks for 'yes' (unless
-    --auto-approve), then runs each project's jobs in order and records every result.
+    --auto-approve), then runs each project's jobs in order and records every result. With
+    --refresh, drift is shown too and, once approved, recorded as accepted.
     """
     g = get_globals(ctx)
     saved = None
@@ -272,6 +285,7 @@ def apply(
         reporter,
         _confirm(auto_approve, show),
         saved,
+        refresh=refresh,
     )
     if outcome.result is None:
         reporter.unchanged(no_changes_line(outcome.plan))

@@ -1,16 +1,35 @@
-"""`descript-iac state show|adopt|drop-intent` and `descript-iac force-unlock`."""
+"""`descript-iac state list|show|mv|rm|rebuild|adopt|drop-intent|drop-job|recover` and
+`descript-iac force-unlock`."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
 
+from descript_iac.apply.rebuild import Outcome, RebuildReport
 from descript_iac.cli.context import echo, get_globals
+from descript_iac.errors import DescriptIacError
 from descript_iac.session import ApiTarget
 from descript_iac.state.lock import FileLock
-from descript_iac.workspace import RunSettings, adopt_job, drop_intent, drop_job, recover_state
+from descript_iac.workspace import (
+    RunSettings,
+    adopt_job,
+    drop_intent,
+    drop_job,
+    move_project,
+    rebuild_state,
+    recover_state,
+    remove_project,
+)
+from descript_iac.workspace.showing import project_view
+
+directory_argument = click.argument("directory", default=".", type=click.Path(path_type=Path))
+emulator_option = click.option(
+    "--emulator", is_flag=True, help="Talk to the embedded emulator instead of the real API."
+)
 
 workspace_argument = click.option(
     "--workspace",
@@ -36,14 +55,39 @@ def state() -> None:
     """Inspect the state, and resolve what an interrupted apply left in doubt."""
 
 
-@state.command("show")
-@workspace_argument
-@click.option("--json", "as_json", is_flag=True, help="The whole document as JSON.")
+@state.command("list")
+@directory_argument
 @click.pass_context
-def show(ctx: click.Context, directory: Path, as_json: bool) -> None:
-    """Summarize each project in the state (ids, steps, totals, open intents)."""
+def list_addresses(ctx: click.Context, directory: Path) -> None:
+    """List the addresses the state of DIRECTORY (default: .) manages, one per line."""
+    doc = _settings(ctx, directory).store().read()
+    for address in sorted(doc.projects):
+        echo(address)
+
+
+@state.command("show")
+@click.argument("address", required=False)
+@workspace_argument
+@click.option("--json", "as_json", is_flag=True, help="The record (or whole document) as JSON.")
+@click.pass_context
+def show(ctx: click.Context, address: str | None, directory: Path, as_json: bool) -> None:
+    """Show ADDRESS's record in the state (its project, media, steps with their jobs, prompts
+    and responses, open intents); without ADDRESS, summarize every project in the state."""
     settings = _settings(ctx, directory)
     doc = settings.store().read()
+    if address is not None:
+        project = doc.projects.get(address)
+        if project is None:
+            known = ", ".join(sorted(doc.projects)) or "none"
+            raise DescriptIacError(f"{address}: no such project in the state (known: {known})")
+        if as_json:
+            echo(json.dumps(project.model_dump(mode="json", by_alias=True), indent=2))
+            return
+        from descript_iac.cli.show import project_lines
+
+        for line in project_lines(project_view(address, project)):
+            echo(line)
+        return
     if as_json:
         echo(json.dumps(doc.to_json(), indent=2, sort_keys=True))
         return
@@ -67,6 +111,87 @@ def show(ctx: click.Context, directory: Path, as_json: bool) -> None:
             echo(f"  quarantined: {project.quarantine.reason}")
     for address, history in sorted(doc.forgotten.items()):
         echo(f"{address}: forgotten ({len(history)} project(s) kept in history)")
+
+
+@state.command("mv")
+@click.argument("old")
+@click.argument("new")
+@workspace_argument
+@click.pass_context
+def mv(ctx: click.Context, old: str, new: str, directory: Path) -> None:
+    """Manage the project recorded as OLD under the address NEW. Nothing is replaced or sent:
+    the project, its applied steps and every job id move with it. Rename it in the config too,
+    or use a `moved: [{from: OLD, to: NEW}]` block in the config instead (reviewed in a pull
+    request, applied by `apply`)."""
+    echo(move_project(_settings(ctx, directory), old, new))
+
+
+@state.command("rm")
+@click.argument("address")
+@workspace_argument
+@click.pass_context
+def rm(ctx: click.Context, address: str, directory: Path) -> None:
+    """Stop managing ADDRESS. Its project stays in Descript (the API cannot delete it); its
+    record moves to the state's forgotten history, so its jobs are never adopted again."""
+    echo(remove_project(_settings(ctx, directory), address))
+
+
+def report_lines(report: RebuildReport) -> list[str]:
+    lines = []
+    outcomes: tuple[Outcome, ...] = ("matched", "ambiguous", "missing")
+    for outcome in outcomes:
+        found = report.of(outcome)
+        if found:
+            lines.append(f"{outcome.capitalize()} ({len(found)}):")
+            lines += [f"  {f.address}: {f.detail}" for f in found]
+    return lines or ["Every configured project is already in the state; nothing to rebuild."]
+
+
+@state.command("rebuild")
+@directory_argument
+@click.option("--auto-approve", is_flag=True, help="Write what was matched without asking.")
+@emulator_option
+@click.pass_context
+def rebuild(ctx: click.Context, directory: Path, auto_approve: bool, emulator: bool) -> None:
+    """Recover a lost state from the job history (30 days) and, where the API has it, the
+    projects API: each configured project the state lacks is matched to the project it made
+    (imports by media and composition names, and by project name with the projects API; agent
+    jobs by project and order). Prints what was matched, what is ambiguous and what is missing;
+    writes the matched projects only once confirmed (--auto-approve in CI). Ambiguity is never
+    resolved by guessing: `import` the right project. Exits 1 when anything is ambiguous."""
+    settings = _settings(ctx, directory, emulator)
+
+    def confirm(report: RebuildReport) -> bool:
+        for line in report_lines(report):
+            echo(line)
+        if auto_approve:
+            return True
+        if not sys.stdin.isatty():
+            raise DescriptIacError(
+                "refusing to write the state without confirmation: no terminal to ask on. "
+                "Review the matches above and pass --auto-approve."
+            )
+        answer = click.prompt(
+            "Write the matched projects to the state? Only 'yes' will be accepted",
+            default="",
+            show_default=False,
+        )
+        return str(answer).strip() == "yes"
+
+    outcome = rebuild_state(settings, confirm)
+    if not outcome.report.of("matched"):
+        for line in report_lines(outcome.report):
+            echo(line)
+    if outcome.written:
+        count = len(outcome.report.of("matched"))
+        echo(
+            f"Wrote {count} project(s) to {settings.store().location()}. Check with "
+            f"`descript-iac plan {directory}`."
+        )
+    elif outcome.report.of("matched"):
+        echo("Nothing was written.")
+    if outcome.report.of("ambiguous"):
+        sys.exit(1)
 
 
 @state.command("adopt")

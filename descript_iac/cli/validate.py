@@ -16,9 +16,13 @@ def validate(directory: Path) -> None:
     """Check the workspace in DIRECTORY (default: .) and list every problem.
 
     Each problem is printed as FILE:LINE:COL: message. Exits 0 when the workspace is
-    valid, 1 when it is not. No API call is made.
+    valid, 1 when it is not. Warnings (e.g. a media URL that names no audio or video file) are
+    printed the same way, prefixed with "warning:", and do not change the exit code. No API
+    call is made.
     """
     workspace = load_workspace(directory)
+    for warning in workspace.warnings:
+        echo(str(warning), err=True)
     count = len(workspace.projects)
     noun = "project" if count == 1 else "projects"
     echo(f"{directory}: valid ({count} {noun} in {len(workspace.files)} file(s)).")

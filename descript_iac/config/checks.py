@@ -10,8 +10,17 @@ import difflib
 from typing import Any
 from urllib.parse import urlsplit
 
+from descript_iac.config.model import UrlMedia, WorkspaceFile
 from descript_iac.config.yamlsource import Path_, Source
 from descript_iac.errors import Problem
+
+# What Descript imports: audio and video files, recognised by the URL path's extension.
+MEDIA_EXTENSIONS = frozenset(
+    {
+        *("mp4", "mov", "m4v", "webm", "mkv", "avi", "wmv", "mpg", "mpeg", "3gp", "flv", "mts"),
+        *("wav", "mp3", "m4a", "aac", "flac", "ogg", "oga", "opus", "aif", "aiff", "wma", "caf"),
+    }
+)
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
@@ -161,3 +170,34 @@ def check_defaults(source: Source, defaults: Any) -> list[Problem]:
         if why:
             return [source.problem(("defaults", "callback_url"), f"callback_url {why}")]
     return []
+
+
+def media_url_warnings(source: Source, parsed: WorkspaceFile, secret: set[Path_]) -> list[Problem]:
+    """Media URLs whose path does not end in an audio or video extension: valid, but the import
+    will most likely fail ("Unsupported file type"). A URL from the environment is not quoted."""
+    warnings: list[Problem] = []
+    for address, project in parsed.projects.items():
+        for name, item in project.media.items():
+            if not isinstance(item, UrlMedia):
+                continue
+            path: Path_ = ("projects", address, "media", name, "url")
+            try:
+                url_path = urlsplit(item.url).path
+            except ValueError:
+                continue
+            last = url_path.rsplit("/", 1)[-1]
+            extension = last.rsplit(".", 1)[-1].lower() if "." in last else ""
+            if extension in MEDIA_EXTENSIONS:
+                continue
+            ends = "has no file extension" if not extension else f"ends in '.{extension}'"
+            if path in secret:
+                ends = "does not end in an audio or video extension"
+            warnings.append(
+                source.problem(
+                    path,
+                    f"warning: the URL of media '{name}' {ends}; Descript imports audio and "
+                    "video files (.mp4, .mov, .wav, .mp3, ...), so this import will likely fail. "
+                    "Check that it points at the file itself, not a web page",
+                )
+            )
+    return warnings

@@ -65,6 +65,7 @@ class Move:
     to_address: str
     file: str
     line: int
+    column: int = 1
 
     @property
     def where(self) -> str:

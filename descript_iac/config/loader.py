@@ -14,10 +14,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from descript_iac.config.checks import check_defaults, check_project
-from descript_iac.config.desired import DesiredProject, Workspace
+from descript_iac.config.checks import check_defaults, check_project, media_url_warnings
+from descript_iac.config.desired import DesiredProject, Move, Workspace
 from descript_iac.config.interpolate import interpolate
 from descript_iac.config.model import Defaults, WorkspaceFile
+from descript_iac.config.moved import check_moves
 from descript_iac.config.typing_errors import translate
 from descript_iac.config.yamlsource import Path_, Source, read_source
 from descript_iac.errors import ConfigError, DescriptIacError, Problem
@@ -168,6 +169,14 @@ def _load(root: Path, environ: Mapping[str, str] | None) -> Workspace:
                 line=pos.line,
                 secret_paths=rel,
             )
+    moves: list[Move] = []
+    warnings: list[Problem] = []
+    for source, parsed, secret in loaded:
+        for index, block in enumerate(parsed.moved):
+            pos = source.pos(("moved", index))
+            moves.append(Move(block.from_, block.to, source.path, pos.line, pos.column))
+        warnings.extend(media_url_warnings(source, parsed, secret))
+    problems.extend(check_moves(moves, projects))
     if problems:
         raise ConfigError(problems)
     resolved = defaults or Defaults()
@@ -175,4 +184,10 @@ def _load(root: Path, environ: Mapping[str, str] | None) -> Workspace:
         a: DesiredProject(p.address, p.spec, resolved, p.file, p.line, p.secret_paths)
         for a, p in sorted(projects.items())
     }
-    return Workspace(root=root, projects=final, files=tuple(_display(f) for f in files))
+    return Workspace(
+        root=root,
+        projects=final,
+        files=tuple(_display(f) for f in files),
+        moves=tuple(moves),
+        warnings=tuple(sorted(warnings)),
+    )

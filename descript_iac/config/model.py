@@ -116,6 +116,18 @@ class Project(_Model):
     lifecycle: Lifecycle | None = None
 
 
+class MovedBlock(_Model):
+    """A renamed project (as Terraform's moved blocks): the project recorded under `from` is
+    managed under `to` from now on; nothing is replaced, no job is sent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: str = Field(alias="from", pattern=ADDRESS_PATTERN, description="The old address.")
+    to: str = Field(
+        pattern=ADDRESS_PATTERN, description="The new address, declared under projects."
+    )
+
+
 class WorkspaceFile(_Model):
     """One file of a descript-iac workspace (a directory of *.yaml files, merged)."""
 
@@ -131,3 +143,8 @@ class WorkspaceFile(_Model):
         Annotated[str, Field(pattern=ADDRESS_PATTERN)],
         Project,
     ] = Field(default_factory=dict)
+    moved: list[MovedBlock] = Field(
+        default_factory=list,
+        description="Renamed projects: [{from: OLD, to: NEW}]. Keeps the project and its applied "
+        "steps under the new address.",
+    )

@@ -133,7 +133,7 @@ class PlanOptions(_Frozen):
     import_into_existing: bool = False
 
 
-DriftKind = Literal["job", "renamed", "media_removed", "composition_removed"]
+DriftKind = Literal["job", "renamed", "deleted", "media_removed", "composition_removed"]
 
 
 class Drift(_Frozen):

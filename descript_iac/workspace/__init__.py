@@ -5,24 +5,41 @@ The CLI only unpacks options and calls these functions; tests and other tools ca
 
 from __future__ import annotations
 
+from descript_iac.workspace.adopting import RebuildOutcome, import_project, rebuild_state
 from descript_iac.workspace.applying import ApplyOutcome, apply_workspace
-from descript_iac.workspace.edits import adopt_job, drop_intent, drop_job, edit_state, recover_state
+from descript_iac.workspace.edits import (
+    adopt_job,
+    drop_intent,
+    drop_job,
+    edit_state,
+    move_project,
+    recover_state,
+    remove_project,
+)
 from descript_iac.workspace.planning import PlanOutcome, plan_workspace
 from descript_iac.workspace.saved import SavedPlan, load_saved_plan, save_plan
 from descript_iac.workspace.settings import RunSettings
+from descript_iac.workspace.showing import StateView, show_state
 
 __all__ = [
     "ApplyOutcome",
     "PlanOutcome",
+    "RebuildOutcome",
     "RunSettings",
     "SavedPlan",
+    "StateView",
     "adopt_job",
     "apply_workspace",
     "drop_intent",
     "drop_job",
     "edit_state",
+    "import_project",
     "load_saved_plan",
+    "move_project",
     "plan_workspace",
+    "rebuild_state",
     "recover_state",
+    "remove_project",
     "save_plan",
+    "show_state",
 ]

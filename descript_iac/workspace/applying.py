@@ -34,8 +34,12 @@ def apply_workspace(
     confirm: Callable[[Plan], bool],
     saved: SavedPlan | None = None,
     on_client: Callable[[DescriptClient], None] | None = None,
+    refresh: bool = False,
 ) -> ApplyOutcome:
-    """Resolve what an earlier run left in doubt, plan, confirm, execute, record."""
+    """Resolve what an earlier run left in doubt, plan, confirm, execute, record.
+
+    With `refresh`, drift is read too, shown with the plan and, once confirmed, recorded as
+    accepted (jobs made outside descript-iac become external jobs of their project)."""
     workspace = load_workspace(settings.root)
     store = settings.store()
     with store.lock("apply", settings.lock_timeout):
@@ -68,19 +72,27 @@ def apply_workspace(
                     registry,
                     settings.timing,
                     name_of=desired_names(workspace, doc),
+                    drift=refresh,
                 )
                 for note in found.notes:
                     reporter.note(note)
-                plan = compute_plan(workspace.projects, doc, options)
+                plan = compute_plan(workspace.projects, doc, options, workspace.moves)
+                if found.drift:
+                    plan = plan.model_copy(update={"drift": tuple(found.drift)})
                 if saved is not None:
                     check_same(saved, plan)
                 if plan.blocked:
                     lines = "\n".join(blocked_lines(plan))
                     raise PlanError(f"the plan is blocked; nothing was applied:\n{lines}")
-                if not plan.has_changes:
+                if not plan.has_changes and not plan.drift:
                     return ApplyOutcome(plan, None, found.notes)
                 if not confirm(plan):
                     raise DescriptIacError("Apply cancelled; nothing was sent.")
+                for event in found.accept:
+                    record(event)
+                    reporter.note(f"{event.address}: drift accepted and recorded")
+                if not plan.has_changes:
+                    return ApplyOutcome(plan, None, found.notes)
                 engine = Engine(
                     client, doc, workspace, plan, reporter, record, apply_options, registry
                 )

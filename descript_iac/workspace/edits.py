@@ -1,41 +1,119 @@
-"""Edits of the state by hand: adopt a job, drop an intent or a job, recover a journal."""
+"""Edits of the state by hand: adopt a job, drop an intent or a job, recover a journal, move
+a project to another address, stop managing one."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from typing import TypeVar
 
+from descript_iac.config.model import ADDRESS_PATTERN
 from descript_iac.errors import DescriptIacError, StateError
 from descript_iac.session import open_client
 from descript_iac.state.document import StateDocument
-from descript_iac.state.events import Event, IntentDropped, JobAbandoned, adopted, apply_event
+from descript_iac.state.events import (
+    Event,
+    IntentDropped,
+    JobAbandoned,
+    ProjectForgotten,
+    ProjectMoved,
+    adopted,
+    apply_event,
+)
 from descript_iac.state.recovery import merge_journal
 from descript_iac.workspace.settings import RunSettings
+
+T = TypeVar("T")
 
 
 def edit_state(
     settings: RunSettings,
     command: str,
-    change: Callable[[StateDocument, Callable[[Event], None]], str],
-) -> str:
-    """Run `change` on the state under the lock, journaled like an apply."""
+    change: Callable[[StateDocument, Callable[[Event], None]], T],
+    create: bool = False,
+) -> T:
+    """Run `change` on the state under the lock, journaled like an apply. A change that records
+    nothing leaves the state as it was. `create`: a missing state starts empty."""
     store = settings.store()
-    if not store.exists():
+    if not create and not store.exists():
         raise DescriptIacError(f"{store.location()}: no state here; check --state")
     with store.lock(command, settings.lock_timeout):
         doc = store.recover()
         store.begin(doc)
+        recorded = 0
 
         def record(event: Event) -> None:
+            nonlocal recorded
             store.append(event)
             apply_event(doc, event)
+            recorded += 1
 
         try:
-            message = change(doc, record)
+            result = change(doc, record)
         except BaseException:
             store.discard()
             raise
-        store.commit(doc)
-        return message
+        if recorded:
+            store.commit(doc)
+        else:
+            store.discard()
+        return result
+
+
+def move_project(settings: RunSettings, old: str, new: str) -> str:
+    """Manage the project recorded under OLD as NEW: nothing is replaced or forgotten."""
+    if not re.match(ADDRESS_PATTERN, new):
+        raise DescriptIacError(
+            f"{new}: not a valid address (lowercase letters, digits, '.', '_' and '-', starting "
+            "with a letter or digit)"
+        )
+
+    def change(doc: StateDocument, record: Callable[[Event], None]) -> str:
+        project = doc.projects.get(old)
+        if project is None:
+            known = ", ".join(sorted(doc.projects)) or "none"
+            raise DescriptIacError(f"{old}: no such project in the state (known: {known})")
+        if new in doc.projects:
+            held = doc.projects[new].project_id or "no project yet"
+            raise DescriptIacError(
+                f"{new}: already in the state ({held}); a move never replaces a project. Stop "
+                f"managing it first with `descript-iac state rm {new}` if it is stale"
+            )
+        record(ProjectMoved(address=old, to=new))
+        jobs = len(project.job_ids())
+        return (
+            f"Moved {old} to {new}: project {project.project_id or '(not created yet)'} and its "
+            f"{jobs} recorded job(s) are kept. Rename the project in the config too (or add a "
+            f"moved block {{from: {old}, to: {new}}} instead of this command)."
+        )
+
+    return edit_state(settings, "state mv", change)
+
+
+def remove_project(settings: RunSettings, address: str) -> str:
+    """Stop managing ADDRESS; its project stays in Descript."""
+
+    def change(doc: StateDocument, record: Callable[[Event], None]) -> str:
+        project = doc.projects.get(address)
+        if project is None:
+            known = ", ".join(sorted(doc.projects)) or "none"
+            raise DescriptIacError(f"{address}: no such project in the state (known: {known})")
+        if project.intents:
+            raise DescriptIacError(
+                f"{address}: a job of it is in doubt (an open intent): its job may exist. Let "
+                "`descript-iac apply` resolve it first, or close it with `state adopt` or "
+                "`state drop-intent`"
+            )
+        record(ProjectForgotten(address=address))
+        pid = project.project_id or "(none)"
+        return (
+            f"Stopped managing {address}: project {pid} stays in Descript. Its record moved to "
+            "the state's forgotten history (its jobs are never adopted again). If "
+            f"{address} is still in the config, the next plan creates a new project; "
+            f"`descript-iac import {address} {pid}` manages this one again."
+        )
+
+    return edit_state(settings, "state rm", change)
 
 
 def _open_intents(doc: StateDocument, address: str) -> list[str]:

@@ -8,6 +8,7 @@ from descript_iac.apply import reconcile
 from descript_iac.apply.evidence import desired_names
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.plan import Plan, PlanOptions, compute_plan
+from descript_iac.plan.model import Drift
 from descript_iac.session import open_client, open_registry
 from descript_iac.state.document import StateDocument
 from descript_iac.state.drive import ReadOnlyDriveRegistry
@@ -21,23 +22,24 @@ class PlanOutcome:
     doc: StateDocument
     plan: Plan
     notes: list[str] = field(default_factory=list)
-    drift: list[str] = field(default_factory=list)
 
 
 def plan_workspace(
     settings: RunSettings, options: PlanOptions, refresh: bool = False
 ) -> PlanOutcome:
-    """Compute the plan; with `refresh`, read the job history first (no state is written)."""
+    """Compute the plan; with `refresh`, read the job history first (no state is written): pick
+    up what earlier runs left, and report drift in the plan."""
     workspace = load_workspace(settings.root)
     doc = settings.store().read()
     notes: list[str] = []
-    drift: list[str] = []
+    drift: list[Drift] = []
     if refresh:
 
         def record(event: Event) -> None:
             apply_event(doc, event)
 
         with open_client(settings.api) as client:
+            client.status()  # a wrong token fails here, once, before anything else
             registry = ReadOnlyDriveRegistry(open_registry(settings.api, client))
             try:
                 found = reconcile(
@@ -52,5 +54,7 @@ def plan_workspace(
             finally:
                 registry.close()
         notes, drift = found.notes, found.drift
-    plan = compute_plan(workspace.projects, doc, options)
-    return PlanOutcome(workspace, doc, plan, notes, drift)
+    plan = compute_plan(workspace.projects, doc, options, workspace.moves)
+    if drift:
+        plan = plan.model_copy(update={"drift": tuple(drift)})
+    return PlanOutcome(workspace, doc, plan, notes)
