@@ -10,6 +10,7 @@ We compose the node graph with ruamel.yaml and build values ourselves, so that:
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,11 @@ def _tab_problems(path: str, text: str) -> list[Problem]:
 def read_source(file: Path, display: str) -> Source:
     """Parse `file`; problems are collected in the result rather than raised."""
     source = Source(display)
+    if file.is_symlink() and not file.exists():
+        target = os.readlink(file)
+        message = f"broken symbolic link (to {target}, which does not exist); fix it or remove it"
+        source.problems.append(Problem(display, 1, 1, message))
+        return source
     try:
         size = file.stat().st_size
     except OSError as exc:
