@@ -36,17 +36,19 @@ _SCHEME = re.compile(r"(?i)[a-z][a-z0-9+.-]*$")
 _HOST = re.compile(r"(?i)(?:^|[^a-z0-9.-])(?:[a-z0-9-]{1,63}\.)+[a-z]{2,63}(?::\d{1,5})?$")
 _MAX_HOST = 260
 
-# Values of these keys are identifiers, digests, states and times, never secrets: scrubbing
-# them could only corrupt them (a 4-character secret such as "2024" inside a timestamp).
+# Values of these keys are identifiers, digests, states, times and addresses, never secrets:
+# scrubbing them could only corrupt them (a 4-character secret such as "2024" inside a digest or
+# a timestamp). So are the values of keys ending in one of `IDENTIFIER_SUFFIXES`.
 IDENTIFIER_KEYS = frozenset(
     {
-        *("job_id", "project_id", "drive_id", "intent_id", "composition_id", "id", "step_id"),
-        *("lineage", "salt", "digest", "identity", "fingerprint", "step_digest"),
-        *("job_state", "job_type", "status", "type", "action", "outcome", "created_by"),
-        *("created_at", "stopped_at", "replaced_at", "last_update_at", "sent_at"),
-        *("job_ids", "updates", "candidates", "kind", "base_serial", "journal"),
+        *("id", "lineage", "salt", "digest", "identity", "fingerprint", "before", "after"),
+        *("job_state", "job_type", "status", "type", "action", "outcome", "created_by", "kind"),
+        *("updates", "candidates", "base_serial", "journal", "serial", "format_version"),
+        *("address", "where", "targets", "replace", "up_to_date", "untargeted"),
+        *("workspace", "state"),
     }
 )
+IDENTIFIER_SUFFIXES = ("_id", "_ids", "_digest", "_at")
 
 
 def register_secret(value: str) -> None:
@@ -91,15 +93,19 @@ def redact(text: str) -> str:
     return _CREDENTIAL.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
 
 
-def scrub(value: Any, keep: frozenset[str] = IDENTIFIER_KEYS) -> Any:
+def _identifier(key: Any) -> bool:
+    return isinstance(key, str) and (key in IDENTIFIER_KEYS or key.endswith(IDENTIFIER_SUFFIXES))
+
+
+def scrub(value: Any) -> Any:
     """`value` with every string redacted: dicts and lists are walked, keys are kept as they
-    are, and so are the values of `keep` keys (identifiers, digests, states, times)."""
+    are, and so are the values of identifier keys (ids, digests, states, times, addresses)."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
-        return {k: (v if k in keep else scrub(v, keep)) for k, v in value.items()}
+        return {k: (v if _identifier(k) else scrub(v)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [scrub(item, keep) for item in value]
+        return [scrub(item) for item in value]
     return value
 
 

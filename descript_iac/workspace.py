@@ -5,6 +5,7 @@ The CLI only unpacks options and calls these functions; tests and other tools ca
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -23,7 +24,9 @@ from descript_iac.errors import DescriptIacError, PlanError
 from descript_iac.plan import Plan, PlanOptions, compute_plan
 from descript_iac.plan.model import ActionKind
 from descript_iac.plan.render import blocked_lines
+from descript_iac.redact import scrub
 from descript_iac.session import ApiTarget, open_client
+from descript_iac.state.atomic import write_atomically
 from descript_iac.state.document import StateDocument
 from descript_iac.state.events import Event, apply_event, dropped
 from descript_iac.state.store import LocalStateStore
@@ -102,7 +105,10 @@ def save_plan(outcome: PlanOutcome, settings: RunSettings, path: Path) -> None:
         new_state=new,
         plan=outcome.plan,
     )
-    path.write_text(saved.model_dump_json(indent=2) + "\n")
+    # Scrubbed like every other file descript-iac writes (an action's reason may quote a
+    # server's message); written atomically, so a full disk cannot leave half a plan.
+    data = scrub(saved.model_dump(mode="json"))
+    write_atomically(path, json.dumps(data, indent=2) + "\n", what="the plan")
 
 
 def load_saved_plan(path: Path) -> SavedPlan:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -183,3 +187,41 @@ def wait_for_job(api, job_id: str, timeout: float = 10.0) -> dict:  # type: igno
             return job
         time.sleep(0.02)
     raise AssertionError(f"job {job_id} did not stop within {timeout}s")
+
+
+# --- a small or read-only disk (a real tmpfs when the tests may mount one) --------------------
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size_kb: int = 64, *, read_only: bool = False) -> Iterator[Path]:
+    """Mount a tmpfs of `size_kb` at `path` (root only; skips the test otherwise)."""
+    import pytest
+
+    path.mkdir(parents=True, exist_ok=True)
+    options = f"size={size_kb}k" + (",ro" if read_only else "")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
+
+
+def remount_read_only(path: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True, capture_output=True)
+
+
+def fill_disk(path: Path, leave_bytes: int = 0) -> None:
+    """Fill the file system of `path`, leaving about `leave_bytes` free."""
+    free = os.statvfs(path).f_bavail * os.statvfs(path).f_frsize
+    with open(path / ".filler", "wb") as handle:
+        try:
+            handle.write(b"\0" * max(0, free - leave_bytes))
+            handle.flush()
+        except OSError:
+            pass
