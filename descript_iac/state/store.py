@@ -15,18 +15,18 @@ import abc
 import contextlib
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from descript_iac.errors import StateError
+from descript_iac.errors import file_error
 from descript_iac.failpoints import failpoint
-from descript_iac.state.document import FORMAT_VERSION, StateDocument
-from descript_iac.state.events import Event, apply_event
+from descript_iac.redact import scrub
+from descript_iac.state.atomic import write_atomically
+from descript_iac.state.document import StateDocument
+from descript_iac.state.events import Event
 from descript_iac.state.lock import FileLock, LockInfo
+from descript_iac.state.reader import fold_journal, read_document, read_journal
 
 
 def canonical_json(data: Any) -> str:
@@ -74,67 +74,20 @@ class LocalStateStore(StateStore):
         self.journal = path.with_name(path.name + ".journal")
         self._lock = FileLock(path.with_name(path.name + ".lock"))
         self._journal_file: Any = None
+        self._created = False
 
     # --- reading -----------------------------------------------------------------------
 
     def _load(self) -> StateDocument:
-        if not self.path.exists():
-            return StateDocument()
-        try:
-            text = self.path.read_text(encoding="utf-8")
-            data = json.loads(text)
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise StateError(
-                f"{self.path}: the state is corrupt or truncated ({exc}). It was not changed. "
-                f"Restore it from {self.backup.name} or from version control."
-            ) from None
-        version = data.get("format_version") if isinstance(data, dict) else None
-        if isinstance(version, int) and version > FORMAT_VERSION:
-            raise StateError(
-                f"{self.path}: state format {version} is newer than this descript-iac reads "
-                f"({FORMAT_VERSION}); upgrade descript-iac. The state was not changed."
-            )
-        try:
-            return StateDocument.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise StateError(
-                f"{self.path}: the state is not valid ({where}: {first['msg']}). It was not "
-                f"changed. Restore it from {self.backup.name} or from version control."
-            ) from None
+        return read_document(self.path, self.backup)
 
-    def _journal_events(self, doc: StateDocument) -> list[Event] | None:
-        """Events of a journal that belongs to `doc`, or None when there is none to fold."""
-        if not self.journal.exists():
-            return None
-        lines = self.journal.read_bytes().split(b"\n")
-        records: list[Event] = []
-        for number, raw in enumerate(lines, start=1):
-            if not raw.strip():
-                continue
-            try:
-                records.append(json.loads(raw))
-            except ValueError:
-                if all(not rest.strip() for rest in lines[number:]):
-                    break  # a torn last line: the write that was cut off never happened
-                raise StateError(
-                    f"{self.journal}:{number}: the journal is corrupt in the middle; it was not "
-                    "folded. Move it aside to continue (its jobs can be found with "
-                    "`descript-iac plan --refresh`)."
-                ) from None
-        if not records:
-            return None
-        header = records[0]
-        if header.get("lineage") != doc.lineage or header.get("base_serial") != doc.serial:
-            return None  # already folded (the document moved on) or from another state
-        return records[1:]
+    def _journal_events(self, doc: StateDocument) -> list[tuple[int, Event]] | None:
+        """Events (with their lines) of a journal that belongs to `doc`, or None."""
+        return read_journal(self.journal, doc)
 
     def read(self) -> StateDocument:
         doc = self._load()
-        events = self._journal_events(doc)
-        for event in events or []:
-            apply_event(doc, event)
+        fold_journal(doc, self.journal, self._journal_events(doc) or [])
         return doc
 
     # --- writing (under the lock) ------------------------------------------------------
@@ -143,8 +96,7 @@ class LocalStateStore(StateStore):
         doc = self._load()
         events = self._journal_events(doc)
         if events is not None:
-            for event in events:
-                apply_event(doc, event)
+            fold_journal(doc, self.journal, events)
             self.commit(doc)
         elif self.journal.exists():
             self.journal.unlink()
@@ -154,14 +106,21 @@ class LocalStateStore(StateStore):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():
             self._write_document(doc)  # a journal needs a document to belong to
+            self._created = True  # ... and goes again if nothing is recorded (discard)
         header = {"journal": 1, "lineage": doc.lineage, "base_serial": doc.serial}
-        self._journal_file = open(self.journal, "ab", buffering=0)  # noqa: SIM115
+        try:
+            self._journal_file = open(self.journal, "ab", buffering=0)  # noqa: SIM115
+        except OSError as exc:
+            raise file_error(exc, "write the journal", self.journal) from None
         self._write_line(header)
 
     def _write_line(self, record: Event) -> None:
-        data = json.dumps(record, sort_keys=True, separators=(",", ":")).encode() + b"\n"
-        self._journal_file.write(data)
-        os.fsync(self._journal_file.fileno())
+        data = json.dumps(scrub(record), sort_keys=True, separators=(",", ":")).encode() + b"\n"
+        try:
+            self._journal_file.write(data)
+            os.fsync(self._journal_file.fileno())
+        except OSError as exc:
+            raise file_error(exc, "write the journal", self.journal) from None
 
     def append(self, event: Event) -> None:
         if self._journal_file is None:
@@ -170,6 +129,7 @@ class LocalStateStore(StateStore):
 
     def commit(self, doc: StateDocument) -> None:
         failpoint("before_fold")
+        self._created = False
         doc.serial += 1
         self._write_document(doc)
         failpoint("after_fold_write")
@@ -185,23 +145,15 @@ class LocalStateStore(StateStore):
             self._journal_file = None
         if self.journal.exists():
             self.journal.unlink()
+        if self._created:
+            # begin() wrote an empty document for the journal to belong to: nothing was
+            # recorded, so leave no state behind (a saved plan for a new state stays usable).
+            self.path.unlink(missing_ok=True)
+            self._created = False
 
     def _write_document(self, doc: StateDocument) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = canonical_json(doc.to_json())
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            if self.path.exists():
-                shutil.copyfile(self.path, self.backup)
-            os.replace(tmp, self.path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        _fsync_dir(self.path.parent)
+        text = canonical_json(scrub(doc.to_json()))
+        write_atomically(self.path, text, what="the state", backup=self.backup, make_parents=True)
 
     def lock(
         self, command: str, timeout: float = 0.0
@@ -210,7 +162,10 @@ class LocalStateStore(StateStore):
 
     @contextlib.contextmanager
     def _locked(self, command: str, timeout: float) -> Iterator[LockInfo]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise file_error(exc, "create the state directory", self.path.parent) from None
         info = self._lock.acquire(command, timeout)
         try:
             yield info
@@ -219,14 +174,3 @@ class LocalStateStore(StateStore):
                 self._journal_file.close()
                 self._journal_file = None
             self._lock.release(info)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

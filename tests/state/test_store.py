@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import multiprocessing
 import os
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from descript_iac.errors import LockError, StateError
+from descript_iac.errors import FileSystemError, LockError, StateError
 from descript_iac.state.document import StateDocument
 from descript_iac.state.lock import FileLock
 from descript_iac.state.store import LocalStateStore
@@ -51,11 +52,11 @@ def test_crash_between_temp_write_and_replace_keeps_the_old_state(
     before = path.read_bytes()
 
     def crash(src: object, dst: object) -> None:
-        raise OSError("simulated crash")
+        raise OSError(errno.EIO, "simulated crash")
 
     monkeypatch.setattr(os, "replace", crash)
     doc.projects["ep"].tainted = "changed"
-    with pytest.raises(OSError, match="simulated crash"):
+    with pytest.raises(FileSystemError, match=r"cannot write the state: .*input/output error"):
         store.commit(doc)
     monkeypatch.undo()
     assert path.read_bytes() == before
@@ -129,7 +130,12 @@ def test_corrupt_journal_in_the_middle_is_refused(tmp_path: Path) -> None:
         ('{"format_version": 1, "serial": 3', "corrupt or truncated"),
         ("not json at all", "corrupt or truncated"),
         ('{"format_version": 99, "serial": 1}', "state format 99 is newer"),
-        ('{"format_version": 1, "serial": "many"}', r"the state is not valid \(serial"),
+        (
+            '{"format_version": 1, "lineage": "l", "salt": "s", "serial": "many"}',
+            r"the state is not valid \(serial",
+        ),
+        ('{"format_version": "1", "serial": 3}', "format_version must be a whole number"),
+        ('{"format_version": 1, "serial": 3}', "the state has no lineage, salt"),
     ],
 )
 def test_bad_state_is_refused_and_never_overwritten(
