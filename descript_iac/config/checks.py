@@ -41,6 +41,9 @@ _NOT_IN_HOST = frozenset('<>"{}|\\^`%/?#@')
 
 
 def url_problem(url: str) -> str | None:
+    # Checked before parsing: urlsplit silently drops tabs and line breaks.
+    if any(ord(c) < 32 or ord(c) == 127 for c in url):
+        return "contains a control character (a tab or a line break); remove it"
     try:
         parts = urlsplit(url)
     except ValueError:

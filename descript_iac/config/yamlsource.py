@@ -131,8 +131,11 @@ class _Builder:
                 merged.update(self._merge_source(value_node, path))
                 continue
             if not isinstance(key_node, ScalarNode):
+                pos = _mark(key_node)
                 self.source.problems.append(
-                    self.source.problem(path, "mapping keys must be plain strings")
+                    Problem(
+                        self.source.path, pos.line, pos.column, "mapping keys must be plain strings"
+                    )
                 )
                 continue
             key = str(_scalar(key_node)) if key_node.value != "" else ""
@@ -162,9 +165,20 @@ class _Builder:
         out: dict[str, Any] = {}
         for item in nodes:
             value = self.build(item, path)
-            if isinstance(value, dict):
-                for k, v in value.items():
-                    out.setdefault(k, v)
+            if not isinstance(value, dict):
+                pos = _mark(item)
+                self.source.problems.append(
+                    Problem(
+                        self.source.path,
+                        pos.line,
+                        pos.column,
+                        "a merge key '<<' takes a mapping (an alias such as *defaults) or a list "
+                        "of them",
+                    )
+                )
+                continue
+            for k, v in value.items():
+                out.setdefault(k, v)
         return out
 
 

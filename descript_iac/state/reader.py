@@ -51,8 +51,8 @@ def parse_document(path: Path, text: str, backup: Path) -> StateDocument:
             f"{path}:{exc.lineno}:{exc.colno}: the state is corrupt or truncated ({exc.msg}). "
             f"{_restore(backup)}"
         ) from None
-    except ValueError as exc:  # numbers too large to read
-        reason = str(exc).splitlines()[0]
+    except (ValueError, RecursionError) as exc:  # numbers too long, nesting too deep
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise StateError(
             f"{path}: the state is corrupt or truncated ({reason}). {_restore(backup)}"
         ) from None
@@ -85,7 +85,8 @@ def parse_document(path: Path, text: str, backup: Path) -> StateDocument:
         raise StateError(
             f"{path}: the state is not valid ({where}: {first['msg']}). {_restore(backup)}"
         ) from None
-    _check_one_owner(path, doc, backup)
+    advice = f"Remove the wrong record, or restore from {backup.name} or version control."
+    _check_one_owner(path, doc, f"{advice} It was not changed.")
     return doc
 
 
@@ -101,7 +102,7 @@ def _job_places(prefix: str, project: ProjectState) -> Iterable[tuple[str, str]]
             yield job_id, f"{prefix}.orphans.{number}"
 
 
-def _check_one_owner(path: Path, doc: StateDocument, backup: Path) -> None:
+def _check_one_owner(path: Path, doc: StateDocument, advice: str) -> None:
     """A job belongs to one project, once: a job id in two places means a bad merge or edit."""
     seen: dict[str, str] = {}
     places = [(f"projects.{a}", p) for a, p in doc.projects.items()]
@@ -112,9 +113,7 @@ def _check_one_owner(path: Path, doc: StateDocument, backup: Path) -> None:
             if job_id in seen:
                 raise StateError(
                     f"{path}: job {job_id} is recorded twice, at {seen[job_id]} and at {place}; "
-                    "a job belongs to one project (a bad merge or edit of the state?). Remove "
-                    f"the wrong record, or restore from {backup.name} or version control. It "
-                    "was not changed."
+                    f"a job belongs to one project (a bad merge or edit?). {advice}"
                 )
             seen[job_id] = place
 
@@ -144,7 +143,7 @@ def read_journal(journal: Path, doc: StateDocument) -> list[tuple[int, Event]] |
             continue
         try:
             records.append((number, json.loads(raw)))
-        except ValueError:
+        except (ValueError, RecursionError):
             if all(not rest.strip() for rest in lines[number:]):
                 break  # a torn last line: the write that was cut off never happened
             raise StateError(
@@ -169,11 +168,18 @@ def read_journal(journal: Path, doc: StateDocument) -> list[tuple[int, Event]] |
                 f"{journal}:{number}: unknown journal event {event.get('type')!r}; upgrade "
                 f"descript-iac, or: {MOVE_ASIDE}"
             )
+        if not isinstance(event.get("address"), str):
+            raise StateError(
+                f"{journal}:{number}: the {event['type']} event names no project address. "
+                f"{MOVE_ASIDE}"
+            )
     return records[1:]
 
 
 def fold_journal(doc: StateDocument, journal: Path, events: list[tuple[int, Event]]) -> None:
     """Apply journal events to `doc`; an event that cannot apply names its line."""
+    if not events:
+        return
     for number, event in events:
         try:
             apply_event(doc, event)
@@ -184,6 +190,7 @@ def fold_journal(doc: StateDocument, journal: Path, events: list[tuple[int, Even
             # on is a malformed record (ValidationError is a ValueError).
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             raise StateError(
-                f"{journal}:{number}: a {event.get('type')} event that cannot be applied "
+                f"{journal}:{number}: this {event.get('type')} event cannot be applied "
                 f"({reason}). {MOVE_ASIDE}"
             ) from None
+    _check_one_owner(journal, doc, MOVE_ASIDE)

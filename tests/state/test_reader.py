@@ -65,7 +65,7 @@ def test_json_errors_name_line_and_column(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ('{"type": "job_updated"}', r"journal:2: a job_updated event that cannot be applied"),
+        ('{"type": "job_updated", "address": "ep"}', r"journal:2: this job_updated event cannot be"),
         ("[1, 2]", r"journal:2: not a journal record"),
         ('{"type": "teleported"}', r"journal:2: unknown journal event 'teleported'"),
         ('{"type": "job_submitted", "address": "ep", "intent_id": "gone", "job_id": "j"}',
