@@ -225,3 +225,57 @@ def fill_disk(path: Path, leave_bytes: int = 0) -> None:
             handle.flush()
         except OSError:
             pass
+
+
+# --- a hostile or broken API server on a real socket -------------------------------------------
+
+
+class HostileServer:
+    """A bare HTTP server in a background thread whose replies a test scripts: `reply(method,
+    path)` returns (status, headers, body chunks). It counts requests and body bytes sent."""
+
+    def __init__(self, reply) -> None:  # type: ignore[no-untyped-def]
+        import http.server
+        import threading
+
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                if length:
+                    self.rfile.read(length)
+                server.requests.append(f"{self.command} {self.path}")
+                status, headers, chunks = reply(self.command, self.path)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                try:
+                    for chunk in chunks:
+                        self.wfile.write(chunk)
+                        server.bytes_sent += len(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
+
+            do_GET = do_POST = _answer  # noqa: N815
+
+        self.requests: list[str] = []
+        self.bytes_sent = 0
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
