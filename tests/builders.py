@@ -263,7 +263,7 @@ class HostileServer:
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True
 
-            do_GET = do_POST = _answer  # noqa: N815
+            do_GET = do_POST = _answer
 
         self.requests: list[str] = []
         self.bytes_sent = 0
