@@ -45,8 +45,12 @@ IDENTIFIER_KEYS = frozenset(
         *("job_state", "job_type", "status", "type", "action", "outcome", "created_by", "kind"),
         *("updates", "candidates", "base_serial", "journal", "serial", "format_version"),
         *("address", "where", "targets", "replace", "up_to_date", "untargeted"),
-        *("workspace", "state"),
+        *("workspace", "state", "facets", "folded_journal", "clock_error", "media_names"),
     }
+)
+# Strings shaped like digests or UUIDs are identifiers wherever they appear.
+_IDENTIFIER = re.compile(
+    r"sha256:[0-9a-f]{16,64}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 )
 IDENTIFIER_SUFFIXES = ("_id", "_ids", "_digest", "_at")
 
@@ -101,7 +105,7 @@ def scrub(value: Any) -> Any:
     """`value` with every string redacted: dicts and lists are walked, keys are kept as they
     are, and so are the values of identifier keys (ids, digests, states, times, addresses)."""
     if isinstance(value, str):
-        return redact(value)
+        return value if _IDENTIFIER.fullmatch(value) else redact(value)
     if isinstance(value, dict):
         return {k: (v if _identifier(k) else scrub(v)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -107,3 +107,15 @@ def test_scan_is_linear_on_hostile_text() -> None:
     assert calls == 1
     assert out.endswith(f"?{MASK}")
     assert re.search(r"sig=1", out) is None
+
+
+def test_scrub_keeps_digests_and_uuids_under_any_key() -> None:
+    register_secret("beef")
+    value = {
+        "media": {"a.wav": "sha256:00beef0000000000000000000000beef"},
+        "other": "0000beef-0000-4000-8000-00000000beef",
+        "note": "beef stew",
+    }
+    out = scrub(value)
+    assert out["media"] == value["media"] and out["other"] == value["other"]
+    assert out["note"] == f"{MASK} stew"

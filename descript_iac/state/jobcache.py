@@ -1,5 +1,6 @@
-"""A cache of the job history (diskcache): stopped jobs never change, so they are kept for good;
-list pages are kept briefly. It saves API calls on repeated plans and refreshes.
+"""A cache of finished jobs (diskcache): a stopped or cancelled job never changes, so it is kept
+for good. It saves API calls on repeated plans, refreshes and polls. Lists of jobs are never
+cached: a job history read a few seconds ago can miss the job a decision depends on.
 
 What it stores is scrubbed (`redact.scrub`) like every other file descript-iac writes: a reply
 can echo a secret. It is only a cache: when the disk is full or read-only it turns itself off
@@ -19,12 +20,11 @@ from typing import Any, TypeVar
 import diskcache
 
 from descript_iac.redact import scrub
+from descript_iac.timing import FINISHED_STATES
 
 log = logging.getLogger("descript_iac.jobcache")
 T = TypeVar("T")
 
-PAGE_TTL = 10.0  # seconds
-FINISHED = frozenset({"stopped", "cancelled"})
 # What a cache on a full, read-only or broken disk raises.
 FAILURES = (OSError, sqlite3.Error, diskcache.Timeout)
 
@@ -61,17 +61,8 @@ class JobCache:
         return value if isinstance(value, dict) else None
 
     def remember(self, job: dict[str, Any]) -> None:
-        if job.get("job_state") in FINISHED:
+        if job.get("job_state") in FINISHED_STATES:
             self._use(lambda c: c.set(f"job:{job['job_id']}", scrub(job)), None)
-
-    def page(self, key: str) -> dict[str, Any] | None:
-        value = self._use(lambda c: c.get(f"page:{key}"), None)
-        return value if isinstance(value, dict) else None
-
-    def remember_page(self, key: str, page: dict[str, Any]) -> None:
-        self._use(lambda c: c.set(f"page:{key}", scrub(page), expire=PAGE_TTL), None)
-        for job in page.get("data", []):
-            self.remember(job)
 
     def close(self) -> None:
         self._use(lambda c: c.close(), None)

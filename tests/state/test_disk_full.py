@@ -14,6 +14,7 @@ import pytest
 from descript_iac.errors import FileSystemError
 from descript_iac.state import atomic
 from descript_iac.state.document import ProjectState, StateDocument
+from descript_iac.state.events import ProjectForgotten
 from descript_iac.state.store import LocalStateStore
 from tests.builders import fill_disk, remount_read_only, tmpfs
 
@@ -34,7 +35,7 @@ def _files(directory: Path) -> dict[str, bytes]:
 def test_full_disk_fails_cleanly_and_keeps_the_last_good_state(tmp_path: Path) -> None:
     with tmpfs(tmp_path / "disk", size_kb=96) as disk:
         store = LocalStateStore(disk / "ws.json")
-        doc = _doc(60)  # ~8 KB of canonical JSON
+        doc = _doc(60)  # ~26 KB of canonical JSON
         store.commit(doc)
         store.commit(doc)  # now there is a backup too
         before = _files(disk)
@@ -50,10 +51,10 @@ def test_backup_takes_no_space_so_a_nearly_full_disk_still_commits(tmp_path: Pat
     never a zero-byte or partial copy."""
     with tmpfs(tmp_path / "disk", size_kb=96) as disk:
         store = LocalStateStore(disk / "ws.json")
-        doc = _doc(120)  # ~16 KB
+        doc = _doc(30)  # ~13 KB
         store.commit(doc)
         old = (disk / "ws.json").read_bytes()
-        fill_disk(disk, leave_bytes=len(old) + 6 * 1024)
+        fill_disk(disk, leave_bytes=len(old) + 10 * 1024)
         doc.projects["ep-0000"].tainted = "changed"
         store.commit(doc)
         assert (disk / "ws.json.backup").read_bytes() == old
@@ -132,4 +133,4 @@ def test_journal_write_on_a_full_disk_says_so(
 
         monkeypatch.setattr(os, "fsync", full)
         with pytest.raises(FileSystemError, match=r"cannot write the journal: .*disk is full"):
-            store.append({"type": "project_forgotten", "address": "x"})
+            store.append(ProjectForgotten(address="x"))

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from descript_iac.errors import DescriptIacError
 from descript_iac.state.document import StateDocument
-from descript_iac.state.events import HANDLERS
+from descript_iac.state.events import _HANDLERS
 from descript_iac.state.store import LocalStateStore
 from tests.builders import desired_project, record_apply
 
@@ -110,10 +110,10 @@ def _event(kind: str, extra: dict[str, Any]) -> dict[str, Any]:
 
 events = st.builds(
     _event,
-    st.sampled_from(sorted(HANDLERS)),
+    st.sampled_from(sorted(model.model_fields["type"].default for model in _HANDLERS)),
     st.dictionaries(
         st.sampled_from(["intent", "intent_id", "job_id", "job", "quarantine", "reason", "address",
-                         "project_id", "project_url"]),
+                         "project_id", "project_url", "sent_at", "clock_error"]),
         json_values,
         max_size=4,
     ),
@@ -139,7 +139,12 @@ job_updates = st.builds(
 @FUZZ
 @given(st.lists(st.one_of(events, job_updates, json_values), min_size=1, max_size=5), st.booleans())
 def test_journal_of_any_events(records: list[Any], torn: bool) -> None:
-    header = {"journal": 1, "lineage": VALID["lineage"], "base_serial": VALID["serial"]}
+    header = {
+        "journal": 1,
+        "journal_id": "j",
+        "lineage": VALID["lineage"],
+        "base_serial": VALID["serial"],
+    }
     lines = [json.dumps(header), *(json.dumps(r) for r in records)]
     journal = "\n".join(lines) + "\n"
     if torn:
