@@ -87,7 +87,13 @@ def test_read_only_file_system_is_named(tmp_path: Path) -> None:
             "--state", str(ro / "state" / "ws.json"), "apply", str(root), "--emulator",
             "--auto-approve",
         )  # fmt: skip
-    for result in (plan, apply):
+        # An OSError no writer names is still the machine's refusal, said in one place.
+        token = run_cli(
+            "config", "set", "api-key", input="tok-123456\n",
+            env={"XDG_CONFIG_HOME": str(ro / "config")},
+        )  # fmt: skip
+    assert token.exit_code == 1 and f"Error: {ro / 'config'}" in token.output
+    for result in (plan, apply, token):
         assert result.exit_code == 1
         _no_bug(result.output)
         assert "the file system is read-only" in result.output
