@@ -50,11 +50,11 @@ def test_two_workspaces_of_one_drive_never_take_each_others_jobs(
         "beta": _workspace(tmp_path / "beta", [f"beta-{i}" for i in range(3)]),
     }
     env = {**os.environ, **served.env()}
-    for attempt in range(4):
+    args = ("apply", "--auto-approve", "--poll-interval", "0.05")
+    for _ in range(4):
         runs = {
             name: subprocess.Popen(
-                [sys.executable, "-m", "descript_iac", "apply", str(root), "--auto-approve"]
-                + ["--poll-interval", "0.05"],
+                [sys.executable, "-m", "descript_iac", *args, str(root)],
                 env=env,
                 cwd=tmp_path,
                 stdout=subprocess.PIPE,
