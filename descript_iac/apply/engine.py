@@ -25,6 +25,7 @@ from descript_iac.api import BatchPoller, DescriptClient, InFlight, OutcomeUnkno
 from descript_iac.api.errors import ApiError, PaymentRequired, ServerError, TransportFailure
 from descript_iac.api.models import IMPORT_JOB, Job, JobCreated
 from descript_iac.apply.evidence import EvidenceReader, desired_names
+from descript_iac.apply.reconcile import gone_message
 from descript_iac.apply.reporting import Reporter
 from descript_iac.apply.requests import agent_request, find_step, import_request
 from descript_iac.apply.resolve import Verdict, complete_at
@@ -513,9 +514,11 @@ class Engine:
             job = jobs.get(job_id)
             if job is None:
                 if job_id in self.poller.gone:
-                    action = chain.action or chain.current()
-                    assert action is not None
-                    self._fail(chain, action, self.poller.gone[job_id])
+                    # Past the history: nothing can be learnt of it; the project waits for a
+                    # person (`state drop-job`), the rest of the apply goes on.
+                    chain.job = None
+                    chain.state = "stopped"
+                    self.result.attention.append(gone_message(chain.address, job_id))
                 continue
             if not job.finished:
                 self.reporter.progress(

@@ -10,6 +10,7 @@ import click
 from descript_iac.cli.context import echo, get_globals
 from descript_iac.cli.planning import _color, _settings
 from descript_iac.plan.render import render_json, render_text
+from descript_iac.redact import scrub
 from descript_iac.workspace import load_saved_plan, show_state
 from descript_iac.workspace.showing import ProjectView, StateView
 
@@ -87,7 +88,7 @@ def show(ctx: click.Context, source: Path, as_json: bool) -> None:
         return
     view = show_state(_settings(g, source, False, ()))
     if as_json:
-        echo(json.dumps(view.model_dump(mode="json"), indent=2, sort_keys=True))
+        echo(json.dumps(scrub(view.model_dump(mode="json")), indent=2, sort_keys=True))
         return
     for line in state_lines(view):
         echo(line)

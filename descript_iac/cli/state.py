@@ -12,6 +12,7 @@ import click
 from descript_iac.apply.rebuild import Outcome, RebuildReport
 from descript_iac.cli.context import echo, get_globals
 from descript_iac.errors import DescriptIacError
+from descript_iac.redact import scrub
 from descript_iac.session import ApiTarget
 from descript_iac.state.lock import FileLock
 from descript_iac.workspace import (
@@ -81,7 +82,8 @@ def show(ctx: click.Context, address: str | None, directory: Path, as_json: bool
             known = ", ".join(sorted(doc.projects)) or "none"
             raise DescriptIacError(f"{address}: no such project in the state (known: {known})")
         if as_json:
-            echo(json.dumps(project.model_dump(mode="json", by_alias=True), indent=2))
+            record = scrub(project.model_dump(mode="json", by_alias=True))
+            echo(json.dumps(record, indent=2, sort_keys=True))
             return
         from descript_iac.cli.show import project_lines
 
@@ -89,7 +91,7 @@ def show(ctx: click.Context, address: str | None, directory: Path, as_json: bool
             echo(line)
         return
     if as_json:
-        echo(json.dumps(doc.to_json(), indent=2, sort_keys=True))
+        echo(json.dumps(scrub(doc.to_json()), indent=2, sort_keys=True))
         return
     echo(f"State {settings.store().location()}: serial {doc.serial}, lineage {doc.lineage}")
     for address, project in sorted(doc.projects.items()):

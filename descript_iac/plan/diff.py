@@ -22,10 +22,10 @@ from descript_iac.plan.model import Action, ActionKind, Change, Plan, PlanOption
 from descript_iac.plan.moves import apply_moves, move_action
 from descript_iac.plan.shown import shown, step_model, step_prompt
 from descript_iac.state.document import ImportFacets, ProjectState, StateDocument, StepRecord
+from descript_iac.timing import FINISHED_STATES
 
 IMPORT = "import/project_media"
 AGENT = "agent"
-FINISHED = ("stopped", "cancelled")
 UNDO = "agent edits cannot be undone: add a new step, or replace the project (--replace {a})"
 
 
@@ -242,7 +242,7 @@ class _ProjectDiff:
 
     def awaiting(self, s: ProjectState) -> list[Action]:
         out = []
-        if s.import_ is not None and s.import_.job_state not in FINISHED:
+        if s.import_ is not None and s.import_.job_state not in FINISHED_STATES:
             out.append(
                 self.action(
                     ActionKind.AWAIT,
@@ -252,7 +252,7 @@ class _ProjectDiff:
                 )
             )
         for step in s.steps:
-            if step.job_state not in FINISHED:
+            if step.job_state not in FINISHED_STATES:
                 out.append(
                     self.action(
                         ActionKind.AWAIT,

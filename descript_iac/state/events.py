@@ -405,7 +405,15 @@ def _project_imported(doc: StateDocument, event: ProjectImported) -> None:
             f"{event.address}: already manages project {current.project_id}; an import cannot "
             "replace it"
         )
-    doc.projects[event.address] = event.project.model_copy(deep=True)
+    project = event.project.model_copy(deep=True)
+    # A project managed again after `state rm` is no longer forgotten (its jobs are one owner's).
+    for address in list(doc.forgotten):
+        kept = [p for p in doc.forgotten[address] if p.project_id != project.project_id]
+        if kept:
+            doc.forgotten[address] = kept
+        else:
+            del doc.forgotten[address]
+    doc.projects[event.address] = project
 
 
 def _project_moved(doc: StateDocument, event: ProjectMoved) -> None:

@@ -87,6 +87,7 @@ def import_project(
             project = adopted_record(
                 desired, evidence, doc.salt, assigned, () if assigned else marked, "import"
             )
+            _check_unrecorded(doc, project_id, project)
             record(ProjectImported(address=address, project=project))
             registry = open_registry(settings.api, client)
             try:
@@ -141,6 +142,29 @@ def _import_notes(
         )
     lines.append("Run `descript-iac plan` to see what is still missing.")
     return lines
+
+
+def _check_unrecorded(doc: StateDocument, project_id: str, project: ProjectState) -> None:
+    """Refuse to record a job twice (a forgotten project imported again is taken back)."""
+    for owner, current in doc.projects.items():
+        if any(o.project_id == project_id for o in current.orphans):
+            raise DescriptIacError(
+                f"project {project_id} is recorded as an orphan of {owner} (it was replaced by "
+                "a newer project); it cannot be managed a second time"
+            )
+    forgotten = {
+        job
+        for history in doc.forgotten.values()
+        for old in history
+        if old.project_id == project_id
+        for job in old.job_ids()
+    }
+    clash = project.job_ids() & (doc.known_job_ids() - forgotten)
+    if clash:
+        raise DescriptIacError(
+            f"project {project_id}: job {min(clash)} is already recorded in the state under "
+            "another project; a job belongs to one project"
+        )
 
 
 @dataclass
