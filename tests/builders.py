@@ -281,3 +281,147 @@ class HostileServer:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+class FakeApi:
+    """A scripted Descript API behind an httpx transport, for unit tests of what reads it
+    (import, rebuild, drift): the job history and, with `projects_api`, the 2026 projects
+    endpoints. Times are real (within the 30-day history); `requests` lists what was asked."""
+
+    def __init__(self, projects_api: bool = True) -> None:
+        import time
+
+        self.projects_api = projects_api
+        self.projects: dict[str, dict] = {}
+        self.jobs: list[dict] = []
+        self.requests: list[str] = []
+        self.clock = time.time() - 3600.0
+
+    def _tick(self) -> float:
+        self.clock += 10.0
+        return self.clock
+
+    @staticmethod
+    def _iso(ts: float) -> str:
+        from datetime import datetime, timezone
+
+        return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+    def project(
+        self, name: str, media: tuple[str, ...] = (), compositions: tuple[str, ...] = ()
+    ) -> str:
+        """A project made by an import of `media` and `compositions` (or, without media, by an
+        agent job); returns its id."""
+        import uuid
+
+        project_id = str(uuid.uuid4())
+        created = self._tick()
+        self.projects[project_id] = {
+            "id": project_id,
+            "name": name,
+            "created_at": self._iso(created),
+            "updated_at": self._iso(created),
+            "drive_id": "drive-1",
+            "media_files": {m: {"type": "audio", "duration": 12.5} for m in media},
+            "compositions": [{"id": f"c-{c}", "name": c} for c in compositions],
+        }
+        if media:
+            self.job(
+                project_id,
+                "import/project_media",
+                media=media,
+                compositions=compositions,
+                at=created,
+            )
+        else:
+            self.job(project_id, "agent", at=created)
+        return project_id
+
+    def job(
+        self,
+        project_id: str,
+        job_type: str,
+        status: str = "success",
+        media: tuple[str, ...] = (),
+        compositions: tuple[str, ...] = (),
+        at: float | None = None,
+    ) -> dict:
+        import uuid
+
+        created = at if at is not None else self._tick()
+        result: dict = {"status": status}
+        if job_type == "import/project_media":
+            result["media_status"] = {
+                m: {"status": "success", "duration_seconds": 12.5} for m in media
+            }
+            result["created_compositions"] = [{"id": f"c-{c}", "name": c} for c in compositions]
+            result["media_seconds_used"] = 12.5 * len(media)
+        else:
+            result.update(agent_response="Done", ai_credits_used=3)
+        job = {
+            "job_id": str(uuid.uuid4()),
+            "job_type": job_type,
+            "job_state": "stopped",
+            "created_at": self._iso(created),
+            "stopped_at": self._iso(created + 5),
+            "project_id": project_id,
+            "drive_id": "drive-1",
+            "project_url": f"https://web.descript.com/{project_id}",
+            "result": result,
+        }
+        self.jobs.append(job)
+        if project_id in self.projects:
+            self.projects[project_id]["updated_at"] = self._iso(created + 5)
+        return job
+
+    def handle(self, request):  # type: ignore[no-untyped-def]
+        import httpx
+
+        path = request.url.path.removeprefix("/v1")
+        params = dict(request.url.params)
+        self.requests.append(f"{request.method} {path}")
+        if path == "/status":
+            return httpx.Response(200, json={"status": "ok"})
+        if path.startswith("/projects"):
+            if not self.projects_api:
+                return httpx.Response(404, json={"error": "not_found", "message": "no route"})
+            if path == "/projects":
+                name = params.get("name", "").casefold()
+                rows = [
+                    {k: p[k] for k in ("id", "name", "created_at", "updated_at")}
+                    for p in self.projects.values()
+                    if name in p["name"].casefold()
+                ]
+                return httpx.Response(200, json={"data": rows, "pagination": {}})
+            found = self.projects.get(path.rsplit("/", 1)[-1])
+            if found is None:
+                return httpx.Response(404, json={"error": "not_found", "message": "no project"})
+            return httpx.Response(200, json=found)
+        if path == "/jobs":
+            rows = [
+                j
+                for j in reversed(self.jobs)
+                if params.get("project_id") in (None, j["project_id"])
+                and params.get("type") in (None, j["job_type"])
+            ]
+            return httpx.Response(200, json={"data": rows, "pagination": {}})
+        if path.startswith("/jobs/"):
+            job_id = path.rsplit("/", 1)[-1]
+            for job in self.jobs:
+                if job["job_id"] == job_id:
+                    return httpx.Response(200, json=job)
+        return httpx.Response(404, json={"error": "not_found", "message": path})
+
+    def client(self):  # type: ignore[no-untyped-def]
+        import httpx
+
+        from descript_iac.api import DescriptClient, Token
+        from descript_iac.api.ratelimit import RateLimiter
+
+        return DescriptClient(
+            "https://api.test/v1",
+            Token("fake-api-token"),
+            transport=httpx.MockTransport(self.handle),
+            limiter=RateLimiter(sleep=lambda s: None),
+            sleep=lambda s: None,
+        )

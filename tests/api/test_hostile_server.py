@@ -177,6 +177,10 @@ def test_limit_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
 @pytest.fixture
 def hostile() -> Iterator[HostileServer]:
     def reply(method: str, path: str) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        if path == "/v1/status":  # the token check that comes before any plan --refresh
+            body = b'{"status": "ok"}'
+            headers = {"content-type": "application/json", "content-length": str(len(body))}
+            return 200, headers, iter([body])
         if path.startswith("/v1/jobs?") or path == "/v1/jobs":
             page = {"data": [_job("j-loop")], "pagination": {"next_cursor": "loop"}}
             body = json.dumps(page).encode()
@@ -214,7 +218,7 @@ def test_cli_stops_a_looping_history_with_a_clear_message(
     hostile.requests.clear()
     refreshed = run_cli("--state", str(state), "plan", str(ws), "--refresh", env=env)
     assert refreshed.exit_code == 1 and "repeats the cursor" in refreshed.output
-    assert len(hostile.requests) == 2
+    assert len(hostile.requests) == 3  # GET /status, then two pages of the history
     assert "Traceback" not in refreshed.output + listed.output
 
 

@@ -99,7 +99,38 @@ def test_refresh_reports_drift_and_unrecorded_jobs(served: Served, workspace: Pa
         json={"project_id": project_id, "prompt": "Add a title card"},
         headers={"Authorization": f"Bearer {served.token}"},
     ).raise_for_status()
-    result = run_cli("plan", str(workspace), "--refresh", env=served.env())
-    assert result.exit_code == 0
-    assert "Drift: episode-042: agent job" in result.output
-    assert "someone ran it outside descript-iac" in result.output
+    known = {s["job_id"] for s in state["projects"]["episode-042"]["steps"]}
+    job_id = next(
+        j["job_id"]
+        for p in served.projects()
+        if p["project_id"] == project_id
+        for j in p["jobs"]
+        if j["job_type"] == "agent" and j["job_id"] not in known
+    )
+    plain = run_cli("plan", str(workspace), "--refresh", env=served.env())
+    assert plain.exit_code == 0  # drift is no error...
+    assert "Drift: 1 change(s) made outside descript-iac" in plain.output
+    assert f"~ episode-042: agent job {job_id}" in plain.output
+    assert "it was run outside descript-iac" in plain.output
+    # ... but it is a change for CI, in every format
+    exit_code = run_cli(
+        "plan", str(workspace), "--refresh", "--detailed-exitcode", env=served.env()
+    )
+    assert exit_code.exit_code == 2
+    as_json = run_cli("plan", str(workspace), "--refresh", "--format", "json", env=served.env())
+    drift = json.loads(as_json.output)["drift"]
+    assert [(d["address"], d["kind"], d["job_id"]) for d in drift] == [
+        ("episode-042", "job", job_id)
+    ]
+    markdown = run_cli(
+        "plan", str(workspace), "--refresh", "--format", "markdown", env=served.env()
+    )
+    assert f"- `episode-042`: agent job {job_id}" in markdown.output
+    # apply --refresh shows it and, once approved, records it: no drift, no job sent
+    accepted = run_cli("apply", str(workspace), "--refresh", "--auto-approve", env=served.env())
+    assert accepted.exit_code == 0 and "episode-042: drift accepted" in accepted.output
+    after = run_cli("plan", str(workspace), "--refresh", "--detailed-exitcode", env=served.env())
+    assert after.exit_code == 0 and "Drift" not in after.output
+    state = json.loads(Path("state/show.json").read_text())
+    external = state["projects"]["episode-042"]["external_jobs"]
+    assert [j["job_id"] for j in external] == [job_id]

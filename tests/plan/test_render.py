@@ -98,10 +98,18 @@ def test_every_format_shows_prompts_and_sources_and_masks_environment_values() -
     env_prompt = "Use the sponsor line from the contract"
     project = desired_project(
         "ep",
-        media={"host.wav": {"url": env_url}, "intro.mp4": {"url": "https://cdn.example.com/i.mp4?x=1"}},
-        steps=[{"id": "s1", "prompt": env_prompt}, {"id": "s2", "prompt": "Add captions", "model": "m2"}],
+        media={
+            "host.wav": {"url": env_url},
+            "intro.mp4": {"url": "https://cdn.example.com/i.mp4?x=1"},
+        },
+        steps=[
+            {"id": "s1", "prompt": env_prompt},
+            {"id": "s2", "prompt": "Add captions", "model": "m2"},
+        ],
     )
-    project = _from_env(project, ("media", "host.wav", "url"), ("steps", 0, "prompt"), value=env_url)
+    project = _from_env(
+        project, ("media", "host.wav", "url"), ("steps", 0, "prompt"), value=env_url
+    )
     register_secret(env_prompt)
     plan = compute_plan({"ep": project}, StateDocument(), PlanOptions())
     data = json.loads(render_json(plan))
@@ -143,7 +151,9 @@ def test_a_state_from_before_format_3_says_the_old_value_was_not_recorded() -> N
     record.facets = record.facets.model_copy(update={"shown": None})
     for step in record.steps:
         step.prompt = None
-    after = desired_project("ep", name="New", media=MEDIA, steps=[STEPS[0], {"id": "caps", "prompt": "Red"}])
+    after = desired_project(
+        "ep", name="New", media=MEDIA, steps=[STEPS[0], {"id": "caps", "prompt": "Red"}]
+    )
     text = render_text(compute_plan({"ep": after}, doc, PlanOptions()))
     assert "name: (not recorded) -> New" in text
     assert "prompt: (not recorded) -> Red" in text
