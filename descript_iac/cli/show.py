@@ -33,7 +33,9 @@ def project_lines(view: ProjectView) -> list[str]:
     for step in view.steps:
         job = step.job_id or "no job recorded"
         retries = f", {step.attempts} attempts" if step.attempts > 1 else ""
-        how = f", {step.origin}ed" if step.origin != "apply" else ""
+        how = {"import": ", marked by import", "rebuild": ", recovered by state rebuild"}.get(
+            step.origin, ""
+        )
         lines.append(f"  step {step.id}: {step.status or step.job_state} (job {job}{retries}{how})")
         if step.prompt:
             lines.append(f"    prompt: {step.prompt}")

@@ -378,7 +378,7 @@ def compute_plan(
         want = wanted.get(address)
         actions = _ProjectDiff(address, d, s, state.salt, options, want).run()
         if address in moved:
-            actions = [move_action(moved[address]), *actions]
+            actions = [move_action(moved[address], d), *actions]
         if actions:
             where = d.where if d else "state only"
             projects.append(ProjectPlan(address=address, where=where, actions=tuple(actions)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from descript_iac.config.desired import Move
+from descript_iac.config.desired import DesiredProject, Move
 from descript_iac.errors import PlanError
 from descript_iac.plan.model import Action, ActionKind
 from descript_iac.state.document import StateDocument
@@ -42,11 +42,16 @@ def apply_moves(
     return state.model_copy(update={"projects": projects}), pending
 
 
-def move_action(move: Move) -> Action:
+def move_action(move: Move, desired: DesiredProject | None) -> Action:
+    reason = (
+        f"renamed from {move.from_address} (moved block at {move.where}); the project and "
+        "every record of it are kept"
+    )
+    if desired is not None and desired.spec.name is None:
+        reason += (
+            f". It has no name:, so its Descript name follows the address: set `name: "
+            f"{move.from_address}` to keep the name it has"
+        )
     return Action(
-        address=move.to_address,
-        kind=ActionKind.MOVE,
-        reason=f"renamed from {move.from_address} (moved block at {move.where}); the project "
-        "and every record of it are kept",
-        moved_from=move.from_address,
+        address=move.to_address, kind=ActionKind.MOVE, reason=reason, moved_from=move.from_address
     )
