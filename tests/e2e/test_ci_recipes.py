@@ -1,0 +1,219 @@
+"""The CI recipes (examples/ci), run as CI runs them: each run a fresh process in a fresh clone
+of a git repository, the plan carried from the pull request to the merge as an artifact, the
+state carried between runs as the recipe carries it (committed back to git), against the
+emulator (no network).
+
+The recipes' YAML is parsed and their `descript-iac` (and git) commands run in order; the steps
+that talk to GitHub or GitLab (install, comment, download the artifact) are the only ones left
+out, and the test does their part (it copies the saved plan)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from tests.builders import EXAMPLES
+from tests.e2e.conftest import Served
+
+pytestmark = pytest.mark.e2e
+
+RECIPES = EXAMPLES / "ci"
+# Steps that talk to the CI service or install things: the test does their part.
+INTEGRATION = re.compile(r"^\s*(pip|apt-get) |\bgh |\bcurl ")
+VERB = re.compile(r"(^|\s)descript-iac (validate|fmt|plan|apply|import|state|show)\b")
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    script: str
+    condition: str = ""
+
+
+def _load(name: str) -> Any:
+    return YAML(typ="safe").load((RECIPES / name).read_text())
+
+
+def github_phases() -> tuple[dict[str, str], list[Step], list[Step]]:
+    doc = _load("github-actions.yml")
+
+    def steps(job: str) -> list[Step]:
+        return [
+            Step(s.get("name", ""), s["run"], str(s.get("if", "")))
+            for s in doc["jobs"][job]["steps"]
+            if "run" in s
+        ]
+
+    return dict(doc["env"]), steps("plan"), steps("apply")
+
+
+def gitlab_phases() -> tuple[dict[str, str], list[Step], list[Step]]:
+    doc = _load(".gitlab-ci.yml" if (RECIPES / ".gitlab-ci.yml").exists() else "gitlab-ci.yml")
+
+    def steps(*jobs: str) -> list[Step]:
+        out = [Step("before_script", line) for line in doc["default"]["before_script"]]
+        for job in jobs:
+            for key in ("script", "after_script"):
+                out += [Step(f"{job}.{key}", line) for line in doc[job].get(key, [])]
+        return out
+
+    return dict(doc["variables"]), steps("check", "plan"), steps("apply")
+
+
+PHASES = {"github-actions": github_phases, "gitlab-ci": gitlab_phases}
+
+
+class Pipeline:
+    """Runs a recipe's phases in fresh clones of `origin`."""
+
+    def __init__(self, recipe: str, served: Served, tmp: Path) -> None:
+        variables, self.pr_steps, self.merge_steps = PHASES[recipe]()
+        self.tmp = tmp
+        self.origin = tmp / "origin.git"
+        self.runs = 0
+        bindir = str(Path(sys.executable).parent)
+        self.env = {
+            **os.environ,
+            **{k: str(v) for k, v in variables.items() if "${{" not in str(v)},
+            "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}",
+            "STATE_IN_GIT": "true",  # the state is carried in git between the runs
+            "STATE_REMOTE": str(self.origin),
+            "CI_DEFAULT_BRANCH": "main",
+            "DESCRIPT_IAC_POLL_INTERVAL": "0.05",
+            "GIT_AUTHOR_NAME": "dev",
+            "GIT_AUTHOR_EMAIL": "dev@example.invalid",
+            "GIT_COMMITTER_NAME": "dev",
+            "GIT_COMMITTER_EMAIL": "dev@example.invalid",
+            **served.env(),
+        }
+        self.env.pop("DESCRIPT_IAC_PG_URL", None)
+        # Every step the test leaves out talks to the CI service; none runs descript-iac.
+        for step in self.pr_steps + self.merge_steps:
+            if INTEGRATION.search(step.script):
+                assert not VERB.search(step.script), step
+
+    def git(self, *args: str, cwd: Path) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=cwd, env=self.env, capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
+    def clone(self, branch: str) -> Path:
+        self.runs += 1
+        where = self.tmp / f"run-{self.runs}"
+        self.git("clone", "--quiet", "--branch", branch, str(self.origin), str(where), cwd=self.tmp)
+        return where
+
+    def run(self, steps: list[Step], cwd: Path) -> str:
+        out = []
+        for step in steps:
+            if INTEGRATION.search(step.script):
+                continue
+            if "STATE_IN_GIT" in step.condition and self.env["STATE_IN_GIT"] != "true":
+                continue
+            done = subprocess.run(
+                ["bash", "-eo", "pipefail", "-c", step.script],
+                cwd=cwd,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=180,
+            )
+            out.append(done.stdout + done.stderr)
+            assert done.returncode == 0, f"{step.name}: {step.script}\n{out[-1]}"
+        return "\n".join(out)
+
+    def pull_request(self, branch: str) -> tuple[str, Path]:
+        """The pull request's run: returns the posted Markdown and the kept artifact."""
+        where = self.clone(branch)
+        self.run(self.pr_steps, where)
+        artifact = self.tmp / f"artifact-{self.runs}.plan"
+        shutil.copy(where / "descript.plan", artifact)
+        return (where / "plan.md").read_text(), artifact
+
+    def merge(self, artifact: Path) -> str:
+        where = self.clone("main")
+        shutil.copy(artifact, where / "descript.plan")  # what "fetch the reviewed plan" does
+        return self.run(self.merge_steps, where)
+
+
+def _jobs(served: Served) -> int:
+    return sum(len(p["jobs"]) for p in served.projects())
+
+
+@pytest.mark.parametrize("recipe", sorted(PHASES))
+def test_recipe_plans_on_a_pull_request_and_applies_that_plan_on_merge(
+    recipe: str, served: Served, tmp_path: Path
+) -> None:
+    ci = Pipeline(recipe, served, tmp_path)
+    dev = tmp_path / "dev"
+    subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(ci.origin)], check=True)
+    ci.git("clone", "--quiet", str(ci.origin), str(dev), cwd=tmp_path)
+    ci.git("checkout", "--quiet", "-b", "main", cwd=dev)
+    subprocess.run(
+        [sys.executable, "-m", "descript_iac", "init", "shows"], cwd=dev, env=ci.env, check=True
+    )
+    ci.git("add", "-A", cwd=dev)
+    ci.git("commit", "--quiet", "-m", "A show", cwd=dev)
+    ci.git("push", "--quiet", "origin", "main:add-show", cwd=dev)
+
+    # 1. The pull request: the plan shows the project, its media and its prompt.
+    posted, first = ci.pull_request("add-show")
+    assert "**Plan: 1 project to create, 1 step to run" in posted
+    assert "prompt: Remove filler words and add Studio Sound to every clip" in posted
+    assert "media demo.mp4: https://test-files.descriptapi.com/demo_video.mp4" in posted
+
+    # 2. Merged: that very plan is applied, and the state committed back.
+    ci.git("push", "--quiet", "origin", "main:main", cwd=dev)
+    applied = ci.merge(first)
+    assert "Apply complete: 2 job(s) issued" in applied
+    assert _jobs(served) == 2
+    assert "state/shows.json" in ci.git("ls-tree", "-r", "--name-only", "main", cwd=ci.origin)
+
+    # 3. The next pull request, from a fresh clone: nothing to do.
+    posted, _ = ci.pull_request("main")
+    assert "No changes. 1 project is up to date." in posted
+    if recipe != "github-actions":
+        return  # the rest exercises descript-iac, not the recipe: once is enough
+
+    # 4. A config change applies only the change.
+    ci.git("pull", "--quiet", "--rebase", "origin", "main", cwd=dev)
+    config = dev / "shows" / "descript.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "        prompt: Remove filler words and add Studio Sound to every clip\n",
+            "        prompt: Remove filler words and add Studio Sound to every clip\n"
+            "      - id: captions\n        prompt: Add karaoke-style captions\n",
+        )
+    )
+    ci.git("commit", "--quiet", "-am", "Captions", cwd=dev)
+    ci.git("push", "--quiet", "origin", "main:add-captions", cwd=dev)
+    posted, second = ci.pull_request("add-captions")
+    assert "**Plan: 0 projects to create, 1 step to run" in posted
+    assert "| `>` | `my-first-video` | step captions | new step | prompt: Add karaoke" in posted
+    ci.git("push", "--quiet", "origin", "main:main", cwd=dev)
+    applied = ci.merge(second)
+    assert "Apply complete: 1 job(s) issued" in applied and "1 step(s) run" in applied
+    assert _jobs(served) == 3
+
+    # 5. A saved plan is applied once: the first one is stale now, and refused.
+    stale = ci.clone("main")
+    shutil.copy(first, stale / "descript.plan")
+    refused = subprocess.run(
+        ["descript-iac", "apply", "descript.plan"],
+        cwd=stale,
+        env=ci.env,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 1 and "the saved plan is stale" in refused.stderr
+    assert _jobs(served) == 3
