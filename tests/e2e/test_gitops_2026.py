@@ -5,7 +5,6 @@ that reads the project's name, media and compositions."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.builders import EXAMPLES, TOKEN, run_cli, start_emulator, wait_for_job
+from tests.builders import TOKEN, run_cli, start_emulator, wait_for_job
 
 pytestmark = pytest.mark.e2e
 APPLY = ("--auto-approve", "--poll-interval", "0.05")
@@ -49,14 +48,12 @@ def _job_ids(path: Path) -> dict[str, set[str]]:
     return out
 
 
-def test_rebuild_tells_look_alike_episodes_apart_by_name(api_2026: Any, tmp_path: Path) -> None:
-    ws = tmp_path / "show"
-    ws.mkdir()
-    for file in (EXAMPLES / "podcast").glob("*.yaml"):
-        shutil.copy(file, ws / file.name)
-    shutil.copy(EXAMPLES / "prompt-only" / "descript.yaml", ws / "script.yaml")
+def test_rebuild_tells_look_alike_episodes_apart_by_name(api_2026: Any, workspace: Path) -> None:
+    # two podcast episodes with the same media and composition names, and a prompt-only script
+    ws = workspace
     env = _env(api_2026)
-    assert run_cli("apply", str(ws), *APPLY, env=env).exit_code == 0
+    applied = run_cli("apply", str(ws), *APPLY, env=env)
+    assert applied.exit_code == 0, applied.output
     state = Path("state/show.json")
     before = _job_ids(state)
     for leftover in Path("state").glob("show.json*"):
