@@ -158,6 +158,35 @@ def test_state_mv_and_moved_blocks_keep_every_job_id(served: Served, tmp_path: P
     assert run_cli("plan", str(ws), "--detailed-exitcode", env=served.env()).exit_code == 0
 
 
+def test_state_rm_stops_managing_and_import_takes_the_project_back(
+    served: Served, tmp_path: Path
+) -> None:
+    ws = write_workspace(tmp_path / "ws", {"main.yaml": WORKSPACE})
+    assert run_cli("apply", str(ws), "--target", "trailer", *APPLY, env=served.env()).exit_code == 0
+    before = _state()["projects"]["trailer"]
+    removed = run_cli("state", "rm", "trailer", "--workspace", str(ws))
+    assert removed.exit_code == 0
+    assert f"project {before['project_id']} stays in Descript" in removed.output
+    listed = run_cli("state", "list", str(ws)).output.split()
+    assert "trailer" not in listed
+    assert "+ trailer" in run_cli("plan", str(ws), "--target", "trailer").output  # a new one
+    back = run_cli(
+        "import",
+        "trailer",
+        before["project_id"],
+        "--mark-applied",
+        "music",
+        "--workspace",
+        str(ws),
+        env=served.env(),
+    )
+    assert back.exit_code == 0, back.output
+    assert _state()["forgotten"] == {}  # managed again, recorded once
+    assert _job_ids(_state())["trailer"] == _job_ids({"projects": {"trailer": before}})["trailer"]
+    plan = run_cli("plan", str(ws), "--target", "trailer", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output
+
+
 def test_state_rebuild_after_losing_the_state_gives_a_plan_with_no_changes(
     served: Served, tmp_path: Path
 ) -> None:
