@@ -110,6 +110,32 @@ def test_at_the_seed_level_the_same_episodes_are_ambiguous_and_nothing_is_guesse
     assert doc.projects == {}
 
 
+def test_one_project_that_two_configured_projects_could_be_is_ambiguous_for_both() -> None:
+    api = FakeApi(projects_api=False)
+    api.project("Episode 1", HOST, ("Full episode",))
+    workspace = _workspace(
+        **{"ep-1": {**EPISODE, "name": "Episode 1"}, "ep-2": {**EPISODE, "name": "Episode 2"}}
+    )
+    doc, found = _rebuild(api, workspace)
+    assert {a: f.outcome for a, f in found.items()} == {"ep-1": "ambiguous", "ep-2": "ambiguous"}
+    assert doc.projects == {}
+
+
+def test_a_project_older_than_the_history_is_imported_and_never_created_again() -> None:
+    api = FakeApi(projects_api=False)
+    project_id = api.project("Old script")
+    api.jobs.clear()  # its jobs are past the 30-day history
+    desired = desired_project("script", **{**SCRIPT, "name": "Old script"})
+    with api.client() as client:
+        evidence = read_project(client, project_id)
+    record = adopted_record(desired, evidence, "salt", [], desired.spec.steps)
+    doc = StateDocument(salt="salt")
+    apply_event(doc, ProjectImported(address="script", project=record))
+    assert doc.projects["script"].project_id == project_id
+    assert [s.job_id for s in doc.projects["script"].steps] == [None, None]
+    assert not compute_plan({"script": desired}, doc, PlanOptions()).has_changes
+
+
 @pytest.mark.parametrize("projects_api", [True, False], ids=["2026", "seed"])
 def test_a_prompt_only_project_is_found_by_name_only_with_the_projects_api(
     projects_api: bool,

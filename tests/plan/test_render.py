@@ -85,6 +85,7 @@ def test_no_secret_in_any_format() -> None:
     ):
         assert "SECRET" not in text and "sig=" not in text
         assert "https://cdn.example.com/g.wav" in text  # the URL a reviewer checks, sans query
+        assert "g.wav?" not in text  # stripped, not merely masked
 
 
 def _from_env(project, *paths, value: str):  # type: ignore[no-untyped-def]
@@ -120,8 +121,18 @@ def test_every_format_shows_prompts_and_sources_and_masks_environment_values() -
     assert sends == {"host.wav": "***", "intro.mp4": "https://cdn.example.com/i.mp4"}
     for text in (render_text(plan), render_markdown(plan), render_json(plan)):
         assert "Add captions" in text and "https://cdn.example.com/i.mp4" in text
+        assert "i.mp4?" not in text
         assert env_url not in text and env_prompt not in text and "x=1" not in text
         assert "private.example.com" not in text
+
+
+def test_a_value_from_the_environment_is_masked_even_when_too_short_to_be_scrubbed() -> None:
+    # redact() leaves values under 4 characters alone; the plan knows where they came from
+    project = desired_project("ep", steps=[{"id": "s1", "prompt": "Go!"}])
+    project = dataclasses.replace(project, secret_paths=frozenset({("steps", 0, "prompt")}))
+    plan = compute_plan({"ep": project}, StateDocument(), PlanOptions())
+    assert plan.actions[0].prompt == "***"
+    assert "Go!" not in render_json(plan) + render_text(plan) + render_markdown(plan)
 
 
 def test_changed_facets_show_old_and_new_values() -> None:
