@@ -210,7 +210,7 @@ def document_from_json(data: Any, where: str, backup: str = "the backup") -> Sta
         )
     if type(version) is not int or version < 1:
         raise StateError(
-            f"{where}: format_version must be a whole number from 1, not {version!r}. {restore}"
+            f"{where}: format_version must be a whole number, not {version!r}. {restore}"
         )
     try:
         doc = StateDocument.model_validate(data, strict=True)  # "3" is not 3
