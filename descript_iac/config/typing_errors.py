@@ -69,6 +69,7 @@ def _model_for(path: Path_, root: type[BaseModel]) -> type[BaseModel] | None:
         ("projects", "*", "compositions", "#", "clips", "#"): m.Clip,
         ("projects", "*", "steps", "#"): m.AgentStep,
         ("projects", "*", "media", "*", "tracks", "#"): m.Track,
+        ("moved", "#"): m.MovedBlock,
     }
     shape = tuple(
         "#" if isinstance(p, int) else ("*" if i in (1, 3) and path[0] == "projects" else p)
@@ -100,8 +101,9 @@ def translate(
         if kind == "extra_forbidden":
             key = str(path[-1])
             model = _model_for(path[:-1], root)
-            hint = did_you_mean(key, list(model.model_fields)) if model else ""
-            allowed = ", ".join(model.model_fields) if model else ""
+            names = [f.alias or n for n, f in model.model_fields.items()] if model else []
+            hint = did_you_mean(key, names)
+            allowed = ", ".join(names)
             tail = hint or (f" (allowed: {allowed})" if allowed else "")
             problems.append(source.problem(path, f"unknown key '{key}'{tail}", key=True))
             continue

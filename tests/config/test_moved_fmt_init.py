@@ -62,6 +62,10 @@ def _problems(tmp_path: Path, moved: str) -> list[str]:
         ),
         ("  - {from: new-ep, to: new-ep}\n", "main.yaml:8:3: moved block moves new-ep to itself"),
         ("  - {from: Old Name, to: new-ep}\n", "main.yaml:8:"),
+        (
+            "  - {form: old, to: new-ep}\n",
+            "main.yaml:8:4: unknown key 'form'; did you mean 'from'?",
+        ),
     ],
     ids=[
         "from-declared",
@@ -72,6 +76,7 @@ def _problems(tmp_path: Path, moved: str) -> list[str]:
         "two-into-one",
         "self",
         "bad-address",
+        "misspelt",
     ],
 )
 def test_moved_blocks_are_checked_at_file_and_line(
