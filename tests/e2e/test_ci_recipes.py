@@ -179,11 +179,12 @@ def test_recipe_plans_on_a_pull_request_and_applies_that_plan_on_merge(
     assert _jobs(served) == 2
     assert "state/shows.json" in ci.git("ls-tree", "-r", "--name-only", "main", cwd=ci.origin)
 
+    if recipe != "github-actions":
+        return  # the rest exercises descript-iac more than the recipe: once is enough
+
     # 3. The next pull request, from a fresh clone: nothing to do.
     posted, _ = ci.pull_request("main")
     assert "No changes. 1 project is up to date." in posted
-    if recipe != "github-actions":
-        return  # the rest exercises descript-iac, not the recipe: once is enough
 
     # 4. A config change applies only the change.
     ci.git("pull", "--quiet", "--rebase", "origin", "main", cwd=dev)
