@@ -98,7 +98,7 @@ def record_apply(  # type: ignore[no-untyped-def]
 
     salt = doc.salt
     address = project.address
-    facets = digests.import_facets(salt, project)
+    facets = digests.recorded_facets(salt, project)
     project_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"project:{address}"))
     steps = {s.id: "success" for s in project.spec.steps} if steps is None else steps
     first_step_creates = not project.spec.media

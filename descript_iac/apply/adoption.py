@@ -132,7 +132,7 @@ def adopted_record(
     `assigned`: steps with the jobs that ran them (attempts, oldest first); `marked`: steps a
     person declared applied without a job to show for it."""
     address = desired.address
-    want = digests.import_facets(salt, desired)
+    want = digests.recorded_facets(salt, desired)
     facets = proven_facets(want, evidence, salt)
     scratch = StateDocument(salt=salt)
     used: set[str] = set()

@@ -295,7 +295,7 @@ class Engine:
         salt = self.doc.salt
         project = self.doc.projects.get(chain.address)
         project_id = project.project_id if project else None
-        facets = digests.import_facets(salt, desired)
+        facets = digests.recorded_facets(salt, desired)
         send: Callable[..., JobCreated]
         if action.job_type == IMPORT_JOB:
             kind = "update" if action.kind is ActionKind.UPDATE else "create"

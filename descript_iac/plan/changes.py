@@ -73,10 +73,9 @@ def facet_changes(have: ImportFacets, want: ImportFacets) -> FacetChanges:
     )
 
 
-def value_changes(have: ImportFacets, want: ImportFacets, changes: FacetChanges) -> list[Change]:
+def value_changes(have: ImportFacets, new: ShownFacets, changes: FacetChanges) -> list[Change]:
     """Old -> new for each changed facet; the old side is unknown in states before format 3."""
     old = have.shown
-    new = want.shown or ShownFacets()
     known = old is not None
     old = old or ShownFacets()
     out: list[Change] = []
@@ -104,10 +103,9 @@ def value_changes(have: ImportFacets, want: ImportFacets, changes: FacetChanges)
 
 
 def sends(
-    want: ImportFacets, media: tuple[str, ...], compositions: tuple[str, ...]
+    values: ShownFacets, media: tuple[str, ...], compositions: tuple[str, ...]
 ) -> tuple[Sent, ...]:
     """What an import of `media` and `compositions` sends, as a reviewer sees it."""
-    values = want.shown or ShownFacets()
     return tuple(
         [Sent(kind="media", name=n, detail=shown(values.media.get(n))) for n in media]
         + [

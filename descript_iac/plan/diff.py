@@ -20,8 +20,14 @@ from descript_iac.plan import digests
 from descript_iac.plan.changes import FacetChanges, facet_changes, sends, value_changes
 from descript_iac.plan.model import Action, ActionKind, Change, Plan, PlanOptions, ProjectPlan
 from descript_iac.plan.moves import apply_moves, move_action
-from descript_iac.plan.shown import shown, step_model, step_prompt
-from descript_iac.state.document import ImportFacets, ProjectState, StateDocument, StepRecord
+from descript_iac.plan.shown import shown, shown_facets, step_model, step_prompt
+from descript_iac.state.document import (
+    ImportFacets,
+    ProjectState,
+    ShownFacets,
+    StateDocument,
+    StepRecord,
+)
 from descript_iac.timing import FINISHED_STATES
 
 IMPORT = "import/project_media"
@@ -57,6 +63,11 @@ class _ProjectDiff:
         self.salt = salt
         self.opts = options
         self.want = want  # the desired import facets, computed once per plan
+
+    def shown_want(self) -> ShownFacets:
+        """The desired values a reviewer sees (only computed for actions that show them)."""
+        assert self.d is not None
+        return shown_facets(self.d)
 
     def action(self, kind: ActionKind, reason: str, **kw: object) -> Action:
         return Action(address=self.address, kind=kind, reason=reason, **kw)
@@ -134,7 +145,7 @@ class _ProjectDiff:
                     after=after,
                     media=media,
                     compositions=comps,
-                    sends=sends(self.want, media, comps),
+                    sends=sends(self.shown_want(), media, comps),
                     changes=changes,
                 )
             )
@@ -204,7 +215,7 @@ class _ProjectDiff:
         head: list[Action] = []
         if changes.any:
             assert s.facets is not None
-            values = tuple(value_changes(s.facets, want, changes))
+            values = tuple(value_changes(s.facets, self.shown_want(), changes))
             allowed = self.opts.allow_replace or d.on_change == "replace"
             if self.opts.import_into_existing and changes.only_additions:
                 head.append(
@@ -217,7 +228,9 @@ class _ProjectDiff:
                         after=after,
                         media=changes.media_added,
                         compositions=changes.compositions_added,
-                        sends=sends(want, changes.media_added, changes.compositions_added),
+                        sends=sends(
+                            self.shown_want(), changes.media_added, changes.compositions_added
+                        ),
                         changes=values,
                     )
                 )

@@ -44,8 +44,12 @@ def import_facets(salt: str, project: DesiredProject) -> ImportFacets:
         team_access=salted_digest(salt, "team_access", project.team_access),
         media={n: media_identity(salt, m) for n, m in sorted(project.spec.media.items())},
         compositions={c.name: composition_digest(salt, c) for c in project.spec.compositions},
-        shown=shown_facets(project),
     )
+
+
+def recorded_facets(salt: str, project: DesiredProject) -> ImportFacets:
+    """The facets the state records: the digests, and the values a reviewer may see later."""
+    return import_facets(salt, project).model_copy(update={"shown": shown_facets(project)})
 
 
 def facets_digest(salt: str, facets: ImportFacets) -> str:
