@@ -35,7 +35,14 @@ def start_emulator(
     capabilities: frozenset[str] = frozenset(),
     **faults: object,
 ):  # type: ignore[no-untyped-def]
-    """An emulator on a real loopback socket, in a background thread (call `.stop()`)."""
+    """An emulator on a real loopback socket, in a background thread (call `.stop()`).
+
+    `faults` are the emulator's settings (`descript_iac.emulator.faults.Faults`), e.g.
+    `api_level="2026"`, `history_lag=75`, `projects_lag=30`, `error_after_commit_rate=1.0`,
+    `next_posts=["lose", "ok"]`, `throttle_next=3`, `retry_after=60`, `foreign_client=2`,
+    `foreign_media=["host.wav"]`, `foreign_composition=["Full episode"]`,
+    `publish_access_levels=["unlisted"]`, plus the older rate/error/lose/failure knobs.
+    """
     from descript_iac.emulator import EmulatorConfig
     from descript_iac.emulator.faults import Faults
     from descript_iac.emulator.server import make_backend, start_background
@@ -170,6 +177,24 @@ def record_apply(  # type: ignore[no-untyped-def]
             {"type": "job_updated", "address": address, "job": job(job_id, "agent", status, extra)},
         )
     return doc
+
+
+def advance_clock(running, seconds: float) -> float:  # type: ignore[no-untyped-def]
+    """Move a `manual_clock` emulator's time forward; returns its new time."""
+    import httpx
+
+    reply = httpx.post(f"{running.root_url}/_emulator/clock/advance", json={"seconds": seconds})
+    reply.raise_for_status()
+    return float(reply.json()["now"])
+
+
+def set_faults(running, **faults: object) -> dict:  # type: ignore[no-untyped-def]
+    """Change a running emulator's settings through its inspection API."""
+    import httpx
+
+    reply = httpx.post(f"{running.root_url}/_emulator/faults", json=faults)
+    reply.raise_for_status()
+    return dict(reply.json())
 
 
 def wait_for_job(api, job_id: str, timeout: float = 10.0) -> dict:  # type: ignore[no-untyped-def]

@@ -80,7 +80,12 @@ def start_background(backend: Backend, host: str = "127.0.0.1", port: int = 0) -
     _quiet_logs()
     port = port or _free_port(host)
     config = uvicorn.Config(
-        build_app(backend), host=host, port=port, log_level="critical", lifespan="off"
+        build_app(backend),
+        host=host,
+        port=port,
+        log_level="critical",
+        lifespan="off",
+        date_header=False,  # the app sets Date from the emulator's clock
     )
     server = uvicorn.Server(config)
     stop = threading.Event()
@@ -105,7 +110,14 @@ def serve_forever(backend: Backend, host: str, port: int) -> None:
     stop = threading.Event()
     threading.Thread(target=_ticker, args=(backend, stop), daemon=True).start()
     try:
-        uvicorn.run(build_app(backend), host=host, port=port, log_level="warning", lifespan="off")
+        uvicorn.run(
+            build_app(backend),
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            date_header=False,  # the app sets Date from the emulator's clock
+        )
     finally:
         stop.set()
         if backend.store is not None:
