@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import textwrap
 from pathlib import Path
 
@@ -179,20 +181,47 @@ def record_apply(  # type: ignore[no-untyped-def]
     return doc
 
 
-def advance_clock(running, seconds: float) -> float:  # type: ignore[no-untyped-def]
-    """Move a `manual_clock` emulator's time forward; returns its new time."""
+@functools.lru_cache(maxsize=1)
+def _tls():  # type: ignore[no-untyped-def]
+    """One TLS context for every test client: building one costs ~0.1 s (the emulator is http)."""
+    import ssl
+
+    return ssl.create_default_context()
+
+
+@contextlib.contextmanager
+def serving(**settings: object):  # type: ignore[no-untyped-def]
+    """`start_emulator(**settings)` and an httpx client of its /v1 API with the token; stops it."""
     import httpx
 
-    reply = httpx.post(f"{running.root_url}/_emulator/clock/advance", json={"seconds": seconds})
+    running = start_emulator(**settings)  # type: ignore[arg-type]
+    try:
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        with httpx.Client(base_url=running.base_url, headers=headers, verify=_tls()) as api:
+            yield running, api
+    finally:
+        running.stop()
+
+
+def inspect(running, path: str, body: object = None):  # type: ignore[no-untyped-def]
+    """GET (or, given a body, POST) the emulator's inspection API: `inspect(running, "stats")`."""
+    import httpx
+
+    url = f"{running.root_url}/_emulator/{path}"
+    with httpx.Client(verify=_tls()) as client:
+        return client.get(url) if body is None else client.post(url, json=body)
+
+
+def advance_clock(running, seconds: float) -> float:  # type: ignore[no-untyped-def]
+    """Move a `manual_clock` emulator's time forward; returns its new time."""
+    reply = inspect(running, "clock/advance", {"seconds": seconds})
     reply.raise_for_status()
     return float(reply.json()["now"])
 
 
 def set_faults(running, **faults: object) -> dict:  # type: ignore[no-untyped-def]
     """Change a running emulator's settings through its inspection API."""
-    import httpx
-
-    reply = httpx.post(f"{running.root_url}/_emulator/faults", json=faults)
+    reply = inspect(running, "faults", faults)
     reply.raise_for_status()
     return dict(reply.json())
 

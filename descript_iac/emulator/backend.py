@@ -58,7 +58,7 @@ class Backend:
         self.rate = RateWindow()
         self.published_rate = RateWindow()
         self.dice = Dice(self.config.faults.seed)
-        self.foreign = foreign.ForeignClient(self.config.faults.seed, self.clock.now())
+        self.foreign = self._foreign_client()
         self.stats: Counter[str] = Counter()
         self.projects: dict[str, ProjectRecord] = {}
         self.jobs: dict[str, JobRecord] = {}
@@ -308,12 +308,18 @@ class Backend:
     def update_faults(self, changes: Any) -> dict[str, Any]:
         with self.lock:
             faults = self.config.faults
-            seed = faults.seed
+            seed, rate = faults.seed, faults.foreign_client
             faults.update(changes, self.clock.now())
             if faults.seed != seed:
                 self.dice = Dice(faults.seed)
-                self.foreign = foreign.ForeignClient(faults.seed, self.clock.now())
+                self.foreign = self._foreign_client()
+            elif faults.foreign_client != rate:
+                self.foreign.restart(faults.foreign_client, self.clock.now())
             return faults.as_dict()
+
+    def _foreign_client(self) -> foreign.ForeignClient:
+        faults = self.config.faults
+        return foreign.ForeignClient(faults.seed, faults.foreign_client, self.clock.now())
 
     def reset(self) -> None:
         """Forget every project and job; restore the settings the emulator started with."""
@@ -328,7 +334,7 @@ class Backend:
             self.published_rate.reset()
             self.config.faults = copy.deepcopy(self.startup_faults)
             self.dice = Dice(self.config.faults.seed)
-            self.foreign = foreign.ForeignClient(self.config.faults.seed, self.clock.now())
+            self.foreign = self._foreign_client()
             if self.store is not None:
                 self.store.clear()
 

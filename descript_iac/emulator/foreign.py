@@ -31,24 +31,21 @@ MAX_PER_TICK = 1000
 
 
 class ForeignClient:
-    def __init__(self, seed: int, now: float) -> None:
+    def __init__(self, seed: int, rate: float, now: float) -> None:
         self.rng = random.Random(f"foreign-client:{seed}")
-        self.rate = 0.0
-        self.next_at = now
-        self.projects_made = 0
+        self.restart(rate, now)
 
-    def due(self, rate: float, now: float) -> list[float]:
+    def restart(self, rate: float, now: float) -> None:
+        """Make `rate` jobs per emulator-minute from `now` on: the first one minute/rate later."""
+        self.rate = rate
+        self.next_at = now + 60.0 / rate if rate > 0 else now
+
+    def due(self, now: float) -> list[float]:
         """The emulator times at which jobs fell due since the last call."""
-        if rate != self.rate:  # (re)start the schedule from now
-            self.rate = rate
-            self.next_at = now + 60.0 / rate if rate > 0 else now
-            return []
         times: list[float] = []
-        if rate <= 0:
-            return times
-        while self.next_at <= now and len(times) < MAX_PER_TICK:
+        while self.rate > 0 and self.next_at <= now and len(times) < MAX_PER_TICK:
             times.append(self.next_at)
-            self.next_at += 60.0 / rate
+            self.next_at += 60.0 / self.rate
         return times
 
     def pick_kind(self, backend: Backend) -> str:
@@ -81,8 +78,7 @@ def make_job(backend: Backend, spec: dict[str, Any], at: float) -> dict[str, Any
         project_id = client.rng.choice(candidates)
     name = spec.get("project_name")
     if project_id is None and name is None:
-        client.projects_made += 1
-        name = f"Foreign project {client.projects_made}"
+        name = f"Foreign project {len(_foreign_projects(backend)) + 1}"
     body: dict[str, Any]
     if kind == "import":
         folder = f"{client.rng.getrandbits(32):08x}"  # deterministic URLs, so durations too
@@ -110,7 +106,7 @@ def make_job(backend: Backend, spec: dict[str, Any], at: float) -> dict[str, Any
 
 def make_due_jobs(backend: Backend, now: float) -> None:
     """Called on every tick: the jobs the other client made since the last one."""
-    for at in backend.foreign.due(backend.config.faults.foreign_client, now):
+    for at in backend.foreign.due(now):
         try:
             make_job(backend, {}, at)
         except EmulatorError as exc:  # e.g. out of credits: the other client gives up
