@@ -124,6 +124,14 @@ SECONDS = click.FloatRange(min=0)
     show_default=True,
     help="Comma-separated composition names of the other client's imports.",
 )
+@click.option(
+    "--foreign-user",
+    type=click.Choice(["same", "other"]),
+    default="same",
+    show_default=True,
+    help="Whether the other client uses this token's user (as a second workspace or CI job "
+    "would) or another user of the drive (then created_by=me tells them apart).",
+)
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of random faults.")
 @click.option(
     "--allow-callback-host",
@@ -150,6 +158,7 @@ def serve(
     """
     token = token or f"emu_{secrets.token_hex(12)}"
     renamed = {"fail_media": "fail_media_pattern", "fail_prompt": "fail_prompt_pattern"}
+    settings["foreign_same_user"] = settings.pop("foreign_user") == "same"
     try:
         faults = Faults(**{renamed.get(k, k): v for k, v in settings.items()})
     except EmulatorError as exc:

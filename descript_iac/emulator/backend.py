@@ -19,7 +19,7 @@ from typing import Any
 
 from descript_iac.emulator import agents, foreign, imports, job_history, project_views, publishing
 from descript_iac.emulator import validation as v
-from descript_iac.emulator.clock import Clock, RealClock, iso
+from descript_iac.emulator.clock import Clock, ManualClock, RealClock, iso
 from descript_iac.emulator.exceptions import (
     Conflict,
     Forbidden,
@@ -69,6 +69,8 @@ class Backend:
             self.projects, self.jobs, meta = store.load()
             self.seq = int(meta.get("seq", 0))
             self.credits_used = float(meta.get("credits_used", 0.0))
+            if isinstance(self.clock, ManualClock):  # a manual clock resumes where it stopped
+                self.clock.advance(max(0.0, float(meta.get("now", 0.0)) - self.clock.now()))
 
     @property
     def level(self) -> str:
@@ -303,7 +305,9 @@ class Backend:
             self.store.save_project(project)
         if job is not None:
             self.store.save_job(job)
-        self.store.save_meta({"seq": self.seq, "credits_used": self.credits_used})
+        self.store.save_meta(
+            {"seq": self.seq, "credits_used": self.credits_used, "now": self.clock.now()}
+        )
 
     def update_faults(self, changes: Any) -> dict[str, Any]:
         with self.lock:
@@ -339,6 +343,13 @@ class Backend:
                 self.store.clear()
 
     # --- inspection (emulator only) ------------------------------------------------------
+
+    def advance_clock(self, seconds: float) -> list[tuple[str, dict[str, Any]]]:
+        """Move the manual clock forward; returns the callbacks now due."""
+        with self.lock:
+            self.clock.advance(seconds)
+            self.persist(None, None)
+        return self.tick()
 
     def publish(self, project_id: str) -> str:
         with self.lock:

@@ -168,6 +168,13 @@ def _names(name: str, value: Any) -> list[str]:
     return list(value)
 
 
+def _some_names(name: str, value: Any) -> list[str]:
+    names = _names(name, value)
+    if not names:
+        raise InvalidInput(f"{name} must name at least one item")
+    return names
+
+
 def _choice(options: tuple[str, ...]) -> Callable[[str, Any], str]:
     def check(name: str, value: Any) -> str:
         if value not in options:
@@ -223,7 +230,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "history_lag": _seconds,
     "projects_lag": _seconds,
     "foreign_client": _seconds,
-    "foreign_media": _names,
+    "foreign_media": _some_names,
     "foreign_composition": _names,
     "foreign_same_user": _flag,
     "seed": _integer,

@@ -60,12 +60,12 @@ def inspection_routes(backend: Backend) -> list[Route]:
             seconds = body.get("seconds", 0) if isinstance(body, dict) else None
             if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
                 raise InvalidInput('give the seconds to advance: {"seconds": N}')
-            backend.clock.advance(float(seconds))
+            callbacks = backend.advance_clock(float(seconds))
         except ValueError as exc:
             return _error(InvalidInput(str(exc)))
         except EmulatorError as exc:
             return _error(exc)
-        tick()
+        deliver(callbacks, backend.config.allow_callback_hosts)
         return JSONResponse(now())
 
     async def publish(request: Request) -> Response:
