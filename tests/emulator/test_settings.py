@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from dataclasses import fields
+from email.utils import formatdate
 
 import httpx
 import pytest
@@ -110,10 +111,15 @@ def test_serve_applies_its_options() -> None:
         projects = httpx.get(
             f"http://127.0.0.1:{port}/v1/projects", headers={"Authorization": "Bearer t0k"}
         )
+        moved = httpx.post(
+            f"http://127.0.0.1:{port}/_emulator/clock/advance", json={"seconds": 3 * 86_400}
+        ).json()
+        dates = httpx.get(f"http://127.0.0.1:{port}/v1/status").headers.get_list("date")
     finally:
         process.terminate()
         out, _ = process.communicate(timeout=10)
     assert "2026 level" in out
+    assert dates == [formatdate(int(moved["now"]), usegmt=True)]  # uvicorn's own Date is off
     assert projects.status_code == 200
     assert {k: faults[k] for k in ("api_level", "history_lag", "projects_lag")} == {
         "api_level": "2026",
