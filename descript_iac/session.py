@@ -14,15 +14,24 @@ from pathlib import Path
 
 from descript_iac.api import DescriptClient, Token, resolve
 from descript_iac.api.credentials import resolve_base_url
+from descript_iac.state.drive import DriveRegistry, LocalDriveRegistry
 from descript_iac.state.jobcache import JobCache
 
 EMBEDDED_TOKEN = "descript-iac-embedded-emulator"
 EMBEDDED_JOB_SECONDS = 1.5
 
 
-def default_cache_dir() -> Path:
+def cache_root() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "descript-iac" / "jobs"
+    return Path(base) / "descript-iac"
+
+
+def default_cache_dir() -> Path:
+    return cache_root() / "jobs"
+
+
+def default_drives_dir() -> Path:
+    return cache_root() / "drives"
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,8 @@ class ApiTarget:
     capabilities: frozenset[str] = frozenset()  # passed to the embedded emulator
     # Job-history cache (finished jobs, recent list pages); None turns it off.
     cache_dir: Path | None = field(default_factory=lambda: default_cache_dir())
+    # Where this machine's runs share their gates and recorded jobs, per drive (state/drive.py).
+    drives_dir: Path = field(default_factory=lambda: default_drives_dir())
 
 
 @contextlib.contextmanager
@@ -56,11 +67,18 @@ def open_client(target: ApiTarget) -> Iterator[DescriptClient]:
         capabilities=target.capabilities,
     )
     running = start_background(make_backend(config, target.emulator_dir))
+    # The embedded emulator listens on a new port each run; its drive is its data directory.
+    account = f"embedded:{target.emulator_dir.resolve()}"
     try:
-        with DescriptClient(running.base_url, Token(EMBEDDED_TOKEN)) as client:
+        with DescriptClient(running.base_url, Token(EMBEDDED_TOKEN), account=account) as client:
             yield client
     finally:
         running.stop()
+
+
+def open_registry(target: ApiTarget, client: DescriptClient) -> DriveRegistry:
+    """The drive-wide gates and recorded jobs this run shares with others on this machine."""
+    return LocalDriveRegistry(target.drives_dir / client.account_key)
 
 
 def describe(target: ApiTarget) -> str:

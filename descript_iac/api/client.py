@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +22,8 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from descript_iac.api import errors
+from descript_iac.api.capabilities import API_2026, SEED, Capabilities
+from descript_iac.api.clock import ServerClock
 from descript_iac.api.credentials import Token
 from descript_iac.api.models import (
     AgentRequest,
@@ -30,10 +33,14 @@ from descript_iac.api.models import (
     Job,
     JobCreated,
     JobList,
+    ProjectDetails,
+    ProjectList,
     PublishedProject,
     StatusReply,
 )
+from descript_iac.api.pagination import PageGuard
 from descript_iac.api.ratelimit import RateLimiter, shared_limiter
+from descript_iac.errors import DescriptIacError
 from descript_iac.redact import redact
 
 log = logging.getLogger("descript_iac.api")
@@ -44,8 +51,15 @@ MAX_ATTEMPTS = 6  # for safe requests and never-sent connections
 MAX_THROTTLED = 12  # 429s tolerated for one request
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 8.0
+MAX_REPLY_BYTES = 16 * 1024 * 1024  # default cap on one reply; DESCRIPT_IAC_MAX_REPLY_BYTES
+REPLY_LIMIT_VAR = "DESCRIPT_IAC_MAX_REPLY_BYTES"
 # Errors raised before the request left this machine: repeating them cannot duplicate a job.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# Replies to a job-creating POST that prove the server made nothing. Any other error reply (a 5xx,
+# 408, 409, 425, ...) leaves the outcome unknown: the job may exist.
+PROVEN_REFUSALS = frozenset({400, 401, 402, 403, 404, 405, 406, 411, 413, 414, 415, 422, 429, 431})
+# Called with (server time, its error) just before each attempt of a job-creating POST goes out.
+OnSend = Callable[[float, float], None]
 
 
 def fingerprint(method: str, path: str, body: dict[str, Any] | None) -> str:
@@ -54,20 +68,30 @@ def fingerprint(method: str, path: str, body: dict[str, Any] | None) -> str:
     return "sha256:" + hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
+def reply_limit() -> int:
+    """The most bytes one reply may have (DESCRIPT_IAC_MAX_REPLY_BYTES, default 16 MiB)."""
+    raw = os.environ.get(REPLY_LIMIT_VAR)
+    if not raw:
+        return MAX_REPLY_BYTES
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1024:
+        raise DescriptIacError(f"{REPLY_LIMIT_VAR}={raw!r}: give a number of bytes (1024 or more)")
+    return value
+
+
 def iso_z(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class JobHistoryCache(Protocol):
-    """Where finished jobs and recent list pages are kept (see state/jobcache.py)."""
+    """Where finished jobs are kept (see state/jobcache.py): they never change."""
 
     def job(self, job_id: str) -> dict[str, Any] | None: ...
 
     def remember(self, job: dict[str, Any]) -> None: ...
-
-    def page(self, key: str) -> dict[str, Any] | None: ...
-
-    def remember_page(self, key: str, page: dict[str, Any]) -> None: ...
 
 
 class DescriptClient:
@@ -82,15 +106,21 @@ class DescriptClient:
         sleep: Callable[[float], None] = time.sleep,
         wall_clock: Callable[[], float] = time.time,
         cache: JobHistoryCache | None = None,
+        account: str | None = None,
+        max_reply_bytes: int | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._account = account or self.base_url
+        self.max_reply_bytes = max_reply_bytes or reply_limit()
         self.cache = cache
         self._token = token
         self._sleep = sleep
         self._wall = wall_clock
         self._rng = random.Random()
         self.limiter = limiter or shared_limiter()
+        self.clock = ServerClock(wall_clock)
         self.calls: dict[str, int] = {}
+        self._capabilities: Capabilities | None = None
         self._http = httpx.Client(
             base_url=self.base_url + "/",
             transport=transport,
@@ -101,6 +131,13 @@ class DescriptClient:
 
     def __repr__(self) -> str:
         return f"DescriptClient({self.base_url!r})"
+
+    @property
+    def account_key(self) -> str:
+        """Names the API account (base URL and token) without revealing the token: the drive
+        whose rules for jobs in doubt this client shares with other runs."""
+        digest = hashlib.sha256(f"{self._account}\n{self._token.reveal()}".encode())
+        return digest.hexdigest()[:20]
 
     def close(self) -> None:
         self._http.close()
@@ -116,12 +153,52 @@ class DescriptClient:
     def status(self) -> StatusReply:
         return self._parse(StatusReply, self._call("GET", "status"), "GET /status")
 
-    def import_project_media(self, request: ImportRequest) -> JobCreated:
-        path = "jobs/import/project_media"
-        return self._create(path, request.body())
+    def capabilities(self) -> Capabilities:
+        """What this API offers (detected with one request, then remembered)."""
+        if self._capabilities is None:
+            try:
+                self._call("GET", "projects", params={"limit": "1"}, label="GET /projects")
+            except errors.NotFound:
+                self._capabilities = SEED
+            else:
+                self._capabilities = API_2026
+        return self._capabilities
 
-    def agent(self, request: AgentRequest) -> JobCreated:
-        return self._create("jobs/agent", request.body())
+    def import_project_media(
+        self, request: ImportRequest, on_send: OnSend | None = None
+    ) -> JobCreated:
+        return self._create("jobs/import/project_media", request.body(), on_send)
+
+    def agent(self, request: AgentRequest, on_send: OnSend | None = None) -> JobCreated:
+        return self._create("jobs/agent", request.body(), on_send)
+
+    def list_projects(
+        self,
+        *,
+        name: str | None = None,
+        created_after: float | None = None,
+        created_before: float | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> ProjectList:
+        """One page of projects (2026 API), newest first; `name` matches as a substring."""
+        params: dict[str, str] = {"limit": str(limit)}
+        if name:
+            params["name"] = name
+        if created_after is not None:
+            params["created_after"] = iso_z(created_after)
+        if created_before is not None:
+            params["created_before"] = iso_z(created_before)
+        if cursor:
+            params["cursor"] = cursor
+        response = self._call("GET", "projects", params=params, label="GET /projects")
+        return self._parse(ProjectList, response, "GET /projects")
+
+    def get_project(self, project_id: str) -> ProjectDetails:
+        """A project's name, media files and compositions (2026 API)."""
+        label = "GET /projects/{project_id}"
+        response = self._call("GET", f"projects/{project_id}", label=label)
+        return self._parse(ProjectDetails, response, label)
 
     def get_job(self, job_id: str) -> Job:
         """A job's status; a finished job never changes, so it is served from the cache."""
@@ -144,10 +221,8 @@ class DescriptClient:
         limit: int | None = None,
         created_after: float | None = None,
         created_before: float | None = None,
-        cached: bool = False,
     ) -> JobList:
-        """One page of the job history. `cached` accepts a page read a few seconds ago (for
-        read-only views such as `plan --refresh`, never for polling)."""
+        """One page of the job history (always read fresh; finished jobs in it are cached)."""
         params: dict[str, str] = {}
         if project_id:
             params["project_id"] = project_id
@@ -161,23 +236,22 @@ class DescriptClient:
             params["created_after"] = iso_z(created_after)
         if created_before is not None:
             params["created_before"] = iso_z(created_before)
-        key = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
-        if cached and self.cache is not None:
-            page = self.cache.page(key)
-            if page is not None:
-                return JobList.model_validate(page)
         response = self._call("GET", "jobs", params=params)
         result = self._parse(JobList, response, "GET /jobs")
         if self.cache is not None:
-            self.cache.remember_page(key, result.model_dump(mode="json"))
+            for job in result.data:
+                if job.finished:
+                    self.cache.remember(job.model_dump(mode="json"))
         return result
 
     def iter_jobs(self, *, max_pages: int | None = None, **filters: Any) -> Iterator[Job]:
         """Every job matching `filters`, newest first, walking `next_cursor`."""
         cursor: str | None = None
         pages = 0
+        guard = PageGuard("GET /jobs", self.clock.now())
         while True:
             page = self.list_jobs(cursor=cursor, **filters)
+            guard.check(page)
             pages += 1
             yield from page.data
             cursor = page.pagination.next_cursor
@@ -195,15 +269,23 @@ class DescriptClient:
 
     # --- machinery -----------------------------------------------------------------------
 
-    def _create(self, path: str, body: dict[str, Any]) -> JobCreated:
+    def _create(self, path: str, body: dict[str, Any], on_send: OnSend | None) -> JobCreated:
         endpoint = f"POST /{path}"
-        response = self._call("POST", path, body=body, creates_job=True)
+        last_sent = 0.0
+
+        def stamp(sent_at: float, error: float) -> None:
+            nonlocal last_sent
+            last_sent = sent_at
+            if on_send is not None:
+                on_send(sent_at, error)
+
+        response = self._call("POST", path, body=body, creates_job=True, on_send=stamp)
         try:
             return JobCreated.model_validate(response.json())
         except (ValueError, ValidationError):
             # The job exists (2xx) but we cannot read its id: find it in the history.
             raise errors.OutcomeUnknown(
-                endpoint, fingerprint("POST", path, body), self._wall(), "unreadable reply"
+                endpoint, fingerprint("POST", path, body), last_sent, "unreadable reply"
             ) from None
 
     def _parse(self, model: type[M], response: httpx.Response, endpoint: str) -> M:
@@ -226,23 +308,41 @@ class DescriptClient:
         params: dict[str, str] | None = None,
         creates_job: bool = False,
         label: str | None = None,
+        on_send: OnSend | None = None,
     ) -> httpx.Response:
         endpoint = label or f"{method} /{path}"
         attempts = throttled = 0
         while True:
             attempts += 1
             self.limiter.before_request()
-            sent_at = self._wall()
+            sent_at = self.clock.now()  # server time: job times are the server's
+            if on_send is not None:
+                on_send(sent_at, self.clock.error)
+            sent_local = self._wall()
             started = time.monotonic()
             self.calls[endpoint] = self.calls.get(endpoint, 0) + 1
             try:
-                response = self._http.request(
+                request = self._http.build_request(
                     method,
                     path,
                     json=body,
                     params=params,
                     headers={"Authorization": f"Bearer {self._token.reveal()}"},
                 )
+                response = self._read_capped(self._http.send(request, stream=True), endpoint)
+            except (errors.ReplyTooLarge, httpx.DecodingError) as exc:
+                # Sent and answered, but the reply is unusable (too large, or a compressed body
+                # that does not decompress): not retried; a job it created may exist.
+                if creates_job:
+                    raise errors.OutcomeUnknown(
+                        endpoint, fingerprint(method, path, body), sent_at, _unusable(exc)
+                    ) from None
+                if isinstance(exc, httpx.DecodingError):
+                    raise errors.TransportFailure(
+                        f"{endpoint}: the reply could not be decoded ({_reason(exc)}); the "
+                        "server or a proxy is misbehaving; try again later"
+                    ) from None
+                raise
             except NOT_SENT as exc:
                 self._log(method, path, params, f"not sent: {type(exc).__name__}", started)
                 if attempts >= MAX_ATTEMPTS:
@@ -264,6 +364,7 @@ class DescriptClient:
                     ) from None
                 self._sleep(self._backoff(attempts))
                 continue
+            self.clock.observe(response.headers.get("date"), sent_local, self._wall())
             self._log(method, path, params, str(response.status_code), started)
             self.limiter.on_response(response.headers)
             status = response.status_code
@@ -274,11 +375,11 @@ class DescriptClient:
                     raise self._error(endpoint, response)
                 attempts -= 1  # a 429 is not a failed attempt: the server did nothing
                 continue
+            if creates_job and status >= 400 and status not in PROVEN_REFUSALS:
+                raise errors.OutcomeUnknown(
+                    endpoint, fingerprint(method, path, body), sent_at, f"HTTP {status} reply"
+                )
             if status >= 500:
-                if creates_job:
-                    raise errors.OutcomeUnknown(
-                        endpoint, fingerprint(method, path, body), sent_at, f"server error {status}"
-                    )
                 if attempts >= MAX_ATTEMPTS:
                     raise self._error(endpoint, response)
                 self._sleep(self._backoff(attempts))
@@ -286,6 +387,34 @@ class DescriptClient:
             if status >= 400:
                 raise self._error(endpoint, response)
             return response
+
+    def _read_capped(self, response: httpx.Response, endpoint: str) -> httpx.Response:
+        """Read a streamed reply, stopping at the size limit; a complete, read response."""
+        limit = self.max_reply_bytes
+        try:
+            announced = int(response.headers.get("content-length", ""))
+        except ValueError:
+            announced = None
+        try:
+            if announced is not None and announced > limit:
+                raise errors.ReplyTooLarge(endpoint, limit, announced)
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    raise errors.ReplyTooLarge(endpoint, limit)
+        finally:
+            response.close()
+        # The body is decoded now: drop the headers that describe the encoded one.
+        skip = {"content-encoding", "content-length", "transfer-encoding"}
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in skip]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=bytes(body),
+            request=response.request,
+            extensions=response.extensions,
+        )
 
     @staticmethod
     def _error(endpoint: str, response: httpx.Response) -> errors.ApiError:
@@ -308,6 +437,10 @@ class DescriptClient:
         shown = f"/{path}" + (f"?{query}" if query else "")
         millis = (time.monotonic() - started) * 1000
         log.info("%s %s -> %s (%.0f ms)", method, redact(shown), outcome, millis)
+
+
+def _unusable(exc: Exception) -> str:
+    return "reply too large" if isinstance(exc, errors.ReplyTooLarge) else "undecodable reply"
 
 
 def _reason(exc: Exception) -> str:

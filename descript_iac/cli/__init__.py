@@ -5,6 +5,7 @@ Each verb lives in its own module and only unpacks options and calls the library
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
@@ -16,7 +17,7 @@ import click
 
 from descript_iac import __version__
 from descript_iac.cli.context import Globals, echo
-from descript_iac.errors import DescriptIacError
+from descript_iac.errors import DescriptIacError, describe_os_error
 from descript_iac.redact import redact
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -51,6 +52,21 @@ class _Group(click.Group):
             sys.exit(130)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError as exc:
+            # `descript-iac state show | head -1`: the reader left. Say so on stderr, and keep
+            # Python from complaining again when it flushes stdout at exit.
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            with contextlib.suppress(OSError):
+                echo(f"Error: {describe_os_error(exc, '<stdout>')}", err=True)
+            sys.exit(1)
+        except OSError as exc:
+            # The user's machine refused a file operation (a full disk, a read-only file
+            # system, a missing directory): not a bug, so no traceback and no bug report.
+            if os.environ.get("DESCRIPT_IAC_DEBUG"):
+                raise
+            echo(f"Error: {describe_os_error(exc)}", err=True)
+            sys.exit(1)
         except Exception as exc:
             if os.environ.get("DESCRIPT_IAC_DEBUG"):
                 raise
@@ -85,6 +101,20 @@ class _Group(click.Group):
     help="Seconds to wait for the state lock held by another run.",
 )
 @click.option("--color/--no-color", default=None, help="Force or disable colours.")
+@click.option(
+    "--commit-span",
+    type=click.FloatRange(min=0),
+    envvar="DESCRIPT_IAC_COMMIT_SPAN",
+    help="Seconds a POST whose reply was lost may take to commit its job "
+    "[env DESCRIPT_IAC_COMMIT_SPAN; default 300].",
+)
+@click.option(
+    "--history-lag",
+    type=click.FloatRange(min=0),
+    envvar="DESCRIPT_IAC_HISTORY_LAG",
+    help="Seconds a committed job may take to appear in the job history "
+    "[env DESCRIPT_IAC_HISTORY_LAG; default 120].",
+)
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -93,6 +123,8 @@ def main(
     verbose: bool,
     lock_timeout: float,
     color: bool | None,
+    commit_span: float | None,
+    history_lag: float | None,
 ) -> None:
     """Descript projects as code: declare projects in YAML, then plan and apply the missing
     import and agent (Underlord) jobs.
@@ -106,7 +138,7 @@ def main(
     Shell completion (bash; use zsh_source or fish_source for other shells):
       eval "$(_DESCRIPT_IAC_COMPLETE=bash_source descript-iac)"
     """
-    ctx.obj = Globals(api_url, state_path, verbose, lock_timeout, color)
+    ctx.obj = Globals(api_url, state_path, verbose, lock_timeout, color, commit_span, history_lag)
     if verbose:
         _log_requests()
     if color is not None:

@@ -1,7 +1,7 @@
 """Where the state document lives: the interface, and the local-file backend.
 
-`StateStore` is the small interface plan and apply use; a shared backend (an object store with
-locking, say) can implement it later without touching them. `LocalStateStore` keeps:
+`StateStore` is the small interface plan and apply use; the PostgreSQL backend implements it too.
+`LocalStateStore` keeps:
 
     state/<workspace>.json           the document (canonical JSON: sorted keys, 2-space indent)
     state/<workspace>.json.backup    the previous version
@@ -15,18 +15,21 @@ import abc
 import contextlib
 import json
 import os
-import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from descript_iac.errors import StateError
+from descript_iac.errors import StateError, file_error
 from descript_iac.failpoints import failpoint
-from descript_iac.state.document import FORMAT_VERSION, StateDocument
-from descript_iac.state.events import Event, apply_event
+from descript_iac.redact import scrub
+from descript_iac.state.atomic import fsync_dir as _fsync_dir
+from descript_iac.state.atomic import write_atomically
+from descript_iac.state.document import StateDocument
+from descript_iac.state.events import Event
+from descript_iac.state.journal import Journal, JournalHeader, check_header, parse_journal
 from descript_iac.state.lock import FileLock, LockInfo
+from descript_iac.state.reader import fold_events, read_document
 
 
 def canonical_json(data: Any) -> str:
@@ -37,12 +40,36 @@ class StateStore(abc.ABC):
     """What plan and apply need from a state backend."""
 
     @abc.abstractmethod
+    def exists(self) -> bool:
+        """Whether a document is stored (a new workspace has none yet)."""
+
+    @abc.abstractmethod
+    def location(self) -> str:
+        """Where the state lives, for messages (never a secret: no password, no URL query)."""
+
+    @abc.abstractmethod
     def read(self) -> StateDocument:
         """The document with any journal of a run that died folded in (in memory)."""
 
     @abc.abstractmethod
     def recover(self) -> StateDocument:
-        """Fold a leftover journal into the stored document (needs the lock); return it."""
+        """Fold a leftover journal into the stored document (needs the lock); return it.
+
+        A journal that does not belong to the document (another lineage or serial: a state
+        pulled from git, a restored backup) is never dropped: `JournalMismatch` is raised."""
+
+    @abc.abstractmethod
+    def read_document(self) -> StateDocument:
+        """The stored document alone, without any journal folded in (for `state recover`)."""
+
+    @abc.abstractmethod
+    def leftover_journal(self) -> Journal | None:
+        """The journal a run left behind, whatever document it belongs to, read as far as it
+        can be (for `state recover`)."""
+
+    @abc.abstractmethod
+    def retire_journal(self, doc: StateDocument) -> None:
+        """Write `doc` (which has the leftover journal folded in by hand) and retire the journal."""
 
     @abc.abstractmethod
     def begin(self, doc: StateDocument) -> None:
@@ -74,134 +101,140 @@ class LocalStateStore(StateStore):
         self.journal = path.with_name(path.name + ".journal")
         self._lock = FileLock(path.with_name(path.name + ".lock"))
         self._journal_file: Any = None
+        self._journal_id = ""
+        self._created = False
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def location(self) -> str:
+        return str(self.path)
 
     # --- reading -----------------------------------------------------------------------
 
     def _load(self) -> StateDocument:
-        if not self.path.exists():
-            return StateDocument()
-        try:
-            text = self.path.read_text(encoding="utf-8")
-            data = json.loads(text)
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise StateError(
-                f"{self.path}: the state is corrupt or truncated ({exc}). It was not changed. "
-                f"Restore it from {self.backup.name} or from version control."
-            ) from None
-        version = data.get("format_version") if isinstance(data, dict) else None
-        if isinstance(version, int) and version > FORMAT_VERSION:
-            raise StateError(
-                f"{self.path}: state format {version} is newer than this descript-iac reads "
-                f"({FORMAT_VERSION}); upgrade descript-iac. The state was not changed."
-            )
-        try:
-            return StateDocument.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise StateError(
-                f"{self.path}: the state is not valid ({where}: {first['msg']}). It was not "
-                f"changed. Restore it from {self.backup.name} or from version control."
-            ) from None
+        return read_document(self.path, self.backup)
 
-    def _journal_events(self, doc: StateDocument) -> list[Event] | None:
-        """Events of a journal that belongs to `doc`, or None when there is none to fold."""
+    def _read_journal(self, tolerant: bool = False) -> Journal | None:
         if not self.journal.exists():
             return None
-        lines = self.journal.read_bytes().split(b"\n")
-        records: list[Event] = []
-        for number, raw in enumerate(lines, start=1):
-            if not raw.strip():
-                continue
-            try:
-                records.append(json.loads(raw))
-            except ValueError:
-                if all(not rest.strip() for rest in lines[number:]):
-                    break  # a torn last line: the write that was cut off never happened
-                raise StateError(
-                    f"{self.journal}:{number}: the journal is corrupt in the middle; it was not "
-                    "folded. Move it aside to continue (its jobs can be found with "
-                    "`descript-iac plan --refresh`)."
-                ) from None
-        if not records:
+        try:
+            lines = self.journal.read_bytes().split(b"\n")
+        except OSError as exc:
+            raise file_error(exc, "read the journal", self.journal) from None
+        return parse_journal(lines, str(self.journal), tolerant)
+
+    def _journal_events(self, doc: StateDocument) -> list[Event] | None:
+        """Events of the journal that belongs to `doc`; None when there is none to fold."""
+        found = self._read_journal()
+        if found is None:
             return None
-        header = records[0]
-        if header.get("lineage") != doc.lineage or header.get("base_serial") != doc.serial:
-            return None  # already folded (the document moved on) or from another state
-        return records[1:]
+        assert found.header is not None  # a strict read has one
+        if check_header(found.header, doc, str(self.journal)) == "folded":
+            return None
+        return found.events
 
     def read(self) -> StateDocument:
         doc = self._load()
-        events = self._journal_events(doc)
-        for event in events or []:
-            apply_event(doc, event)
+        fold_events(doc, self._journal_events(doc) or [], self.journal)
         return doc
+
+    def read_document(self) -> StateDocument:
+        return self._load()
+
+    def leftover_journal(self) -> Journal | None:
+        return self._read_journal(tolerant=True)
 
     # --- writing (under the lock) ------------------------------------------------------
 
     def recover(self) -> StateDocument:
         doc = self._load()
-        events = self._journal_events(doc)
-        if events is not None:
-            for event in events:
-                apply_event(doc, event)
-            self.commit(doc)
-        elif self.journal.exists():
-            self.journal.unlink()
+        found = self._read_journal()
+        if found is None:
+            if self.journal.exists():
+                self._remove_journal()  # empty, or a torn header: no event to lose
+            return doc
+        assert found.header is not None  # a strict read has one
+        if check_header(found.header, doc, str(self.journal)) == "folded":
+            self._remove_journal()  # folded by a run that died before removing it
+            return doc
+        fold_events(doc, found.events, self.journal)
+        doc.folded_journal = found.header.journal_id
+        self.commit(doc)
         return doc
+
+    def retire_journal(self, doc: StateDocument) -> None:
+        found = self._read_journal(tolerant=True)
+        if found is not None and found.header is not None:
+            doc.folded_journal = found.header.journal_id
+        self.commit(doc)
+
+    def _remove_journal(self) -> None:
+        if self.journal.exists():
+            self.journal.unlink()
+            _fsync_dir(self.journal.parent)
 
     def begin(self, doc: StateDocument) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():
             self._write_document(doc)  # a journal needs a document to belong to
-        header = {"journal": 1, "lineage": doc.lineage, "base_serial": doc.serial}
-        self._journal_file = open(self.journal, "ab", buffering=0)  # noqa: SIM115
-        self._write_line(header)
+            self._created = True  # ... and goes again if nothing is recorded (discard)
+        if self.journal.exists():
+            raise StateError(
+                f"{self.journal}: a journal is already there; run `descript-iac state recover`"
+            )
+        self._journal_id = str(uuid.uuid4())
+        header = JournalHeader(
+            journal_id=self._journal_id, lineage=doc.lineage, base_serial=doc.serial
+        )
+        try:
+            self._journal_file = open(self.journal, "ab", buffering=0)  # noqa: SIM115
+        except OSError as exc:
+            raise file_error(exc, "write the journal", self.journal) from None
+        self._write_line(header.model_dump(mode="json"))
+        _fsync_dir(self.journal.parent)  # the journal's name must survive a power cut too
 
-    def _write_line(self, record: Event) -> None:
-        data = json.dumps(record, sort_keys=True, separators=(",", ":")).encode() + b"\n"
-        self._journal_file.write(data)
-        os.fsync(self._journal_file.fileno())
+    def _write_line(self, record: dict[str, Any]) -> None:
+        data = json.dumps(scrub(record), sort_keys=True, separators=(",", ":")).encode() + b"\n"
+        try:
+            self._journal_file.write(data)
+            os.fsync(self._journal_file.fileno())
+        except OSError as exc:
+            raise file_error(exc, "write the journal", self.journal) from None
 
     def append(self, event: Event) -> None:
         if self._journal_file is None:
             raise RuntimeError("append() before begin()")
-        self._write_line(event)
+        self._write_line(event.to_json())
 
     def commit(self, doc: StateDocument) -> None:
         failpoint("before_fold")
+        self._created = False
+        if self._journal_file is not None:
+            doc.folded_journal = self._journal_id
         doc.serial += 1
         self._write_document(doc)
         failpoint("after_fold_write")
-        if self._journal_file is not None:
-            self._journal_file.close()
-            self._journal_file = None
-        if self.journal.exists():
-            self.journal.unlink()
+        self._close_journal()
+        self._remove_journal()
 
     def discard(self) -> None:
+        self._close_journal()
+        self._remove_journal()
+        if self._created:
+            # begin() wrote an empty document for the journal to belong to: nothing was
+            # recorded, so leave no state behind (a saved plan for a new state stays usable).
+            self.path.unlink(missing_ok=True)
+            self._created = False
+
+    def _close_journal(self) -> None:
         if self._journal_file is not None:
             self._journal_file.close()
             self._journal_file = None
-        if self.journal.exists():
-            self.journal.unlink()
 
     def _write_document(self, doc: StateDocument) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = canonical_json(doc.to_json())
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            if self.path.exists():
-                shutil.copyfile(self.path, self.backup)
-            os.replace(tmp, self.path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        _fsync_dir(self.path.parent)
+        text = canonical_json(scrub(doc.to_json()))
+        write_atomically(self.path, text, what="the state", backup=self.backup, make_parents=True)
 
     def lock(
         self, command: str, timeout: float = 0.0
@@ -210,23 +243,13 @@ class LocalStateStore(StateStore):
 
     @contextlib.contextmanager
     def _locked(self, command: str, timeout: float) -> Iterator[LockInfo]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise file_error(exc, "create the state directory", self.path.parent) from None
         info = self._lock.acquire(command, timeout)
         try:
             yield info
         finally:
-            if self._journal_file is not None:
-                self._journal_file.close()
-                self._journal_file = None
+            self._close_journal()
             self._lock.release(info)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

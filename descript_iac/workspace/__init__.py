@@ -1,0 +1,28 @@
+"""The library facade: load, plan and apply a workspace, and edit its state, with plain calls.
+
+The CLI only unpacks options and calls these functions; tests and other tools can do the same.
+"""
+
+from __future__ import annotations
+
+from descript_iac.workspace.applying import ApplyOutcome, apply_workspace
+from descript_iac.workspace.edits import adopt_job, drop_intent, drop_job, edit_state, recover_state
+from descript_iac.workspace.planning import PlanOutcome, plan_workspace
+from descript_iac.workspace.saved import SavedPlan, load_saved_plan, save_plan
+from descript_iac.workspace.settings import RunSettings
+
+__all__ = [
+    "ApplyOutcome",
+    "PlanOutcome",
+    "RunSettings",
+    "SavedPlan",
+    "adopt_job",
+    "apply_workspace",
+    "drop_intent",
+    "drop_job",
+    "edit_state",
+    "load_saved_plan",
+    "plan_workspace",
+    "recover_state",
+    "save_plan",
+]
