@@ -47,14 +47,14 @@ def _paths(level: str) -> dict[str, Any]:
     job: dict[str, Any] = {
         "get": {
             "operationId": "getJob",
-            "parameters": [_path("job_id")],
+            "parameters": [_path("job_id", UUID)],
             "responses": {**_ok(200, "Job"), **_errors(*COMMON, 404)},
         }
     }
     if modern:
         job["delete"] = {
             "operationId": "cancelJob",
-            "parameters": [_path("job_id")],
+            "parameters": [_path("job_id", UUID)],
             "responses": {"204": {"description": "Cancelled"}, **_errors(*COMMON, 404, 409)},
         }
     paths: dict[str, Any] = {
