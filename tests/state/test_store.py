@@ -244,6 +244,10 @@ def test_corrupt_journal_in_the_middle_is_refused(tmp_path: Path) -> None:
             r"the state is not valid \(serial",
         ),
         ("{}", "lacks format_version, lineage"),
+        (
+            '{"format_version": 0, "serial": 1, "lineage": "l", "salt": "s", "projects": {}}',
+            "must be a whole number, not 0",
+        ),
         ('{"format_version": 1}', "lacks lineage, serial, salt, projects"),
         (
             '{"format_version": "9", "serial": 1, "lineage": "l", "salt": "s", "projects": {}}',
