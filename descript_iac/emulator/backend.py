@@ -17,12 +17,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from descript_iac.emulator import agents, foreign, imports, job_history, project_views, publishing
+from descript_iac.emulator import (
+    agents,
+    edit_links,
+    foreign,
+    imports,
+    job_history,
+    project_views,
+    publishing,
+)
 from descript_iac.emulator import validation as v
 from descript_iac.emulator.clock import Clock, ManualClock, RealClock, iso
 from descript_iac.emulator.exceptions import (
     Conflict,
-    Forbidden,
     InvalidInput,
     NotFound,
     Unauthorized,
@@ -234,35 +241,7 @@ class Backend:
 
     def edit_in_descript(self, token: str, body: Any) -> dict[str, str]:
         with self.lock:
-            body = v.require_object(body)
-            drive = body.get("partner_drive_id")
-            if not isinstance(drive, str) or not drive:
-                raise InvalidInput("partner_drive_id is required")
-            if drive != self.drive_id(token):
-                raise Forbidden("partner_drive_id is not the drive associated with this token")
-            schema = v.require_object(body.get("project_schema"), "project_schema")
-            if not isinstance(schema.get("schema_version"), str):
-                raise InvalidInput("project_schema.schema_version is required")
-            v.optional_str(schema, "source_id")
-            files = schema.get("files")
-            if not isinstance(files, list) or not files:
-                raise InvalidInput("project_schema.files must be a non-empty array")
-            for i, item in enumerate(files):
-                item = v.require_object(item, f"project_schema.files[{i}]")
-                v.http_url(item.get("uri"), f"project_schema.files[{i}].uri")
-                v.optional_str(item, "name")
-                if "start_offset" in item:
-                    offset = v.require_object(item["start_offset"], "start_offset")
-                    seconds = offset.get("seconds", 0)
-                    if not v.is_number(seconds) or seconds < 0:
-                        raise InvalidInput("start_offset.seconds must be a number >= 0")
-            link = secrets.token_urlsafe(16)
-            self.import_links[link] = {
-                "expires_at": self.clock.now() + 3 * 3600,
-                "files": len(files),
-                "source_id": schema.get("source_id"),
-            }
-            return {"url": f"https://web.descript.com/import?nonce={link}"}
+            return edit_links.create_link(self, token, body)
 
     def published(self, token: str, slug: str) -> dict[str, Any]:
         with self.lock:
@@ -363,36 +342,3 @@ class Backend:
     def make_foreign(self, spec: Any) -> dict[str, Any]:
         with self.lock:
             return foreign.make_job(self, v.require_object(spec), self.clock.now())
-
-    def inspect_projects(self) -> list[dict[str, Any]]:
-        self.tick()
-        with self.lock:
-            now = self.clock.now()
-            out = []
-            for project in sorted(self.projects.values(), key=lambda p: p.created_at):
-                jobs = [self.jobs[j] for j in project.job_ids]
-                out.append(
-                    {
-                        "project_id": project.project_id,
-                        "name": project.name,
-                        "team_access": project.team_access,
-                        "folder_path": project.folder_path,
-                        "foreign": project.foreign,
-                        "created_at": iso(project.created_at),
-                        "media": project.media,
-                        "compositions": project.compositions,
-                        "edits": project.edits,
-                        "published_slug": project.published_slug,
-                        "publishes": project.publishes,
-                        "jobs": [
-                            {
-                                "job_id": j.job_id,
-                                "job_type": j.job_type,
-                                "job_state": j.state_at(now),
-                                "prompt": j.prompt,
-                            }
-                            for j in jobs
-                        ],
-                    }
-                )
-            return out

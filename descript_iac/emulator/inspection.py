@@ -37,6 +37,42 @@ async def _body(request: Request) -> Any:
         raise InvalidInput("request body is not valid JSON") from None
 
 
+def project_report(backend: Backend) -> list[dict[str, Any]]:
+    """Every project with its media, compositions, edits, publishes and jobs (prompts included
+    while the emulator runs: this is the emulator's own view, never stored)."""
+    backend.tick()
+    with backend.lock:
+        now = backend.clock.now()
+        out = []
+        for project in sorted(backend.projects.values(), key=lambda p: p.created_at):
+            jobs = [backend.jobs[j] for j in project.job_ids]
+            out.append(
+                {
+                    "project_id": project.project_id,
+                    "name": project.name,
+                    "team_access": project.team_access,
+                    "folder_path": project.folder_path,
+                    "foreign": project.foreign,
+                    "created_at": iso(project.created_at),
+                    "media": project.media,
+                    "compositions": project.compositions,
+                    "edits": project.edits,
+                    "published_slug": project.published_slug,
+                    "publishes": project.publishes,
+                    "jobs": [
+                        {
+                            "job_id": j.job_id,
+                            "job_type": j.job_type,
+                            "job_state": j.state_at(now),
+                            "prompt": j.prompt,
+                        }
+                        for j in jobs
+                    ],
+                }
+            )
+        return out
+
+
 def inspection_routes(backend: Backend) -> list[Route]:
     def tick() -> None:
         callbacks = backend.tick()
@@ -49,7 +85,7 @@ def inspection_routes(backend: Backend) -> list[Route]:
 
     async def projects(request: Request) -> Response:
         tick()
-        return JSONResponse({"projects": backend.inspect_projects()})
+        return JSONResponse({"projects": project_report(backend)})
 
     async def clock(request: Request) -> Response:
         return JSONResponse(now())
