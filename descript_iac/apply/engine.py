@@ -458,7 +458,7 @@ class Engine:
         chain, address = doubt.chain, doubt.chain.address
         if verdict.kind == "adopt" and verdict.job is not None:
             job = verdict.job.model_dump(mode="json", exclude_none=True)
-            self.reporter.note(f"{what} was found in the job history: {job['job_id']}")
+            self.reporter.note(f"{what} is {job['job_id']}: {verdict.reason}")
             if doubt.own and chain.action is not None:
                 self._submitted(chain, chain.action, intent.intent_id, job)
                 return
