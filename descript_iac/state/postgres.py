@@ -1,0 +1,353 @@
+"""The state on PostgreSQL: the same `StateStore` as the local file, for teams and CI.
+
+- The document is one row of `states` (jsonb), with its lineage and serial beside it.
+- The journal is a header row in `journals` and one committed row per event in
+  `journal_events`, written before the POST it announces (autocommit: the row is committed when
+  `append` returns). `commit` writes the folded document, bumps the serial and deletes the
+  journal in ONE transaction, so a journal is never folded twice; the header check of the local
+  store (journal.py) is kept all the same, for a document replaced under a journal (a forced push).
+- The lock is a session-level advisory lock on (the schema's oid, the state's id), two-key form:
+  two schemas or two names never share one. PostgreSQL releases it when the holder's connection
+  ends, so a run that died never leaves a lock behind; `holders` names who holds it.
+- A plan without --refresh reads the document and any journal in ONE statement.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from descript_iac.errors import LockError, StateError
+from descript_iac.failpoints import failpoint
+from descript_iac.state.document import StateDocument, document_from_json
+from descript_iac.state.events import Event, apply_event, parse_event
+from descript_iac.state.journal import Journal, JournalHeader, check_header
+from descript_iac.state.lock import POLL, LockInfo
+from descript_iac.state.pgdatabase import DEFAULT_SCHEMA, Database, SchemaMissing
+from descript_iac.state.pgschema import check_version
+from descript_iac.state.store import StateStore
+
+RESTORE_FROM = "a copy saved with `descript-iac state pull`"
+
+# The document and its journal, in one statement (one row even when there is no state yet).
+READ = """
+SELECT (SELECT max(version) FROM {s}.schema_version),
+       st.document, j.journal_id, j.lineage, j.base_serial,
+       (SELECT coalesce(json_agg(json_build_array(e.seq, e.event) ORDER BY e.seq), '[]')
+          FROM {s}.journal_events e WHERE e.state_id = st.id)
+  FROM (SELECT 1) AS one
+  LEFT JOIN {s}.states st ON st.name = %s
+  LEFT JOIN {s}.journals j ON j.state_id = st.id
+"""
+HOLDER = """
+SELECT h.lock_id, h.host, h.pid, h.user_name, h.command, h.since, h.backend_pid,
+       (SELECT l.pid FROM pg_locks l
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND l.classid::int8 = %(ns)s AND l.objid::int8 = %(id)s
+         LIMIT 1)
+  FROM (SELECT 1) AS one LEFT JOIN {s}.holders h ON h.state_id = %(id)s
+"""
+
+
+class PostgresStateStore(StateStore):
+    backend = "postgresql"
+
+    def __init__(self, database: Database, name: str) -> None:
+        self.database = database
+        self.name = name
+        self._state_id: int | None = None
+        self._holding: LockInfo | None = None
+        self._journal_id: str | None = None  # the journal this run began
+        self._seq = 0
+
+    def location(self) -> str:
+        schema = self.database.schema
+        schema = "" if schema == DEFAULT_SCHEMA else f" (schema {schema})"
+        return f"postgresql state '{self.name}'{schema} on {self.database.where}"
+
+    def _journal_where(self) -> str:
+        return f"the journal of {self.location()}"
+
+    # --- reading -----------------------------------------------------------------------
+
+    def _fetch(self) -> tuple[Any, ...] | None:
+        """(document, journal header, journal rows) in one statement; None: no schema yet."""
+        try:
+            row = self.database.fetch_one(READ, [self.name])
+        except SchemaMissing:
+            return None
+        check_version(row[0], self.database.schema, self.database.where)
+        return tuple(row[1:])
+
+    def _document(self, data: Any) -> StateDocument:
+        if data is None:
+            return StateDocument()
+        return document_from_json(data, self.location(), RESTORE_FROM)
+
+    def _load(self, tolerant: bool = False) -> tuple[StateDocument, Journal | None]:
+        row = self._fetch()
+        if row is None:
+            return StateDocument(), None
+        document, journal_id, lineage, base_serial, rows = row
+        doc = self._document(document)
+        if journal_id is None:
+            return doc, None
+        header = JournalHeader(journal_id=journal_id, lineage=lineage, base_serial=base_serial)
+        return doc, self._journal(header, rows, tolerant)
+
+    def _journal(self, header: JournalHeader, rows: list[Any], tolerant: bool) -> Journal:
+        events: list[Event] = []
+        skipped: list[str] = []
+        where = self._journal_where()
+        for seq, record in rows:
+            try:
+                events.append(parse_event(record))
+            except StateError as exc:
+                if not tolerant:
+                    raise StateError(
+                        f"{where}, row {seq}: {exc}. It was not folded; run `descript-iac state "
+                        "recover` to fold what can be proven from it."
+                    ) from None
+                skipped.append(f"{where}, row {seq}: {exc}")
+        return Journal(header, events, skipped)
+
+    def exists(self) -> bool:
+        try:
+            row = self.database.fetch_one(
+                "SELECT document IS NOT NULL FROM {s}.states WHERE name = %s", [self.name]
+            )
+        except SchemaMissing:
+            return False
+        return bool(row and row[0])
+
+    def read(self) -> StateDocument:
+        doc, journal = self._load()
+        if journal is None or journal.header is None:
+            return doc
+        if check_header(journal.header, doc, self._journal_where()) == "fold":
+            for event in journal.events:
+                apply_event(doc, event)
+        return doc
+
+    def read_document(self) -> StateDocument:
+        return self._load(tolerant=True)[0]
+
+    def leftover_journal(self) -> Journal | None:
+        return self._load(tolerant=True)[1]
+
+    # --- writing (under the lock) ------------------------------------------------------
+
+    def _locked_id(self) -> int:
+        if self._holding is None or self._state_id is None:
+            raise RuntimeError(f"{self.location()}: written without holding its lock")
+        return self._state_id
+
+    def recover(self) -> StateDocument:
+        self._locked_id()
+        doc, journal = self._load()
+        if journal is None or journal.header is None:
+            return doc
+        if check_header(journal.header, doc, self._journal_where()) == "folded":
+            self._delete_journal()  # cannot happen with the one-transaction fold; kept for safety
+            return doc
+        for event in journal.events:
+            apply_event(doc, event)
+        doc.folded_journal = journal.header.journal_id
+        self.commit(doc)
+        return doc
+
+    def retire_journal(self, doc: StateDocument) -> None:
+        journal = self.leftover_journal()
+        if journal is not None and journal.header is not None:
+            doc.folded_journal = journal.header.journal_id
+        self.commit(doc)
+
+    def begin(self, doc: StateDocument) -> None:
+        state_id = self._locked_id()
+        journal_id = str(uuid.uuid4())
+        with self.database.transaction() as conn:
+            conn.execute(  # a journal needs a document to belong to
+                self.database.query(
+                    "UPDATE {s}.states SET document = %s, lineage = %s, serial = %s, "
+                    "updated_at = now() WHERE id = %s AND document IS NULL"
+                ),
+                [Jsonb(doc.to_json()), doc.lineage, doc.serial, state_id],
+            )
+            started = conn.execute(
+                self.database.query(
+                    "INSERT INTO {s}.journals (state_id, journal_id, lineage, base_serial) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT (state_id) DO NOTHING"
+                ),
+                [state_id, journal_id, doc.lineage, doc.serial],
+            ).rowcount
+        if not started:
+            raise StateError(
+                f"{self._journal_where()} is already there; run `descript-iac state recover`"
+            )
+        self._journal_id, self._seq = journal_id, 0
+
+    def append(self, event: Event) -> None:
+        if self._journal_id is None:
+            raise RuntimeError("append() before begin()")
+        state_id = self._locked_id()
+        self._seq += 1
+        # Autocommit: the row is committed when this returns, before the POST it announces.
+        self.database.execute(
+            "INSERT INTO {s}.journal_events (state_id, seq, event) VALUES (%s, %s, %s)",
+            [state_id, self._seq, Jsonb(event.to_json())],
+        )
+
+    def commit(self, doc: StateDocument) -> None:
+        state_id = self._locked_id()
+        failpoint("before_fold")
+        if self._journal_id is not None:
+            doc.folded_journal = self._journal_id
+        doc.serial += 1
+        self._write(state_id, doc, retire=True)
+        failpoint("after_fold_write")
+        self._journal_id = None
+
+    def overwrite(self, doc: StateDocument) -> None:
+        self._write(self._locked_id(), doc, retire=False)
+
+    def _write(self, state_id: int, doc: StateDocument, retire: bool) -> None:
+        with self.database.transaction() as conn:  # the document and the journal: both or none
+            conn.execute(
+                self.database.query(
+                    "UPDATE {s}.states SET document = %s, lineage = %s, serial = %s, "
+                    "updated_at = now() WHERE id = %s"
+                ),
+                [Jsonb(doc.to_json()), doc.lineage, doc.serial, state_id],
+            )
+            if retire:
+                conn.execute(
+                    self.database.query("DELETE FROM {s}.journals WHERE state_id = %s"),
+                    [state_id],
+                )
+
+    def discard(self) -> None:
+        self._delete_journal()
+        self._journal_id = None
+
+    def _delete_journal(self) -> None:
+        self.database.execute("DELETE FROM {s}.journals WHERE state_id = %s", [self._locked_id()])
+
+    # --- the lock ----------------------------------------------------------------------
+
+    def _row_id(self, create: bool) -> int | None:
+        if self._state_id is None:
+            self.database.migrate()
+            if create:
+                self.database.execute(
+                    "INSERT INTO {s}.states (name) VALUES (%s) ON CONFLICT (name) DO NOTHING",
+                    [self.name],
+                )
+            row = self.database.fetch_one("SELECT id FROM {s}.states WHERE name = %s", [self.name])
+            self._state_id = int(row[0]) if row else None
+        return self._state_id
+
+    def lock(
+        self, command: str, timeout: float = 0.0
+    ) -> contextlib.AbstractContextManager[LockInfo]:
+        return self._locked(command, timeout)
+
+    @contextlib.contextmanager
+    def _locked(self, command: str, timeout: float) -> Iterator[LockInfo]:
+        state_id = self._row_id(create=True)
+        assert state_id is not None
+        key = Database.lock_key(self.database.namespace())
+        deadline = time.monotonic() + timeout
+        while not self.database.fetch_one("SELECT pg_try_advisory_lock(%s, %s)", [key, state_id])[
+            0
+        ]:
+            if time.monotonic() >= deadline:
+                raise LockError(self._held_by())
+            time.sleep(POLL)
+        info = LockInfo(
+            lock_id=str(uuid.uuid4()),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            user=getpass.getuser(),
+            command=command,
+            created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        self.database.execute(
+            "INSERT INTO {s}.holders AS h (state_id, lock_id, host, pid, user_name, command, "
+            "since, backend_pid) VALUES (%s, %s, %s, %s, %s, %s, %s, pg_backend_pid()) "
+            "ON CONFLICT (state_id) DO UPDATE SET lock_id = EXCLUDED.lock_id, "
+            "host = EXCLUDED.host, pid = EXCLUDED.pid, user_name = EXCLUDED.user_name, "
+            "command = EXCLUDED.command, since = EXCLUDED.since, "
+            "backend_pid = EXCLUDED.backend_pid",
+            [state_id, info.lock_id, info.host, info.pid, info.user, command, info.created_at],
+        )
+        self._holding = info
+        try:
+            yield info
+        finally:
+            self._holding = None
+            self._journal_id = None
+            if self.database.connected:  # else the lock went with the connection
+                with contextlib.suppress(StateError):
+                    self.database.execute(
+                        "DELETE FROM {s}.holders WHERE state_id = %s AND lock_id = %s",
+                        [state_id, info.lock_id],
+                    )
+                    self.database.fetch("SELECT pg_advisory_unlock(%s, %s)", [key, state_id])
+
+    def _holder(self, state_id: int) -> tuple[LockInfo | None, int | None, int | None]:
+        """(the holder row, its backend pid, the backend pid that holds the lock now)."""
+        ns = self.database.namespace()
+        row = self.database.fetch_one(HOLDER, {"ns": ns, "id": state_id})
+        lock_id, host, pid, user, command, since, backend_pid, locker = row
+        info = LockInfo(lock_id, host, pid, user, command, since) if lock_id else None
+        return info, backend_pid, locker
+
+    def _held_by(self) -> str:
+        assert self._state_id is not None
+        info, backend_pid, locker = self._holder(self._state_id)
+        if info is not None and locker is not None and backend_pid == locker:
+            who = info.describe()
+            unlock = f"`descript-iac force-unlock {info.lock_id}`"
+        else:
+            who = f"a PostgreSQL session (backend pid {locker}) that named no holder"
+            unlock = "`descript-iac force-unlock LOCK_ID`"
+        return (
+            f"{self.location()} is locked by {who}. Wait for it, or retry with --lock-timeout "
+            f"SECONDS. A run that died holds no lock (PostgreSQL ends it with its connection); "
+            f"if that process hangs, {unlock} ends its database session."
+        )
+
+    def force_unlock(self, lock_id: str) -> str:
+        state_id = self._row_id(create=False)
+        if state_id is None:
+            raise LockError(f"{self.location()}: no such state")
+        info, backend_pid, locker = self._holder(state_id)
+        if info is None:
+            raise LockError(f"{self.location()}: the state is not locked")
+        if info.lock_id != lock_id:
+            raise LockError(
+                f"{self.location()}: the lock id is {info.lock_id}, not {lock_id}; nothing removed"
+            )
+        self.database.execute(
+            "DELETE FROM {s}.holders WHERE state_id = %s AND lock_id = %s", [state_id, lock_id]
+        )
+        if locker is None or locker != backend_pid:
+            return (
+                f"The lock of {info.describe()} was already released (PostgreSQL ends a lock "
+                "with its holder's connection); removed its holder row."
+            )
+        self.database.fetch("SELECT pg_terminate_backend(%s, 5000)", [locker])
+        return (
+            f"Ended the database session of {info.describe()} (backend pid {locker}): its lock "
+            "is released, and that process can write nothing more to the state."
+        )
