@@ -39,7 +39,7 @@ ON CONFLICT (drive, gate) DO UPDATE SET intent_id = EXCLUDED.intent_id,
 RETURNING 1
 """
 GATE = f"""
-SELECT holder, window_end, holder_session IS NOT NULL AND {ALIVE}
+SELECT holder, window_end, holder_session, holder_session IS NOT NULL AND {ALIVE}
   FROM {{s}}.drive_gates g WHERE drive = %(drive)s AND gate = %(gate)s
 """
 JOBS = """
@@ -81,8 +81,8 @@ class PostgresDriveRegistry(DriveRegistry):
         row = self.database.fetch_one(GATE, self._params(key))
         if row is None:  # released in between: try again next round
             return Blocked(key, "another run", None)
-        who, end, alive = row
-        if alive and who == holder:
+        who, end, session, alive = row
+        if alive and session == self._session:
             who = "this process"
         return Blocked(key, str(who), None if alive else float(end))
 

@@ -192,7 +192,7 @@ class PostgresStateStore(StateStore):
             ).rowcount
         if not started:
             raise StateError(
-                f"{self._journal_where()} is already there; run `descript-iac state recover`"
+                f"{self.location()}: a journal is already there; run `descript-iac state recover`"
             )
         self._journal_id, self._seq = journal_id, 0
 
