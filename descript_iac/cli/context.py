@@ -6,12 +6,14 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from descript_iac.session import ApiTarget
 from descript_iac.timing import Timing
-from descript_iac.workspace.settings import RunSettings, default_state_path
+
+if TYPE_CHECKING:  # imported when a command runs: `--help` stays light
+    from descript_iac.workspace.settings import RunSettings
 
 
 @dataclass
@@ -32,6 +34,9 @@ class Globals:
         self, root: Path, emulator: bool = False, capabilities: tuple[str, ...] = ()
     ) -> RunSettings:
         """What a command works on; where the state lives is chosen by `RunSettings.store`."""
+        from descript_iac.session import ApiTarget
+        from descript_iac.workspace.settings import RunSettings, default_state_path
+
         local = self.state_path or default_state_path(root)
         target = ApiTarget(
             api_url=self.api_url,

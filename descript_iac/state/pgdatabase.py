@@ -99,12 +99,23 @@ class Database:
         return self._conn
 
     def close(self) -> None:
+        """End the session (and any lock it holds); this database is not used again."""
         with self._guard:
+            if self._lost is None:
+                self._lost = ConnectionLost(
+                    f"the connection to PostgreSQL at {self.where} is closed"
+                )
             if self._conn is not None:
                 try:
                     self._conn.close()
                 finally:
                     self._conn = None
+
+    def __del__(self) -> None:
+        # A library caller (or a test) may drop a store without closing it: end its session.
+        conn = getattr(self, "_conn", None)
+        if conn is not None and not conn.closed:
+            conn.close()
 
     @contextmanager
     def _errors(self) -> Iterator[None]:

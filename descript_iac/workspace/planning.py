@@ -68,16 +68,18 @@ def plan_workspace(
 def new_state_warning(
     client: DescriptClient, registry: DriveRegistry, store: StateStore
 ) -> list[str]:
-    """A new, empty state while the account's job history has jobs no known state records:
-    most likely the state is elsewhere, and applying would make every project again."""
-    recorded = registry.recorded_jobs()
-    unknown = [job for job in history_since(client, 0.0) if job.job_id not in recorded]
-    if not unknown:
+    """A new, empty state while the account's job history has jobs: if the workspace was
+    applied before, its state is elsewhere, and applying would make every project again."""
+    jobs = history_since(client, 0.0)
+    if not jobs:
         return []
+    recorded = registry.recorded_jobs()
+    others = sum(1 for job in jobs if job.job_id in recorded)
+    of_which = f" ({others} of them recorded by other states on this drive)" if others else ""
     return [
         f"{store.location()} holds no state yet, so this plan creates every project anew, but the "
-        f"job history of this Descript account has {len(unknown)} job(s) from the last 30 days "
-        "that no known state records. If this workspace was applied before, its state is "
-        "elsewhere: check the workspace's `state:` block, --state or --backend-url (or the "
-        "working directory, for the default state/<workspace>.json) before you apply."
+        f"job history of this Descript account has {len(jobs)} job(s) from the last 30 days"
+        f"{of_which}. If this workspace was applied before, its state is elsewhere: check the "
+        "workspace's `state:` block, --state or --backend-url (or the working directory, for "
+        "the default state/<workspace>.json) before you apply."
     ]
