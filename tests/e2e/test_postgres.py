@@ -164,8 +164,10 @@ def test_pg_terminate_backend_mid_apply_stops_new_posts_and_loses_nothing(
         return sum(len(p["jobs"]) for p in served.projects())
 
     wait_until(lambda: jobs() >= 1, "the first job")
-    for pid in backends_of(pg_url, applying.pid):
-        sql(pg_url, "SELECT pg_terminate_backend(%s, 5000)", [pid])
+    # End the session that holds the state lock, as a DBA (or a failover) would.
+    holder = sql(pg_url, "SELECT backend_pid, pid FROM descript_iac.holders")
+    assert [pid for _, pid in holder] == [applying.pid]
+    sql(pg_url, "SELECT pg_terminate_backend(%s, 5000)", [holder[0][0]])
     sent_before = jobs()
     out, _ = applying.communicate(timeout=60)
     assert applying.returncode == 1, out
