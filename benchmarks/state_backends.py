@@ -27,17 +27,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from descript_iac.state.document import (  # noqa: E402
+from descript_iac.state.document import (
     ImportRecord,
     MediaRecord,
     ProjectState,
     StateDocument,
     StepRecord,
 )
-from descript_iac.state.events import IntentDropped  # noqa: E402
-from descript_iac.state.pgdatabase import Database  # noqa: E402
-from descript_iac.state.postgres import PostgresStateStore  # noqa: E402
-from descript_iac.state.store import LocalStateStore, StateStore  # noqa: E402
+from descript_iac.state.events import IntentDropped
+from descript_iac.state.pgdatabase import Database
+from descript_iac.state.postgres import PostgresStateStore
+from descript_iac.state.store import LocalStateStore, StateStore
 
 SIZES = (100, 10_000)
 

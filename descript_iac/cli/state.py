@@ -9,6 +9,7 @@ import click
 
 from descript_iac.cli.context import echo, get_globals
 from descript_iac.cli.state_transfer import pull, push
+from descript_iac.redact import scrub
 from descript_iac.workspace import RunSettings, adopt_job, drop_intent, drop_job, recover_state
 
 workspace_argument = click.option(
@@ -39,7 +40,7 @@ def show(ctx: click.Context, directory: Path, as_json: bool) -> None:
     store = _settings(ctx, directory).store()
     doc = store.read()
     if as_json:
-        echo(json.dumps(doc.to_json(), indent=2, sort_keys=True))
+        echo(json.dumps(scrub(doc.to_json()), indent=2, sort_keys=True))
         return
     echo(f"State {store.location()}: serial {doc.serial}, lineage {doc.lineage}")
     for address, project in sorted(doc.projects.items()):

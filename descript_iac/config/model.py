@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 TeamAccess = Literal["edit", "comment", "view", "none"]
 
@@ -20,6 +20,9 @@ SCHEMA_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_REVISION = "must be a whole number (0 or more) or a non-empty label; bump it to force a re-import"
 
 
 class UrlMedia(_Model):
@@ -36,6 +39,15 @@ class UrlMedia(_Model):
         "is not a change).",
     )
 
+    @field_validator("revision", mode="before")
+    @classmethod
+    def _revision(cls, value: Any) -> Any:
+        whole = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        label = isinstance(value, str) and value != ""
+        if value is not None and not whole and not label:
+            raise ValueError(_REVISION)
+        return value
+
 
 class Track(_Model):
     media: str = Field(description="Name of another media item of the same project.")
@@ -50,6 +62,8 @@ class SequenceMedia(_Model):
 
 def _media_kind(value: Any) -> str | None:
     if isinstance(value, dict):
+        if "tracks" in value and "url" in value:
+            return None  # both: reported as mutually exclusive, not as an unknown key
         if "tracks" in value:
             return "tracks"
         if "url" in value:

@@ -28,12 +28,14 @@ from psycopg.types.json import Jsonb
 
 from descript_iac.errors import LockError, StateError
 from descript_iac.failpoints import failpoint
+from descript_iac.redact import scrub
 from descript_iac.state.document import StateDocument, document_from_json
-from descript_iac.state.events import Event, apply_event, parse_event
+from descript_iac.state.events import Event, parse_event
 from descript_iac.state.journal import Journal, JournalHeader, check_header
 from descript_iac.state.lock import POLL, LockInfo
 from descript_iac.state.pgdatabase import DEFAULT_SCHEMA, Database, SchemaMissing
 from descript_iac.state.pgschema import check_version
+from descript_iac.state.reader import check_one_owner, fold_events
 from descript_iac.state.store import StateStore
 
 RESTORE_FROM = "a copy saved with `descript-iac state pull`"
@@ -69,6 +71,7 @@ class PostgresStateStore(StateStore):
         self._holding: LockInfo | None = None
         self._journal_id: str | None = None  # the journal this run began
         self._seq = 0
+        self._created = False  # begin() stored the first document (discard takes it back)
 
     def location(self) -> str:
         schema = self.database.schema
@@ -92,7 +95,11 @@ class PostgresStateStore(StateStore):
     def _document(self, data: Any) -> StateDocument:
         if data is None:
             return StateDocument()
-        return document_from_json(data, self.location(), RESTORE_FROM)
+        doc = document_from_json(data, self.location(), RESTORE_FROM)
+        check_one_owner(
+            self.location(), doc, f"Correct it with {RESTORE_FROM}; it was not changed."
+        )
+        return doc
 
     def _load(self, tolerant: bool = False) -> tuple[StateDocument, Journal | None]:
         row = self._fetch()
@@ -135,8 +142,7 @@ class PostgresStateStore(StateStore):
         if journal is None or journal.header is None:
             return doc
         if check_header(journal.header, doc, self._journal_where()) == "fold":
-            for event in journal.events:
-                apply_event(doc, event)
+            fold_events(doc, journal.events, self._journal_where())
         return doc
 
     def read_document(self) -> StateDocument:
@@ -160,8 +166,7 @@ class PostgresStateStore(StateStore):
         if check_header(journal.header, doc, self._journal_where()) == "folded":
             self._delete_journal()  # cannot happen with the one-transaction fold; kept for safety
             return doc
-        for event in journal.events:
-            apply_event(doc, event)
+        fold_events(doc, journal.events, self._journal_where())
         doc.folded_journal = journal.header.journal_id
         self.commit(doc)
         return doc
@@ -176,13 +181,13 @@ class PostgresStateStore(StateStore):
         state_id = self._locked_id()
         journal_id = str(uuid.uuid4())
         with self.database.transaction() as conn:
-            conn.execute(  # a journal needs a document to belong to
+            created = conn.execute(  # a journal needs a document to belong to
                 self.database.query(
                     "UPDATE {s}.states SET document = %s, lineage = %s, serial = %s, "
                     "updated_at = now() WHERE id = %s AND document IS NULL"
                 ),
-                [Jsonb(doc.to_json()), doc.lineage, doc.serial, state_id],
-            )
+                [Jsonb(scrub(doc.to_json())), doc.lineage, doc.serial, state_id],
+            ).rowcount
             started = conn.execute(
                 self.database.query(
                     "INSERT INTO {s}.journals (state_id, journal_id, lineage, base_serial) "
@@ -195,6 +200,7 @@ class PostgresStateStore(StateStore):
                 f"{self.location()}: a journal is already there; run `descript-iac state recover`"
             )
         self._journal_id, self._seq = journal_id, 0
+        self._created = bool(created)
 
     def append(self, event: Event) -> None:
         if self._journal_id is None:
@@ -204,7 +210,7 @@ class PostgresStateStore(StateStore):
         # Autocommit: the row is committed when this returns, before the POST it announces.
         self.database.execute(
             "INSERT INTO {s}.journal_events (state_id, seq, event) VALUES (%s, %s, %s)",
-            [state_id, self._seq, Jsonb(event.to_json())],
+            [state_id, self._seq, Jsonb(scrub(event.to_json()))],
         )
 
     def commit(self, doc: StateDocument) -> None:
@@ -215,7 +221,7 @@ class PostgresStateStore(StateStore):
         doc.serial += 1
         self._write(state_id, doc, retire=True)
         failpoint("after_fold_write")
-        self._journal_id = None
+        self._journal_id, self._created = None, False
 
     def overwrite(self, doc: StateDocument) -> None:
         self._write(self._locked_id(), doc, retire=False)
@@ -227,7 +233,7 @@ class PostgresStateStore(StateStore):
                     "UPDATE {s}.states SET document = %s, lineage = %s, serial = %s, "
                     "updated_at = now() WHERE id = %s"
                 ),
-                [Jsonb(doc.to_json()), doc.lineage, doc.serial, state_id],
+                [Jsonb(scrub(doc.to_json())), doc.lineage, doc.serial, state_id],
             )
             if retire:
                 conn.execute(
@@ -236,8 +242,22 @@ class PostgresStateStore(StateStore):
                 )
 
     def discard(self) -> None:
-        self._delete_journal()
-        self._journal_id = None
+        state_id = self._locked_id()
+        with self.database.transaction() as conn:
+            conn.execute(
+                self.database.query("DELETE FROM {s}.journals WHERE state_id = %s"), [state_id]
+            )
+            if self._created:
+                # begin() stored an empty document for the journal to belong to: nothing was
+                # recorded, so leave no state behind (a saved plan for a new state stays usable).
+                conn.execute(
+                    self.database.query(
+                        "UPDATE {s}.states SET document = NULL, lineage = NULL, serial = NULL "
+                        "WHERE id = %s"
+                    ),
+                    [state_id],
+                )
+        self._journal_id, self._created = None, False
 
     def _delete_journal(self) -> None:
         self.database.execute("DELETE FROM {s}.journals WHERE state_id = %s", [self._locked_id()])
@@ -295,7 +315,7 @@ class PostgresStateStore(StateStore):
             yield info
         finally:
             self._holding = None
-            self._journal_id = None
+            self._journal_id, self._created = None, False
             if self.database.connected:  # else the lock went with the connection
                 with contextlib.suppress(StateError):
                     self.database.execute(

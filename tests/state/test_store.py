@@ -3,6 +3,7 @@ to the local file (atomic writes, torn lines, fsync, lock files)."""
 
 from __future__ import annotations
 
+import errno
 import json
 import multiprocessing
 import os
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from descript_iac.errors import LockError, StateError
+from descript_iac.errors import FileSystemError, LockError, StateError
 from descript_iac.state import store as store_module
 from descript_iac.state.document import Intent, StateDocument
 from descript_iac.state.events import (
@@ -211,6 +212,15 @@ def test_discard_ends_a_journal_and_leaves_the_document(kit: Kit) -> None:
     assert kit.raw() == before and store.leftover_journal() is None
 
 
+def test_a_run_that_recorded_nothing_leaves_no_new_state_behind(kit: Kit) -> None:
+    store = kit.store()
+    with store.lock("apply"):
+        store.begin(StateDocument())  # a journal needs a document: one is stored ...
+        assert store.exists()
+        store.discard()  # ... and taken back, as nothing was recorded
+    assert not kit.store().exists() and kit.store().leftover_journal() is None
+
+
 def test_overwrite_stores_the_document_as_it_is(kit: Kit) -> None:
     store = kit.store()
     doc = populated()
@@ -229,6 +239,10 @@ def test_overwrite_stores_the_document_as_it_is(kit: Kit) -> None:
             r"the state is not valid \(serial",
         ),
         ({}, "lacks format_version, lineage"),
+        (
+            {"format_version": 0, "serial": 1, "lineage": "l", "salt": "s", "projects": {}},
+            "must be a whole number, not 0",
+        ),
         ({"format_version": 1}, "lacks lineage, serial, salt, projects"),
         (
             {"format_version": "9", "serial": 1, "lineage": "l", "salt": "s", "projects": {}},
@@ -344,11 +358,11 @@ def test_crash_between_temp_write_and_replace_keeps_the_old_state(
     before = path.read_bytes()
 
     def crash(src: object, dst: object) -> None:
-        raise OSError("simulated crash")
+        raise OSError(errno.EIO, "simulated crash")
 
     monkeypatch.setattr(os, "replace", crash)
     doc.projects["ep"].tainted = "changed"
-    with pytest.raises(OSError, match="simulated crash"):
+    with pytest.raises(FileSystemError, match=r"cannot write the state: .*input/output error"):
         store.commit(doc)
     monkeypatch.undo()
     assert path.read_bytes() == before
