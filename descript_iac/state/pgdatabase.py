@@ -29,6 +29,12 @@ from descript_iac.state.pgschema import ensure_schema, schema_version
 
 DEFAULT_SCHEMA = "descript_iac"
 CONNECT_TIMEOUT = 15
+# A holder whose machine vanishes (power cut, network partition) sends no FIN: TCP keepalives on
+# both ends end its session, and with it the lock, within about a minute instead of the OS
+# default of two hours. The server's side is set for this session only (startup options).
+SERVER_KEEPALIVE = (
+    "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
+)
 
 
 class ConnectionLost(LockLost):
@@ -84,11 +90,17 @@ class Database:
             raise self._lost
         if self._conn is None:
             try:
+                options = conninfo_to_dict(self._url).get("options")
                 self._conn = psycopg.connect(
                     self._url,
                     autocommit=True,
                     application_name=f"descript-iac pid {os.getpid()}",
                     connect_timeout=CONNECT_TIMEOUT,
+                    options=f"{options} {SERVER_KEEPALIVE}" if options else SERVER_KEEPALIVE,
+                    keepalives=1,
+                    keepalives_idle=30,
+                    keepalives_interval=10,
+                    keepalives_count=3,
                 )
             except psycopg.Error as exc:
                 raise StateError(

@@ -15,13 +15,8 @@
 from __future__ import annotations
 
 import contextlib
-import getpass
-import os
-import socket
-import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -32,8 +27,9 @@ from descript_iac.redact import scrub
 from descript_iac.state.document import StateDocument, document_from_json
 from descript_iac.state.events import Event, parse_event
 from descript_iac.state.journal import Journal, JournalHeader, check_header
-from descript_iac.state.lock import POLL, LockInfo
+from descript_iac.state.lock import LockInfo
 from descript_iac.state.pgdatabase import DEFAULT_SCHEMA, Database, SchemaMissing
+from descript_iac.state.pglock import AdvisoryLock
 from descript_iac.state.pgschema import check_version
 from descript_iac.state.reader import check_one_owner, fold_events
 from descript_iac.state.store import StateStore
@@ -50,15 +46,6 @@ SELECT (SELECT max(version) FROM {s}.schema_version),
   LEFT JOIN {s}.states st ON st.name = %s
   LEFT JOIN {s}.journals j ON j.state_id = st.id
 """
-HOLDER = """
-SELECT h.lock_id, h.host, h.pid, h.user_name, h.command, h.since, h.backend_pid,
-       (SELECT l.pid FROM pg_locks l
-         WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-           AND l.classid::int8 = %(ns)s AND l.objid::int8 = %(id)s
-         LIMIT 1)
-  FROM (SELECT 1) AS one LEFT JOIN {s}.holders h ON h.state_id = %(id)s
-"""
 
 
 class PostgresStateStore(StateStore):
@@ -72,6 +59,7 @@ class PostgresStateStore(StateStore):
         self._journal_id: str | None = None  # the journal this run began
         self._seq = 0
         self._created = False  # begin() stored the first document (discard takes it back)
+        self._lock = AdvisoryLock(database, self.location())
 
     def location(self) -> str:
         schema = self.database.schema
@@ -285,89 +273,18 @@ class PostgresStateStore(StateStore):
     def _locked(self, command: str, timeout: float) -> Iterator[LockInfo]:
         state_id = self._row_id(create=True)
         assert state_id is not None
-        key = Database.lock_key(self.database.namespace())
-        deadline = time.monotonic() + timeout
-        while not self.database.fetch_one("SELECT pg_try_advisory_lock(%s, %s)", [key, state_id])[
-            0
-        ]:
-            if time.monotonic() >= deadline:
-                raise LockError(self._held_by())
-            time.sleep(POLL)
-        info = LockInfo(
-            lock_id=str(uuid.uuid4()),
-            host=socket.gethostname(),
-            pid=os.getpid(),
-            user=getpass.getuser(),
-            command=command,
-            created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        )
-        self.database.execute(
-            "INSERT INTO {s}.holders AS h (state_id, lock_id, host, pid, user_name, command, "
-            "since, backend_pid) VALUES (%s, %s, %s, %s, %s, %s, %s, pg_backend_pid()) "
-            "ON CONFLICT (state_id) DO UPDATE SET lock_id = EXCLUDED.lock_id, "
-            "host = EXCLUDED.host, pid = EXCLUDED.pid, user_name = EXCLUDED.user_name, "
-            "command = EXCLUDED.command, since = EXCLUDED.since, "
-            "backend_pid = EXCLUDED.backend_pid",
-            [state_id, info.lock_id, info.host, info.pid, info.user, command, info.created_at],
-        )
+        info = self._lock.acquire(state_id, command, timeout)
         self._holding = info
         try:
             yield info
         finally:
             self._holding = None
             self._journal_id, self._created = None, False
-            if self.database.connected:  # else the lock went with the connection
-                with contextlib.suppress(StateError):
-                    self.database.execute(
-                        "DELETE FROM {s}.holders WHERE state_id = %s AND lock_id = %s",
-                        [state_id, info.lock_id],
-                    )
-                    self.database.fetch("SELECT pg_advisory_unlock(%s, %s)", [key, state_id])
-
-    def _holder(self, state_id: int) -> tuple[LockInfo | None, int | None, int | None]:
-        """(the holder row, its backend pid, the backend pid that holds the lock now)."""
-        ns = self.database.namespace()
-        row = self.database.fetch_one(HOLDER, {"ns": ns, "id": state_id})
-        lock_id, host, pid, user, command, since, backend_pid, locker = row
-        info = LockInfo(lock_id, host, pid, user, command, since) if lock_id else None
-        return info, backend_pid, locker
-
-    def _held_by(self) -> str:
-        assert self._state_id is not None
-        info, backend_pid, locker = self._holder(self._state_id)
-        if info is not None and locker is not None and backend_pid == locker:
-            who = info.describe()
-            unlock = f"`descript-iac force-unlock {info.lock_id}`"
-        else:
-            who = f"a PostgreSQL session (backend pid {locker}) that named no holder"
-            unlock = "`descript-iac force-unlock LOCK_ID`"
-        return (
-            f"{self.location()} is locked by {who}. Wait for it, or retry with --lock-timeout "
-            f"SECONDS. A run that died holds no lock (PostgreSQL ends it with its connection); "
-            f"if that process hangs, {unlock} ends its database session."
-        )
+            with contextlib.suppress(StateError):  # a lost connection took the lock with it
+                self._lock.release(state_id, info)
 
     def force_unlock(self, lock_id: str) -> str:
         state_id = self._row_id(create=False)
         if state_id is None:
             raise LockError(f"{self.location()}: no such state")
-        info, backend_pid, locker = self._holder(state_id)
-        if info is None:
-            raise LockError(f"{self.location()}: the state is not locked")
-        if info.lock_id != lock_id:
-            raise LockError(
-                f"{self.location()}: the lock id is {info.lock_id}, not {lock_id}; nothing removed"
-            )
-        self.database.execute(
-            "DELETE FROM {s}.holders WHERE state_id = %s AND lock_id = %s", [state_id, lock_id]
-        )
-        if locker is None or locker != backend_pid:
-            return (
-                f"The lock of {info.describe()} was already released (PostgreSQL ends a lock "
-                "with its holder's connection); removed its holder row."
-            )
-        self.database.fetch("SELECT pg_terminate_backend(%s, 5000)", [locker])
-        return (
-            f"Ended the database session of {info.describe()} (backend pid {locker}): its lock "
-            "is released, and that process can write nothing more to the state."
-        )
+        return self._lock.force_unlock(state_id, lock_id)

@@ -314,9 +314,13 @@ def test_a_plan_without_refresh_makes_one_query_and_no_api_call(
 ) -> None:
     on_postgres(workspace)
     env = served.env(**{PG_ENV: pg_url})
-    assert (
-        cli("apply", str(workspace), "--auto-approve", *FAST, env=env, cwd=tmp_path).returncode == 0
-    )
+    # A saved plan finds its PostgreSQL state again through the workspace (its location in the
+    # plan file names no secret, so it cannot be used to connect).
+    saved = tmp_path / "release.plan"
+    assert run_cli("plan", str(workspace), "--out", str(saved), env=env).exit_code == 0
+    assert "postgresql state 'show' on 127.0.0.1:" in saved.read_text()
+    applied = run_cli("apply", str(saved), *FAST, env=env)
+    assert applied.exit_code == 0 and "8 job(s) issued" in applied.output, applied.output
     sql(pg_url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     sql(pg_url, "SELECT pg_stat_statements_reset()")
     # No token, and an API address where nothing listens: any API call would fail.

@@ -188,3 +188,19 @@ def test_the_url_and_its_password_never_reach_a_message(
     assert "password authentication failed" in text
     assert "not-the-password" not in text and password not in text
     assert "cannot connect to PostgreSQL at 127.0.0.1" in text
+
+
+def test_a_vanished_holder_is_noticed_within_a_minute_not_two_hours(pg_url: str) -> None:
+    """Without a FIN (a power cut, a partition) only TCP keepalives end a session: both ends of
+    the store's connection use them, so the lock cannot stick for the OS default of 2 hours."""
+    shows = store(pg_url)
+    with shows.lock("apply"):
+        settings = {
+            name: shows.database.fetch_one(f"SHOW {name}")[0]
+            for name in ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count")
+        }
+    assert settings == {
+        "tcp_keepalives_idle": "30",
+        "tcp_keepalives_interval": "10",
+        "tcp_keepalives_count": "3",
+    }
