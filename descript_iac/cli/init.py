@@ -78,10 +78,10 @@ def init(ctx: click.Context, directory: Path) -> None:
     echo(f"Wrote {schema} (editor completion; after an upgrade: descript-iac schema > {schema}).")
     added = _gitignore(Path(".gitignore"))
     echo(f"{'Added to' if added else 'Already in'} .gitignore: {', '.join(GITIGNORE[1:])}")
-    state = get_globals(ctx).state_for(directory)
+    state = get_globals(ctx).settings(directory).store().location()
     echo(
         f"State: {state} (relative to where you run descript-iac; commit it with the "
-        "workspace, or keep it in PostgreSQL with a state: block)."
+        "workspace, or keep it in PostgreSQL: uncomment the state: block)."
     )
     echo("")
     echo("Next steps:")

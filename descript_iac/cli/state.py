@@ -1,5 +1,5 @@
-"""`descript-iac state list|show|mv|rm|rebuild|adopt|drop-intent|drop-job|recover` and
-`descript-iac force-unlock`."""
+"""`descript-iac state list|show|mv|rm|rebuild|adopt|drop-intent|drop-job|recover|push|pull`
+and `descript-iac force-unlock`."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ import click
 
 from descript_iac.apply.rebuild import Outcome, RebuildReport
 from descript_iac.cli.context import echo, get_globals
+from descript_iac.cli.state_transfer import pull, push
 from descript_iac.errors import DescriptIacError
 from descript_iac.redact import scrub
-from descript_iac.session import ApiTarget
-from descript_iac.state.lock import FileLock
 from descript_iac.workspace import (
     RunSettings,
     adopt_job,
@@ -38,17 +37,12 @@ workspace_argument = click.option(
     default=".",
     type=click.Path(path_type=Path),
     show_default=True,
-    help="Workspace directory (names the default state file).",
+    help="Workspace directory (its `state:` block, or its name, says where the state is).",
 )
 
 
 def _settings(ctx: click.Context, directory: Path, emulator: bool = False) -> RunSettings:
-    g = get_globals(ctx)
-    path = g.state_for(directory)
-    target = ApiTarget(api_url=g.api_url, emulator=emulator, emulator_dir=path.parent / "emulator")
-    return RunSettings(
-        root=directory, state_path=path, api=target, lock_timeout=g.lock_timeout, timing=g.timing()
-    )
+    return get_globals(ctx).settings(directory, emulator)
 
 
 @click.group()
@@ -74,8 +68,8 @@ def list_addresses(ctx: click.Context, directory: Path) -> None:
 def show(ctx: click.Context, address: str | None, directory: Path, as_json: bool) -> None:
     """Show ADDRESS's record in the state (its project, media, steps with their jobs, prompts
     and responses, open intents); without ADDRESS, summarize every project in the state."""
-    settings = _settings(ctx, directory)
-    doc = settings.store().read()
+    store = _settings(ctx, directory).store()
+    doc = store.read()
     if address is not None:
         project = doc.projects.get(address)
         if project is None:
@@ -93,7 +87,7 @@ def show(ctx: click.Context, address: str | None, directory: Path, as_json: bool
     if as_json:
         echo(json.dumps(scrub(doc.to_json()), indent=2, sort_keys=True))
         return
-    echo(f"State {settings.store().location()}: serial {doc.serial}, lineage {doc.lineage}")
+    echo(f"State {store.location()}: serial {doc.serial}, lineage {doc.lineage}")
     for address, project in sorted(doc.projects.items()):
         steps = ", ".join(f"{s.id}={s.status or s.job_state}" for s in project.steps) or "none"
         echo(f"{address}: project {project.project_id or '-'} {project.project_url or ''}")
@@ -243,7 +237,10 @@ def recover(ctx: click.Context, directory: Path) -> None:
 @workspace_argument
 @click.pass_context
 def force_unlock(ctx: click.Context, lock_id: str, directory: Path) -> None:
-    """Remove the state lock LOCK_ID left by a run that is gone."""
-    path = _settings(ctx, directory).state_path
-    holder = FileLock(path.with_name(path.name + ".lock")).force_unlock(lock_id)
-    echo(f"Removed the lock held by {holder.describe()}.")
+    """End the state lock LOCK_ID of a run that is gone or hangs (on PostgreSQL: end its
+    database session; a run that died never holds a lock there)."""
+    echo(_settings(ctx, directory).store().force_unlock(lock_id))
+
+
+state.add_command(push)
+state.add_command(pull)

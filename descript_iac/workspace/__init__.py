@@ -17,9 +17,10 @@ from descript_iac.workspace.edits import (
     remove_project,
 )
 from descript_iac.workspace.planning import PlanOutcome, plan_workspace
-from descript_iac.workspace.saved import SavedPlan, load_saved_plan, save_plan
+from descript_iac.workspace.saved import SavedPlan, is_local, load_saved_plan, save_plan
 from descript_iac.workspace.settings import RunSettings
 from descript_iac.workspace.showing import StateView, show_state
+from descript_iac.workspace.transfer import pull_state, push_state
 
 __all__ = [
     "ApplyOutcome",
@@ -34,10 +35,13 @@ __all__ = [
     "drop_job",
     "edit_state",
     "import_project",
+    "is_local",
     "load_saved_plan",
     "move_project",
     "plan_workspace",
     "rebuild_state",
+    "pull_state",
+    "push_state",
     "recover_state",
     "remove_project",
     "save_plan",

@@ -54,6 +54,7 @@ def import_project(
             "first, then import"
         )
     marked = desired.spec.steps[: _marked_steps(desired, mark_applied)]
+    store = settings.store(workspace.state)
 
     def change(doc: StateDocument, record: Callable[[Event], None]) -> list[str]:
         current = doc.projects.get(address)
@@ -89,14 +90,14 @@ def import_project(
             )
             _check_unrecorded(doc, project_id, project)
             record(ProjectImported(address=address, project=project))
-            registry = open_registry(settings.api, client)
+            registry = open_registry(settings.api, client, store)
             try:
                 registry.record_jobs(project.job_ids())
             finally:
                 registry.close()
         return _import_notes(desired, evidence.details is not None, project, project_id, marked)
 
-    return edit_state(settings, "import", change, create=True)
+    return edit_state(settings, "import", change, create=True, store=store)
 
 
 def _import_notes(
@@ -180,6 +181,7 @@ def rebuild_state(
     """Recover the records of configured projects the state lacks from the job history (and
     the projects API when present); nothing is written unless `confirm` agrees."""
     workspace = load_workspace(settings.root)
+    store = settings.store(workspace.state)
 
     def change(doc: StateDocument, record: Callable[[Event], None]) -> RebuildOutcome:
         with open_client(settings.api) as client:
@@ -194,7 +196,7 @@ def rebuild_state(
                 assert finding.record is not None
                 record(ProjectImported(address=finding.address, project=finding.record))
                 jobs |= finding.record.job_ids()
-            registry = open_registry(settings.api, client)
+            registry = open_registry(settings.api, client, store)
             try:
                 registry.record_jobs(jobs)
             finally:
@@ -202,4 +204,4 @@ def rebuild_state(
         outcome.written = True
         return outcome
 
-    return edit_state(settings, "state rebuild", change, create=True)
+    return edit_state(settings, "state rebuild", change, create=True, store=store)

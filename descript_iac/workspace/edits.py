@@ -21,6 +21,7 @@ from descript_iac.state.events import (
     apply_event,
 )
 from descript_iac.state.recovery import merge_journal
+from descript_iac.state.store import StateStore
 from descript_iac.workspace.settings import RunSettings
 
 T = TypeVar("T")
@@ -31,10 +32,12 @@ def edit_state(
     command: str,
     change: Callable[[StateDocument, Callable[[Event], None]], T],
     create: bool = False,
+    store: StateStore | None = None,
 ) -> T:
     """Run `change` on the state under the lock, journaled like an apply. A change that records
-    nothing leaves the state as it was. `create`: a missing state starts empty."""
-    store = settings.store()
+    nothing leaves the state as it was. `create`: a missing state starts empty. `store`: the
+    store to use, when the caller needs it too (else the run's)."""
+    store = store or settings.store()
     if not create and not store.exists():
         raise DescriptIacError(f"{store.location()}: no state here; check --state")
     with store.lock(command, settings.lock_timeout):
