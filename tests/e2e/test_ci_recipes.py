@@ -75,7 +75,7 @@ PHASES = {"github-actions": github_phases, "gitlab-ci": gitlab_phases}
 class Pipeline:
     """Runs a recipe's phases in fresh clones of `origin`."""
 
-    def __init__(self, recipe: str, served: Served, tmp: Path) -> None:
+    def __init__(self, recipe: str, served: Served, tmp: Path, pg_url: str | None) -> None:
         variables, self.pr_steps, self.merge_steps = PHASES[recipe]()
         self.tmp = tmp
         self.origin = tmp / "origin.git"
@@ -85,7 +85,8 @@ class Pipeline:
             **os.environ,
             **{k: str(v) for k, v in variables.items() if "${{" not in str(v)},
             "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}",
-            "STATE_IN_GIT": "true",  # the state is carried in git between the runs
+            # the state is carried between runs in PostgreSQL, or committed back to git
+            "STATE_IN_GIT": "false" if pg_url else "true",
             "STATE_REMOTE": str(self.origin),
             "CI_DEFAULT_BRANCH": "main",
             "DESCRIPT_IAC_POLL_INTERVAL": "0.05",
@@ -96,6 +97,8 @@ class Pipeline:
             **served.env(),
         }
         self.env.pop("DESCRIPT_IAC_PG_URL", None)
+        if pg_url:
+            self.env["DESCRIPT_IAC_PG_URL"] = pg_url
         # Every step the test leaves out talks to the CI service; none runs descript-iac.
         for step in self.pr_steps + self.merge_steps:
             if INTEGRATION.search(step.script):
@@ -150,11 +153,19 @@ def _jobs(served: Served) -> int:
     return sum(len(p["jobs"]) for p in served.projects())
 
 
-@pytest.mark.parametrize("recipe", sorted(PHASES))
+@pytest.mark.parametrize(
+    "recipe, state",
+    [
+        ("github-actions", "postgresql"),
+        ("github-actions", "git"),
+        ("gitlab-ci", "git"),
+    ],
+)
 def test_recipe_plans_on_a_pull_request_and_applies_that_plan_on_merge(
-    recipe: str, served: Served, tmp_path: Path
+    recipe: str, state: str, served: Served, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    ci = Pipeline(recipe, served, tmp_path)
+    pg_url = request.getfixturevalue("pg_url") if state == "postgresql" else None
+    ci = Pipeline(recipe, served, tmp_path, pg_url)
     dev = tmp_path / "dev"
     subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(ci.origin)], check=True)
     ci.git("clone", "--quiet", str(ci.origin), str(dev), cwd=tmp_path)
@@ -162,6 +173,10 @@ def test_recipe_plans_on_a_pull_request_and_applies_that_plan_on_merge(
     subprocess.run(
         [sys.executable, "-m", "descript_iac", "init", "shows"], cwd=dev, env=ci.env, check=True
     )
+    if pg_url:  # the recipe's recommended state, as the README shows it
+        (dev / "shows" / "state.yaml").write_text(
+            'version: 1\nstate: {backend: postgresql, url: "${env:DESCRIPT_IAC_PG_URL}"}\n'
+        )
     ci.git("add", "-A", cwd=dev)
     ci.git("commit", "--quiet", "-m", "A show", cwd=dev)
     ci.git("push", "--quiet", "origin", "main:add-show", cwd=dev)
@@ -177,14 +192,14 @@ def test_recipe_plans_on_a_pull_request_and_applies_that_plan_on_merge(
     applied = ci.merge(first)
     assert "Apply complete: 2 job(s) issued" in applied
     assert _jobs(served) == 2
-    assert "state/shows.json" in ci.git("ls-tree", "-r", "--name-only", "main", cwd=ci.origin)
+    committed = ci.git("ls-tree", "-r", "--name-only", "main", cwd=ci.origin)
+    assert ("state/shows.json" in committed) is (pg_url is None)
 
-    if recipe != "github-actions":
-        return  # the rest exercises descript-iac more than the recipe: once is enough
-
-    # 3. The next pull request, from a fresh clone: nothing to do.
+    # 3. The next pull request, from a fresh clone: nothing to do (the state was carried).
     posted, _ = ci.pull_request("main")
     assert "No changes. 1 project is up to date." in posted
+    if not pg_url:
+        return  # the rest exercises descript-iac more than the recipe: once is enough
 
     # 4. A config change applies only the change.
     ci.git("pull", "--quiet", "--rebase", "origin", "main", cwd=dev)
