@@ -193,6 +193,8 @@ class Backend:
         job = self.jobs.get(job_id)
         if job is None or job.drive_id != self.drive_id(token):
             raise NotFound(f'No job found for job_id "{job_id}".')
+        if job.created_at < self.clock.now() - job_history.HORIZON:
+            raise NotFound(f'No job found for job_id "{job_id}" (jobs are kept for 30 days).')
         return job
 
     def get_job(self, token: str, job_id: str) -> dict[str, Any]:

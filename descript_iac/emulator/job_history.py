@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from descript_iac.emulator.backend import Backend
 
 DAY = 86_400.0
+HORIZON = 30 * DAY  # the docs: jobs are visible for 30 days
 SEED_JOB_TYPES = ("import/project_media", "agent")
 JOB_TYPES_2026 = (*SEED_JOB_TYPES, "publish")
 
