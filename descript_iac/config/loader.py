@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from descript_iac.config.checks import check_defaults, check_project
 from descript_iac.config.desired import DesiredProject, Workspace
 from descript_iac.config.interpolate import interpolate
+from descript_iac.config.lifecycle import check_lifecycle
 from descript_iac.config.model import Defaults, WorkspaceFile
 from descript_iac.config.typing_errors import translate
 from descript_iac.config.yamlsource import Path_, Source, read_source
@@ -88,6 +89,7 @@ def _load_one(
     if isinstance(projects, dict):
         for address, project in projects.items():
             problems.extend(check_project(source, address, project))
+            problems.extend(check_lifecycle(source, address, project))
     if problems:
         parsed = None
     return source, parsed, secret, problems

@@ -17,7 +17,9 @@ from descript_iac.config.desired import DesiredProject
 from descript_iac.config.model import AgentStep
 from descript_iac.errors import PlanError
 from descript_iac.plan import digests
+from descript_iac.plan.features import check_features
 from descript_iac.plan.model import Action, ActionKind, Plan, PlanOptions, ProjectPlan
+from descript_iac.plan.publishing import awaiting_publishes, publish_actions
 from descript_iac.state.document import ImportFacets, ProjectState, StateDocument
 
 IMPORT = "import/project_media"
@@ -204,7 +206,7 @@ class _ProjectDiff:
                 )
             )
         actions += [self.run_step(step, "runs on the new project") for step in steps]
-        return actions
+        return actions + publish_actions(self.address, d, None, actions)
 
     def run_step(self, step: AgentStep, reason: str, before: str | None = None) -> Action:
         assert self.d is not None
@@ -262,7 +264,8 @@ class _ProjectDiff:
                         after=after,
                     )
                 )
-        return awaiting + head + self.steps(s, d)
+        planned = head + self.steps(s, d)
+        return awaiting + planned + publish_actions(self.address, d, s, planned)
 
     def awaiting(self, s: ProjectState) -> list[Action]:
         out = []
@@ -286,7 +289,7 @@ class _ProjectDiff:
                         job_type=AGENT,
                     )
                 )
-        return out
+        return out + awaiting_publishes(self.address, s)
 
     def replace(self, reason: str, s: ProjectState) -> list[Action]:
         old = s.project_id or "(none)"
@@ -362,8 +365,9 @@ def plan_project(
     """The actions for one address (apply re-plans a project once an intent was resolved)."""
     want = digests.import_facets(state.salt, desired) if desired else None
     actions = _ProjectDiff(address, desired, state.projects.get(address), state.salt, options, want)
+    checked, _ = check_features(actions.run(), desired, options)
     where = desired.where if desired else "state only"
-    return ProjectPlan(address=address, where=where, actions=tuple(actions.run()))
+    return ProjectPlan(address=address, where=where, actions=tuple(checked))
 
 
 def compute_plan(
@@ -383,6 +387,7 @@ def compute_plan(
     projects: list[ProjectPlan] = []
     up_to_date: list[str] = []
     untargeted: list[str] = []
+    needs: set[str] = set()
     for address in addresses:
         if options.targets and address not in options.targets:
             untargeted.append(address)
@@ -390,7 +395,10 @@ def compute_plan(
         d = desired.get(address)
         s = state.projects.get(address)
         want = wanted.get(address)
-        actions = _ProjectDiff(address, d, s, state.salt, options, want).run()
+        actions, needed = check_features(
+            _ProjectDiff(address, d, s, state.salt, options, want).run(), d, options
+        )
+        needs |= needed
         if actions:
             where = d.where if d else "state only"
             projects.append(ProjectPlan(address=address, where=where, actions=tuple(actions)))
@@ -404,4 +412,5 @@ def compute_plan(
         projects=tuple(projects),
         up_to_date=tuple(up_to_date),
         untargeted=tuple(untargeted),
+        needs=tuple(sorted(needs)),
     )

@@ -22,6 +22,7 @@ COLOURS = {
     ActionKind.BLOCKED: "red",
     ActionKind.AWAIT: "blue",
     ActionKind.RESOLVE: "yellow",
+    ActionKind.PUBLISH: "green",
 }
 
 

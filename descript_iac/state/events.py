@@ -22,6 +22,7 @@ from descript_iac.state.document import (
     MediaRecord,
     OrphanRecord,
     ProjectState,
+    PublishRecord,
     Quarantine,
     StateDocument,
     StepRecord,
@@ -107,6 +108,15 @@ class ProjectForgotten(_Event):
     type: Literal["project_forgotten"] = "project_forgotten"
 
 
+class ProjectLinked(_Event):
+    """An existing Descript project, made outside descript-iac, is recorded under `address`
+    (a one-off agent job on it), with the compositions its details listed."""
+
+    type: Literal["project_linked"] = "project_linked"
+    project_id: str
+    compositions: list[CompositionRecord] = Field(default_factory=list)
+
+
 Event = Annotated[
     Union[
         IntentOpened,
@@ -118,6 +128,7 @@ Event = Annotated[
         JobUpdated,
         JobAbandoned,
         ProjectForgotten,
+        ProjectLinked,
     ],
     Field(discriminator="type"),
 ]
@@ -213,6 +224,8 @@ def _retire(project: ProjectState, reason: str) -> None:
     project.project_id = project.drive_id = project.project_url = None
     project.import_ = None
     project.steps = []
+    project.publishes = {}  # the old project's share pages stay with it
+    project.linked_compositions = []
     project.tainted = None
     project.facets = None
     project.created_by = None
@@ -243,7 +256,9 @@ def _job_submitted(doc: StateDocument, event: JobSubmitted) -> None:
             )
             project.created_by = "import"
         project.facets = intent.facets
-    if intent.action == "step" or intent.job_type == "agent":
+    if intent.action == "publish":
+        _publish_submitted(project, intent, job_id)
+    elif intent.action == "step" or intent.job_type == "agent":
         assert intent.step_id is not None
         previous = project.step(intent.step_id)
         step = StepRecord(
@@ -267,6 +282,22 @@ def _job_submitted(doc: StateDocument, event: JobSubmitted) -> None:
         project.quarantine = None
 
 
+def _publish_submitted(project: ProjectState, intent: Intent, job_id: str) -> None:
+    assert intent.composition is not None and intent.publish is not None
+    previous = project.publishes.get(intent.composition)
+    earlier = [*previous.earlier_job_ids, previous.job_id] if previous else []
+    project.publishes[intent.composition] = PublishRecord(
+        composition=intent.composition,
+        composition_id=intent.composition_id,
+        settings=intent.publish,
+        job_id=job_id,
+        share_url=previous.share_url if previous else None,  # a republish keeps its page
+        content=project.content(),
+        earlier_job_ids=earlier,
+        sent_at=intent.sent_at,
+    )
+
+
 def _job_updated(doc: StateDocument, event: JobUpdated) -> None:
     project = doc.project(event.address)
     job = event.job
@@ -279,6 +310,24 @@ def _job_updated(doc: StateDocument, event: JobUpdated) -> None:
         if step.job_id == job_id:
             _update_step(project, step, job, result)
             return
+    for publish in project.publishes.values():
+        if publish.job_id == job_id:
+            _update_publish(publish, job, result)
+            return
+
+
+def _update_publish(record: PublishRecord, job: dict[str, Any], result: dict[str, Any]) -> None:
+    was_stopped = record.status is not None
+    record.job_state = job["job_state"]
+    record.created_at = job.get("created_at") or record.created_at
+    if job["job_state"] not in FINISHED_STATES or was_stopped:
+        return
+    record.stopped_at = job.get("stopped_at")
+    record.status = result.get("status") or "error"
+    record.error_message = result.get("error_message")
+    record.composition_id = result.get("composition_id") or record.composition_id
+    # The share page's address is kept; the signed, expiring download_url never is.
+    record.share_url = result.get("share_url") or record.share_url
 
 
 def _update_import(project: ProjectState, job: dict[str, Any], result: dict[str, Any]) -> None:
@@ -336,7 +385,8 @@ def _update_step(
 def _job_abandoned(doc: StateDocument, event: JobAbandoned) -> None:
     """Its outcome cannot be read any more: it counts as done, with an unknown result."""
     project = doc.project(event.address)
-    records: list[ImportRecord | StepRecord] = [s for s in project.steps]
+    records: list[ImportRecord | StepRecord | PublishRecord] = [*project.steps]
+    records += list(project.publishes.values())
     if project.import_ is not None:
         records.append(project.import_)
     for record in records:
@@ -350,6 +400,12 @@ def _project_forgotten(doc: StateDocument, event: ProjectForgotten) -> None:
     project = doc.projects.pop(event.address, None)
     if project is not None:
         doc.forgotten.setdefault(event.address, []).append(project)
+
+
+def _project_linked(doc: StateDocument, event: ProjectLinked) -> None:
+    project = doc.project(event.address)
+    project.project_id = event.project_id
+    project.linked_compositions = [c.model_copy() for c in event.compositions]
 
 
 def _drop_if_empty(doc: StateDocument, address: str) -> None:
@@ -368,6 +424,7 @@ _HANDLERS: dict[type[BaseModel], Callable[[StateDocument, Any], None]] = {
     JobUpdated: _job_updated,
     JobAbandoned: _job_abandoned,
     ProjectForgotten: _project_forgotten,
+    ProjectLinked: _project_linked,
 }
 
 
