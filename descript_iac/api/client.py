@@ -224,7 +224,7 @@ class DescriptClient:
         response = self._call("GET", f"jobs/{job_id}", label="GET /jobs/{job_id}")
         job = self._parse(Job, response, "GET /jobs/{job_id}")
         if self.cache is not None and job.finished:
-            self.cache.remember(job.model_dump(mode="json"))
+            self.cache.remember(_unsigned(job))
         return job
 
     def list_jobs(
@@ -256,7 +256,7 @@ class DescriptClient:
         if self.cache is not None:
             for job in result.data:
                 if job.finished:
-                    self.cache.remember(job.model_dump(mode="json"))
+                    self.cache.remember(_unsigned(job))
         return result
 
     def iter_jobs(self, *, max_pages: int | None = None, **filters: Any) -> Iterator[Job]:
@@ -450,6 +450,16 @@ class DescriptClient:
         shown = f"/{path}" + (f"?{query}" if query else "")
         millis = (time.monotonic() - started) * 1000
         log.info("%s %s -> %s (%.0f ms)", method, redact(shown), outcome, millis)
+
+
+def _unsigned(job: Job) -> dict[str, Any]:
+    """A job to cache: without a publish result's signed, expiring `download_url`."""
+    data = job.model_dump(mode="json")
+    result = data.get("result")
+    if isinstance(result, dict):
+        result.pop("download_url", None)
+        result.pop("download_url_expires_at", None)
+    return data
 
 
 def _seconds(value: str | None) -> float | None:

@@ -138,6 +138,8 @@ def _recorded_jobs(project: ProjectState) -> list[tuple[str, str, float, str]]:
         out.append((record.job_id, "import/project_media", record.sent_at, record.job_state))
     for step in project.steps:
         out.append((step.job_id, "agent", step.sent_at, step.job_state))
+    for publish in project.publishes.values():
+        out.append((publish.job_id, "publish", publish.sent_at, publish.job_state))
     return out
 
 

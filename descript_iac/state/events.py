@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from descript_iac.errors import StateError
 from descript_iac.state.document import (
@@ -94,6 +94,16 @@ class JobUpdated(_Event):
 
     type: Literal["job_updated"] = "job_updated"
     job: dict[str, Any]
+
+    @field_validator("job")
+    @classmethod
+    def _unsigned(cls, job: dict[str, Any]) -> dict[str, Any]:
+        """A publish result's `download_url` is a signed, expiring link: never journaled."""
+        result = job.get("result")
+        if isinstance(result, dict) and ("download_url" in result):
+            result = {k: v for k, v in result.items() if not k.startswith("download_url")}
+            job = {**job, "result": result}
+        return job
 
 
 class JobAbandoned(_Event):

@@ -12,6 +12,7 @@ from descript_iac.session import open_client, open_registry
 from descript_iac.state.document import StateDocument
 from descript_iac.state.drive import ReadOnlyDriveRegistry
 from descript_iac.state.events import Event, apply_event
+from descript_iac.workspace.features import with_features
 from descript_iac.workspace.settings import RunSettings
 
 
@@ -38,6 +39,7 @@ def plan_workspace(
             apply_event(doc, event)
 
         with open_client(settings.api) as client:
+            options = with_features(options, client)
             registry = ReadOnlyDriveRegistry(open_registry(settings.api, client))
             try:
                 found = reconcile(
