@@ -156,4 +156,6 @@ COMMANDS: dict[str, str] = {
     "config": "descript_iac.cli.api_commands:config",
     "schema": "descript_iac.cli.schema:schema",
     "emulator": "descript_iac.cli.emulator:emulator",
+    "import-media": "descript_iac.cli.oneoff:import_media",
+    "agent": "descript_iac.cli.oneoff:agent",
 }
