@@ -158,4 +158,7 @@ COMMANDS: dict[str, str] = {
     "emulator": "descript_iac.cli.emulator:emulator",
     "import-media": "descript_iac.cli.oneoff:import_media",
     "agent": "descript_iac.cli.oneoff:agent",
+    "edit-link": "descript_iac.cli.surface:edit_link",
+    "published": "descript_iac.cli.surface:published",
+    "doctor": "descript_iac.cli.surface:doctor",
 }
