@@ -30,8 +30,8 @@ class BatchPoller:
     def __init__(self, client: DescriptClient, clock: Callable[[], float] | None = None) -> None:
         self.client = client
         self._now = clock or client.clock.now
-        # Jobs the API no longer knows (past its 30-day history): id -> what to tell the user.
-        self.gone: dict[str, str] = {}
+        # Jobs the API no longer knows (past its 30-day history).
+        self.gone: set[str] = set()
 
     def refresh(self, jobs: Mapping[str, InFlight]) -> dict[str, Job]:
         """The current status of each job in `jobs` (by id)."""
@@ -58,9 +58,5 @@ class BatchPoller:
             try:
                 found[job_id] = self.client.get_job(job_id)
             except NotFound:
-                self.gone[job_id] = (
-                    f"job {job_id} is no longer in the job history (the API keeps 30 days): its "
-                    "outcome cannot be read. `descript-iac state drop-job ADDRESS "
-                    f"{job_id}` records it as done with an unknown result"
-                )
+                self.gone.add(job_id)
         return found

@@ -31,6 +31,7 @@ from descript_iac.api.errors import (
 )
 from descript_iac.api.models import IMPORT_JOB, PUBLISH_JOB, Job, JobCreated
 from descript_iac.apply.evidence import EvidenceReader, desired_names
+from descript_iac.apply.reconcile import gone_message
 from descript_iac.apply.reporting import Reporter
 from descript_iac.apply.requests import (
     agent_request,
@@ -542,9 +543,11 @@ class Engine:
             job = jobs.get(job_id)
             if job is None:
                 if job_id in self.poller.gone:
-                    action = chain.action or chain.current()
-                    assert action is not None
-                    self._fail(chain, action, self.poller.gone[job_id])
+                    # Past the history: nothing can be learnt of it; the project waits for a
+                    # person (`state drop-job`), the rest of the apply goes on.
+                    chain.job = None
+                    chain.state = "stopped"
+                    self.result.attention.append(gone_message(chain.address, job_id))
                 continue
             if not job.finished:
                 self.reporter.progress(

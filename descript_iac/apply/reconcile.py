@@ -35,6 +35,15 @@ class Reconciled:
     gone: list[str] = field(default_factory=list)  # recorded jobs the API no longer knows
 
 
+def gone_message(address: str, job_id: str) -> str:
+    """What to tell a person about a recorded job the API no longer knows."""
+    return (
+        f"{address}: job {job_id} is no longer in the job history (the API keeps 30 days), so "
+        f"its outcome cannot be read; `descript-iac state drop-job {address} {job_id}` records "
+        "it as done with an unknown result"
+    )
+
+
 def job_event(address: str, job: Job) -> JobUpdated:
     return JobUpdated(address=address, job=job.model_dump(mode="json", exclude_none=True))
 
@@ -117,9 +126,7 @@ def reconcile(
         poller = BatchPoller(client)
         for job_id, job in poller.refresh(missing).items():
             record(job_event(owner[job_id], job))
-        for job_id, message in poller.gone.items():
-            text = message.replace("ADDRESS", owner[job_id])
-            result.gone.append(f"{owner[job_id]}: {text}")
+        result.gone += [gone_message(owner[job_id], job_id) for job_id in sorted(poller.gone)]
     result.notes += result.gone
 
     if drift:

@@ -28,6 +28,7 @@ class ApplyResult:
     not_started: list[str] = field(default_factory=list)
     submitted_only: list[str] = field(default_factory=list)
     left_in_doubt: list[str] = field(default_factory=list)
+    attention: list[str] = field(default_factory=list)  # for a person; not failures
     elapsed: float = 0.0
 
     @property

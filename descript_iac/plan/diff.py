@@ -21,10 +21,10 @@ from descript_iac.plan.features import check_features
 from descript_iac.plan.model import Action, ActionKind, Plan, PlanOptions, ProjectPlan
 from descript_iac.plan.publishing import awaiting_publishes, publish_actions
 from descript_iac.state.document import ImportFacets, ProjectState, StateDocument
+from descript_iac.timing import FINISHED_STATES
 
 IMPORT = "import/project_media"
 AGENT = "agent"
-FINISHED = ("stopped", "cancelled")
 UNDO = "agent edits cannot be undone: add a new step, or replace the project (--replace {a})"
 
 
@@ -269,7 +269,7 @@ class _ProjectDiff:
 
     def awaiting(self, s: ProjectState) -> list[Action]:
         out = []
-        if s.import_ is not None and s.import_.job_state not in FINISHED:
+        if s.import_ is not None and s.import_.job_state not in FINISHED_STATES:
             out.append(
                 self.action(
                     ActionKind.AWAIT,
@@ -279,7 +279,7 @@ class _ProjectDiff:
                 )
             )
         for step in s.steps:
-            if step.job_state not in FINISHED:
+            if step.job_state not in FINISHED_STATES:
                 out.append(
                     self.action(
                         ActionKind.AWAIT,
