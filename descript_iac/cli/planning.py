@@ -21,7 +21,6 @@ from descript_iac.plan.render import (
     render_markdown,
     render_text,
 )
-from descript_iac.session import ApiTarget
 from descript_iac.workspace import (
     RunSettings,
     apply_workspace,
@@ -80,15 +79,14 @@ def plan_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _settings(g: Globals, root: Path, emulator: bool, capabilities: tuple[str, ...]) -> RunSettings:
-    state = g.state_for(root)
-    target = ApiTarget(
+    return RunSettings.for_workspace(
+        root,
+        state_path=g.state_for(root),
         api_url=g.api_url,
         emulator=emulator,
-        emulator_dir=state.parent / "emulator",
         capabilities=frozenset(capabilities),
-    )
-    return RunSettings(
-        root=root, state_path=state, api=target, lock_timeout=g.lock_timeout, timing=g.timing()
+        lock_timeout=g.lock_timeout,
+        timing=g.timing(),
     )
 
 

@@ -1,18 +1,28 @@
 """The library facade: load, plan and apply a workspace, and edit its state, with plain calls.
 
-The CLI only unpacks options and calls these functions; tests and other tools can do the same.
+The CLI only unpacks options and calls these functions; tests and other tools can do the same
+(the README's "Python API" section has a runnable example).
 """
 
 from __future__ import annotations
 
+from descript_iac.apply import ApplyOptions, ApplyResult
+from descript_iac.apply.reporting import CallbackReporter, Progress
+from descript_iac.plan import Plan, PlanOptions
 from descript_iac.workspace.applying import ApplyOutcome, apply_workspace
 from descript_iac.workspace.edits import adopt_job, drop_intent, drop_job, edit_state, recover_state
 from descript_iac.workspace.planning import PlanOutcome, plan_workspace
 from descript_iac.workspace.saved import SavedPlan, load_saved_plan, save_plan
-from descript_iac.workspace.settings import RunSettings
+from descript_iac.workspace.settings import RunSettings, read_state
 
 __all__ = [
+    "ApplyOptions",
     "ApplyOutcome",
+    "ApplyResult",
+    "CallbackReporter",
+    "Plan",
+    "PlanOptions",
+    "Progress",
     "PlanOutcome",
     "RunSettings",
     "SavedPlan",
@@ -23,6 +33,7 @@ __all__ = [
     "edit_state",
     "load_saved_plan",
     "plan_workspace",
+    "read_state",
     "recover_state",
     "save_plan",
 ]
