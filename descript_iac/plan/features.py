@@ -47,11 +47,14 @@ def check_features(
             out.append(action)
             continue
         level = options.api_level or "seed"
+        what = WHAT[feature]
+        if action.kind is ActionKind.PUBLISH and action.compositions:
+            what = f"composition '{action.compositions[0]}': {what}"
         out.append(
             action.model_copy(
                 update={
                     "kind": ActionKind.BLOCKED,
-                    "reason": f"{WHAT[feature]} is not supported by this API (level {level}): "
+                    "reason": f"{what} is not supported by this API (level {level}): "
                     f"it needs the '{feature.value}' feature of Descript's 2026 API. Nothing "
                     "will be sent; remove it from the config, or use an API that has it",
                 }
