@@ -286,9 +286,10 @@ class DescriptClient:
                 break
             if wait > MAX_WAIT:
                 raise errors.BudgetExhausted(
-                    f"{label}: the API allows {budget.limit} requests an hour for published "
-                    f"projects and this machine's runs used them up; the next one may go at "
-                    f"{_local_time(self._wall() + wait)}. Nothing was sent."
+                    f"{label}: no request may go before {_local_time(self._wall() + wait)}: the "
+                    f"API allows {budget.limit} requests an hour for published projects (this "
+                    "machine's runs count them) and asks for pauses with 429 Retry-After. Nothing "
+                    "was sent."
                 )
             self._sleep(wait)
         try:
