@@ -103,6 +103,7 @@ class DescriptClient:
         self.clock = ServerClock(wall_clock)
         self.calls: dict[str, int] = {}
         self._capabilities: Capabilities | None = None
+        self.max_attempts = MAX_ATTEMPTS  # `doctor` asks once or twice: it reports, not retries
         # Published-project reads: 1,000 an hour per user (session.py shares it across runs).
         self.published_budget: RequestBudget = HourlyBudget()
         self._http = httpx.Client(
@@ -369,7 +370,7 @@ class DescriptClient:
                 )
             except NOT_SENT as exc:
                 self._log(method, path, params, f"not sent: {type(exc).__name__}", started)
-                if attempts >= MAX_ATTEMPTS:
+                if attempts >= self.max_attempts:
                     raise errors.TransportFailure(
                         f"{endpoint}: cannot reach {self.base_url} ({_reason(exc)}); check "
                         "--api-url and your network"
@@ -382,7 +383,7 @@ class DescriptClient:
                     raise errors.OutcomeUnknown(
                         endpoint, fingerprint(method, path, body), sent_at, _reason(exc)
                     ) from None
-                if attempts >= MAX_ATTEMPTS:
+                if attempts >= self.max_attempts:
                     raise errors.TransportFailure(
                         f"{endpoint}: {_reason(exc)} after {attempts} attempts"
                     ) from None
@@ -411,7 +412,7 @@ class DescriptClient:
                     endpoint, fingerprint(method, path, body), sent_at, f"HTTP {status} reply"
                 )
             if status >= 500:
-                if attempts >= MAX_ATTEMPTS:
+                if attempts >= self.max_attempts:
                     raise self._error(endpoint, response)
                 self._sleep(self._backoff(attempts))
                 continue
