@@ -67,7 +67,8 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
                 default=2.0,
                 show_default=True,
                 type=click.FloatRange(min=0.01),
-                help="Seconds between polls.",
+                envvar="DESCRIPT_IAC_POLL_INTERVAL",
+                help="Seconds between polls [env DESCRIPT_IAC_POLL_INTERVAL].",
             ),
             click.option("--emulator", is_flag=True, help="Use the embedded emulator."),
         ]

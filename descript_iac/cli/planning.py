@@ -210,7 +210,12 @@ def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan]
 @click.option("--json", "as_json", is_flag=True, help="One JSON event per line.")
 @click.option("--no-wait", is_flag=True, help="Submit and record; the next run picks jobs up.")
 @click.option(
-    "--poll-interval", default=2.0, show_default=True, type=float, help="Seconds between polls."
+    "--poll-interval",
+    default=2.0,
+    show_default=True,
+    type=float,
+    envvar="DESCRIPT_IAC_POLL_INTERVAL",
+    help="Seconds between polls [env DESCRIPT_IAC_POLL_INTERVAL].",
 )
 @plan_options
 @click.pass_context
