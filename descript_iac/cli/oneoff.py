@@ -276,9 +276,10 @@ def result_lines(outcome: OneOffOutcome) -> list[str]:
             "looks it up in the job history before sending anything."
         )
     if outcome.manage_hint:
+        address = outcome.made_by or outcome.address
         lines.append(
-            f"To manage this project as code, declare it in a workspace as `{outcome.address}:` "
-            f"and run: {outcome.manage_hint}"
+            f"To manage this project as code, declare it in a workspace as `{address}:` and "
+            f"run: {outcome.manage_hint}"
         )
     return lines
 

@@ -57,6 +57,8 @@ class OneOffOutcome:
     project: ProjectState  # what the state recorded of it
     result: ApplyResult
     notes: list[str] = field(default_factory=list)
+    # The one-off that made the project, when a one-off did: its address names it best.
+    made_by: str | None = None
 
     @property
     def job_id(self) -> str | None:
@@ -69,7 +71,7 @@ class OneOffOutcome:
         """How to bring the project under management (a workspace with this address)."""
         if not self.project.project_id:
             return None
-        return f"descript-iac import {self.address} {self.project.project_id}"
+        return f"descript-iac import {self.made_by or self.address} {self.project.project_id}"
 
 
 def _address(doc: StateDocument, base: str) -> str:
@@ -161,7 +163,16 @@ def _run(
             engine = Engine(client, doc, workspace, plan, reporter, record, apply_options, registry)
             result = engine.run()
             project = doc.projects.get(address, ProjectState())
-            return OneOffOutcome(address, project.model_copy(deep=True), result, found.notes)
+            made_by = next(
+                (
+                    a
+                    for a, p in doc.projects.items()
+                    if p.created_by and p.project_id and p.project_id == project.project_id
+                ),
+                None,
+            )
+            copy = project.model_copy(deep=True)
+            return OneOffOutcome(address, copy, result, found.notes, made_by)
         finally:
             registry.close()
             if recorded:
