@@ -56,9 +56,7 @@ def test_a_new_project_publishes_after_its_steps() -> None:
 
 
 def test_an_applied_project_publishes_once_and_then_is_up_to_date() -> None:
-    assert actions(applied()) == [
-        (ActionKind.PUBLISH, "publish Full", "new publish (Video 1080p)")
-    ]
+    assert actions(applied()) == [(ActionKind.PUBLISH, "publish Full", "new publish (Video 1080p)")]
     assert actions(applied({})) == []
 
 
@@ -103,8 +101,9 @@ def test_features_the_api_lacks_are_blocked_and_features_unknown_are_named() -> 
     seed = PlanOptions(api_features=(), api_level="seed")
     found = actions(StateDocument(salt="s"), seed, folder="Clients/Acme")
     assert [k for k, *_ in found] == [ActionKind.BLOCKED, ActionKind.RUN, ActionKind.BLOCKED]
-    assert "`folder:` (folder_name on imports) is not supported by this API (level seed)" in (
-        found[0][2]
+    assert (
+        "`folder:` (folder_name on imports) is not supported by this API (level seed)"
+        in (found[0][2])
     )
     assert found[2][2].startswith("composition 'Full': `publish:`")
     unknown = compute_plan({"ep": project(folder="A")}, StateDocument(salt="s"), PlanOptions())

@@ -27,19 +27,25 @@ from tests.builders import (
 
 @pytest.fixture
 def api2026():  # type: ignore[no-untyped-def]
-    with serving(api_level="2026") as (running, api):
+    with serving(api_level="2026") as (running, _api):
         yield running
 
 
 @pytest.fixture
 def seed():  # type: ignore[no-untyped-def]
-    with serving() as (running, api):
+    with serving() as (running, _api):
         yield running
 
 
 def apply(running, root: Path, *extra: str):  # type: ignore[no-untyped-def]
     return run_cli(
-        "apply", str(root), "--auto-approve", "--poll-interval", "0.05", *extra, env=cli_env(running)
+        "apply",
+        str(root),
+        "--auto-approve",
+        "--poll-interval",
+        "0.05",
+        *extra,
+        env=cli_env(running),
     )
 
 
@@ -67,7 +73,11 @@ def test_publish_runs_after_the_steps_and_records_only_the_share_url(
     record = state(root)["projects"]["ep-1"]["publishes"]["Full episode"]
     assert record["status"] == "success"
     assert record["share_url"].startswith("https://share.descript.com/view/")
-    assert record["settings"] == {"media_type": "Video", "resolution": "1080p", "access_level": "unlisted"}
+    assert record["settings"] == {
+        "media_type": "Video",
+        "resolution": "1080p",
+        "access_level": "unlisted",
+    }
     # The signed, expiring download link is in the job's result, never in the state or caches.
     job = inspect(api2026, "projects").json()["projects"][0]["jobs"][-1]
     assert job["job_type"] == "publish"
@@ -116,7 +126,7 @@ def test_publish_refused_by_the_drive_fails_clearly_and_sends_nothing_else(
 ) -> None:
     text = PUBLISHED_WORKSPACE.replace("access_level: unlisted", "access_level: public")
     root = write_workspace(tmp_path / "show", {"main.yaml": text})
-    with serving(api_level="2026", publish_access_levels=["unlisted"]) as (running, api):
+    with serving(api_level="2026", publish_access_levels=["unlisted"]) as (running, _api):
         result = apply(running, root)
         assert result.exit_code == 1
         assert "publish Full episode" in result.output and "403" in result.output
@@ -128,7 +138,7 @@ def test_publish_refused_by_the_drive_fails_clearly_and_sends_nothing_else(
 
 def test_a_publish_whose_reply_is_lost_is_found_not_sent_twice(tmp_path: Path) -> None:
     root = write_workspace(tmp_path / "show", {"main.yaml": PUBLISHED_WORKSPACE})
-    with serving(api_level="2026", next_posts_by_type={"publish": ["lose"]}) as (running, api):
+    with serving(api_level="2026", next_posts_by_type={"publish": ["lose"]}) as (running, _api):
         result = apply(running, root)
         assert result.exit_code == 0, result.output
         assert "was found in the job history" in result.output
@@ -162,10 +172,13 @@ def test_an_export_by_slug_and_a_missing_slug(api2026, tmp_path: Path) -> None:
     assert apply(api2026, root).exit_code == 0
     share = state(root)["projects"]["ep-1"]["publishes"]["Full episode"]["share_url"]
     slug = share.rsplit("/", 1)[1]
-    text = PUBLISHED_WORKSPACE + f"""    exports:
+    text = (
+        PUBLISHED_WORKSPACE
+        + f"""    exports:
       - {{published: {slug}, subtitles: subs/by-slug.vtt}}
       - {{published: no-such-slug, subtitles: subs/missing.vtt}}
 """
+    )
     (root / "main.yaml").write_text(text.lstrip())
     result = apply(api2026, root)
     assert result.exit_code == 1  # the missing slug fails the run; the other file is written
@@ -175,20 +188,32 @@ def test_an_export_by_slug_and_a_missing_slug(api2026, tmp_path: Path) -> None:
 
 
 def test_folder_and_step_composition_reach_the_api(api2026, tmp_path: Path) -> None:
-    text = PUBLISHED_WORKSPACE.replace("    name: Episode 1\n", "    name: Episode 1\n    folder: Clients/Acme\n")
-    text = text.replace("prompt: Remove filler words", "prompt: Remove filler words\n        composition: Full episode")
+    text = PUBLISHED_WORKSPACE.replace(
+        "    name: Episode 1\n", "    name: Episode 1\n    folder: Clients/Acme\n"
+    )
+    text = text.replace(
+        "prompt: Remove filler words",
+        "prompt: Remove filler words\n        composition: Full episode",
+    )
     root = write_workspace(tmp_path / "show", {"main.yaml": text})
     assert apply(api2026, root).exit_code == 0
     project = inspect(api2026, "projects").json()["projects"][0]
     assert project["folder_path"] == "Clients/Acme"
     made = {c["name"]: c["id"] for c in project["compositions"]}
-    assert [e["composition_id"] for e in project["edits"]] == [made["Full episode"]] * len(project["edits"])
+    assert [e["composition_id"] for e in project["edits"]] == [made["Full episode"]] * len(
+        project["edits"]
+    )
     assert project["edits"]
 
 
 def test_seed_level_api_blocks_each_feature_before_anything_is_sent(seed, tmp_path: Path) -> None:
-    text = PUBLISHED_WORKSPACE.replace("    name: Episode 1\n", "    name: Episode 1\n    folder: Clients/Acme\n")
-    text = text.replace("prompt: Remove filler words", "prompt: Remove filler words\n        composition: Full episode")
+    text = PUBLISHED_WORKSPACE.replace(
+        "    name: Episode 1\n", "    name: Episode 1\n    folder: Clients/Acme\n"
+    )
+    text = text.replace(
+        "prompt: Remove filler words",
+        "prompt: Remove filler words\n        composition: Full episode",
+    )
     root = write_workspace(tmp_path / "show", {"main.yaml": text})
     planned = run_cli("plan", str(root), "--refresh", env=cli_env(seed))
     assert planned.exit_code == 1

@@ -17,7 +17,7 @@ def lines(output: str) -> dict[str, str]:
 
 
 def test_all_ok_against_a_healthy_api() -> None:
-    with serving(api_level="2026") as (running, api):
+    with serving(api_level="2026") as (running, _api):
         result = run_cli("doctor", env=cli_env(running))
     assert result.exit_code == 0, result.output
     found = lines(result.output)
@@ -34,7 +34,7 @@ def test_all_ok_against_a_healthy_api() -> None:
 
 
 def test_seed_level_and_a_skewed_clock() -> None:
-    with serving(manual_clock=True) as (running, api):
+    with serving(manual_clock=True) as (running, _api):
         advance_clock(running, 3600)  # the API's clock is an hour ahead of this machine's
         result = run_cli("doctor", env=cli_env(running))
     assert result.exit_code == 1
@@ -45,7 +45,7 @@ def test_seed_level_and_a_skewed_clock() -> None:
 
 
 def test_a_refused_token_and_an_unreachable_api() -> None:
-    with serving() as (running, api):
+    with serving() as (running, _api):
         refused = run_cli("doctor", env=cli_env(running, DESCRIPT_API_TOKEN="wrong-token-000"))
     assert refused.exit_code == 1
     assert "FIX  Token: refused (401): set DESCRIPT_API_TOKEN" in refused.output
@@ -78,9 +78,11 @@ def test_state_in_doubt_and_a_lock_left_by_a_dead_process(tmp_path: Path) -> Non
             }
         )
     )
-    with serving() as (running, api):
+    with serving() as (running, _api):
         result = run_cli("doctor", "--workspace", str(root), env=cli_env(running))
     assert result.exit_code == 1
-    assert "OK   State state/show.json: serial 0, 0 project(s); a run left a journal" in result.output
+    assert (
+        "OK   State state/show.json: serial 0, 0 project(s); a run left a journal" in result.output
+    )
     assert "FIX  Lock show.json: held by ci@" in result.output
     assert "its process is gone: `descript-iac force-unlock lock-1`" in result.output

@@ -57,7 +57,7 @@ def test_import_url_for_the_tokens_own_drive_found_from_a_job_and_remembered() -
 
 
 def test_another_drive_is_refused_with_advice() -> None:
-    with serving() as (running, api):
+    with serving() as (running, _api):
         result = run_cli(
             "edit-link",
             "--file",
@@ -72,8 +72,10 @@ def test_another_drive_is_refused_with_advice() -> None:
 
 
 def test_a_drive_without_jobs_asks_for_the_drive_id() -> None:
-    with serving() as (running, api):
-        result = run_cli("edit-link", "--file", "https://cdn.example.com/a.wav", env=cli_env(running))
+    with serving() as (running, _api):
+        result = run_cli(
+            "edit-link", "--file", "https://cdn.example.com/a.wav", env=cli_env(running)
+        )
         assert result.exit_code == 1
         assert "pass --partner-drive-id UUID" in result.output
 
@@ -95,7 +97,9 @@ def test_the_url_is_never_logged_nor_stored() -> None:
                 assert nonce not in text and "SIGNATURE" not in text, path
 
 
-def test_the_schema_sent_pairs_names_and_offsets_with_files(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_schema_sent_pairs_names_and_offsets_with_files(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     sent: list[dict] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -143,7 +147,10 @@ def test_the_schema_sent_pairs_names_and_offsets_with_files(monkeypatch: pytest.
     ("query", "expires"),
     [
         ("X-Amz-Date=20260301T120000Z&X-Amz-Expires=3600&X-Amz-Signature=s", NOW + HOUR),
-        ("x-goog-date=20260301T120000Z&x-goog-expires=604800&x-goog-signature=s", NOW + 7 * 24 * HOUR),
+        (
+            "x-goog-date=20260301T120000Z&x-goog-expires=604800&x-goog-signature=s",
+            NOW + 7 * 24 * HOUR,
+        ),
         (f"Expires={int(NOW + 5 * HOUR)}&Signature=s&Key-Pair-Id=k", NOW + 5 * HOUR),
         ("sv=2022-11-02&se=2026-03-02T12:00:00Z&sig=s", NOW + 24 * HOUR),
         ("sig=s", None),

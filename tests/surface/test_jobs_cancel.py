@@ -64,7 +64,7 @@ def test_cancel_against_the_seed_level_api_sends_nothing() -> None:
 
 
 def test_cancel_of_an_unknown_job_is_a_404_with_advice() -> None:
-    with serving(api_level="2026") as (running, api):
+    with serving(api_level="2026") as (running, _api):
         result = run_cli(
             "jobs", "cancel", "6dc3f30a-58c2-4174-96a6-dc18cf3c7776", env=cli_env(running)
         )

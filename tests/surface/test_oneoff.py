@@ -22,13 +22,13 @@ MEDIA = ["--media", "host.wav=https://cdn.example.com/show/host.wav"]
 
 @pytest.fixture
 def seed():  # type: ignore[no-untyped-def]
-    with serving() as (running, api):
+    with serving() as (running, _api):
         yield running
 
 
 @pytest.fixture
 def api2026():  # type: ignore[no-untyped-def]
-    with serving(api_level="2026") as (running, api):
+    with serving(api_level="2026") as (running, _api):
         yield running
 
 
@@ -64,7 +64,10 @@ def test_import_media_shows_each_media_status_and_how_to_manage_the_project(seed
     project_id = project["project_id"]
     assert f"Project my-show: {project_id}" in result.output
     assert "  import: partial" in result.output
-    assert "  media host.wav: success" in result.output and "  media guest.mp4: success" in result.output
+    assert (
+        "  media host.wav: success" in result.output
+        and "  media guest.mp4: success" in result.output
+    )
     assert "  media notes: failed: Unsupported file type" in result.output
     full = project["import"]["compositions"][0]
     assert f"  composition Full: {full['id']}" in result.output
@@ -73,7 +76,9 @@ def test_import_media_shows_each_media_status_and_how_to_manage_the_project(seed
 
 
 def test_agent_new_and_agent_on_the_project_report_reply_and_credits(seed) -> None:
-    made = oneoff(seed, "agent", "--new", "--name", "Coffee", "--prompt", "Write a script about coffee")
+    made = oneoff(
+        seed, "agent", "--new", "--name", "Coffee", "--prompt", "Write a script about coffee"
+    )
     assert made.exit_code == 0, made.output
     assert "  response: Done!" in made.output and "  AI credits used: " in made.output
     project_id = recorded()["coffee"]["project_id"]
@@ -102,7 +107,7 @@ def test_no_wait_submits_and_the_next_one_off_records_the_result(seed) -> None:
 
 
 def test_a_lost_reply_is_found_in_the_history_not_sent_again(tmp_path: Path) -> None:
-    with serving(next_posts=["lose"]) as (running, api):
+    with serving(next_posts=["lose"]) as (running, _api):
         result = oneoff(running, "import-media", "--name", "Lost", *MEDIA)
         assert result.exit_code == 0, result.output
         assert "was found in the job history" in result.output
@@ -111,7 +116,7 @@ def test_a_lost_reply_is_found_in_the_history_not_sent_again(tmp_path: Path) -> 
 
 
 def test_a_one_off_killed_after_sending_is_resolved_by_the_next_one(tmp_path: Path) -> None:
-    with serving(manual_clock=True) as (running, api):
+    with serving(manual_clock=True) as (running, _api):
         env = {**os.environ, **cli_env(running), "DESCRIPT_IAC_FAILPOINT": "after_post:1"}
         killed = subprocess.run(
             [sys.executable, "-m", "descript_iac", "import-media", "--name", "Killed", *MEDIA],
@@ -124,7 +129,9 @@ def test_a_one_off_killed_after_sending_is_resolved_by_the_next_one(tmp_path: Pa
         assert killed.returncode == -9
         assert recorded()["killed"]["intents"]  # the job exists; only the journal knows of it
         advance_clock(running, 30)  # past the intent's evidence window; the import stops
-        result = oneoff(running, "agent", "--new", "--name", "Next", "--prompt", "Haiku", "--no-wait")
+        result = oneoff(
+            running, "agent", "--new", "--name", "Next", "--prompt", "Haiku", "--no-wait"
+        )
         assert result.exit_code == 0, result.output
         assert "killed: the create job was found in the job history" in result.output
         project = recorded()["killed"]
@@ -145,12 +152,27 @@ def test_seed_level_api_refuses_folder_and_composition_before_sending(seed) -> N
 
 def test_folder_and_composition_by_name_on_the_2026_api(api2026) -> None:
     made = oneoff(
-        api2026, "import-media", "--name", "Acme", *MEDIA, "--composition", "Full", "--folder", "Clients/Acme"
+        api2026,
+        "import-media",
+        "--name",
+        "Acme",
+        *MEDIA,
+        "--composition",
+        "Full",
+        "--folder",
+        "Clients/Acme",
     )
     assert made.exit_code == 0, made.output
     project_id = recorded()["acme"]["project_id"]
     edited = oneoff(
-        api2026, "agent", "--project-id", project_id, "--prompt", "Add captions", "--composition", "Full"
+        api2026,
+        "agent",
+        "--project-id",
+        project_id,
+        "--prompt",
+        "Add captions",
+        "--composition",
+        "Full",
     )
     assert edited.exit_code == 0, edited.output
     project = inspect(api2026, "projects").json()["projects"][0]
@@ -164,9 +186,18 @@ def test_folder_and_composition_by_name_on_the_2026_api(api2026) -> None:
     [
         (["agent", "--prompt", "x"], "give --project-id ID, or --new --name NAME"),
         (["agent", "--new", "--prompt", "x"], "give --name NAME"),
-        (["agent", "--new", "--name", "N", "--prompt", "x", "--composition", "C"], "needs an existing project"),
-        (["import-media", "--name", "N", "--media", "a.wav=ftp://x/a.wav"], "must be an http:// or https:// URL"),
-        (["import-media", "--name", "N", "--media", "../a.wav=https://x.com/a.wav"], "must not contain '..'"),
+        (
+            ["agent", "--new", "--name", "N", "--prompt", "x", "--composition", "C"],
+            "needs an existing project",
+        ),
+        (
+            ["import-media", "--name", "N", "--media", "a.wav=ftp://x/a.wav"],
+            "must be an http:// or https:// URL",
+        ),
+        (
+            ["import-media", "--name", "N", "--media", "../a.wav=https://x.com/a.wav"],
+            "must not contain '..'",
+        ),
         (["import-media", "--name", "N", *MEDIA, "--composition", "C=nope"], "no media named nope"),
     ],
 )

@@ -45,7 +45,7 @@ def test_published_shows_metadata_and_writes_subtitles(tmp_path: Path) -> None:
 
 
 def test_an_unknown_slug_is_a_404_with_advice() -> None:
-    with serving() as (running, api):
+    with serving() as (running, _api):
         result = run_cli("published", "no-such-slug", env=cli_env(running))
         assert result.exit_code == 1
         assert "published project 'no-such-slug': not found (404)" in result.output
@@ -53,7 +53,7 @@ def test_an_unknown_slug_is_a_404_with_advice() -> None:
 
 
 def test_a_long_retry_after_is_reported_with_its_time_not_waited_out() -> None:
-    with serving(throttle_next=1, retry_after=3000) as (running, api):
+    with serving(throttle_next=1, retry_after=3000) as (running, _api):
         result = run_cli("published", "any-slug", env=cli_env(running))
         assert result.exit_code == 1
         assert "429 rate limited by the API; try again in 3000s (at " in result.output
@@ -104,7 +104,7 @@ def test_the_budget_is_shared_by_every_run_on_the_machine(tmp_path: Path) -> Non
     assert first.take(now) == 0 and second.take(now + 1) == 0
     assert first.take(now + 2) == pytest.approx(3598.0)
     assert second.take(now + 3601) == 0  # the oldest left the hour
-    with serving() as (running, api):
+    with serving() as (running, _api):
         account = DescriptClient(running.base_url, Token(TOKEN)).account_key
         ledger = Path.home() / ".cache" / "descript-iac" / "drives" / account
         ledger.mkdir(parents=True)

@@ -62,7 +62,7 @@ def test_readme_has_an_example_of_each_command() -> None:
 
 def test_readme_examples_run_as_shown() -> None:
     values: dict[str, str] = {}
-    with serving(api_level="2026", job_seconds=0.3) as (running, api):
+    with serving(api_level="2026", job_seconds=0.3) as (running, _api):
         env = cli_env(running, DESCRIPT_IAC_POLL_INTERVAL="0.05")
         for command, expected in readme_examples():
             if "$SLUG" in command:  # a published page of the project (emulator-only shortcut)
@@ -79,7 +79,9 @@ def test_readme_examples_run_as_shown() -> None:
             if "my-show" in projects:
                 values["PROJECT_ID"] = projects["my-show"].project_id or ""
             running_jobs = [
-                p.steps[-1].job_id for p in projects.values() if p.steps and p.steps[-1].status is None
+                p.steps[-1].job_id
+                for p in projects.values()
+                if p.steps and p.steps[-1].status is None
             ]
             if running_jobs:
                 values["JOB_ID"] = running_jobs[-1]
