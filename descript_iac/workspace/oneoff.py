@@ -12,10 +12,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from descript_iac.api import DescriptClient
+from descript_iac.api import DescriptClient, fingerprint
 from descript_iac.api.capabilities import Feature
 from descript_iac.apply import ApplyOptions, ApplyResult, Engine, reconcile
 from descript_iac.apply.reporting import Reporter
+from descript_iac.apply.requests import agent_request, import_request
 from descript_iac.config.desired import DesiredProject, Workspace
 from descript_iac.errors import PlanError
 from descript_iac.plan import PlanOptions, compute_plan
@@ -137,23 +138,35 @@ def _run(
             recorded += 1
 
         try:
+            linked: list[CompositionRecord] = []
+            if isinstance(request, AgentPrompt) and request.project_id:
+                linked = _linked_compositions(client, request.project_id, request.composition)
+            # Before anything is resolved: is this a run again of a one-off left in doubt?
+            retried = _retry_of(doc, _fingerprint(_desired(base, request), request, linked))
             found = reconcile(client, doc, record, registry, settings.timing)
             for note in found.notes:
                 reporter.note(note)
-            address = _address(doc, base)
+            address = retried or _address(doc, base)
             desired = _desired(address, request)
-            if isinstance(request, AgentPrompt) and request.project_id:
-                compositions = _linked_compositions(client, request.project_id, request.composition)
+            if retried is not None:
+                reporter.note(
+                    f"{address}: the same request was left in doubt by an earlier run; it is "
+                    "looked up in the job history, and sent only if it was never created"
+                )
+            elif isinstance(request, AgentPrompt) and request.project_id:
                 record(
                     ProjectLinked(
-                        address=address, project_id=request.project_id, compositions=compositions
+                        address=address, project_id=request.project_id, compositions=linked
                     )
                 )
             workspace = Workspace(root=Path.cwd(), projects={address: desired}, files=())
             options = with_features(PlanOptions(targets=(address,)), client)
             plan = compute_plan(workspace.projects, doc, options)
             if plan.blocked:
-                raise PlanError("\n".join(["nothing was sent:", *blocked_lines(plan)]))
+                where = (
+                    f"(the one-off state: `descript-iac --state {settings.state_path} state ...`)"
+                )
+                raise PlanError("\n".join(["nothing was sent:", *blocked_lines(plan), where]))
             apply_options = ApplyOptions(
                 parallelism=1,
                 wait=settings.wait,
@@ -179,6 +192,29 @@ def _run(
                 store.commit(doc)
             else:
                 store.discard()
+
+
+def _fingerprint(
+    desired: DesiredProject, request: MediaImport | AgentPrompt, linked: list[CompositionRecord]
+) -> str:
+    """The fingerprint of the POST this one-off sends (as the engine builds it)."""
+    if isinstance(request, MediaImport):
+        action = compute_plan({desired.address: desired}, StateDocument(), PlanOptions()).actions[0]
+        body = import_request(desired, action).body()
+        return fingerprint("POST", "jobs/import/project_media", body)
+    step = desired.spec.steps[0]
+    target = next((c.id for c in linked if c.name == step.composition), None)
+    body = agent_request(desired, step, request.project_id, target).body()
+    return fingerprint("POST", "jobs/agent", body)
+
+
+def _retry_of(doc: StateDocument, sent: str) -> str | None:
+    """The address of an earlier one-off whose identical POST is still in doubt: running the
+    command again after a crash must not make a second job when the first one exists."""
+    for address, project in sorted(doc.projects.items()):
+        if any(i.fingerprint == sent for i in project.intents):
+            return address
+    return None
 
 
 def _desired(address: str, request: MediaImport | AgentPrompt) -> DesiredProject:

@@ -139,6 +139,33 @@ def test_a_one_off_killed_after_sending_is_resolved_by_the_next_one(tmp_path: Pa
         assert job_types(running) == Counter({"import/project_media": 1, "agent": 1})
 
 
+def test_running_the_same_command_again_after_a_crash_makes_no_second_job(
+    tmp_path: Path,
+) -> None:
+    command = ["import-media", "--name", "Again", *MEDIA]
+    with serving(manual_clock=True) as (running, _api):
+        env = {**os.environ, **cli_env(running), "DESCRIPT_IAC_FAILPOINT": "after_post:1"}
+        killed = subprocess.run(
+            [sys.executable, "-m", "descript_iac", *command],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert killed.returncode == -9
+        advance_clock(running, 30)
+        again = oneoff(running, *command)
+        assert again.exit_code == 0, again.output
+        assert "again: the same request was left in doubt by an earlier run" in again.output
+        assert "  import: success" in again.output
+        assert list(recorded()) == ["again"]
+        assert job_types(running) == Counter({"import/project_media": 1})
+        third = oneoff(running, *command, "--no-wait")  # asked a third time: a new job
+        assert third.exit_code == 0 and "again-2" in recorded()
+        assert job_types(running) == Counter({"import/project_media": 2})
+
+
 def test_seed_level_api_refuses_folder_and_composition_before_sending(seed) -> None:
     folder = oneoff(seed, "import-media", "--name", "F", *MEDIA, "--folder", "Clients/Acme")
     assert folder.exit_code == 1
