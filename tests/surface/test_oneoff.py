@@ -142,7 +142,8 @@ def test_a_one_off_killed_after_sending_is_resolved_by_the_next_one(tmp_path: Pa
 def test_running_the_same_command_again_after_a_crash_makes_no_second_job(
     tmp_path: Path,
 ) -> None:
-    command = ["import-media", "--name", "Again", *MEDIA]
+    # --no-wait: the emulator's clock stands still, so a second job would never stop.
+    command = ["import-media", "--name", "Again", *MEDIA, "--no-wait"]
     with serving(manual_clock=True) as (running, _api):
         env = {**os.environ, **cli_env(running), "DESCRIPT_IAC_FAILPOINT": "after_post:1"}
         killed = subprocess.run(
@@ -161,7 +162,7 @@ def test_running_the_same_command_again_after_a_crash_makes_no_second_job(
         assert "  import: success" in again.output
         assert list(recorded()) == ["again"]
         assert job_types(running) == Counter({"import/project_media": 1})
-        third = oneoff(running, *command, "--no-wait")  # asked a third time: a new job
+        third = oneoff(running, *command)  # asked a third time: a new job
         assert third.exit_code == 0 and "again-2" in recorded()
         assert job_types(running) == Counter({"import/project_media": 2})
 
