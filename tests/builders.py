@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
+import subprocess
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -35,7 +40,14 @@ def start_emulator(
     capabilities: frozenset[str] = frozenset(),
     **faults: object,
 ):  # type: ignore[no-untyped-def]
-    """An emulator on a real loopback socket, in a background thread (call `.stop()`)."""
+    """An emulator on a real loopback socket, in a background thread (call `.stop()`).
+
+    `faults` are the emulator's settings (`descript_iac.emulator.faults.Faults`), e.g.
+    `api_level="2026"`, `history_lag=75`, `projects_lag=30`, `error_after_commit_rate=1.0`,
+    `next_posts=["lose", "ok"]`, `throttle_next=3`, `retry_after=60`, `foreign_client=2`,
+    `foreign_media=["host.wav"]`, `foreign_composition=["Full episode"]`,
+    `publish_access_levels=["unlisted"]`, plus the older rate/error/lose/failure knobs.
+    """
     from descript_iac.emulator import EmulatorConfig
     from descript_iac.emulator.faults import Faults
     from descript_iac.emulator.server import make_backend, start_background
@@ -170,6 +182,51 @@ def record_apply(  # type: ignore[no-untyped-def]
     return doc
 
 
+@functools.lru_cache(maxsize=1)
+def _tls():  # type: ignore[no-untyped-def]
+    """One TLS context for every test client: building one costs ~0.1 s (the emulator is http)."""
+    import ssl
+
+    return ssl.create_default_context()
+
+
+@contextlib.contextmanager
+def serving(**settings: object):  # type: ignore[no-untyped-def]
+    """`start_emulator(**settings)` and an httpx client of its /v1 API with the token; stops it."""
+    import httpx
+
+    running = start_emulator(**settings)  # type: ignore[arg-type]
+    try:
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        with httpx.Client(base_url=running.base_url, headers=headers, verify=_tls()) as api:
+            yield running, api
+    finally:
+        running.stop()
+
+
+def inspect(running, path: str, body: object = None):  # type: ignore[no-untyped-def]
+    """GET (or, given a body, POST) the emulator's inspection API: `inspect(running, "stats")`."""
+    import httpx
+
+    url = f"{running.root_url}/_emulator/{path}"
+    with httpx.Client(verify=_tls()) as client:
+        return client.get(url) if body is None else client.post(url, json=body)
+
+
+def advance_clock(running, seconds: float) -> float:  # type: ignore[no-untyped-def]
+    """Move a `manual_clock` emulator's time forward; returns its new time."""
+    reply = inspect(running, "clock/advance", {"seconds": seconds})
+    reply.raise_for_status()
+    return float(reply.json()["now"])
+
+
+def set_faults(running, **faults: object) -> dict:  # type: ignore[no-untyped-def]
+    """Change a running emulator's settings through its inspection API."""
+    reply = inspect(running, "faults", faults)
+    reply.raise_for_status()
+    return dict(reply.json())
+
+
 def wait_for_job(api, job_id: str, timeout: float = 10.0) -> dict:  # type: ignore[no-untyped-def]
     """Poll GET /jobs/{id} with a plain httpx client until the job stops."""
     import time
@@ -181,6 +238,98 @@ def wait_for_job(api, job_id: str, timeout: float = 10.0) -> dict:  # type: igno
             return job
         time.sleep(0.02)
     raise AssertionError(f"job {job_id} did not stop within {timeout}s")
+
+
+# --- a small or read-only disk (a real tmpfs when the tests may mount one) --------------------
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size_kb: int = 64, *, read_only: bool = False) -> Iterator[Path]:
+    """Mount a tmpfs of `size_kb` at `path` (root only; skips the test otherwise)."""
+    import pytest
+
+    path.mkdir(parents=True, exist_ok=True)
+    options = f"size={size_kb}k" + (",ro" if read_only else "")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
+
+
+def remount_read_only(path: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True, capture_output=True)
+
+
+def fill_disk(path: Path, leave_bytes: int = 0) -> None:
+    """Fill the file system of `path`, leaving about `leave_bytes` free."""
+    free = os.statvfs(path).f_bavail * os.statvfs(path).f_frsize
+    with open(path / ".filler", "wb") as handle:
+        try:
+            handle.write(b"\0" * max(0, free - leave_bytes))
+            handle.flush()
+        except OSError:
+            pass
+
+
+# --- a hostile or broken API server on a real socket -------------------------------------------
+
+
+class HostileServer:
+    """A bare HTTP server in a background thread whose replies a test scripts: `reply(method,
+    path)` returns (status, headers, body chunks). It counts requests and body bytes sent."""
+
+    def __init__(self, reply) -> None:  # type: ignore[no-untyped-def]
+        import http.server
+        import threading
+
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                if length:
+                    self.rfile.read(length)
+                server.requests.append(f"{self.command} {self.path}")
+                status, headers, chunks = reply(self.command, self.path)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                try:
+                    for chunk in chunks:
+                        self.wfile.write(chunk)
+                        server.bytes_sent += len(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
+
+            do_GET = do_POST = _answer
+
+        self.requests: list[str] = []
+        self.bytes_sent = 0
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
 
 
 # --- the whole Descript surface (issue #12) ------------------------------------------------------

@@ -37,7 +37,13 @@ def media_name_problem(name: str) -> str | None:
     return None
 
 
+_NOT_IN_HOST = frozenset('<>"{}|\\^`%/?#@')
+
+
 def url_problem(url: str) -> str | None:
+    # Checked before parsing: urlsplit silently drops tabs and line breaks.
+    if any(ord(c) < 32 or ord(c) == 127 for c in url):
+        return "contains a control character (a tab or a line break); remove it"
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -46,6 +52,13 @@ def url_problem(url: str) -> str | None:
         return "must be an http:// or https:// URL"
     if not parts.hostname:
         return "has no host"
+    # Never quote the host: the URL may come from the environment (a secret).
+    if any(c.isspace() or ord(c) < 32 or c in _NOT_IN_HOST for c in parts.hostname):
+        return "has a host with a space or a character not allowed in host names; fix the host"
+    try:
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        return "has an invalid port; give a number from 1 to 65535 after the host"
     return None
 
 

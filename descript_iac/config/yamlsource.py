@@ -10,6 +10,7 @@ We compose the node graph with ruamel.yaml and build values ourselves, so that:
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,8 +131,11 @@ class _Builder:
                 merged.update(self._merge_source(value_node, path))
                 continue
             if not isinstance(key_node, ScalarNode):
+                pos = _mark(key_node)
                 self.source.problems.append(
-                    self.source.problem(path, "mapping keys must be plain strings")
+                    Problem(
+                        self.source.path, pos.line, pos.column, "mapping keys must be plain strings"
+                    )
                 )
                 continue
             key = str(_scalar(key_node)) if key_node.value != "" else ""
@@ -161,9 +165,20 @@ class _Builder:
         out: dict[str, Any] = {}
         for item in nodes:
             value = self.build(item, path)
-            if isinstance(value, dict):
-                for k, v in value.items():
-                    out.setdefault(k, v)
+            if not isinstance(value, dict):
+                pos = _mark(item)
+                self.source.problems.append(
+                    Problem(
+                        self.source.path,
+                        pos.line,
+                        pos.column,
+                        "a merge key '<<' takes a mapping (an alias such as *defaults) or a list "
+                        "of them",
+                    )
+                )
+                continue
+            for k, v in value.items():
+                out.setdefault(k, v)
         return out
 
 
@@ -182,6 +197,11 @@ def _tab_problems(path: str, text: str) -> list[Problem]:
 def read_source(file: Path, display: str) -> Source:
     """Parse `file`; problems are collected in the result rather than raised."""
     source = Source(display)
+    if file.is_symlink() and not file.exists():
+        target = os.readlink(file)
+        message = f"broken symbolic link (to {target}, which does not exist); fix it or remove it"
+        source.problems.append(Problem(display, 1, 1, message))
+        return source
     try:
         size = file.stat().st_size
     except OSError as exc:

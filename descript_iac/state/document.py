@@ -264,12 +264,12 @@ def document_from_json(data: Any, where: str, backup: str = "the backup") -> Sta
             f"{where}: the state lacks {', '.join(missing)}: it is not a complete state "
             f"document. {restore}"
         )
-    if type(version) is not int:
+    if type(version) is not int or version < 1:
         raise StateError(
             f"{where}: format_version must be a whole number, not {version!r}. {restore}"
         )
     try:
-        doc = StateDocument.model_validate(data)
+        doc = StateDocument.model_validate(data, strict=True)  # "3" is not 3
     except ValidationError as exc:
         first = exc.errors()[0]
         path = ".".join(str(p) for p in first["loc"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import multiprocessing
 import os
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from descript_iac.errors import LockError, StateError
+from descript_iac.errors import FileSystemError, LockError, StateError
 from descript_iac.state import store as store_module
 from descript_iac.state.document import Intent, StateDocument
 from descript_iac.state.events import (
@@ -62,11 +63,11 @@ def test_crash_between_temp_write_and_replace_keeps_the_old_state(
     before = path.read_bytes()
 
     def crash(src: object, dst: object) -> None:
-        raise OSError("simulated crash")
+        raise OSError(errno.EIO, "simulated crash")
 
     monkeypatch.setattr(os, "replace", crash)
     doc.projects["ep"].tainted = "changed"
-    with pytest.raises(OSError, match="simulated crash"):
+    with pytest.raises(FileSystemError, match=r"cannot write the state: .*input/output error"):
         store.commit(doc)
     monkeypatch.undo()
     assert path.read_bytes() == before
@@ -243,6 +244,10 @@ def test_corrupt_journal_in_the_middle_is_refused(tmp_path: Path) -> None:
             r"the state is not valid \(serial",
         ),
         ("{}", "lacks format_version, lineage"),
+        (
+            '{"format_version": 0, "serial": 1, "lineage": "l", "salt": "s", "projects": {}}',
+            "must be a whole number, not 0",
+        ),
         ('{"format_version": 1}', "lacks lineage, serial, salt, projects"),
         (
             '{"format_version": "9", "serial": 1, "lineage": "l", "salt": "s", "projects": {}}',
