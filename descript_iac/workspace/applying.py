@@ -12,12 +12,12 @@ from descript_iac.apply.exports import ExportResult, refresh_exports
 from descript_iac.apply.reporting import Reporter
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.errors import DescriptIacError, PlanError
-from descript_iac.plan import Plan, PlanOptions, compute_plan
+from descript_iac.plan import Plan, PlanOptions
 from descript_iac.plan.render import blocked_lines
 from descript_iac.session import open_client, open_registry
 from descript_iac.state.document import StateDocument
 from descript_iac.state.events import Event, apply_event
-from descript_iac.workspace.features import with_features
+from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.saved import SavedPlan, check_fresh, check_same
 from descript_iac.workspace.settings import RunSettings
 
@@ -80,7 +80,7 @@ def apply_workspace(
                 )
                 for note in found.notes:
                     reporter.note(note)
-                plan = compute_plan(workspace.projects, doc, with_features(options, client))
+                plan = checked_plan(workspace.projects, doc, options, client)
                 if saved is not None:
                     check_same(saved, plan)
                 if plan.blocked:

@@ -1,9 +1,12 @@
-"""What the API offers, handed to the plan: detected once per run (one request)."""
+"""What the API offers, handed to the plan: detected only when the planned jobs need a feature
+beyond the seed-level API (then with one request, once per run)."""
 
 from __future__ import annotations
 
 from descript_iac.api import DescriptClient
-from descript_iac.plan import PlanOptions
+from descript_iac.config.desired import DesiredProject
+from descript_iac.plan import Plan, PlanOptions, compute_plan
+from descript_iac.state.document import StateDocument
 
 
 def with_features(options: PlanOptions, client: DescriptClient) -> PlanOptions:
@@ -11,3 +14,17 @@ def with_features(options: PlanOptions, client: DescriptClient) -> PlanOptions:
     found = client.capabilities()
     features = tuple(sorted(f.value for f in found.features))
     return options.model_copy(update={"api_features": features, "api_level": found.level})
+
+
+def checked_plan(
+    desired: dict[str, DesiredProject],
+    doc: StateDocument,
+    options: PlanOptions,
+    client: DescriptClient,
+) -> Plan:
+    """The plan, with the actions the API cannot run blocked. The API is asked what it offers
+    only when a planned job needs more than the seed-level API (publish, folder, composition)."""
+    plan = compute_plan(desired, doc, options)
+    if not plan.needs:
+        return plan
+    return compute_plan(desired, doc, with_features(options, client))

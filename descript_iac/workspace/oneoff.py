@@ -26,7 +26,7 @@ from descript_iac.state.document import CompositionRecord, ProjectState, StateDo
 from descript_iac.state.events import Event, ProjectLinked, apply_event
 from descript_iac.state.store import LocalStateStore
 from descript_iac.timing import Timing
-from descript_iac.workspace.features import with_features
+from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.oneoff_requests import (
     AgentPrompt,
     MediaImport,
@@ -160,8 +160,8 @@ def _run(
                     )
                 )
             workspace = Workspace(root=Path.cwd(), projects={address: desired}, files=())
-            options = with_features(PlanOptions(targets=(address,)), client)
-            plan = compute_plan(workspace.projects, doc, options)
+            options = PlanOptions(targets=(address,))
+            plan = checked_plan(workspace.projects, doc, options, client)
             if plan.blocked:
                 where = (
                     f"(the one-off state: `descript-iac --state {settings.state_path} state ...`)"

@@ -12,7 +12,7 @@ from descript_iac.session import open_client, open_registry
 from descript_iac.state.document import StateDocument
 from descript_iac.state.drive import ReadOnlyDriveRegistry
 from descript_iac.state.events import Event, apply_event
-from descript_iac.workspace.features import with_features
+from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.settings import RunSettings
 
 
@@ -31,15 +31,12 @@ def plan_workspace(
     """Compute the plan; with `refresh`, read the job history first (no state is written)."""
     workspace = load_workspace(settings.root)
     doc = settings.store().read()
-    notes: list[str] = []
-    drift: list[str] = []
     if refresh:
 
         def record(event: Event) -> None:
             apply_event(doc, event)
 
         with open_client(settings.api) as client:
-            options = with_features(options, client)
             registry = ReadOnlyDriveRegistry(open_registry(settings.api, client))
             try:
                 found = reconcile(
@@ -53,6 +50,6 @@ def plan_workspace(
                 )
             finally:
                 registry.close()
-        notes, drift = found.notes, found.drift
-    plan = compute_plan(workspace.projects, doc, options)
-    return PlanOutcome(workspace, doc, plan, notes, drift)
+            plan = checked_plan(workspace.projects, doc, options, client)
+        return PlanOutcome(workspace, doc, plan, found.notes, found.drift)
+    return PlanOutcome(workspace, doc, compute_plan(workspace.projects, doc, options))
