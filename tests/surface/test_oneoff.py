@@ -96,14 +96,16 @@ def test_agent_new_and_agent_on_the_project_report_reply_and_credits(seed) -> No
     assert prompts == ["Write a script about coffee", "Remove filler words"]
 
 
-def test_no_wait_submits_and_the_next_one_off_records_the_result(seed) -> None:
-    result = oneoff(seed, "import-media", "--name", "Later", *MEDIA, "--no-wait")
-    assert result.exit_code == 0, result.output
-    job_id = recorded()["later"]["import"]["job_id"]
-    assert f"Submitted job {job_id} without waiting" in result.output
-    assert recorded()["later"]["import"]["status"] is None
-    oneoff(seed, "agent", "--new", "--name", "Other", "--prompt", "Write a haiku")
-    assert recorded()["later"]["import"]["status"] == "success"
+def test_no_wait_submits_and_the_next_one_off_records_the_result() -> None:
+    with serving(manual_clock=True) as (running, _api):
+        result = oneoff(running, "import-media", "--name", "Later", *MEDIA, "--no-wait")
+        assert result.exit_code == 0, result.output
+        job_id = recorded()["later"]["import"]["job_id"]
+        assert f"Submitted job {job_id} without waiting" in result.output
+        assert recorded()["later"]["import"]["status"] is None
+        advance_clock(running, 60)  # the import stops
+        oneoff(running, "agent", "--new", "--name", "Other", "--prompt", "Haiku", "--no-wait")
+        assert recorded()["later"]["import"]["status"] == "success"
 
 
 def test_a_lost_reply_is_found_in_the_history_not_sent_again(tmp_path: Path) -> None:
