@@ -18,6 +18,7 @@ from descript_iac.api.credentials import resolve_base_url
 from descript_iac.state.budget import SharedBudget
 from descript_iac.state.drive import DriveRegistry, LocalDriveRegistry
 from descript_iac.state.jobcache import JobCache
+from descript_iac.state.store import StateStore
 
 EMBEDDED_TOKEN = "descript-iac-embedded-emulator"
 EMBEDDED_JOB_SECONDS = 1.5
@@ -85,8 +86,18 @@ def open_client(target: ApiTarget) -> Iterator[DescriptClient]:
         running.stop()
 
 
-def open_registry(target: ApiTarget, client: DescriptClient) -> DriveRegistry:
-    """The drive-wide gates and recorded jobs this run shares with others on this machine."""
+def open_registry(
+    target: ApiTarget, client: DescriptClient, store: StateStore | None = None
+) -> DriveRegistry:
+    """The drive-wide gates and recorded jobs this run shares with others: in the state's
+    PostgreSQL database (every machine of the team) when the state is there, else under this
+    machine's cache directory."""
+    if store is not None and store.backend == "postgresql":
+        from descript_iac.state.pgdrive import PostgresDriveRegistry
+        from descript_iac.state.postgres import PostgresStateStore
+
+        assert isinstance(store, PostgresStateStore)
+        return PostgresDriveRegistry(store.database, client.account_key)
     return LocalDriveRegistry(target.drives_dir / client.account_key)
 
 

@@ -194,10 +194,12 @@ class Engine:
                         raise
                     self.reporter.note(f"Polling failed ({exc}); retrying.")
                     finished = 0
-                # Back off while jobs run long; poll at the base rate again once anything moved
-                # or while a POST is in doubt.
+                # Back off while jobs run long; poll at the base rate again once anything moved,
+                # while a POST is in doubt, or while a chain waits for a gate (another run may
+                # free it at any moment).
                 base, cap = self.options.poll_interval, self.options.max_poll_interval
-                busy = finished or self.doubts or self.progressed
+                waiting = any(c.state == "blocked" for c in active)
+                busy = finished or self.doubts or self.progressed or waiting
                 interval = base if busy else min(cap, interval * 1.5)
                 self.progressed = False
         self.result.not_started = [c.address for c in pending]
@@ -500,7 +502,7 @@ class Engine:
         chain, address = doubt.chain, doubt.chain.address
         if verdict.kind == "adopt" and verdict.job is not None:
             job = verdict.job.model_dump(mode="json", exclude_none=True)
-            self.reporter.note(f"{what} was found in the job history: {job['job_id']}")
+            self.reporter.note(f"{what} is {job['job_id']}: {verdict.reason}")
             if doubt.own and chain.action is not None:
                 self._submitted(chain, chain.action, intent.intent_id, job)
                 return

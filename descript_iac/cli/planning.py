@@ -24,6 +24,7 @@ from descript_iac.plan.render import (
 from descript_iac.workspace import (
     RunSettings,
     apply_workspace,
+    is_local,
     load_saved_plan,
     plan_workspace,
     save_plan,
@@ -79,15 +80,7 @@ def plan_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _settings(g: Globals, root: Path, emulator: bool, capabilities: tuple[str, ...]) -> RunSettings:
-    return RunSettings.for_workspace(
-        root,
-        state_path=g.state_for(root),
-        api_url=g.api_url,
-        emulator=emulator,
-        capabilities=frozenset(capabilities),
-        lock_timeout=g.lock_timeout,
-        timing=g.timing(),
-    )
+    return g.settings(root, emulator, capabilities)
 
 
 def _options(
@@ -160,6 +153,8 @@ def plan(
         echo(f"Refresh: {note}", err=True)
     for line in outcome.drift:
         echo(f"Drift: {line}", err=True)
+    for line in outcome.warnings:
+        echo(f"Warning: {line}", err=True)
     if fmt == "json":
         click.echo(render_json(result), nl=False)
     elif fmt == "markdown":
@@ -169,7 +164,7 @@ def plan(
     if out is not None:
         if result.blocked:
             raise PlanError(f"the plan is blocked; it was not saved to {out}")
-        save_plan(result, outcome.doc, settings.root, settings.store(), out)
+        save_plan(result, outcome.doc, settings.root, settings.store(outcome.workspace.state), out)
         echo(f"Saved the plan to {out}; apply it with `descript-iac apply {out}`.", err=True)
     if result.blocked:
         sys.exit(1)
@@ -245,7 +240,7 @@ def apply(
         saved = load_saved_plan(source)
         source = Path(saved.workspace)
         options = saved.plan.options
-        if g.state_path is None:
+        if g.state_path is None and g.backend_url is None and is_local(saved.state):
             g = dataclasses.replace(g, state_path=Path(saved.state))
         auto_approve = True  # applying a saved plan is the approval (as in Terraform)
     else:

@@ -12,6 +12,7 @@ import click
 from descript_iac.api.models import PublishedProject
 from descript_iac.cli.context import echo, get_globals
 from descript_iac.session import ApiTarget
+from descript_iac.state.store import LocalStateStore, StateStore
 from descript_iac.workspace.doctor import run_doctor
 from descript_iac.workspace.edit_link import edit_link as make_link
 from descript_iac.workspace.edit_link import expiry_warnings, pair_files
@@ -154,9 +155,9 @@ def doctor(ctx: click.Context, directory: Path | None, emulator: bool) -> None:
     Each line says OK, or what to do. Exit 1 when anything needs fixing.
     """
     g = get_globals(ctx)
-    states = [oneoff_state_path()]
-    if directory is not None or g.state_path is not None:
-        states.insert(0, g.state_for(directory or Path(".")))
+    states: list[StateStore] = [LocalStateStore(oneoff_state_path())]
+    if directory is not None or g.state_path is not None or g.backend_url is not None:
+        states.insert(0, g.settings(directory or Path(".")).store())
     checks = run_doctor(_target(ctx, emulator), states)
     for check in checks:
         echo(check.line())

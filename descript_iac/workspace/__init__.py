@@ -12,8 +12,9 @@ from descript_iac.plan import Plan, PlanOptions
 from descript_iac.workspace.applying import ApplyOutcome, apply_workspace
 from descript_iac.workspace.edits import adopt_job, drop_intent, drop_job, edit_state, recover_state
 from descript_iac.workspace.planning import PlanOutcome, plan_workspace
-from descript_iac.workspace.saved import SavedPlan, load_saved_plan, save_plan
+from descript_iac.workspace.saved import SavedPlan, is_local, load_saved_plan, save_plan
 from descript_iac.workspace.settings import RunSettings, read_state
+from descript_iac.workspace.transfer import pull_state, push_state
 
 __all__ = [
     "ApplyOptions",
@@ -31,8 +32,11 @@ __all__ = [
     "drop_intent",
     "drop_job",
     "edit_state",
+    "is_local",
     "load_saved_plan",
     "plan_workspace",
+    "pull_state",
+    "push_state",
     "read_state",
     "recover_state",
     "save_plan",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from descript_iac.api.budget import HOUR, PUBLISHED_PER_HOUR
 from descript_iac.api.errors import ApiError, TransportFailure, Unauthorized
@@ -17,7 +16,7 @@ from descript_iac.errors import DescriptIacError
 from descript_iac.session import ApiTarget, cache_root, describe, open_client
 from descript_iac.state.budget import SharedBudget
 from descript_iac.state.lock import FileLock
-from descript_iac.state.store import LocalStateStore
+from descript_iac.state.store import LocalStateStore, StateStore
 
 SKEW_OK = 60.0  # seconds: beyond this, timestamps in logs and link expiries read wrong
 CACHE_LARGE = 512 * 1024 * 1024
@@ -33,10 +32,10 @@ class Check:
         return f"{'OK  ' if self.ok else 'FIX '} {self.name}: {self.text}"
 
 
-def run_doctor(target: ApiTarget, states: list[Path]) -> list[Check]:
+def run_doctor(target: ApiTarget, states: list[StateStore]) -> list[Check]:
     checks = _api_checks(target)
-    for path in states:
-        checks += _state_checks(path)
+    for store in states:
+        checks += _state_checks(store)
     checks.append(_cache_check())
     return checks
 
@@ -93,17 +92,16 @@ def _api_checks(target: ApiTarget) -> list[Check]:
     return checks
 
 
-def _state_checks(path: Path) -> list[Check]:
-    name = f"State {path}"
-    if not path.exists():
+def _state_checks(store: StateStore) -> list[Check]:
+    name = f"State {store.location()}"
+    if not store.exists():
         return [Check(name, True, "none yet (the first apply writes it)")]
-    store = LocalStateStore(path)
     try:
         doc = store.read()
     except DescriptIacError as exc:
         return [Check(name, False, str(exc))]
     problems = []
-    if store.journal.exists():
+    if isinstance(store, LocalStateStore) and store.journal.exists():
         problems.append("a run left a journal: the next apply folds it in")
     intents = sum(len(p.intents) for p in doc.projects.values())
     quarantined = [a for a, p in doc.projects.items() if p.quarantine]
@@ -122,6 +120,9 @@ def _state_checks(path: Path) -> list[Check]:
             + (f"; {'; '.join(problems)}" if problems else ""),
         )
     ]
+    if not isinstance(store, LocalStateStore):
+        return checks  # a database store's lock is its own (it says who holds it when taken)
+    path = store.path
     lock = FileLock(path.with_name(path.name + ".lock"))
     holder = lock.holder()
     if holder is None:

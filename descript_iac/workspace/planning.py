@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from descript_iac.api import DescriptClient
 from descript_iac.apply import reconcile
-from descript_iac.apply.evidence import desired_names
+from descript_iac.apply.evidence import desired_names, history_since
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.plan import Plan, PlanOptions, compute_plan
 from descript_iac.session import open_client, open_registry
 from descript_iac.state.document import StateDocument
-from descript_iac.state.drive import ReadOnlyDriveRegistry
+from descript_iac.state.drive import DriveRegistry, ReadOnlyDriveRegistry
 from descript_iac.state.events import Event, apply_event
+from descript_iac.state.store import StateStore
 from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.settings import RunSettings
 
@@ -23,21 +25,28 @@ class PlanOutcome:
     plan: Plan
     notes: list[str] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def plan_workspace(
     settings: RunSettings, options: PlanOptions, refresh: bool = False
 ) -> PlanOutcome:
-    """Compute the plan; with `refresh`, read the job history first (no state is written)."""
+    """Compute the plan; with `refresh`, read the job history first (no state is written).
+
+    Without `refresh` this reads the state once (one query on PostgreSQL) and calls no API."""
     workspace = load_workspace(settings.root)
-    doc = settings.store().read()
+    store = settings.store(workspace.state)
+    doc = store.read()
+    notes: list[str] = []
+    drift: list[str] = []
+    warnings: list[str] = []
     if refresh:
 
         def record(event: Event) -> None:
             apply_event(doc, event)
 
         with open_client(settings.api) as client:
-            registry = ReadOnlyDriveRegistry(open_registry(settings.api, client))
+            registry = ReadOnlyDriveRegistry(open_registry(settings.api, client, store))
             try:
                 found = reconcile(
                     client,
@@ -48,8 +57,31 @@ def plan_workspace(
                     name_of=desired_names(workspace, doc),
                     drift=True,
                 )
+                if not store.exists():
+                    warnings += new_state_warning(client, registry, store)
             finally:
                 registry.close()
             plan = checked_plan(workspace.projects, doc, options, client)
-        return PlanOutcome(workspace, doc, plan, found.notes, found.drift)
-    return PlanOutcome(workspace, doc, compute_plan(workspace.projects, doc, options))
+        return PlanOutcome(workspace, doc, plan, found.notes, found.drift, warnings)
+    plan = compute_plan(workspace.projects, doc, options)
+    return PlanOutcome(workspace, doc, plan, notes, drift, warnings)
+
+
+def new_state_warning(
+    client: DescriptClient, registry: DriveRegistry, store: StateStore
+) -> list[str]:
+    """A new, empty state while the account's job history has jobs: if the workspace was
+    applied before, its state is elsewhere, and applying would make every project again."""
+    jobs = history_since(client, 0.0)
+    if not jobs:
+        return []
+    recorded = registry.recorded_jobs()
+    others = sum(1 for job in jobs if job.job_id in recorded)
+    of_which = f" ({others} of them recorded by other states on this drive)" if others else ""
+    return [
+        f"{store.location()} holds no state yet, so this plan creates every project anew, but the "
+        f"job history of this Descript account has {len(jobs)} job(s) from the last 30 days"
+        f"{of_which}. If this workspace was applied before, its state is elsewhere: check the "
+        "workspace's `state:` block, --state or --backend-url (or the working directory, for "
+        "the default state/<workspace>.json) before you apply."
+    ]
