@@ -141,7 +141,7 @@ def test_a_publish_whose_reply_is_lost_is_found_not_sent_twice(tmp_path: Path) -
     with serving(api_level="2026", next_posts_by_type={"publish": ["lose"]}) as (running, _api):
         result = apply(running, root)
         assert result.exit_code == 0, result.output
-        assert "was found in the job history" in result.output
+        assert ": found in the job history" in result.output
         assert job_types(running)["publish"] == 1
         assert state(root)["projects"]["ep-1"]["publishes"]["Full episode"]["status"] == "success"
 

@@ -112,7 +112,7 @@ def test_a_lost_reply_is_found_in_the_history_not_sent_again(tmp_path: Path) -> 
     with serving(next_posts=["lose"]) as (running, _api):
         result = oneoff(running, "import-media", "--name", "Lost", *MEDIA)
         assert result.exit_code == 0, result.output
-        assert "was found in the job history" in result.output
+        assert ": found in the job history" in result.output
         assert job_types(running) == Counter({"import/project_media": 1})
         assert recorded()["lost"]["import"]["status"] == "success"
 
@@ -135,7 +135,8 @@ def test_a_one_off_killed_after_sending_is_resolved_by_the_next_one(tmp_path: Pa
             running, "agent", "--new", "--name", "Next", "--prompt", "Haiku", "--no-wait"
         )
         assert result.exit_code == 0, result.output
-        assert "killed: the create job was found in the job history" in result.output
+        assert "killed: the create job is " in result.output
+        assert "found in the job history; adopted" in result.output
         project = recorded()["killed"]
         assert project["intents"] == [] and project["import"]["status"] == "success"
         assert job_types(running) == Counter({"import/project_media": 1, "agent": 1})
