@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from descript_iac.api import DescriptClient, Token, resolve
+from descript_iac.api.budget import HOUR, PUBLISHED_PER_HOUR
 from descript_iac.api.credentials import resolve_base_url
+from descript_iac.state.budget import SharedBudget
 from descript_iac.state.drive import DriveRegistry, LocalDriveRegistry
 from descript_iac.state.jobcache import JobCache
 from descript_iac.state.store import StateStore
@@ -47,6 +49,13 @@ class ApiTarget:
     drives_dir: Path = field(default_factory=lambda: default_drives_dir())
 
 
+def _share_budget(target: ApiTarget, client: DescriptClient) -> DescriptClient:
+    """Count published-project reads with every other run on this machine (1,000 an hour)."""
+    path = target.drives_dir / client.account_key / "published-budget.json"
+    client.published_budget = SharedBudget(path, PUBLISHED_PER_HOUR, HOUR)
+    return client
+
+
 @contextlib.contextmanager
 def open_client(target: ApiTarget) -> Iterator[DescriptClient]:
     if not target.emulator:
@@ -54,7 +63,7 @@ def open_client(target: ApiTarget) -> Iterator[DescriptClient]:
         cache = JobCache(target.cache_dir, credentials.base_url) if target.cache_dir else None
         try:
             with DescriptClient(credentials.base_url, credentials.token, cache=cache) as client:
-                yield client
+                yield _share_budget(target, client)
         finally:
             if cache is not None:
                 cache.close()
@@ -72,7 +81,7 @@ def open_client(target: ApiTarget) -> Iterator[DescriptClient]:
     account = f"embedded:{target.emulator_dir.resolve()}"
     try:
         with DescriptClient(running.base_url, Token(EMBEDDED_TOKEN), account=account) as client:
-            yield client
+            yield _share_budget(target, client)
     finally:
         running.stop()
 
@@ -90,6 +99,21 @@ def open_registry(
         assert isinstance(store, PostgresStateStore)
         return PostgresDriveRegistry(store.database, client.account_key)
     return LocalDriveRegistry(target.drives_dir / client.account_key)
+
+
+def own_drive_id(target: ApiTarget, client: DescriptClient) -> str | None:
+    """The token's own drive id: remembered per account once the API showed it (on a job or a
+    project), since it never changes. None when the drive has no job or project to show it."""
+    path = target.drives_dir / client.account_key / "drive_id"
+    with contextlib.suppress(OSError):
+        known = path.read_text().strip()
+        if known:
+            return known
+    found = client.find_drive_id()
+    if found:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(found + "\n")
+    return found
 
 
 def describe(target: ApiTarget) -> str:

@@ -478,3 +478,43 @@ class FakeApi:
             limiter=RateLimiter(sleep=lambda s: None),
             sleep=lambda s: None,
         )
+
+
+# --- the whole Descript surface (issue #12) ------------------------------------------------------
+
+
+def cli_env(running, **extra: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Environment for `run_cli` against a `start_emulator` server: its URL and token, and short
+    evidence windows (its job history never lags unless told to)."""
+    return {
+        "DESCRIPT_API_URL": running.base_url,
+        "DESCRIPT_API_TOKEN": TOKEN,
+        "DESCRIPT_IAC_COMMIT_SPAN": "1",
+        "DESCRIPT_IAC_HISTORY_LAG": "0",
+        **extra,
+    }
+
+
+def emulator_jobs(running) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Every job the emulator made, as (project, job) views from its inspection API."""
+    import httpx
+
+    projects = httpx.get(f"{running.root_url}/_emulator/projects").json()["projects"]
+    return [{**job, "project": p} for p in projects for job in p["jobs"]]
+
+
+PUBLISHED_WORKSPACE = """
+version: 1
+projects:
+  ep-1:
+    name: Episode 1
+    media:
+      host.wav: {url: "https://cdn.example.com/ep1/host.wav"}
+    compositions:
+      - name: Full episode
+        clips: [{media: host.wav}]
+        publish: {media_type: Video, resolution: 1080p, access_level: unlisted}
+    steps:
+      - id: clean
+        prompt: Remove filler words
+"""

@@ -41,6 +41,12 @@ def test_the_commands_users_rely_on_exist() -> None:
         "config set api-key",
         "emulator serve",
         "schema",
+        "import-media",
+        "agent",
+        "jobs cancel",
+        "edit-link",
+        "published",
+        "doctor",
     ):
         assert expected in names
 

@@ -22,7 +22,8 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from descript_iac.api import errors
-from descript_iac.api.capabilities import API_2026, SEED, Capabilities
+from descript_iac.api.budget import HourlyBudget, RequestBudget
+from descript_iac.api.capabilities import API_2026, SEED, Capabilities, Feature
 from descript_iac.api.clock import ServerClock
 from descript_iac.api.credentials import Token
 from descript_iac.api.models import (
@@ -36,12 +37,14 @@ from descript_iac.api.models import (
     ProjectDetails,
     ProjectList,
     PublishedProject,
+    PublishRequest,
     StatusReply,
 )
 from descript_iac.api.pagination import PageGuard
-from descript_iac.api.ratelimit import RateLimiter, shared_limiter
+from descript_iac.api.ratelimit import MAX_WAIT, RateLimiter, shared_limiter
 from descript_iac.errors import DescriptIacError
 from descript_iac.redact import redact
+from descript_iac.timing import history_floor
 
 log = logging.getLogger("descript_iac.api")
 M = TypeVar("M", bound=BaseModel)
@@ -121,6 +124,9 @@ class DescriptClient:
         self.clock = ServerClock(wall_clock)
         self.calls: dict[str, int] = {}
         self._capabilities: Capabilities | None = None
+        self.max_attempts = MAX_ATTEMPTS  # `doctor` asks once or twice: it reports, not retries
+        # Published-project reads: 1,000 an hour per user (session.py shares it across runs).
+        self.published_budget: RequestBudget = HourlyBudget()
         self._http = httpx.Client(
             base_url=self.base_url + "/",
             transport=transport,
@@ -164,13 +170,44 @@ class DescriptClient:
                 self._capabilities = API_2026
         return self._capabilities
 
+    def require(self, feature: Feature, what: str) -> None:
+        """Raise `NotSupported` (before anything is sent) when the API lacks `feature`."""
+        found = self.capabilities()
+        if not found.has(feature):
+            raise errors.NotSupported(what, feature.value, found.level)
+
     def import_project_media(
         self, request: ImportRequest, on_send: OnSend | None = None
     ) -> JobCreated:
+        if request.folder_name is not None:
+            self.require(Feature.FOLDERS, "folder_name on an import")
         return self._create("jobs/import/project_media", request.body(), on_send)
 
     def agent(self, request: AgentRequest, on_send: OnSend | None = None) -> JobCreated:
+        if request.composition_id is not None:
+            self.require(Feature.COMPOSITION_TARGET, "composition_id on an agent job")
         return self._create("jobs/agent", request.body(), on_send)
+
+    def publish(self, request: PublishRequest, on_send: OnSend | None = None) -> JobCreated:
+        """`POST /v1/jobs/publish` (2026 API)."""
+        self.require(Feature.PUBLISH, "publishing (POST /v1/jobs/publish)")
+        return self._create("jobs/publish", request.body(), on_send)
+
+    def cancel_job(self, job_id: str) -> None:
+        """`DELETE /v1/jobs/{job_id}` (2026 API); cancelling is idempotent, so it is retried."""
+        self.require(Feature.CANCEL, "cancelling a job (DELETE /v1/jobs/{job_id})")
+        self._call("DELETE", f"jobs/{job_id}", label="DELETE /jobs/{job_id}")
+
+    def find_drive_id(self) -> str | None:
+        """The drive of this token, as the API shows it: on its newest job (30 days), else on
+        its newest project (2026 API). None when the drive has neither."""
+        for job in self.list_jobs(limit=1, created_after=history_floor(self.clock.now())).data:
+            if job.drive_id:
+                return job.drive_id
+        if self.capabilities().has(Feature.PROJECTS):
+            for summary in self.list_projects(limit=1).data:
+                return self.get_project(summary.id).drive_id
+        return None
 
     def list_projects(
         self,
@@ -209,7 +246,7 @@ class DescriptClient:
         response = self._call("GET", f"jobs/{job_id}", label="GET /jobs/{job_id}")
         job = self._parse(Job, response, "GET /jobs/{job_id}")
         if self.cache is not None and job.finished:
-            self.cache.remember(job.model_dump(mode="json"))
+            self.cache.remember(_unsigned(job))
         return job
 
     def list_jobs(
@@ -241,7 +278,7 @@ class DescriptClient:
         if self.cache is not None:
             for job in result.data:
                 if job.finished:
-                    self.cache.remember(job.model_dump(mode="json"))
+                    self.cache.remember(_unsigned(job))
         return result
 
     def iter_jobs(self, *, max_pages: int | None = None, **filters: Any) -> Iterator[Job]:
@@ -263,8 +300,30 @@ class DescriptClient:
         return self._parse(ImportUrl, response, "POST /edit_in_descript/schema")
 
     def published_project(self, slug: str) -> PublishedProject:
+        """A published project's metadata and subtitles, within the documented budget of 1,000
+        requests an hour: waits briefly for it, else stops before sending."""
         label = "GET /published_projects/{slug}"
-        response = self._call("GET", f"published_projects/{slug}", label=label)
+        budget = self.published_budget
+        while True:
+            wait = budget.take(self._wall())
+            if wait <= 0:
+                break
+            if wait > MAX_WAIT:
+                raise errors.BudgetExhausted(
+                    f"{label}: no request may go before {_local_time(self._wall() + wait)}: the "
+                    f"API allows {budget.limit} requests an hour for published projects (this "
+                    "machine's runs count them) and asks for pauses with 429 Retry-After. Nothing "
+                    "was sent."
+                )
+            self._sleep(wait)
+        try:
+            response = self._call(
+                "GET", f"published_projects/{slug}", label=label, max_retry_after=MAX_WAIT
+            )
+        except errors.RateLimited as exc:
+            if exc.retry_after is not None:
+                budget.hold_until(self._wall() + exc.retry_after)
+            raise
         return self._parse(PublishedProject, response, label)
 
     # --- machinery -----------------------------------------------------------------------
@@ -309,7 +368,10 @@ class DescriptClient:
         creates_job: bool = False,
         label: str | None = None,
         on_send: OnSend | None = None,
+        max_retry_after: float | None = None,
     ) -> httpx.Response:
+        """One request with retries. `max_retry_after`: a 429 asking for a longer pause is
+        raised at once (`RateLimited.retry_after`) instead of being waited out."""
         endpoint = label or f"{method} /{path}"
         attempts = throttled = 0
         while True:
@@ -345,7 +407,7 @@ class DescriptClient:
                 raise
             except NOT_SENT as exc:
                 self._log(method, path, params, f"not sent: {type(exc).__name__}", started)
-                if attempts >= MAX_ATTEMPTS:
+                if attempts >= self.max_attempts:
                     raise errors.TransportFailure(
                         f"{endpoint}: cannot reach {self.base_url} ({_reason(exc)}); check "
                         "--api-url and your network"
@@ -358,7 +420,7 @@ class DescriptClient:
                     raise errors.OutcomeUnknown(
                         endpoint, fingerprint(method, path, body), sent_at, _reason(exc)
                     ) from None
-                if attempts >= MAX_ATTEMPTS:
+                if attempts >= self.max_attempts:
                     raise errors.TransportFailure(
                         f"{endpoint}: {_reason(exc)} after {attempts} attempts"
                     ) from None
@@ -370,6 +432,13 @@ class DescriptClient:
             status = response.status_code
             if status == 429:
                 throttled += 1
+                retry_after = _seconds(response.headers.get("retry-after"))
+                if (
+                    max_retry_after is not None
+                    and retry_after is not None
+                    and retry_after > max_retry_after
+                ):
+                    raise self._throttled(endpoint, response, retry_after)
                 self.limiter.on_throttled(response.headers.get("retry-after"))
                 if throttled > MAX_THROTTLED:
                     raise self._error(endpoint, response)
@@ -380,13 +449,24 @@ class DescriptClient:
                     endpoint, fingerprint(method, path, body), sent_at, f"HTTP {status} reply"
                 )
             if status >= 500:
-                if attempts >= MAX_ATTEMPTS:
+                if attempts >= self.max_attempts:
                     raise self._error(endpoint, response)
                 self._sleep(self._backoff(attempts))
                 continue
             if status >= 400:
                 raise self._error(endpoint, response)
             return response
+
+    def _throttled(
+        self, endpoint: str, response: httpx.Response, retry_after: float | None
+    ) -> errors.ApiError:
+        error = self._error(endpoint, response)
+        if isinstance(error, errors.RateLimited):
+            error.retry_after = retry_after
+            when = "later" if retry_after is None else f"in {retry_after:.0f}s"
+            at = "" if retry_after is None else f" (at {_local_time(self._wall() + retry_after)})"
+            error.args = (f"{endpoint}: 429 rate limited by the API; try again {when}{at}",)
+        return error
 
     def _read_capped(self, response: httpx.Response, endpoint: str) -> httpx.Response:
         """Read a streamed reply, stopping at the size limit; a complete, read response."""
@@ -437,6 +517,27 @@ class DescriptClient:
         shown = f"/{path}" + (f"?{query}" if query else "")
         millis = (time.monotonic() - started) * 1000
         log.info("%s %s -> %s (%.0f ms)", method, redact(shown), outcome, millis)
+
+
+def _unsigned(job: Job) -> dict[str, Any]:
+    """A job to cache: without a publish result's signed, expiring `download_url`."""
+    data = job.model_dump(mode="json")
+    result = data.get("result")
+    if isinstance(result, dict):
+        result.pop("download_url", None)
+        result.pop("download_url_expires_at", None)
+    return data
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _local_time(ts: float) -> str:
+    return datetime.fromtimestamp(ts).strftime("%H:%M:%S")
 
 
 def _unusable(exc: Exception) -> str:

@@ -44,8 +44,28 @@ class NotFound(ApiError):
     hint = "it does not exist for this token's drive (jobs are visible for 30 days)"
 
 
+class Conflict(ApiError):
+    hint = "the request does not fit the current state of what it names"
+
+
 class RateLimited(ApiError):
     hint = "too many requests; retried after Retry-After until the retry budget ran out"
+    retry_after: float | None = None  # seconds the server asked to wait, when it said
+
+
+class NotSupported(DescriptIacError):
+    """The API behind the base URL lacks a feature (the seed-level API). Raised before sending."""
+
+    def __init__(self, what: str, feature: str, level: str) -> None:
+        self.feature = feature
+        super().__init__(
+            f"{what} is not supported by this API (level {level}): it needs the API's "
+            f"'{feature}' feature, part of Descript's 2026 API. Nothing was sent."
+        )
+
+
+class BudgetExhausted(DescriptIacError):
+    """A documented request budget (published projects: 1,000 an hour) is used up."""
 
 
 class ServerError(ApiError):
@@ -80,6 +100,7 @@ BY_STATUS: dict[int, type[ApiError]] = {
     402: PaymentRequired,
     403: Forbidden,
     404: NotFound,
+    409: Conflict,
     429: RateLimited,
 }
 

@@ -16,7 +16,8 @@ from descript_iac.timing import FINISHED_STATES
 
 IMPORT_JOB = "import/project_media"
 AGENT_JOB = "agent"
-JOB_TYPES = (IMPORT_JOB, AGENT_JOB)
+PUBLISH_JOB = "publish"  # 2026 API
+JOB_TYPES = (IMPORT_JOB, AGENT_JOB, PUBLISH_JOB)
 
 
 class _Request(BaseModel):
@@ -63,6 +64,7 @@ class ImportRequest(_Request):
     project_id: str | None = None
     project_name: str | None = None
     team_access: str | None = None
+    folder_name: str | None = None  # 2026 API: where a new project is placed ("Clients/Acme")
     add_media: dict[str, UrlMediaRequest | SequenceRequest] = Field(default_factory=dict)
     add_compositions: list[CompositionRequest] = Field(default_factory=list)
     callback_url: str | None = None
@@ -75,6 +77,17 @@ class AgentRequest(_Request):
     composition_id: str | None = None
     model: str | None = None
     team_access: str | None = None
+    callback_url: str | None = None
+
+
+class PublishRequest(_Request):
+    """`POST /v1/jobs/publish` (2026 API): render one composition to a share page."""
+
+    project_id: str
+    composition_id: str | None = None
+    media_type: str | None = None  # Video | Audio
+    resolution: str | None = None  # 480p | 720p | 1080p | 1440p | 4K (Video only)
+    access_level: str | None = None  # public | unlisted | drive | private
     callback_url: str | None = None
 
 
@@ -113,6 +126,7 @@ class Progress(_Response):
     label: str | None = None
     percent: float | None = None
     last_update_at: datetime | None = None
+    composition_id: str | None = None  # publish jobs, when known
 
 
 class MediaStatus(_Response):
@@ -143,6 +157,15 @@ class AgentResult(JobResult):
     ai_credits_used: float | None = None
 
 
+class PublishResult(JobResult):
+    """A publish job's result. `download_url` is signed and short-lived: never stored."""
+
+    composition_id: str | None = None
+    share_url: str | None = None
+    download_url: str | None = None
+    download_url_expires_at: datetime | None = None
+
+
 class Job(_Response):
     """A job's status; `result` is typed by `job_type` (generic for unknown types)."""
 
@@ -155,13 +178,17 @@ class Job(_Response):
     project_id: str | None = None
     project_url: str | None = None
     progress: Progress | None = None
-    result: ImportResult | AgentResult | JobResult | None = None
+    result: ImportResult | AgentResult | PublishResult | JobResult | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _typed_result(cls, data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("result"), dict):
-            kinds: dict[str, type[JobResult]] = {IMPORT_JOB: ImportResult, AGENT_JOB: AgentResult}
+            kinds: dict[str, type[JobResult]] = {
+                IMPORT_JOB: ImportResult,
+                AGENT_JOB: AgentResult,
+                PUBLISH_JOB: PublishResult,
+            }
             kind = kinds.get(data.get("job_type", ""), JobResult)
             data = {**data, "result": kind.model_validate(data["result"])}
         return data
@@ -177,6 +204,10 @@ class Job(_Response):
     @property
     def agent_result(self) -> AgentResult | None:
         return self.result if isinstance(self.result, AgentResult) else None
+
+    @property
+    def publish_result(self) -> PublishResult | None:
+        return self.result if isinstance(self.result, PublishResult) else None
 
 
 class Pagination(_Response):
@@ -215,6 +246,9 @@ class PublishedProject(_Response):
     privacy: str | None = None
     metadata: PublishedMetadata | None = None
     subtitles: str | None = None
+    # 2026 API: a signed, short-lived link to the file. Never shown, written or stored.
+    download_url: str | None = None
+    download_url_expires_at: datetime | None = None
 
 
 class ProjectSummary(_Response):

@@ -22,19 +22,34 @@ from datetime import datetime
 from typing import Any
 
 from descript_iac.api import BatchPoller, DescriptClient, InFlight, OutcomeUnknown, fingerprint
-from descript_iac.api.errors import ApiError, PaymentRequired, ServerError, TransportFailure
-from descript_iac.api.models import IMPORT_JOB, Job, JobCreated
+from descript_iac.api.errors import (
+    ApiError,
+    NotSupported,
+    PaymentRequired,
+    ServerError,
+    TransportFailure,
+)
+from descript_iac.api.models import IMPORT_JOB, PUBLISH_JOB, Job, JobCreated
 from descript_iac.apply.evidence import EvidenceReader, desired_names
 from descript_iac.apply.reconcile import gone_message
 from descript_iac.apply.reporting import Reporter
-from descript_iac.apply.requests import agent_request, find_step, import_request
+from descript_iac.apply.requests import (
+    agent_request,
+    composition_id,
+    find_composition,
+    find_step,
+    import_request,
+    publish_request,
+)
 from descript_iac.apply.resolve import Verdict, complete_at
 from descript_iac.apply.result import ApplyResult, Failure
 from descript_iac.config.desired import Workspace
+from descript_iac.errors import DescriptIacError
 from descript_iac.failpoints import failpoint
 from descript_iac.plan import digests, shown
 from descript_iac.plan.diff import plan_project, quarantine_advice
 from descript_iac.plan.model import Action, ActionKind, Plan, ProjectPlan
+from descript_iac.plan.publishing import settings_of
 from descript_iac.state.document import Intent, Quarantine, StateDocument
 from descript_iac.state.drive import Blocked, Claim, DriveRegistry, MemoryDriveRegistry, gate_key
 from descript_iac.state.events import (
@@ -264,7 +279,10 @@ class Engine:
 
     def _await_recorded(self, chain: _Chain, action: Action) -> None:
         project = self.doc.projects[chain.address]
-        if action.step_id:
+        if action.job_type == PUBLISH_JOB:
+            record = project.publishes[action.compositions[0]]
+            chain.job = InFlight(record.job_id, PUBLISH_JOB, record.sent_at)
+        elif action.step_id:
             step = project.step(action.step_id)
             assert step is not None and step.job_id is not None
             chain.job = InFlight(step.job_id, "agent", step.sent_at)
@@ -299,7 +317,21 @@ class Engine:
         project_id = project.project_id if project else None
         facets = digests.recorded_facets(salt, desired)
         send: Callable[..., JobCreated]
-        if action.job_type == IMPORT_JOB:
+        target: str | None = None
+        name: str | None = None
+        published = None
+        if action.job_type == PUBLISH_JOB:
+            assert project_id is not None
+            name = action.compositions[0]
+            composition = find_composition(desired, name)
+            target = composition_id(desired, project, name)
+            published = settings_of(composition.publish) if composition.publish else None
+            kind = "publish"
+            step_digest = step_prompt = step_model = None
+            request = publish_request(desired, composition, project_id, target)
+            body, path = request.body(), "jobs/publish"
+            send = lambda on_send: self.client.publish(request, on_send)  # noqa: E731
+        elif action.job_type == IMPORT_JOB:
             kind = "update" if action.kind is ActionKind.UPDATE else "create"
             imported = import_request(desired, action, project_id if kind == "update" else None)
             body, path = imported.body(), "jobs/import/project_media"
@@ -308,7 +340,11 @@ class Engine:
         else:
             step = find_step(desired, action.step_id)
             kind = "create" if action.kind in (ActionKind.CREATE, ActionKind.REPLACE) else "step"
-            prompt = agent_request(desired, step, project_id if kind == "step" else None)
+            if step.composition and kind == "step":
+                name = step.composition
+                target = composition_id(desired, project, name)
+            on = project_id if kind == "step" else None
+            prompt = agent_request(desired, step, on, target)
             body, path = prompt.body(), "jobs/agent"
             send = lambda on_send: self.client.agent(prompt, on_send)  # noqa: E731
             step_digest = digests.step_digest(salt, desired, step)
@@ -326,13 +362,16 @@ class Engine:
             job_type=action.job_type or "",
             media_names=sorted(action.media),
             composition_names=sorted(action.compositions),
-            project_id=project_id if kind in ("update", "step") else None,
+            project_id=project_id if kind in ("update", "step", "publish") else None,
             facets=facets,
-            media={n: facets.media[n] for n in action.media},
+            media={n: facets.media[n] for n in action.media} if kind != "publish" else {},
             step_digest=step_digest,
             step_prompt=step_prompt,
             step_model=step_model,
             replaces=action.kind is ActionKind.REPLACE,
+            composition=name,
+            composition_id=target,
+            publish=published,
         )
         return intent, send
 
@@ -340,7 +379,11 @@ class Engine:
         return sent_at + error + self.timing.commit_span
 
     def _submit(self, chain: _Chain, action: Action) -> None:
-        intent, send = self._outgoing(chain, action)
+        try:
+            intent, send = self._outgoing(chain, action)
+        except DescriptIacError as exc:  # nothing was sent: e.g. a composition the import lacks
+            self._fail(chain, action, str(exc))
+            return
         key = gate_key(intent.job_type, intent.project_id)
         end = self._window_end(intent.sent_at, intent.clock_error)
         claim = self.registry.claim(key, intent.intent_id, end, self.client.clock.now())
@@ -385,7 +428,7 @@ class Engine:
             self.stopping = True
             self.result.stopped_reason = "out of credits (402): nothing new was sent after it"
             return
-        except (ApiError, TransportFailure) as exc:
+        except (ApiError, TransportFailure, NotSupported) as exc:
             self._refused(chain, action, intent, claim, exc)
             return
         failpoint("after_post")
@@ -578,6 +621,8 @@ class Engine:
             self.result.replaced += 1
         elif action.kind is ActionKind.UPDATE:
             self.result.updated += 1
+        elif action.kind is ActionKind.PUBLISH:
+            self.result.published += 1
         if action.step_id:
             self.result.steps_run += 1
         chain.index += 1
@@ -589,6 +634,8 @@ class Engine:
             return job.job_state
         if job.agent_result is not None and job.agent_result.agent_response:
             text = job.agent_result.agent_response
+        elif job.publish_result is not None:
+            text = job.publish_result.share_url or ""
         elif job.import_result is not None:
             statuses = job.import_result.media_status
             failed = [

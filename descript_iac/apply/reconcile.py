@@ -159,4 +159,6 @@ def _recorded_jobs(project: ProjectState) -> list[tuple[str, str, float, str]]:
     for step in project.steps:
         if step.job_id:  # a step marked applied by `import` may name no job
             out.append((step.job_id, "agent", step.sent_at, step.job_state))
+    for publish in project.publishes.values():
+        out.append((publish.job_id, "publish", publish.sent_at, publish.job_state))
     return out

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
 
 from descript_iac.api.models import Job
 from descript_iac.apply.result import ApplyResult
@@ -53,3 +55,56 @@ class SilentReporter:
     def complete(self, result: ApplyResult) -> None: ...
 
     def unchanged(self, text: str) -> None: ...
+
+
+ProgressKind = Literal[
+    "start", "submitted", "progress", "stopped", "done", "note", "complete", "unchanged"
+]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One thing an apply reports, for a progress callback (`CallbackReporter`)."""
+
+    kind: ProgressKind
+    address: str | None = None
+    label: str | None = None  # the action: "create", "step cleanup", "publish Full episode"
+    job: Job | None = None  # the job's latest status (progress, stopped)
+    job_id: str | None = None
+    ok: bool | None = None  # stopped: whether the job succeeded
+    message: str | None = None
+    plan: Plan | None = None  # start
+    result: ApplyResult | None = None  # complete
+
+
+class CallbackReporter:
+    """Hands each report to `callback` as a `Progress` (library use: a progress callback)."""
+
+    def __init__(self, callback: Callable[[Progress], None]) -> None:
+        self.callback = callback
+
+    def start(self, plan: Plan) -> None:
+        self.callback(Progress("start", plan=plan))
+
+    def submitted(self, address: str, label: str, job_id: str) -> None:
+        self.callback(Progress("submitted", address, label, job_id=job_id))
+
+    def progress(self, address: str, label: str, job: Job) -> None:
+        self.callback(Progress("progress", address, label, job=job, job_id=job.job_id))
+
+    def stopped(self, address: str, label: str, job: Job, ok: bool, message: str) -> None:
+        self.callback(
+            Progress("stopped", address, label, job=job, job_id=job.job_id, ok=ok, message=message)
+        )
+
+    def done(self, address: str, label: str, message: str) -> None:
+        self.callback(Progress("done", address, label, message=message))
+
+    def note(self, text: str) -> None:
+        self.callback(Progress("note", message=text))
+
+    def complete(self, result: ApplyResult) -> None:
+        self.callback(Progress("complete", result=result))
+
+    def unchanged(self, text: str) -> None:
+        self.callback(Progress("unchanged", message=text))

@@ -7,13 +7,16 @@ from descript_iac.api.models import (
     ClipRequest,
     CompositionRequest,
     ImportRequest,
+    PublishRequest,
     SequenceRequest,
     TrackRequest,
     UrlMediaRequest,
 )
 from descript_iac.config.desired import DesiredProject
-from descript_iac.config.model import AgentStep, SequenceMedia
+from descript_iac.config.model import AgentStep, Composition, SequenceMedia
+from descript_iac.errors import DescriptIacError
 from descript_iac.plan.model import Action
+from descript_iac.state.document import ProjectState
 
 
 def import_request(
@@ -49,13 +52,32 @@ def import_request(
     return ImportRequest(
         project_name=project.name,
         team_access=project.team_access,
+        folder_name=project.spec.folder,
         add_media=media,
         add_compositions=compositions,
         callback_url=project.callback_url,
     )
 
 
-def agent_request(project: DesiredProject, step: AgentStep, project_id: str | None) -> AgentRequest:
+def composition_id(project: DesiredProject, state: ProjectState | None, name: str) -> str:
+    """The id of the project's composition `name`, as its import created it."""
+    found = state.composition_ids() if state is not None else {}
+    if name not in found:
+        made = ", ".join(sorted(found)) or "none"
+        raise DescriptIacError(
+            f"{project.address}: composition '{name}' is not among the compositions the project's "
+            f"import created ({made}); check the import's result (`descript-iac state show`)"
+        )
+    return found[name]
+
+
+def agent_request(
+    project: DesiredProject,
+    step: AgentStep,
+    project_id: str | None,
+    target: str | None = None,
+) -> AgentRequest:
+    """`target`: the id of the composition the step works on (its `composition:`)."""
     if project_id is None:  # prompt-only: this step creates the project
         return AgentRequest(
             project_name=project.name,
@@ -67,7 +89,30 @@ def agent_request(project: DesiredProject, step: AgentStep, project_id: str | No
     return AgentRequest(
         project_id=project_id,
         prompt=step.prompt,
+        composition_id=target,
         model=project.step_model(step),
+        callback_url=project.callback_url,
+    )
+
+
+def find_composition(project: DesiredProject, name: str) -> Composition:
+    for composition in project.spec.compositions:
+        if composition.name == name:
+            return composition
+    raise KeyError(f"{project.address}: no composition {name}")
+
+
+def publish_request(
+    project: DesiredProject, composition: Composition, project_id: str, target: str
+) -> PublishRequest:
+    publish = composition.publish
+    assert publish is not None
+    return PublishRequest(
+        project_id=project_id,
+        composition_id=target,
+        media_type=publish.media_type,
+        resolution=publish.resolution,
+        access_level=publish.access_level,
         callback_url=project.callback_url,
     )
 

@@ -12,6 +12,8 @@ The rules, strictest first:
   name the intent sent) and, once an import stopped, its media and composition names; a
   contradicted candidate is rejected (another client's look-alike). One confirmed candidate is
   adopted at once.
+- A publish job shows the composition it renders (in its progress, then its result): one of
+  another composition of the project is rejected.
 - Without confirmation, nothing is adopted while the window is open or the history may still lag
   (a look-alike may be visible before our own job is). After that: a prompt-only create is never
   adopted (the job view shows nothing of it: it could be another client's), a running import is
@@ -27,7 +29,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from descript_iac.api.models import IMPORT_JOB, Job, ProjectDetails, ProjectSummary
+from descript_iac.api.models import (
+    IMPORT_JOB,
+    PUBLISH_JOB,
+    Job,
+    ProjectDetails,
+    ProjectSummary,
+)
 from descript_iac.plan.digests import name_digest
 from descript_iac.state.document import Intent
 from descript_iac.timing import HORIZON, HORIZON_MARGIN, Timing
@@ -98,6 +106,11 @@ Judgement = Literal["confirmed", "possible", "running", "unconfirmable", "reject
 
 def judge(intent: Intent, job: Job, evidence: Evidence) -> Judgement:
     """How far one candidate can be told to be the intent's."""
+    if intent.job_type == PUBLISH_JOB:
+        shown = _published_composition(job)
+        if shown is not None and intent.composition_id is not None:
+            return "possible" if shown == intent.composition_id else "rejected"
+        return "possible"
     if intent.job_type == IMPORT_JOB:
         result = job.import_result
         if result is not None and not _names_match(intent, job):
@@ -115,6 +128,14 @@ def judge(intent: Intent, job: Job, evidence: Evidence) -> Judgement:
     if is_create(intent) and intent.job_type != IMPORT_JOB:
         return "unconfirmable"  # a prompt-only create: the job view shows nothing of it
     return "possible"
+
+
+def _published_composition(job: Job) -> str | None:
+    """The composition a publish job renders, where its view shows it."""
+    result = job.publish_result
+    if result is not None and result.composition_id:
+        return result.composition_id
+    return job.progress.composition_id if job.progress is not None else None
 
 
 def _names_match(intent: Intent, job: Job) -> bool:

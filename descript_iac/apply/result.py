@@ -19,6 +19,7 @@ class ApplyResult:
     replaced: int = 0
     updated: int = 0
     steps_run: int = 0
+    published: int = 0
     forgotten: int = 0
     media_seconds: float = 0.0
     ai_credits: float = 0.0

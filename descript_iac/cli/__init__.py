@@ -204,4 +204,9 @@ COMMANDS: dict[str, str] = {
     "show": "descript_iac.cli.show:show",
     "import": "descript_iac.cli.importing:import_command",
     "fmt": "descript_iac.cli.fmt:fmt",
+    "import-media": "descript_iac.cli.oneoff:import_media",
+    "agent": "descript_iac.cli.oneoff:agent",
+    "edit-link": "descript_iac.cli.surface:edit_link",
+    "published": "descript_iac.cli.surface:published",
+    "doctor": "descript_iac.cli.surface:doctor",
 }

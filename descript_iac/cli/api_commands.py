@@ -1,4 +1,4 @@
-"""`descript-iac status`, `jobs list|get|wait` and `config set api-key`."""
+"""`descript-iac status`, `jobs list|get|wait|cancel` and `config set api-key`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from descript_iac.api.models import JOB_TYPES, Job
 from descript_iac.cli.context import echo, get_globals, is_tty
 from descript_iac.errors import DescriptIacError
 from descript_iac.session import ApiTarget, describe, open_client
+from descript_iac.workspace.jobs import cancel_job
 
 emulator_option = click.option(
     "--emulator", is_flag=True, help="Talk to the embedded emulator instead of the real API."
@@ -44,9 +45,17 @@ def jobs() -> None:
     """Read the job history (the API keeps 30 days)."""
 
 
+def _outcome(job: Job) -> str:
+    if job.job_state == "cancelled":
+        return "cancelled"
+    if job.result is not None:
+        return job.result.status
+    return job.progress.label or "" if job.progress else ""
+
+
 def _job_line(job: Job) -> str:
     created = job.created_at.strftime("%Y-%m-%d %H:%M:%S") if job.created_at else "?"
-    outcome = job.result.status if job.result else (job.progress.label if job.progress else "")
+    outcome = _outcome(job)
     return f"{job.job_id}  {job.job_type:<21} {job.job_state:<8} {created}  {outcome or ''}"
 
 
@@ -134,11 +143,24 @@ def wait_job(
     if live:
         sys.stdout.write("\r\033[K")
     result = job.result
-    echo(f"{job_id}: {job.job_state}, {result.status if result else 'no result'}")
+    echo(f"{job_id}: {job.job_state}, {_outcome(job) or 'no result'}")
     if result and result.error_message:
         echo(f"  {result.error_message}")
     if result is None or result.status == "error":
-        raise DescriptIacError(f"job {job_id} did not succeed")
+        raise DescriptIacError(f"job {job_id} did not succeed ({_outcome(job) or job.job_state})")
+
+
+@jobs.command("cancel")
+@click.argument("job_id")
+@emulator_option
+@click.pass_context
+def cancel(ctx: click.Context, job_id: str, emulator: bool) -> None:
+    """Cancel a queued or running job (DELETE /v1/jobs/{id}, Descript's 2026 API).
+
+    A stopped job cannot be cancelled; against an API without cancellation nothing is sent.
+    """
+    job = cancel_job(_target(ctx, emulator), job_id)
+    echo(f"{job_id}: {job.job_state} ({job.job_type})")
 
 
 @click.group()

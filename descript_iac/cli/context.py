@@ -34,23 +34,17 @@ class Globals:
         self, root: Path, emulator: bool = False, capabilities: tuple[str, ...] = ()
     ) -> RunSettings:
         """What a command works on; where the state lives is chosen by `RunSettings.store`."""
-        from descript_iac.session import ApiTarget
-        from descript_iac.workspace.settings import RunSettings, default_state_path
+        from descript_iac.workspace.settings import RunSettings
 
-        local = self.state_path or default_state_path(root)
-        target = ApiTarget(
+        return RunSettings.for_workspace(
+            root,
+            state_path=self.state_path,
+            backend_url=self.backend_url,
             api_url=self.api_url,
             emulator=emulator,
-            emulator_dir=local.parent / "emulator",
             capabilities=frozenset(capabilities),
-        )
-        return RunSettings(
-            root=root,
-            state_path=self.state_path,
-            api=target,
             lock_timeout=self.lock_timeout,
             timing=self.timing(),
-            backend_url=self.backend_url,
         )
 
 

@@ -287,7 +287,7 @@ def apply(
     )
     if outcome.result is None:
         reporter.unchanged(no_changes_line(outcome.plan))
-        return
-    reporter.complete(outcome.result)
-    if not outcome.result.ok:
+    else:
+        reporter.complete(outcome.result)
+    if not outcome.ok:
         sys.exit(1)

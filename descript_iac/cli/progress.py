@@ -165,6 +165,7 @@ class JsonReporter(Reporter):
             replaced=result.replaced,
             updated=result.updated,
             steps_run=result.steps_run,
+            published=result.published,
             forgotten=result.forgotten,
             media_seconds=result.media_seconds,
             ai_credits=result.ai_credits,
@@ -180,7 +181,9 @@ def summary_lines(result: ApplyResult) -> list[str]:
         f"Apply {'complete' if result.ok else 'finished with problems'}: "
         f"{result.jobs_issued} job(s) issued, {result.created} project(s) created, "
         f"{result.replaced} replaced, {result.updated} updated in place, "
-        f"{result.steps_run} step(s) run, {result.forgotten} forgotten.",
+        f"{result.steps_run} step(s) run, "
+        + (f"{result.published} published, " if result.published else "")
+        + f"{result.forgotten} forgotten.",
         f"Used {result.media_seconds:.0f} media seconds and {result.ai_credits:.0f} AI credits "
         f"in {result.elapsed:.1f}s.",
     ]

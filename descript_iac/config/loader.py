@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from descript_iac.config.checks import check_defaults, check_project, media_url_warnings
 from descript_iac.config.desired import DesiredProject, Move, StateSetting, Workspace
 from descript_iac.config.interpolate import interpolate
+from descript_iac.config.lifecycle import check_lifecycle
 from descript_iac.config.model import Defaults, WorkspaceFile
 from descript_iac.config.moved import check_moves
 from descript_iac.config.statesetting import STATE_KEY, Block, collect_state
@@ -99,6 +100,7 @@ def _load_one(
     if isinstance(projects, dict):
         for address, project in projects.items():
             problems.extend(check_project(source, address, project))
+            problems.extend(check_lifecycle(source, address, project))
     if problems:
         parsed = None
     return source, parsed, secret, problems

@@ -88,12 +88,29 @@ class Clip(_Model):
     media: str = Field(description="Name of a media item of the project.")
 
 
+class Publish(_Model):
+    """Publish the composition to a share page once the project's steps ran (2026 API)."""
+
+    media_type: Literal["Video", "Audio"] = Field(default="Video")
+    resolution: Literal["480p", "720p", "1080p", "1440p", "4K"] | None = Field(
+        default=None, description="Video only; the API's default when unset."
+    )
+    access_level: Literal["public", "unlisted", "drive", "private"] | None = Field(
+        default=None, description="Who can see the share page; the drive's default when unset."
+    )
+
+
 class Composition(_Model):
     name: str = Field(min_length=1)
     clips: list[Clip] = Field(min_length=1)
     width: int | None = Field(default=None, gt=0)
     height: int | None = Field(default=None, gt=0)
     fps: float | None = Field(default=None, gt=0)
+    publish: Publish | None = Field(
+        default=None,
+        description="Publish this composition after the project's steps (a publish job); a "
+        "changed setting is a new publish.",
+    )
 
 
 class AgentStep(_Model):
@@ -102,6 +119,11 @@ class AgentStep(_Model):
     id: str = Field(pattern=STEP_ID_PATTERN, description="Stable id, unique in the project.")
     prompt: str = Field(min_length=1)
     model: str | None = Field(default=None, description="AI model; defaults.model if unset.")
+    composition: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Name of a composition of the project for the agent to work on (2026 API).",
+    )
 
 
 class Lifecycle(_Model):
@@ -109,6 +131,26 @@ class Lifecycle(_Model):
         default="block",
         description="What a change to import-time inputs does: 'block' the plan (default) or "
         "'replace' the project (a new project; the old one is recorded as orphaned).",
+    )
+
+
+class Export(_Model):
+    """Files refreshed by every apply from a published project: its captions and metadata,
+    versioned beside the config."""
+
+    published: str | None = Field(
+        default=None, min_length=1, description="Slug of the published project."
+    )
+    composition: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Or: a composition of this project with `publish:` (its share page).",
+    )
+    subtitles: str | None = Field(
+        default=None, description="WEBVTT file to write, relative to the workspace directory."
+    )
+    metadata: str | None = Field(
+        default=None, description="JSON file to write (title, duration, publisher, privacy)."
     )
 
 
@@ -130,6 +172,12 @@ class Project(_Model):
     steps: list[AgentStep] = Field(default_factory=list)
     callback_url: str | None = None
     lifecycle: Lifecycle | None = None
+    folder: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Drive folder a new project is placed in, e.g. 'Clients/Acme' (2026 API).",
+    )
+    exports: list[Export] = Field(default_factory=list)
 
 
 class MovedBlock(_Model):

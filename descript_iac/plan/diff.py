@@ -18,8 +18,10 @@ from descript_iac.config.model import AgentStep
 from descript_iac.errors import PlanError
 from descript_iac.plan import digests
 from descript_iac.plan.changes import FacetChanges, facet_changes, sends, value_changes
+from descript_iac.plan.features import check_features
 from descript_iac.plan.model import Action, ActionKind, Change, Plan, PlanOptions, ProjectPlan
 from descript_iac.plan.moves import apply_moves, move_action
+from descript_iac.plan.publishing import awaiting_publishes, publish_actions
 from descript_iac.plan.shown import shown, shown_facets, step_model, step_prompt
 from descript_iac.state.document import (
     ImportFacets,
@@ -164,7 +166,7 @@ class _ProjectDiff:
                 )
             )
         actions += [self.run_step(step, "runs on the new project") for step in steps]
-        return actions
+        return actions + publish_actions(self.address, d, None, actions)
 
     def run_step(
         self,
@@ -251,7 +253,8 @@ class _ProjectDiff:
                         changes=values,
                     )
                 )
-        return awaiting + head + self.steps(s, d)
+        planned = head + self.steps(s, d)
+        return awaiting + planned + publish_actions(self.address, d, s, planned)
 
     def awaiting(self, s: ProjectState) -> list[Action]:
         out = []
@@ -275,7 +278,7 @@ class _ProjectDiff:
                         job_type=AGENT,
                     )
                 )
-        return out
+        return out + awaiting_publishes(self.address, s)
 
     def replace(
         self, reason: str, s: ProjectState, changes: tuple[Change, ...] = ()
@@ -356,8 +359,9 @@ def plan_project(
     """The actions for one address (apply re-plans a project once an intent was resolved)."""
     want = digests.import_facets(state.salt, desired) if desired else None
     actions = _ProjectDiff(address, desired, state.projects.get(address), state.salt, options, want)
+    checked, _ = check_features(actions.run(), desired, options)
     where = desired.where if desired else "state only"
-    return ProjectPlan(address=address, where=where, actions=tuple(actions.run()))
+    return ProjectPlan(address=address, where=where, actions=tuple(checked))
 
 
 def compute_plan(
@@ -382,6 +386,7 @@ def compute_plan(
     projects: list[ProjectPlan] = []
     up_to_date: list[str] = []
     untargeted: list[str] = []
+    needs: set[str] = set()
     for address in addresses:
         if options.targets and address not in options.targets:
             untargeted.append(address)
@@ -392,6 +397,8 @@ def compute_plan(
         actions = _ProjectDiff(address, d, s, state.salt, options, want).run()
         if address in moved:
             actions = [move_action(moved[address], d), *actions]
+        actions, needed = check_features(actions, d, options)
+        needs |= needed
         if actions:
             where = d.where if d else "state only"
             projects.append(ProjectPlan(address=address, where=where, actions=tuple(actions)))
@@ -405,4 +412,5 @@ def compute_plan(
         projects=tuple(projects),
         up_to_date=tuple(up_to_date),
         untargeted=tuple(untargeted),
+        needs=tuple(sorted(needs)),
     )

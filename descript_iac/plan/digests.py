@@ -29,7 +29,9 @@ def media_identity(salt: str, item: UrlMedia | SequenceMedia) -> str:
 
 
 def composition_digest(salt: str, composition: Composition) -> str:
-    canonical = json.dumps(composition.model_dump(mode="json"), sort_keys=True)
+    # `publish` is not an import-time input: publishing again never changes the project.
+    data = composition.model_dump(mode="json", exclude={"publish"})
+    canonical = json.dumps(data, sort_keys=True)
     return salted_digest(salt, "composition", canonical)
 
 
@@ -44,6 +46,7 @@ def import_facets(salt: str, project: DesiredProject) -> ImportFacets:
         team_access=salted_digest(salt, "team_access", project.team_access),
         media={n: media_identity(salt, m) for n, m in sorted(project.spec.media.items())},
         compositions={c.name: composition_digest(salt, c) for c in project.spec.compositions},
+        folder=salted_digest(salt, "folder", project.spec.folder) if project.spec.folder else None,
     )
 
 
@@ -53,13 +56,16 @@ def recorded_facets(salt: str, project: DesiredProject) -> ImportFacets:
 
 
 def facets_digest(salt: str, facets: ImportFacets) -> str:
-    # The shown values are for reviewers; the digests alone say what the project is.
-    digests = facets.model_dump(exclude={"shown"})
-    return salted_digest(salt, "facets", json.dumps(digests, sort_keys=True))
+    # The shown values are for reviewers; the digests alone say what the project is. Facets
+    # added later (folder) count only when set, so earlier digests stay the same.
+    data = facets.model_dump(exclude={"shown"}, exclude_none=True)
+    return salted_digest(salt, "facets", json.dumps(data, sort_keys=True))
 
 
 def step_digest(salt: str, project: DesiredProject, step: AgentStep) -> str:
-    return salted_digest(salt, "step", step.prompt, project.step_model(step) or "")
+    # A step's composition target counts only when set, so earlier digests stay the same.
+    target = (step.composition,) if step.composition else ()
+    return salted_digest(salt, "step", step.prompt, project.step_model(step) or "", *target)
 
 
 def config_digest(
@@ -71,7 +77,18 @@ def config_digest(
             "facets": facets_digest(salt, facets[address]),
             "steps": [[s.id, step_digest(salt, p, s)] for s in p.spec.steps],
             "on_change": p.on_change,
+            **_publishes(p),
         }
         for address, p in sorted(projects.items())
     }
     return salted_digest(salt, "config", json.dumps(summary, sort_keys=True))
+
+
+def _publishes(project: DesiredProject) -> dict[str, object]:
+    """Publish settings, for the config digest (absent when nothing is published)."""
+    found = {
+        c.name: c.publish.model_dump(mode="json")
+        for c in project.spec.compositions
+        if c.publish is not None
+    }
+    return {"publish": found} if found else {}

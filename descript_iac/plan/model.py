@@ -25,6 +25,7 @@ class ActionKind(str, Enum):
     AWAIT = "await"
     RESOLVE = "resolve"
     MOVE = "move"
+    PUBLISH = "publish"
 
     @property
     def symbol(self) -> str:
@@ -41,9 +42,13 @@ SYMBOLS = {
     ActionKind.AWAIT: "*",
     ActionKind.RESOLVE: "?",
     ActionKind.MOVE: "=>",
+    ActionKind.PUBLISH: "^",
 }
 # Actions that send a job-creating POST.
-ISSUES_JOB = frozenset({ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE, ActionKind.RUN})
+ISSUES_JOB = frozenset(
+    {ActionKind.CREATE, ActionKind.UPDATE, ActionKind.REPLACE, ActionKind.RUN, ActionKind.PUBLISH}
+)
+PUBLISH_JOB = "publish"
 
 
 class _Frozen(BaseModel):
@@ -93,6 +98,8 @@ class Action(_Frozen):
 
     @property
     def label(self) -> str:
+        if self.job_type == PUBLISH_JOB and self.compositions:
+            return f"publish {self.compositions[0]}"
         if self.step_id and self.kind in (ActionKind.RUN, ActionKind.AWAIT, ActionKind.BLOCKED):
             return f"step {self.step_id}"
         if self.step_id:  # a prompt-only project's first step creates (or replaces) it
@@ -119,6 +126,8 @@ class ProjectPlan(_Frozen):
             ActionKind.RESOLVE,
             ActionKind.AWAIT,
             ActionKind.MOVE,
+            ActionKind.RUN,
+            ActionKind.PUBLISH,
         ):
             if kind in kinds:
                 return kind
@@ -131,6 +140,10 @@ class PlanOptions(_Frozen):
     targets: tuple[str, ...] = ()
     replace: tuple[str, ...] = ()
     import_into_existing: bool = False
+    # What the API offers (api.capabilities.Feature values) and its level, once detected; None:
+    # not known yet (a plan without --refresh makes no API call), apply checks before sending.
+    api_features: tuple[str, ...] | None = None
+    api_level: str | None = None
 
 
 DriftKind = Literal["job", "renamed", "deleted", "media_removed", "composition_removed"]
@@ -157,6 +170,8 @@ class Plan(_Frozen):
     up_to_date: tuple[str, ...] = ()
     untargeted: tuple[str, ...] = ()
     drift: tuple[Drift, ...] = ()  # found by --refresh; not part of what apply sends
+    # API features the planned jobs need beyond the seed-level API (checked when known).
+    needs: tuple[str, ...] = ()
 
     @cached_property
     def actions(self) -> tuple[Action, ...]:
@@ -195,6 +210,8 @@ class Plan(_Frozen):
         ]
         if c["update"]:
             parts.append(f"{c['update']} to update in place")
+        if c["publish"]:
+            parts.append(f"{c['publish']} to publish")
         parts.append(f"{c['forget']} to forget")
         if c["move"]:
             parts.append(f"{c['move']} to move")

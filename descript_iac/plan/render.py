@@ -25,6 +25,7 @@ COLOURS = {
     ActionKind.AWAIT: "blue",
     ActionKind.RESOLVE: "yellow",
     ActionKind.MOVE: "yellow",
+    ActionKind.PUBLISH: "green",
 }
 DRIFT_HINT = (
     "accept it with `descript-iac apply --refresh` (records what the API proves), or adopt a "
@@ -178,6 +179,11 @@ def render_text(plan: Plan, color: bool = False) -> str:
     if plan.up_to_date:
         lines.append(f"Up to date: {len(plan.up_to_date)} project(s).")
     lines.append(plan.summary())
+    if plan.needs and plan.options.api_features is None:
+        lines.append(
+            f"Needs API features: {', '.join(plan.needs)} (Descript's 2026 API); apply checks "
+            "them before sending anything (`plan --refresh` checks now)."
+        )
     if plan.blocked:
         lines.append("")
         lines.append(f"The plan is blocked: {len(plan.blocked)} action(s) cannot be applied:")

@@ -57,6 +57,7 @@ class ImportFacets(_Record):
     media: dict[str, str] = Field(default_factory=dict)  # media name -> identity digest
     compositions: dict[str, str] = Field(default_factory=dict)  # composition name -> digest
     shown: ShownFacets | None = None  # None in states older than format 3
+    folder: str | None = None  # digest of the drive folder a new project is placed in
 
 
 class ImportRecord(_Record):
@@ -110,6 +111,39 @@ class ExternalJob(_Record):
     status: str | None = None
 
 
+class PublishSettings(_Record):
+    """What a publish job was asked for (plain values: none of them is a secret)."""
+
+    media_type: str = "Video"
+    resolution: str | None = None
+    access_level: str | None = None
+
+    def describe(self) -> str:
+        parts = [self.media_type, self.resolution, self.access_level]
+        return " ".join(p for p in parts if p) or "defaults"
+
+
+class PublishRecord(_Record):
+    """The latest publish of one composition. Its `share_url` stays the same on a republish;
+    the signed `download_url` of the job's result is never recorded."""
+
+    composition: str
+    composition_id: str | None = None
+    settings: PublishSettings
+    job_id: str
+    job_state: str = "queued"
+    status: str | None = None  # success | error, once stopped
+    error_message: str | None = None
+    share_url: str | None = None
+    # The project's jobs (import, steps) that had run when it was published: a later step makes
+    # the share page stale, and the plan publishes again.
+    content: list[str] = Field(default_factory=list)
+    earlier_job_ids: list[str] = Field(default_factory=list)
+    sent_at: float = 0.0
+    created_at: str | None = None
+    stopped_at: str | None = None
+
+
 class OrphanRecord(_Record):
     project_id: str
     project_url: str | None = None
@@ -118,7 +152,7 @@ class OrphanRecord(_Record):
     job_ids: list[str] = Field(default_factory=list)
 
 
-IntentAction = Literal["create", "update", "step"]
+IntentAction = Literal["create", "update", "step", "publish"]
 
 
 class Intent(_Record):
@@ -145,6 +179,10 @@ class Intent(_Record):
     step_prompt: str | None = None  # shown values of the step (None: a secret)
     step_model: str | None = None
     replaces: bool = False
+    # A publish, or an agent job aimed at one composition: its name and id.
+    composition: str | None = None
+    composition_id: str | None = None
+    publish: PublishSettings | None = None
     outcome: Literal["sending", "unknown"] = "sending"
     reason: str | None = None
 
@@ -168,6 +206,9 @@ class ProjectState(_Record):
     facets: ImportFacets | None = None
     import_: ImportRecord | None = Field(default=None, alias="import")
     steps: list[StepRecord] = Field(default_factory=list)
+    publishes: dict[str, PublishRecord] = Field(default_factory=dict)  # by composition name
+    # Compositions of a project made outside descript-iac (a one-off agent job on it).
+    linked_compositions: list[CompositionRecord] = Field(default_factory=list)
     totals: Totals = Field(default_factory=Totals)
     orphans: list[OrphanRecord] = Field(default_factory=list)
     intents: list[Intent] = Field(default_factory=list)
@@ -195,7 +236,22 @@ class ProjectState(_Record):
         if self.import_:
             ids.add(self.import_.job_id)
             ids.update(self.import_.updates)
+        for publish in self.publishes.values():
+            ids.add(publish.job_id)
+            ids.update(publish.earlier_job_ids)
         return ids
+
+    def composition_ids(self) -> dict[str, str]:
+        """Composition name -> id, as the import created them (or as linked)."""
+        found = {c.name: c.id for c in self.linked_compositions}
+        if self.import_ is not None:
+            found.update({c.name: c.id for c in self.import_.compositions})
+        return found
+
+    def content(self) -> list[str]:
+        """The jobs that made the project what it is now: its import and its successful steps."""
+        ids = [self.import_.job_id] if self.import_ is not None else []
+        return ids + [s.job_id for s in self.steps if s.status == "success" and s.job_id]
 
 
 class StateDocument(_Record):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from descript_iac.errors import StateError
 from descript_iac.state.document import (
@@ -23,6 +23,7 @@ from descript_iac.state.document import (
     MediaRecord,
     OrphanRecord,
     ProjectState,
+    PublishRecord,
     Quarantine,
     StateDocument,
     StepRecord,
@@ -95,6 +96,16 @@ class JobUpdated(_Event):
     type: Literal["job_updated"] = "job_updated"
     job: dict[str, Any]
 
+    @field_validator("job")
+    @classmethod
+    def _unsigned(cls, job: dict[str, Any]) -> dict[str, Any]:
+        """A publish result's `download_url` is a signed, expiring link: never journaled."""
+        result = job.get("result")
+        if isinstance(result, dict) and ("download_url" in result):
+            result = {k: v for k, v in result.items() if not k.startswith("download_url")}
+            job = {**job, "result": result}
+        return job
+
 
 class JobAbandoned(_Event):
     """A recorded job whose outcome can no longer be read (past the 30-day history)."""
@@ -136,6 +147,15 @@ class DriftAccepted(_Event):
     jobs: list[ExternalJob] = Field(default_factory=list)
 
 
+class ProjectLinked(_Event):
+    """An existing Descript project, made outside descript-iac, is recorded under `address`
+    (a one-off agent job on it), with the compositions its details listed."""
+
+    type: Literal["project_linked"] = "project_linked"
+    project_id: str
+    compositions: list[CompositionRecord] = Field(default_factory=list)
+
+
 Event = Annotated[
     Union[
         IntentOpened,
@@ -150,6 +170,7 @@ Event = Annotated[
         ProjectImported,
         ProjectMoved,
         DriftAccepted,
+        ProjectLinked,
     ],
     Field(discriminator="type"),
 ]
@@ -246,6 +267,8 @@ def _retire(project: ProjectState, reason: str) -> None:
     project.project_id = project.drive_id = project.project_url = None
     project.import_ = None
     project.steps = []
+    project.publishes = {}  # the old project's share pages stay with it
+    project.linked_compositions = []
     project.tainted = None
     project.facets = None
     project.created_by = None
@@ -276,7 +299,9 @@ def _job_submitted(doc: StateDocument, event: JobSubmitted) -> None:
             )
             project.created_by = "import"
         project.facets = intent.facets
-    if intent.action == "step" or intent.job_type == "agent":
+    if intent.action == "publish":
+        _publish_submitted(project, intent, job_id)
+    elif intent.action == "step" or intent.job_type == "agent":
         assert intent.step_id is not None
         previous = project.step(intent.step_id)
         step = StepRecord(
@@ -308,6 +333,22 @@ def _earlier(previous: StepRecord | None) -> list[str]:
     return [*previous.earlier_job_ids, *([previous.job_id] if previous.job_id else [])]
 
 
+def _publish_submitted(project: ProjectState, intent: Intent, job_id: str) -> None:
+    assert intent.composition is not None and intent.publish is not None
+    previous = project.publishes.get(intent.composition)
+    earlier = [*previous.earlier_job_ids, previous.job_id] if previous else []
+    project.publishes[intent.composition] = PublishRecord(
+        composition=intent.composition,
+        composition_id=intent.composition_id,
+        settings=intent.publish,
+        job_id=job_id,
+        share_url=previous.share_url if previous else None,  # a republish keeps its page
+        content=project.content(),
+        earlier_job_ids=earlier,
+        sent_at=intent.sent_at,
+    )
+
+
 def _job_updated(doc: StateDocument, event: JobUpdated) -> None:
     project = doc.project(event.address)
     job = event.job
@@ -320,6 +361,24 @@ def _job_updated(doc: StateDocument, event: JobUpdated) -> None:
         if step.job_id == job_id:
             _update_step(project, step, job, result)
             return
+    for publish in project.publishes.values():
+        if publish.job_id == job_id:
+            _update_publish(publish, job, result)
+            return
+
+
+def _update_publish(record: PublishRecord, job: dict[str, Any], result: dict[str, Any]) -> None:
+    was_stopped = record.status is not None
+    record.job_state = job["job_state"]
+    record.created_at = job.get("created_at") or record.created_at
+    if job["job_state"] not in FINISHED_STATES or was_stopped:
+        return
+    record.stopped_at = job.get("stopped_at")
+    record.status = result.get("status") or "error"
+    record.error_message = result.get("error_message")
+    record.composition_id = result.get("composition_id") or record.composition_id
+    # The share page's address is kept; the signed, expiring download_url never is.
+    record.share_url = result.get("share_url") or record.share_url
 
 
 def _update_import(project: ProjectState, job: dict[str, Any], result: dict[str, Any]) -> None:
@@ -383,7 +442,8 @@ def _update_step(
 def _job_abandoned(doc: StateDocument, event: JobAbandoned) -> None:
     """Its outcome cannot be read any more: it counts as done, with an unknown result."""
     project = doc.project(event.address)
-    records: list[ImportRecord | StepRecord] = [s for s in project.steps]
+    records: list[ImportRecord | StepRecord | PublishRecord] = [*project.steps]
+    records += list(project.publishes.values())
     if project.import_ is not None:
         records.append(project.import_)
     for record in records:
@@ -432,6 +492,12 @@ def _drift_accepted(doc: StateDocument, event: DriftAccepted) -> None:
     project.external_jobs += [j.model_copy() for j in event.jobs if j.job_id not in known]
 
 
+def _project_linked(doc: StateDocument, event: ProjectLinked) -> None:
+    project = doc.project(event.address)
+    project.project_id = event.project_id
+    project.linked_compositions = [c.model_copy() for c in event.compositions]
+
+
 def _drop_if_empty(doc: StateDocument, address: str) -> None:
     project = doc.projects.get(address)
     if project is not None and project == ProjectState():
@@ -451,6 +517,7 @@ _HANDLERS: dict[type[BaseModel], Callable[[StateDocument, Any], None]] = {
     ProjectImported: _project_imported,
     ProjectMoved: _project_moved,
     DriftAccepted: _drift_accepted,
+    ProjectLinked: _project_linked,
 }
 
 

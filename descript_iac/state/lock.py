@@ -57,6 +57,10 @@ class FileLock:
             # Half-written by a process that died while taking the lock.
             return LockInfo("unknown", "?", -1, "?", "?", "?")
 
+    def stale(self, info: LockInfo) -> bool:
+        """Whether `info`'s process is known to be gone (on this very host)."""
+        return self._stale(info)
+
     def _stale(self, info: LockInfo) -> bool:
         return info.host == socket.gethostname() and info.pid > 0 and not _pid_alive(info.pid)
 

@@ -8,13 +8,16 @@ from dataclasses import dataclass, field
 from descript_iac.api import DescriptClient
 from descript_iac.apply import ApplyOptions, ApplyResult, Engine, reconcile
 from descript_iac.apply.evidence import desired_names
+from descript_iac.apply.exports import ExportResult, refresh_exports
 from descript_iac.apply.reporting import Reporter
-from descript_iac.config import load_workspace
+from descript_iac.config import Workspace, load_workspace
 from descript_iac.errors import DescriptIacError, LockLost, PlanError
-from descript_iac.plan import Plan, PlanOptions, compute_plan
+from descript_iac.plan import Plan, PlanOptions
 from descript_iac.plan.render import blocked_lines
 from descript_iac.session import open_client, open_registry
+from descript_iac.state.document import StateDocument
 from descript_iac.state.events import Event, apply_event
+from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.saved import SavedPlan, check_fresh, check_same
 from descript_iac.workspace.settings import RunSettings
 
@@ -24,6 +27,12 @@ class ApplyOutcome:
     plan: Plan
     result: ApplyResult | None
     notes: list[str] = field(default_factory=list)
+    exports: list[ExportResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        jobs_ok = self.result is None or self.result.ok
+        return jobs_ok and not any(e.error for e in self.exports)
 
 
 def apply_workspace(
@@ -77,7 +86,7 @@ def apply_workspace(
                 )
                 for note in found.notes:
                     reporter.note(note)
-                plan = compute_plan(workspace.projects, doc, options, workspace.moves)
+                plan = checked_plan(workspace.projects, doc, options, client, workspace.moves)
                 if found.drift:
                     plan = plan.model_copy(update={"drift": tuple(found.drift)})
                 if saved is not None:
@@ -85,8 +94,10 @@ def apply_workspace(
                 if plan.blocked:
                     lines = "\n".join(blocked_lines(plan))
                     raise PlanError(f"the plan is blocked; nothing was applied:\n{lines}")
+                targets = list(options.targets) or None
                 if not plan.has_changes and not plan.drift:
-                    return ApplyOutcome(plan, None, found.notes)
+                    exported = _exports(client, workspace, doc, targets, reporter)
+                    return ApplyOutcome(plan, None, found.notes, exported)
                 if not confirm(plan):
                     raise DescriptIacError("Apply cancelled; nothing was sent.")
                 for event in found.accept:
@@ -97,7 +108,9 @@ def apply_workspace(
                 engine = Engine(
                     client, doc, workspace, plan, reporter, record, apply_options, registry
                 )
-                return ApplyOutcome(plan, engine.run(), found.notes)
+                result = engine.run()
+                exported = _exports(client, workspace, doc, targets, reporter)
+                return ApplyOutcome(plan, result, found.notes, exported)
             except LockLost:
                 # Nothing more can be written (the engine stopped at the first event it could
                 # not journal, before any POST it would have announced): the journal is the
@@ -112,3 +125,17 @@ def apply_workspace(
                     store.commit(doc)
                 else:
                     store.discard()
+
+
+def _exports(
+    client: DescriptClient,
+    workspace: Workspace,
+    doc: StateDocument,
+    targets: list[str] | None,
+    reporter: Reporter,
+) -> list[ExportResult]:
+    """Refresh the workspace's exports (after the jobs), reporting each."""
+    results = refresh_exports(client, workspace, doc, targets)
+    for result in results:
+        reporter.note(result.describe())
+    return results

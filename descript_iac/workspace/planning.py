@@ -15,6 +15,7 @@ from descript_iac.state.document import StateDocument
 from descript_iac.state.drive import DriveRegistry, ReadOnlyDriveRegistry
 from descript_iac.state.events import Event, apply_event
 from descript_iac.state.store import StateStore
+from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.settings import RunSettings
 
 
@@ -62,8 +63,10 @@ def plan_workspace(
                     warnings += new_state_warning(client, registry, store)
             finally:
                 registry.close()
+            plan = checked_plan(workspace.projects, doc, options, client, workspace.moves)
         notes, drift = found.notes, found.drift
-    plan = compute_plan(workspace.projects, doc, options, workspace.moves)
+    else:
+        plan = compute_plan(workspace.projects, doc, options, workspace.moves)
     if drift:
         plan = plan.model_copy(update={"drift": tuple(drift)})
     return PlanOutcome(workspace, doc, plan, notes, warnings)

@@ -11,6 +11,7 @@ from descript_iac.config.loader import read_state_setting
 from descript_iac.config.statesetting import workspace_name
 from descript_iac.errors import DescriptIacError
 from descript_iac.session import ApiTarget
+from descript_iac.state.document import StateDocument
 from descript_iac.state.store import LocalStateStore, StateStore
 from descript_iac.timing import Timing
 
@@ -36,6 +37,39 @@ class RunSettings:
     lock_timeout: float = 0.0
     timing: Timing = field(default_factory=Timing)
     backend_url: str | None = field(default=None, repr=False)  # --backend-url (a secret)
+
+    @classmethod
+    def for_workspace(
+        cls,
+        root: Path,
+        *,
+        state_path: Path | None = None,
+        backend_url: str | None = None,
+        api_url: str | None = None,
+        emulator: bool = False,
+        capabilities: frozenset[str] = frozenset(),
+        lock_timeout: float = 0.0,
+        timing: Timing | None = None,
+    ) -> RunSettings:
+        """Settings as the CLI makes them. The state: `state_path` or `backend_url` if given,
+        else the workspace's `state:` block, else `state/<workspace>.json`. The API: `api_url`
+        (or DESCRIPT_API_URL, or Descript's), or the embedded emulator (`emulator`), which keeps
+        its data beside the local state file."""
+        local = state_path or default_state_path(root)
+        target = ApiTarget(
+            api_url=api_url,
+            emulator=emulator,
+            emulator_dir=local.parent / "emulator",
+            capabilities=capabilities,
+        )
+        return cls(
+            root=root,
+            state_path=state_path,
+            api=target,
+            lock_timeout=lock_timeout,
+            timing=timing or Timing.from_env(),
+            backend_url=backend_url,
+        )
 
     def store(self, declared: StateSetting | _Unread | None = UNREAD) -> StateStore:
         """The state store of this run: the one place a store is chosen.
@@ -70,3 +104,8 @@ def _postgres(url: str, name: str, schema: str | None) -> StateStore:
     from descript_iac.state.postgres import PostgresStateStore
 
     return PostgresStateStore(Database(url, schema or DEFAULT_SCHEMA), name)
+
+
+def read_state(settings: RunSettings) -> StateDocument:
+    """The recorded state (with a journal a run left behind folded in, in memory only)."""
+    return settings.store().read()

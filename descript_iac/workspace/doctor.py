@@ -1,0 +1,147 @@
+"""`doctor`: is everything a run needs in order? One line per check: OK, or what to do.
+
+Checks the token and the API (reachable, round trip, level), this machine's clock against the
+API's `Date` header, the state (readable, no journal left in doubt, open intents, who holds the
+lock), the one-off state, and the size of the cache.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from descript_iac.api.budget import HOUR, PUBLISHED_PER_HOUR
+from descript_iac.api.errors import ApiError, TransportFailure, Unauthorized
+from descript_iac.errors import DescriptIacError
+from descript_iac.session import ApiTarget, cache_root, describe, open_client
+from descript_iac.state.budget import SharedBudget
+from descript_iac.state.lock import FileLock
+from descript_iac.state.store import LocalStateStore, StateStore
+
+SKEW_OK = 60.0  # seconds: beyond this, timestamps in logs and link expiries read wrong
+CACHE_LARGE = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    text: str
+
+    def line(self) -> str:
+        return f"{'OK  ' if self.ok else 'FIX '} {self.name}: {self.text}"
+
+
+def run_doctor(target: ApiTarget, states: list[StateStore]) -> list[Check]:
+    checks = _api_checks(target)
+    for store in states:
+        checks += _state_checks(store)
+    checks.append(_cache_check())
+    return checks
+
+
+def _api_checks(target: ApiTarget) -> list[Check]:
+    where = describe(target)
+    try:
+        with open_client(target) as client:
+            client.max_attempts = 2
+            started = time.monotonic()
+            client.status()
+            millis = (time.monotonic() - started) * 1000
+            found = client.capabilities()
+            offset, error = client.clock.offset, client.clock.error
+            budget = SharedBudget(
+                target.drives_dir / client.account_key / "published-budget.json",
+                PUBLISHED_PER_HOUR,
+                HOUR,
+            )
+            used = budget.used(time.time())
+    except Unauthorized:
+        return [
+            Check("API", True, f"{where} is reachable"),
+            Check(
+                "Token",
+                False,
+                "refused (401): set DESCRIPT_API_TOKEN or run `descript-iac config set api-key`",
+            ),
+        ]
+    except TransportFailure as exc:
+        return [Check("API", False, f"{exc}")]
+    except (ApiError, DescriptIacError) as exc:
+        return [Check("API", False, f"{exc}")]
+    checks = [
+        Check("API", True, f"{where} reachable, round trip {millis:.0f} ms"),
+        Check("Token", True, "valid"),
+        Check("API level", True, found.describe()),
+    ]
+    behind = "ahead of" if offset < 0 else "behind"
+    skew = f"{abs(offset):.1f}s {behind} the API's clock (±{error:.1f}s)"
+    if abs(offset) <= SKEW_OK:
+        checks.append(Check("Clock", True, skew))
+    else:
+        checks.append(
+            Check(
+                "Clock",
+                False,
+                f"this machine is {skew}; descript-iac corrects job times for it, but sync the "
+                "clock (NTP) so logs and link expiry times read right",
+            )
+        )
+    budget_text = f"{used}/{PUBLISHED_PER_HOUR} requests in the last hour on this machine"
+    checks.append(Check("Published budget", used < PUBLISHED_PER_HOUR, budget_text))
+    return checks
+
+
+def _state_checks(store: StateStore) -> list[Check]:
+    name = f"State {store.location()}"
+    if not store.exists():
+        return [Check(name, True, "none yet (the first apply writes it)")]
+    try:
+        doc = store.read()
+    except DescriptIacError as exc:
+        return [Check(name, False, str(exc))]
+    problems = []
+    if isinstance(store, LocalStateStore) and store.journal.exists():
+        problems.append("a run left a journal: the next apply folds it in")
+    intents = sum(len(p.intents) for p in doc.projects.values())
+    quarantined = [a for a, p in doc.projects.items() if p.quarantine]
+    if intents:
+        problems.append(f"{intents} job(s) in doubt: the next apply looks them up before sending")
+    if quarantined:
+        problems.append(
+            f"quarantined: {', '.join(quarantined)}; resolve with `descript-iac state adopt` or "
+            "`state drop-intent`"
+        )
+    checks = [
+        Check(
+            name,
+            not quarantined,
+            f"serial {doc.serial}, {len(doc.projects)} project(s)"
+            + (f"; {'; '.join(problems)}" if problems else ""),
+        )
+    ]
+    if not isinstance(store, LocalStateStore):
+        return checks  # a database store's lock is its own (it says who holds it when taken)
+    path = store.path
+    lock = FileLock(path.with_name(path.name + ".lock"))
+    holder = lock.holder()
+    if holder is None:
+        checks.append(Check(f"Lock {path.name}", True, "free"))
+    else:
+        gone = lock.stale(holder)
+        advice = (
+            f"its process is gone: `descript-iac force-unlock {holder.lock_id}`"
+            if gone
+            else "a run is in progress; wait for it"
+        )
+        checks.append(Check(f"Lock {path.name}", False, f"held by {holder.describe()}; {advice}"))
+    return checks
+
+
+def _cache_check() -> Check:
+    root = cache_root()
+    size = sum(f.stat().st_size for f in root.rglob("*") if f.is_file()) if root.exists() else 0
+    text = f"{root}: {size / 1e6:.1f} MB"
+    if size > CACHE_LARGE:
+        return Check("Cache", False, f"{text}; it only saves requests: delete {root / 'jobs'}")
+    return Check("Cache", True, text)
