@@ -57,8 +57,8 @@ def load_note() -> str:
 def print_table(rows: list[tuple[str, str, str, str, str]]) -> None:
     header = ("measure", "measured", "floor / bound", "ratio", "target")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
-    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |"
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=False)) + " |"
     print(line)
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + " |")

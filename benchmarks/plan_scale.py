@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import CLI, Run, load_note, median_run, print_table, run_process  # noqa: E402
-from workload import applied_state, write_workspace  # noqa: E402
+from measure import CLI, Run, load_note, median_run, print_table, run_process
+from workload import applied_state, write_workspace
 
 FLOOR = """
 import sys, glob, click, pydantic, ruamel.yaml, yaml
@@ -77,9 +77,7 @@ def main() -> None:
             return run_process([CLI, "--state", str(state), "plan", str(ws)], env=env)
 
         print(f"{n} projects in {len(list(root.iterdir()))} files; {load_note()}")
-        floor = median_run(
-            args.runs, lambda: run_process([sys.executable, "-c", FLOOR, str(root)])
-        )
+        floor = median_run(args.runs, lambda: run_process([sys.executable, "-c", FLOOR, str(root)]))
         empty = median_run(args.runs, lambda: plan(root, tmp / "none.json"), wipe)
         cold = median_run(args.runs, lambda: plan(root, applied), wipe)
         plan(root, applied)  # fill the cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from typing import Any
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -35,12 +36,19 @@ def redact(text: str) -> str:
     return _URL_QUERY.sub(lambda m: f"{m.group(1)}?{MASK}", text)
 
 
+_salted: dict[str, Any] = {}  # salt -> sha256 state after the salt, copied for each digest
+
+
 def salted_digest(salt: str, *values: str) -> str:
     """A digest that identifies values without revealing them (salted, so not guessable)."""
-    h = hashlib.sha256(salt.encode())
-    for value in values:
-        h.update(b"\x00")
-        h.update(value.encode())
+    base = _salted.get(salt)
+    if base is None:
+        base = hashlib.sha256(salt.encode())
+        if len(_salted) < 64:
+            _salted[salt] = base
+    h = base.copy()
+    if values:  # the same bytes as one update per value, each after a NUL
+        h.update(("\x00" + "\x00".join(values)).encode())
     return "sha256:" + h.hexdigest()[:32]
 
 

@@ -7,11 +7,16 @@ validation found problems elsewhere, and every problem is reported in one pass.
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
 from descript_iac.config.yamlsource import Path_, Source
 from descript_iac.errors import Problem
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# An http(s) URL with a plain host (and port): valid without asking urlsplit.
+_PLAIN_HTTP_URL = re.compile(r"https?://[A-Za-z0-9.-]*[A-Za-z0-9](?::[0-9]{1,5})?(?:[/?#]|$)")
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
@@ -23,7 +28,7 @@ def media_name_problem(name: str) -> str | None:
     """Why `name` cannot be a media display name, or None when it can."""
     if not name:
         return "media name must not be empty"
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+    if _CONTROL.search(name):
         return "media name must not contain control characters"
     if name.startswith("/") or name.startswith("\\") or (len(name) > 1 and name[1] == ":"):
         return "media name must be a relative path, not an absolute one"
@@ -38,6 +43,8 @@ def media_name_problem(name: str) -> str | None:
 
 
 def url_problem(url: str) -> str | None:
+    if _PLAIN_HTTP_URL.match(url):
+        return None  # what urlsplit would accept too, at a tenth of the cost
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -23,7 +23,10 @@ _ENV_NAME = re.compile(r"^env:([A-Za-z_][A-Za-z0-9_]*)$")
 def interpolate(
     source: Source, environ: Mapping[str, str] | None = None
 ) -> tuple[Any, set[Path_], list[Problem]]:
-    """Return (data with variables substituted, paths of secret values, problems)."""
+    """Return (data with variables substituted, paths of secret values, problems).
+
+    The substitution is made in `source.data`, which is returned.
+    """
     env = os.environ if environ is None else environ
     secret_paths: set[Path_] = set()
     problems: list[Problem] = []
@@ -65,13 +68,19 @@ def interpolate(
 
         return _TOKEN.sub(one, text)
 
-    def walk(value: Any, path: Path_) -> Any:
-        if isinstance(value, str):
-            return substitute(value, path)
-        if isinstance(value, list):
-            return [walk(item, (*path, i)) for i, item in enumerate(value)]
-        if isinstance(value, dict):
-            return {k: walk(v, (*path, k)) for k, v in value.items()}
-        return value
-
-    return walk(source.data, ()), secret_paths, problems
+    # Only strings holding `${` can change (the reader listed their paths); each is replaced in
+    # place, so a 10,000-project workspace is not copied to substitute a handful of values.
+    # A path is listed twice, or no longer leads to a string, when a merge key's value was
+    # overridden: each is visited once and only where a string stands now.
+    data = source.data
+    for path in dict.fromkeys(source.templated):
+        parent = data
+        try:
+            for part in path[:-1]:
+                parent = parent[part]
+            text = parent[path[-1]]
+        except (KeyError, IndexError, TypeError):
+            continue
+        if isinstance(text, str):
+            parent[path[-1]] = substitute(text, path)
+    return data, secret_paths, problems

@@ -64,6 +64,15 @@ def _load_one(
     file: Path, environ: Mapping[str, str]
 ) -> tuple[Source, WorkspaceFile | None, set[Path_], list[Problem]]:
     source = read_source(file, _display(file))
+    try:
+        return _check_one(source, environ)
+    finally:
+        source.release()  # the node graph: deeper positions are only needed to place problems
+
+
+def _check_one(
+    source: Source, environ: Mapping[str, str]
+) -> tuple[Source, WorkspaceFile | None, set[Path_], list[Problem]]:
     problems = list(source.problems)
     if problems:
         return source, None, set(), problems

@@ -99,14 +99,14 @@ class _ProjectDiff:
         state: ProjectState | None,
         salt: str,
         options: PlanOptions,
-        want: ImportFacets | None,
+        want: digests.Wanted | None,
     ) -> None:
         self.address = address
         self.d = desired
         self.s = state
         self.salt = salt
         self.opts = options
-        self.want = want  # the desired import facets, computed once per plan
+        self.want = want  # the desired digests, computed once per plan
 
     def action(self, kind: ActionKind, reason: str, **kw: object) -> Action:
         return Action(address=self.address, kind=kind, reason=reason, **kw)
@@ -172,7 +172,7 @@ class _ProjectDiff:
         d = self.d
         assert d is not None
         assert self.want is not None
-        after = digests.facets_digest(self.salt, self.want)
+        after = self.want.facets_digest
         steps = list(d.spec.steps)
         actions: list[Action] = []
         if d.has_media:
@@ -197,30 +197,29 @@ class _ProjectDiff:
                     f"{reason}: prompt-only, step {first.id} creates the project",
                     step_id=first.id,
                     job_type=AGENT,
-                    after=digests.step_digest(self.salt, d, first),
+                    after=self.want.steps[first.id],
                 )
             )
         actions += [self.run_step(step, "runs on the new project") for step in steps]
         return actions
 
     def run_step(self, step: AgentStep, reason: str, before: str | None = None) -> Action:
-        assert self.d is not None
+        assert self.want is not None
         return self.action(
             ActionKind.RUN,
             reason,
             step_id=step.id,
             job_type=AGENT,
             before=before,
-            after=digests.step_digest(self.salt, self.d, step),
+            after=self.want.steps[step.id],
         )
 
     # --- existing project --------------------------------------------------------------
 
     def existing(self, s: ProjectState, d: DesiredProject) -> list[Action]:
         assert self.want is not None
-        want = self.want
-        before = digests.facets_digest(self.salt, s.facets) if s.facets else None
-        after = digests.facets_digest(self.salt, want)
+        want = self.want.facets
+        after = self.want.facets_digest
         awaiting = self.awaiting(s)
         if self.address in self.opts.replace:
             return awaiting + self.replace("replacement requested with --replace", s)
@@ -229,6 +228,7 @@ class _ProjectDiff:
         changes = facet_changes(s.facets, want) if s.facets else FacetChanges()
         head: list[Action] = []
         if changes.any:
+            before = digests.facets_digest(self.salt, s.facets) if s.facets else None
             allowed = self.opts.allow_replace or d.on_change == "replace"
             if self.opts.import_into_existing and changes.only_additions:
                 head.append(
@@ -294,6 +294,7 @@ class _ProjectDiff:
         )
 
     def steps(self, s: ProjectState, d: DesiredProject) -> list[Action]:
+        assert self.want is not None
         desired = list(d.spec.steps)
         applied = list(s.steps)
         # A prompt-only project's first step made the project: it is part of the log too.
@@ -328,7 +329,7 @@ class _ProjectDiff:
                     )
                 actions.append(self.action(ActionKind.BLOCKED, reason, step_id=want.id))
                 continue
-            digest = digests.step_digest(self.salt, d, want)
+            digest = self.want.steps[want.id]
             if record.status == "error" or record.job_state == "cancelled":
                 edited = " with its edited prompt" if digest != record.digest else ""
                 failed = record.error_message or "no message"
@@ -366,7 +367,7 @@ def compute_plan(
     unknown_replace = sorted(set(options.replace) - set(desired))
     if unknown_replace:
         raise PlanError(f"--replace {', '.join(unknown_replace)}: no such project in the config")
-    wanted = {a: digests.import_facets(state.salt, p) for a, p in desired.items()}
+    wanted = {a: digests.wanted(state.salt, p) for a, p in desired.items()}
     projects: list[ProjectPlan] = []
     up_to_date: list[str] = []
     untargeted: list[str] = []

@@ -6,7 +6,13 @@ identity is scheme, host and path, plus the user's `revision` and the transcript
 
 from __future__ import annotations
 
+import functools
 import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
+from typing import Any
 from urllib.parse import urlsplit
 
 from descript_iac.config.desired import DesiredProject
@@ -15,25 +21,64 @@ from descript_iac.redact import salted_digest
 from descript_iac.state.document import ImportFacets
 
 
+def _sorted_encoder() -> Callable[[Any], str]:
+    """What `json.dumps(value, sort_keys=True)` gives (the digests' canonical text), with the
+    C encoder made once instead of twice per call (a third of a plan's time at 10,000)."""
+    if c_make_encoder is None:  # pragma: no cover - no C accelerator
+        return json.JSONEncoder(sort_keys=True).encode
+    # markers=None: no circular check, as the digests' values are plain trees.
+    make = c_make_encoder(None, None, encode_basestring_ascii, None, ": ", ", ", True, False, True)
+
+    def encode(value: Any) -> str:
+        return "".join(make(value, 0))
+
+    return encode
+
+
+_canonical = _sorted_encoder()
+
+# An http(s) URL with a plain host, an optional port, no whitespace or control characters:
+# split by this regex exactly as urlsplit would, at a fraction of the cost. Anything else
+# goes through urlsplit.
+_PLAIN_URL = re.compile(
+    r"(https?)://([A-Za-z0-9.-]+)(?::([0-9]{1,5}))?(/[^?#\x00-\x20\x7f]*)?(?:[?#][^\x00-\x20\x7f]*)?\Z"
+)
+
+
+def _url_identity(url: str) -> tuple[str, str, str]:
+    """(scheme, host[:port], path) of `url`, as urlsplit gives them."""
+    match = _PLAIN_URL.match(url)
+    if match is not None and (match.group(3) is None or int(match.group(3)) <= 65535):
+        scheme, host, port, path = match.groups()
+        number = int(port) if port else 0
+        return scheme, host.lower() + (f":{number}" if number else ""), path or ""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower() + (f":{parts.port}" if parts.port else "")
+    return parts.scheme.lower(), host, parts.path
+
+
+@functools.lru_cache(maxsize=4096)
+def _url_media_identity(salt: str, url: str, revision: str, language: str) -> str:
+    scheme, host, path = _url_identity(url)
+    return salted_digest(salt, "url", scheme, host, path, revision, language)
+
+
 def media_identity(salt: str, item: UrlMedia | SequenceMedia) -> str:
     if isinstance(item, SequenceMedia):
         tracks = [[t.media, t.offset or 0.0] for t in item.tracks]
         return salted_digest(salt, "tracks", json.dumps(tracks))
-    parts = urlsplit(item.url)
-    host = (parts.hostname or "").lower() + (f":{parts.port}" if parts.port else "")
     revision = "" if item.revision is None else str(item.revision)
-    return salted_digest(
-        salt, "url", parts.scheme.lower(), host, parts.path, revision, item.language or ""
-    )
+    return _url_media_identity(salt, item.url, revision, item.language or "")
 
 
 def composition_digest(salt: str, composition: Composition) -> str:
-    canonical = json.dumps(composition.model_dump(mode="json"), sort_keys=True)
+    canonical = _canonical(composition.model_dump(mode="json"))
     return salted_digest(salt, "composition", canonical)
 
 
 def import_facets(salt: str, project: DesiredProject) -> ImportFacets:
-    return ImportFacets(
+    # Built without validation: every value is a digest string made just above.
+    return ImportFacets.model_construct(
         name=salted_digest(salt, "name", project.name),
         team_access=salted_digest(salt, "team_access", project.team_access),
         media={n: media_identity(salt, m) for n, m in sorted(project.spec.media.items())},
@@ -42,23 +87,36 @@ def import_facets(salt: str, project: DesiredProject) -> ImportFacets:
 
 
 def facets_digest(salt: str, facets: ImportFacets) -> str:
-    return salted_digest(salt, "facets", json.dumps(facets.model_dump(), sort_keys=True))
+    return salted_digest(salt, "facets", _canonical(facets.model_dump()))
 
 
 def step_digest(salt: str, project: DesiredProject, step: AgentStep) -> str:
     return salted_digest(salt, "step", step.prompt, project.step_model(step) or "")
 
 
-def config_digest(
-    salt: str, projects: dict[str, DesiredProject], facets: dict[str, ImportFacets]
-) -> str:
-    """One digest of everything a plan depends on in the config (`facets`: per address)."""
+@dataclass(frozen=True)
+class Wanted:
+    """The digests of one desired project, computed once per plan."""
+
+    facets: ImportFacets
+    facets_digest: str
+    steps: dict[str, str]  # step id -> step digest
+
+
+def wanted(salt: str, project: DesiredProject) -> Wanted:
+    facets = import_facets(salt, project)
+    steps = {s.id: step_digest(salt, project, s) for s in project.spec.steps}
+    return Wanted(facets, facets_digest(salt, facets), steps)
+
+
+def config_digest(salt: str, projects: dict[str, DesiredProject], wanted: dict[str, Wanted]) -> str:
+    """One digest of everything a plan depends on in the config (`wanted`: per address)."""
     summary = {
         address: {
-            "facets": facets_digest(salt, facets[address]),
-            "steps": [[s.id, step_digest(salt, p, s)] for s in p.spec.steps],
+            "facets": wanted[address].facets_digest,
+            "steps": [[s.id, wanted[address].steps[s.id]] for s in p.spec.steps],
             "on_change": p.on_change,
         }
         for address, p in sorted(projects.items())
     }
-    return salted_digest(salt, "config", json.dumps(summary, sort_keys=True))
+    return salted_digest(salt, "config", _canonical(summary))

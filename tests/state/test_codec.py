@@ -1,0 +1,113 @@
+"""The state's bytes: canonical (same document, same bytes), one project per line, the old
+format still read, and bad documents refused with a message that says what to do."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from descript_iac.errors import StateError
+from descript_iac.state import codec
+from descript_iac.state.document import ProjectState, StateDocument
+from tests.builders import desired_project, record_apply
+
+BASE = {
+    "name": "Épisode ☃",  # non-ASCII stays as it is
+    "media": {
+        "a.wav": {"url": "https://cdn.example.com/a.wav"},
+        "b.wav": {"url": "https://x.io/b"},
+    },
+    "compositions": [{"name": "Full", "clips": [{"media": "a.wav"}]}],
+    "steps": [{"id": "s1", "prompt": "Add captions"}, {"id": "s2", "prompt": "Add chapters"}],
+}
+
+
+def applied(*addresses: str) -> StateDocument:
+    doc = StateDocument()
+    for address in addresses:
+        record_apply(doc, desired_project(address, **BASE))
+    doc.forgotten["gone"] = [ProjectState(project_id="p-old")]
+    return doc
+
+
+def test_round_trip_is_exact_and_canonical() -> None:
+    doc = applied("ep-b", "ep-a", "ep-c")
+    raw = codec.encode(doc)
+    again = codec.decode(raw, "state.json", "state.json.backup")
+    assert again == doc.model_copy(update={"format_version": codec.FORMAT_VERSION})
+    assert codec.encode(again) == raw
+    # The same projects recorded in another order give the same bytes.
+    other = applied("ep-c", "ep-a", "ep-b")
+    other.lineage, other.salt = doc.lineage, doc.salt
+    for address in ("ep-a", "ep-b", "ep-c"):
+        other.projects[address] = doc.projects[address]
+    assert codec.encode(other) == raw
+
+
+def test_layout_is_one_project_per_line_with_sorted_keys() -> None:
+    doc = applied("ep-b", "ep-a")
+    lines = codec.encode(doc).decode().splitlines()
+    assert lines[0].startswith('{"format_version":2,"lineage":')
+    assert lines[1:4] == ['"forgotten":{', lines[2], "},"]
+    assert lines[4] == '"projects":{'
+    assert lines[5].startswith('"ep-a":{') and lines[6].startswith('"ep-b":{')
+    assert lines[7] == "}}"
+    assert "Épisode" not in lines[5]  # a digest, never the name itself
+    for row in lines[5:7]:
+        body = json.loads(row.split(":", 1)[1].rstrip(","))
+        assert list(body) == sorted(body)
+    whole = json.loads("\n".join(lines))
+    assert whole["format_version"] == 2 and set(whole["projects"]) == {"ep-a", "ep-b"}
+
+
+def test_a_change_to_one_project_is_a_one_line_diff() -> None:
+    doc = applied("ep-a", "ep-b", "ep-c")
+    before = codec.encode(doc).splitlines()
+    doc.projects["ep-b"].tainted = "import partial"
+    after = codec.encode(doc).splitlines()
+    changed = [i for i, (x, y) in enumerate(zip(before, after, strict=False)) if x != y]
+    assert len(before) == len(after) and len(changed) == 1
+    assert after[changed[0]].startswith(b'"ep-b":')
+
+
+def test_format_1_is_read() -> None:
+    doc = applied("ep-a", "ep-b")
+    old = json.dumps(doc.to_json(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    assert '"format_version": 1' in old
+    read = codec.decode(old.encode(), "state.json", "state.json.backup")
+    assert read == doc
+    assert codec.encode(read) == codec.encode(doc)
+
+
+def test_empty_document() -> None:
+    doc = StateDocument()
+    raw = codec.encode(doc)
+    assert b'"forgotten":{},\n"projects":{}}' in raw
+    assert codec.decode(raw, "s", "b") == doc.model_copy(update={"format_version": 2})
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            b'{"format_version":2,"lineage":"x","salt":"y","serial":1,\n"projects":{\n"ep":{',
+            "corrupt or truncated",
+        ),
+        (b"\xff\xfe", "corrupt or truncated"),
+        (b"", "corrupt or truncated"),
+        (b'{"format_version":9,"lineage":"x","future":true}', "state format 9 is newer"),
+        (b'{"format_version":9,"lineage":"x","salt":"y","serial":1}', "state format 9 is newer"),
+        (b'{"format_version":2,"serial":"many"}', r"not valid \(serial: "),
+        (
+            b'{"projects":{"ep":{"steps":[{"id":"s"}]}}}',
+            r"not valid \(projects\.ep\.steps\.0\.digest",
+        ),
+    ],
+)
+def test_bad_documents_are_refused_with_what_to_do(raw: bytes, message: str) -> None:
+    with pytest.raises(StateError, match=message) as caught:
+        codec.decode(raw, "state/ws.json", "ws.json.backup")
+    assert str(caught.value).startswith("state/ws.json: ")
+    if "newer" not in message:
+        assert "Restore it from ws.json.backup" in str(caught.value)
