@@ -1,10 +1,10 @@
 """YAML 1.2 core schema for libyaml: which plain scalars are null, bool, int or float.
 
 PyYAML's own resolver follows YAML 1.1 (`no` is false, `010` is 8, `1:20` is 80); workspace
-files are YAML 1.2, so the composer below resolves plain scalars with the 1.2 core-schema rules
-(those of ruamel.yaml, which read these files before) and the values are built by
-`scalar_value`. Timestamps stay strings. libyaml's C parser is used when PyYAML has it (it is
-~2x faster than ruamel.yaml's); the pure-Python parser otherwise, with the same marks.
+files are YAML 1.2. The composer below leaves every untagged node's tag `IMPLICIT` (so libyaml
+never calls back into Python while composing) and `scalar` resolves plain scalars with the 1.2
+core-schema rules of ruamel.yaml, which read these files before. Timestamps stay strings.
+libyaml's C parser is ~2x faster than ruamel.yaml's; the pure-Python parser is the fallback.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import re
 from typing import Any
 
 import yaml
-from yaml.nodes import ScalarNode, SequenceNode
 
 STR = "tag:yaml.org,2002:str"
 SEQ = "tag:yaml.org,2002:seq"
@@ -98,13 +97,38 @@ def scalar_value(tag: str, value: str) -> Any:
     return value
 
 
+IMPLICIT = "?"  # the tag the fast composer gives every untagged node: resolved by `tag_of`
+_RESOLVE_FIRST = frozenset("-+0123456789.tTfF~nN<")
+
+
+def tag_of(node: Any) -> str:
+    """The tag of a scalar node: given in the file, or resolved (YAML 1.2 core schema)."""
+    tag: str = node.tag
+    if tag != IMPLICIT:
+        return tag
+    if node.style:  # quoted or block: a string
+        return STR
+    value = node.value
+    if value and value[0] not in _RESOLVE_FIRST:
+        return STR
+    return resolve_plain(value)
+
+
+def scalar(node: Any) -> Any:
+    """The Python value of a scalar node (`scalar_value` of `tag_of`, in one call)."""
+    value = node.value
+    if node.tag == IMPLICIT:
+        if node.style or (value and value[0] not in _RESOLVE_FIRST):
+            return value
+        return scalar_value(resolve_plain(value), value)
+    return scalar_value(node.tag, value)
+
+
 class _Resolve:
-    """The resolver half of a composer: YAML 1.2 core schema, no path resolvers."""
+    """The resolver of the pure-Python composer: gives every untagged node `IMPLICIT`."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        if kind is ScalarNode:
-            return resolve_plain(value) if implicit[0] else STR
-        return SEQ if kind is SequenceNode else MAP
+        return IMPLICIT
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
         return None
@@ -116,12 +140,23 @@ class _Resolve:
 if getattr(yaml, "__with_libyaml__", False):
     from yaml._yaml import CParser
 
-    class Composer(_Resolve, CParser):
-        """libyaml's parser and composer (C) with the 1.2 resolver."""
+    class _Fast(CParser):
+        """libyaml's parser and composer with no Python call per node: every untagged node
+        gets `IMPLICIT` (`"?".format` is a C function that ignores its arguments), and
+        `tag_of` resolves scalars as they are built. A quarter less parsing time. (A
+        non-specific `! 12` resolves like a plain `12`, as it did with ruamel.yaml.)"""
+
+        resolve = IMPLICIT.format
+        descend_resolver = "".format
+        ascend_resolver = "".format
+
+    def composer(text: str) -> Any:
+        """A composer for `text` (call `get_single_node()`, then `dispose()`)."""
+        return _Fast(text)
 
 else:  # pragma: no cover - PyYAML built without libyaml
 
-    class Composer(  # type: ignore[no-redef]
+    class _Pure(
         _Resolve,
         yaml.reader.Reader,
         yaml.scanner.Scanner,
@@ -133,3 +168,6 @@ else:  # pragma: no cover - PyYAML built without libyaml
             yaml.scanner.Scanner.__init__(self)
             yaml.parser.Parser.__init__(self)
             yaml.composer.Composer.__init__(self)
+
+    def composer(text: str) -> Any:
+        return _Pure(text)

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from descript_iac.config.yamlresolve import MERGE, Composer, scalar_value
+from descript_iac.config.yamlresolve import MERGE, composer, scalar, tag_of
 from descript_iac.errors import Problem
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -130,7 +130,7 @@ class _Builder:
             self.values[path] = _mark(node)
         kind = node.__class__
         if kind is ScalarNode:
-            value = scalar_value(node.tag, node.value)
+            value = scalar(node)
             if self.first and value.__class__ is str and "${" in value:
                 self.source.templated.append(path)
             return value
@@ -151,12 +151,12 @@ class _Builder:
                         self.source.problem(path, "mapping keys must be plain strings")
                     )
                 continue
-            if key_node.tag == MERGE:
+            if tag_of(key_node) == MERGE:
                 merged = merged if merged is not None else {}
                 for k, v in self._merge_source(value_node, path).items():
                     merged.setdefault(k, v)
                 continue
-            key = str(scalar_value(key_node.tag, key_node.value)) if key_node.value != "" else ""
+            key = str(scalar(key_node)) if key_node.value != "" else ""
             if key in result:
                 if self.first:
                     self.source.problems.append(self._duplicate(node, key, key_node))
@@ -169,7 +169,7 @@ class _Builder:
                 self.count += 1
                 if self.count > MAX_NODES:
                     raise _TooLarge
-                value = scalar_value(value_node.tag, value_node.value)
+                value = scalar(value_node)
                 if self.first and value.__class__ is str and "${" in value:
                     self.source.templated.append(key_path)
                 result[key] = value
@@ -185,8 +185,8 @@ class _Builder:
             k
             for k, _ in node.value
             if k.__class__ is ScalarNode
-            and k.tag != MERGE
-            and (str(scalar_value(k.tag, k.value)) if k.value != "" else "") == key
+            and tag_of(k) != MERGE
+            and (str(scalar(k)) if k.value != "" else "") == key
         )
         where, line = _mark(again), _mark(first).line
         return Problem(
@@ -251,9 +251,9 @@ def read_source(file: Path, display: str) -> Source:
     if tabs:
         source.problems.extend(tabs)
         return source
-    composer = Composer(text)
+    parser = composer(text)
     try:
-        node = composer.get_single_node()
+        node = parser.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -264,7 +264,7 @@ def read_source(file: Path, display: str) -> Source:
         source.problems.append(Problem(display, 1, 1, f"YAML syntax error: {exc}"))
         return source
     finally:
-        composer.dispose()
+        parser.dispose()
     if node is None:
         source.data = None
         return source

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from descript_iac.collector import paused
 from descript_iac.config.desired import DesiredProject
 from descript_iac.config.model import AgentStep
 from descript_iac.errors import PlanError
@@ -358,6 +359,13 @@ def compute_plan(
     desired: dict[str, DesiredProject], state: StateDocument, options: PlanOptions
 ) -> Plan:
     """The plan that brings `state` to `desired`. Pure: no I/O, no clock."""
+    with paused():  # tens of thousands of digests and actions, no cycles
+        return _compute(desired, state, options)
+
+
+def _compute(
+    desired: dict[str, DesiredProject], state: StateDocument, options: PlanOptions
+) -> Plan:
     addresses = sorted(set(desired) | set(state.projects))
     if options.targets:
         unknown = sorted(set(options.targets) - set(addresses))

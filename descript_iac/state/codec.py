@@ -30,10 +30,8 @@ from pydantic import ValidationError
 
 from descript_iac.collector import paused
 from descript_iac.errors import StateError
-from descript_iac.state.document import StateDocument
+from descript_iac.state.document import FORMAT_VERSION, StateDocument
 
-FORMAT_VERSION = 2
-READS = (1, 2)
 _MAPS = ("forgotten", "projects")  # one entry per line, in this order after the header
 _SORTED = orjson.OPT_SORT_KEYS
 

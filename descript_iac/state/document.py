@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: compact, one project per line (state/codec.py); 1 is still read
 
 
 class _Record(BaseModel):

@@ -3,7 +3,7 @@
 `StateStore` is the small interface plan and apply use; a shared backend (an object store with
 locking, say) can implement it later without touching them. `LocalStateStore` keeps:
 
-    state/<workspace>.json           the document (canonical JSON: sorted keys, 2-space indent)
+    state/<workspace>.json           the document (canonical JSON, one project per line: codec.py)
     state/<workspace>.json.backup    the previous version
     state/<workspace>.json.journal   events of the run in progress (JSON lines, fsynced)
     state/<workspace>.json.lock      the lock (see lock.py)
@@ -20,17 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from descript_iac.errors import StateError
 from descript_iac.failpoints import failpoint
-from descript_iac.state.document import FORMAT_VERSION, StateDocument
+from descript_iac.state import codec
+from descript_iac.state.document import StateDocument
 from descript_iac.state.events import Event, apply_event
 from descript_iac.state.lock import FileLock, LockInfo
-
-
-def canonical_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
 class StateStore(abc.ABC):
@@ -81,28 +76,12 @@ class LocalStateStore(StateStore):
         if not self.path.exists():
             return StateDocument()
         try:
-            text = self.path.read_text(encoding="utf-8")
-            data = json.loads(text)
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raw = self.path.read_bytes()
+        except OSError as exc:
             raise StateError(
-                f"{self.path}: the state is corrupt or truncated ({exc}). It was not changed. "
-                f"Restore it from {self.backup.name} or from version control."
+                f"{self.path}: the state cannot be read ({exc.strerror}). It was not changed."
             ) from None
-        version = data.get("format_version") if isinstance(data, dict) else None
-        if isinstance(version, int) and version > FORMAT_VERSION:
-            raise StateError(
-                f"{self.path}: state format {version} is newer than this descript-iac reads "
-                f"({FORMAT_VERSION}); upgrade descript-iac. The state was not changed."
-            )
-        try:
-            return StateDocument.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise StateError(
-                f"{self.path}: the state is not valid ({where}: {first['msg']}). It was not "
-                f"changed. Restore it from {self.backup.name} or from version control."
-            ) from None
+        return codec.decode(raw, str(self.path), self.backup.name)
 
     def _journal_events(self, doc: StateDocument) -> list[Event] | None:
         """Events of a journal that belongs to `doc`, or None when there is none to fold."""
@@ -188,11 +167,11 @@ class LocalStateStore(StateStore):
 
     def _write_document(self, doc: StateDocument) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = canonical_json(doc.to_json())
+        data = codec.encode(doc)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
-            with open(tmp, "w", encoding="utf-8") as handle:
-                handle.write(text)
+            with open(tmp, "wb") as handle:
+                handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             if self.path.exists():

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from descript_iac.errors import LockError, StateError
+from descript_iac.state import codec
 from descript_iac.state.document import StateDocument
 from descript_iac.state.lock import FileLock
 from descript_iac.state.store import LocalStateStore
@@ -33,8 +34,9 @@ def test_commit_writes_canonical_json_and_keeps_a_backup(tmp_path: Path) -> None
     doc = populated()
     store.commit(doc)
     first = (tmp_path / "ws.json").read_text()
-    assert first.endswith("}\n") and first.startswith('{\n  "forgotten"')
-    assert json.dumps(json.loads(first), sort_keys=True, indent=2) + "\n" == first
+    assert first.endswith("}}\n") and first.startswith('{"format_version":2,')
+    assert first.splitlines()[-2].startswith('"ep":{')  # one project per line
+    assert codec.encode(store.read()).decode() == first  # canonical
     assert doc.serial == 1
     store.commit(doc)
     assert json.loads((tmp_path / "ws.json.backup").read_text())["serial"] == 1
