@@ -19,6 +19,7 @@ from descript_iac.apply.progress import Reporter
 from descript_iac.apply.reconcile import adopted
 from descript_iac.apply.resolve import DEFAULT_GRACE
 from descript_iac.config import Workspace, load_workspace
+from descript_iac.config.cache import default_workspace_cache
 from descript_iac.errors import DescriptIacError, PlanError
 from descript_iac.plan import Plan, PlanOptions, compute_plan
 from descript_iac.plan.model import ActionKind
@@ -46,6 +47,8 @@ class RunSettings:
     state_path: Path
     api: ApiTarget = field(default_factory=ApiTarget)
     lock_timeout: float = 0.0
+    # Parsed, validated files by content digest (config/cache.py); None turns it off.
+    workspace_cache: Path | None = field(default_factory=default_workspace_cache)
 
 
 @dataclass
@@ -78,7 +81,7 @@ def plan_workspace(
     settings: RunSettings, options: PlanOptions, refresh: bool = False
 ) -> PlanOutcome:
     """Compute the plan; with `refresh`, read the job history first (no state is written)."""
-    workspace = load_workspace(settings.root)
+    workspace = load_workspace(settings.root, cache_dir=settings.workspace_cache)
     doc = LocalStateStore(settings.state_path).read()
     notes: list[str] = []
     drift: list[str] = []
@@ -139,7 +142,7 @@ def apply_workspace(
     on_client: Callable[[DescriptClient], None] | None = None,
 ) -> ApplyOutcome:
     """Resolve what an earlier run left in doubt, plan, confirm, execute, record."""
-    workspace = load_workspace(settings.root)
+    workspace = load_workspace(settings.root, cache_dir=settings.workspace_cache)
     store = LocalStateStore(settings.state_path)
     with store.lock("apply", settings.lock_timeout):
         doc = store.recover()

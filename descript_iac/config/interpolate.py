@@ -83,4 +83,37 @@ def interpolate(
             continue
         if isinstance(text, str):
             parent[path[-1]] = substitute(text, path)
+            if path in secret_paths:
+                source.templates[path] = text  # the workspace cache keeps this, not the value
     return data, secret_paths, problems
+
+
+def expand(text: str, environ: Mapping[str, str]) -> str | None:
+    """`text` with its variables substituted (each value registered as a secret), or None
+    when one is not set or not an `${env:NAME}`. For values restored from the cache."""
+    failed = False
+
+    def one(match: re.Match[str]) -> str:
+        nonlocal failed
+        if match.group(0) == "$${":
+            return "${"
+        name = _ENV_NAME.match(match.group(1))
+        if not name or name.group(1) not in environ:
+            failed = True
+            return ""
+        value = environ[name.group(1)]
+        register_secret(value)
+        return value
+
+    result = _TOKEN.sub(one, text)
+    return None if failed else result
+
+
+def env_names(text: str) -> list[str]:
+    """The environment variables `text` refers to."""
+    names = []
+    for match in _TOKEN.finditer(text):
+        name = _ENV_NAME.match(match.group(1) or "")
+        if name:
+            names.append(name.group(1))
+    return names

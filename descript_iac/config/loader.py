@@ -13,12 +13,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from descript_iac.collector import paused
+from descript_iac.config.cache import WorkspaceCache
 from descript_iac.config.checks import check_defaults, check_project
 from descript_iac.config.desired import DesiredProject, Workspace
 from descript_iac.config.interpolate import interpolate
 from descript_iac.config.model import Defaults, WorkspaceFile
 from descript_iac.config.typing_errors import translate
-from descript_iac.config.yamlsource import Path_, Source, read_source
+from descript_iac.config.yamlsource import MAX_FILE_BYTES, Path_, Source, read_source
 from descript_iac.errors import ConfigError, DescriptIacError, Problem
 
 SUPPORTED_VERSIONS = (1,)
@@ -60,13 +61,39 @@ def _check_version(source: Source, data: dict[str, Any]) -> list[Problem]:
 
 
 def _load_one(
-    file: Path, environ: Mapping[str, str]
+    file: Path, environ: Mapping[str, str], cache: WorkspaceCache | None
 ) -> tuple[Source, WorkspaceFile | None, set[Path_], list[Problem]]:
-    source = read_source(file, _display(file))
+    display = _display(file)
+    key = None
+    if cache is not None:
+        key = _cache_key(file, cache)
+        hit = cache.get(key, environ) if key else None
+        if hit is not None:
+            return Source(display, keys=hit.keys), _validated(hit.data), hit.secret, []
+    source = read_source(file, display)
     try:
-        return _check_one(source, environ)
+        loaded = _check_one(source, environ)
     finally:
         source.release()  # the node graph: deeper positions are only needed to place problems
+    if cache is not None and key and loaded[1] is not None:
+        cache.put(key, source.data, source.templates, source.keys, environ)
+    return loaded
+
+
+def _cache_key(file: Path, cache: WorkspaceCache) -> str | None:
+    try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            return None
+        return cache.key(file.read_bytes())
+    except OSError:
+        return None  # read_source says what is wrong
+
+
+def _validated(data: dict[str, Any]) -> WorkspaceFile | None:
+    try:
+        return WorkspaceFile.model_validate(data)
+    except ValidationError:  # pragma: no cover - it validated when it was stored
+        return None
 
 
 def _check_one(
@@ -101,14 +128,25 @@ def _check_one(
     return source, parsed, secret, problems
 
 
-def load_workspace(root: Path, environ: Mapping[str, str] | None = None) -> Workspace:
-    """Load and validate the workspace at `root`; raise `ConfigError` listing every problem."""
+def load_workspace(
+    root: Path, environ: Mapping[str, str] | None = None, cache_dir: Path | None = None
+) -> Workspace:
+    """Load and validate the workspace at `root`; raise `ConfigError` listing every problem.
+
+    With `cache_dir`, files read before with the same bytes (and the same values of the
+    environment variables they use) come from the workspace cache there (config/cache.py).
+    """
     # Hundreds of thousands of values, no cycles: the collector would only slow the build.
-    with paused():
-        return _load(root, environ)
+    cache = WorkspaceCache(cache_dir) if cache_dir is not None else None
+    try:
+        with paused():
+            return _load(root, environ, cache)
+    finally:
+        if cache is not None:
+            cache.close()
 
 
-def _load(root: Path, environ: Mapping[str, str] | None) -> Workspace:
+def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache | None) -> Workspace:
     env = os.environ if environ is None else environ
     problems: list[Problem] = []
     projects: dict[str, DesiredProject] = {}
@@ -117,7 +155,7 @@ def _load(root: Path, environ: Mapping[str, str] | None) -> Workspace:
     loaded: list[tuple[Source, WorkspaceFile, set[Path_]]] = []
     files = workspace_files(root)
     for file in files:
-        source, parsed, secret, found = _load_one(file, env)
+        source, parsed, secret, found = _load_one(file, env, cache)
         problems.extend(found)
         if parsed is not None:
             loaded.append((source, parsed, secret))

@@ -56,6 +56,8 @@ class Source:
     unchecked: set[Path_] = field(default_factory=set)
     # Paths of string values holding `${`: the only ones interpolation needs to look at.
     templated: list[Path_] = field(default_factory=list)
+    # Text as written of the values that came from the environment (secrets), by path.
+    templates: dict[Path_, str] = field(default_factory=dict)
     # The node graph, until the full positions are built or the file is released.
     root: Node | None = field(default=None, repr=False)
     complete: bool = False  # `values` and `keys` cover every path

@@ -1,0 +1,141 @@
+"""A cache of parsed, validated workspace files (diskcache, under the user's cache directory).
+
+A second plan of unchanged files skips parsing and checking: each file is looked up by the
+SHA-256 of its bytes (and of the code that reads it), so any change to a file is a miss, and a
+file added or removed is simply one more or one less lookup. Only files without problems are
+kept, so a hit never needs a position beyond the ones stored with it.
+
+Values from the environment are secrets: the cache stores the text as written
+(`${env:HOST_URL}`) where they stood, and a salted digest of the variables' values. A hit
+needs the same values (else it is a miss) and substitutes them again, registering each as a
+secret, exactly as a first load does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from descript_iac import __version__
+from descript_iac.config.interpolate import env_names, expand
+from descript_iac.config.yamlsource import SHALLOW, Path_, Pos
+from descript_iac.redact import salted_digest
+
+CACHE_FORMAT = 1
+SIZE_LIMIT = 512 * 1024 * 1024
+_MISSING = "\x00unset"
+
+
+def default_workspace_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "descript-iac" / "workspaces"
+
+
+def _code_fingerprint() -> str:
+    """Changes when the code that reads files does (a release, or an edit in a checkout)."""
+    import pydantic
+    import yaml
+
+    here = Path(__file__).parent
+    parts = [str(CACHE_FORMAT), __version__, pydantic.VERSION, yaml.__version__]
+    for module in sorted(here.glob("*.py")):
+        stat = module.stat()
+        parts.append(f"{module.name}:{stat.st_mtime_ns}:{stat.st_size}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CachedFile:
+    data: Any  # the validated data, with values from the environment substituted again
+    secret: set[Path_]
+    keys: dict[Path_, Pos]  # positions of the top levels' keys (projects, defaults)
+
+
+class WorkspaceCache:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._cache: Any = None
+        self._code = ""
+        self._salt = ""
+
+    def _open(self) -> Any:
+        if self._cache is None:
+            import diskcache
+
+            self._cache = diskcache.Cache(str(self.directory), size_limit=SIZE_LIMIT)
+            self._code = _code_fingerprint()
+            salt = self._cache.get("salt")
+            if not isinstance(salt, str):
+                salt = secrets.token_hex(16)
+                self._cache.set("salt", salt)
+            self._salt = salt
+        return self._cache
+
+    def key(self, raw: bytes) -> str:
+        self._open()
+        return "file:" + hashlib.sha256(self._code.encode() + b"\x00" + raw).hexdigest()
+
+    def _env_digest(self, names: list[str], environ: Mapping[str, str]) -> str:
+        values = [f"{n}={environ.get(n, _MISSING)}" for n in sorted(set(names))]
+        return salted_digest(self._salt, *values)
+
+    def get(self, key: str, environ: Mapping[str, str]) -> CachedFile | None:
+        try:
+            entry = self._open().get(key)
+        except Exception:  # an unreadable cache is an empty one
+            return None
+        if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT:
+            return None
+        templates: dict[Path_, str] = entry["templates"]
+        names = [n for t in templates.values() for n in env_names(t)]
+        if entry["env"] != self._env_digest(names, environ):
+            return None  # a variable it uses changed (or was unset)
+        data = entry["data"]
+        for path, template in templates.items():
+            value = expand(template, environ)
+            if value is None:
+                return None
+            _put(data, path, value)
+        keys = {path: Pos(*where) for path, where in entry["keys"].items()}
+        return CachedFile(data, set(templates), keys)
+
+    def put(
+        self,
+        key: str,
+        data: Any,
+        templates: dict[Path_, str],
+        keys: dict[Path_, Pos],
+        environ: Mapping[str, str],
+    ) -> None:
+        """Keep a file that loaded without problems. `data` is modified (secrets removed)."""
+        for path, template in templates.items():
+            _put(data, path, template)
+        names = [n for t in templates.values() for n in env_names(t)]
+        entry = {
+            "format": CACHE_FORMAT,
+            "data": data,
+            "templates": templates,
+            "env": self._env_digest(names, environ),
+            "keys": {p: (k.line, k.column) for p, k in keys.items() if len(p) <= SHALLOW},
+        }
+        try:
+            self._open().set(key, entry)
+        except Exception:  # a full disk or a read-only cache must not fail a plan
+            return
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+
+def _put(data: Any, path: Path_, value: str) -> None:
+    parent = data
+    for part in path[:-1]:
+        parent = parent[part]
+    parent[path[-1]] = value
