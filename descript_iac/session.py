@@ -11,10 +11,13 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from descript_iac.api import DescriptClient, Token, resolve
-from descript_iac.api.credentials import resolve_base_url
-from descript_iac.state.jobcache import JobCache
+if TYPE_CHECKING:
+    from descript_iac.api import DescriptClient
+
+# httpx (through the client) and diskcache are imported when a client is opened: a command that
+# makes no API call starts without them.
 
 EMBEDDED_TOKEN = "descript-iac-embedded-emulator"
 EMBEDDED_JOB_SECONDS = 1.5
@@ -37,6 +40,9 @@ class ApiTarget:
 
 @contextlib.contextmanager
 def open_client(target: ApiTarget) -> Iterator[DescriptClient]:
+    from descript_iac.api import DescriptClient, Token, resolve
+    from descript_iac.state.jobcache import JobCache
+
     if not target.emulator:
         credentials = resolve(target.api_url)
         cache = JobCache(target.cache_dir, credentials.base_url) if target.cache_dir else None
@@ -66,4 +72,6 @@ def open_client(target: ApiTarget) -> Iterator[DescriptClient]:
 def describe(target: ApiTarget) -> str:
     if target.emulator:
         return f"the embedded emulator (data in {target.emulator_dir})"
+    from descript_iac.api.credentials import resolve_base_url
+
     return resolve_base_url(target.api_url)

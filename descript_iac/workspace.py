@@ -10,14 +10,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from descript_iac.api import DescriptClient
-from descript_iac.apply import ApplyOptions, ApplyResult, Engine, reconcile
-from descript_iac.apply.progress import Reporter
-from descript_iac.apply.reconcile import adopted
-from descript_iac.apply.resolve import DEFAULT_GRACE
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.config.cache import default_workspace_cache
 from descript_iac.errors import DescriptIacError, PlanError
@@ -29,11 +25,21 @@ from descript_iac.state.document import StateDocument
 from descript_iac.state.events import Event, apply_event, dropped
 from descript_iac.state.store import LocalStateStore
 
+if TYPE_CHECKING:
+    from descript_iac.api import DescriptClient
+    from descript_iac.apply import ApplyOptions, ApplyResult
+    from descript_iac.apply.progress import Reporter
+
+# The API client and the apply engine (httpx and all) are imported where a command talks to the
+# API, not here: `plan` without --refresh and `validate` start without them.
+
 PLAN_FILE_KIND = "descript-iac-plan"
 GRACE_VAR = "DESCRIPT_IAC_INTENT_GRACE"
 
 
 def intent_grace() -> float:
+    from descript_iac.apply.resolve import DEFAULT_GRACE
+
     raw = os.environ.get(GRACE_VAR)
     try:
         return float(raw) if raw else DEFAULT_GRACE
@@ -86,6 +92,8 @@ def plan_workspace(
     notes: list[str] = []
     drift: list[str] = []
     if refresh:
+        from descript_iac.apply import reconcile
+
         with open_client(settings.api) as client:
             found = reconcile(
                 client, doc, lambda e: apply_event(doc, e), drift=True, grace=intent_grace()
@@ -142,6 +150,8 @@ def apply_workspace(
     on_client: Callable[[DescriptClient], None] | None = None,
 ) -> ApplyOutcome:
     """Resolve what an earlier run left in doubt, plan, confirm, execute, record."""
+    from descript_iac.apply import Engine
+
     workspace = load_workspace(settings.root, cache_dir=settings.workspace_cache)
     store = LocalStateStore(settings.state_path)
     with store.lock("apply", settings.lock_timeout):
@@ -190,6 +200,8 @@ def _settle(
     client: DescriptClient, doc: StateDocument, record: Callable[[Event], None]
 ) -> list[str]:
     """Reconcile until no intent is left undecided (bounded by the grace period)."""
+    from descript_iac.apply import reconcile
+
     grace = intent_grace()
     found = reconcile(client, doc, record, grace=grace)
     notes = list(found.notes)
@@ -270,6 +282,8 @@ def _open_intent_of(doc: StateDocument, address: str) -> list[str]:
 
 def adopt_job(settings: RunSettings, address: str, job_id: str) -> str:
     """Record JOB_ID as the job an open intent of ADDRESS sent (ends a quarantine)."""
+
+    from descript_iac.apply.reconcile import adopted
 
     def change(doc: StateDocument, record: Callable[[Event], None]) -> str:
         intents = _open_intent_of(doc, address)

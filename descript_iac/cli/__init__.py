@@ -6,7 +6,6 @@ Each verb lives in its own module and only unpacks options and calls the library
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import sys
 from pathlib import Path
@@ -35,10 +34,31 @@ class _Group(click.Group):
         command = super().get_command(ctx, cmd_name)
         if command is not None or cmd_name not in COMMANDS:
             return command
-        module_name, _, attr = COMMANDS[cmd_name].partition(":")
+        module_name, _, attr = _target(cmd_name).partition(":")
         command = getattr(importlib.import_module(module_name), attr)
         assert isinstance(command, click.Command)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Click's list of commands, with each summary from `COMMANDS`: `--help` imports no
+        command module (the first sentence of each command's docstring; a test compares)."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            summary = _summary(name)
+            if summary is None:
+                command = self.get_command(ctx, name)
+                if command is None or command.hidden:
+                    continue
+                rows.append((name, command.get_short_help_str(limit)))
+            else:
+                # Shortened exactly as click shortens a docstring.
+                rows.append((name, click.Command(name, help=summary).get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -113,12 +133,13 @@ def main(
         ctx.color = color
 
 
-class _RedactingFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
-
-
 def _log_requests() -> None:
+    import logging  # only with --verbose
+
+    class _RedactingFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return redact(super().format(record))
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_RedactingFormatter("%(asctime)s %(name)s %(message)s"))
     logger = logging.getLogger("descript_iac")
@@ -127,17 +148,59 @@ def _log_requests() -> None:
     logger.propagate = False
 
 
-# Each verb's module is imported only when that verb runs (or its help is shown), so start-up
-# costs what the verb needs, not what every verb needs. Add a command here: name -> module:attr.
-COMMANDS: dict[str, str] = {
-    "validate": "descript_iac.cli.validate:validate",
-    "plan": "descript_iac.cli.planning:plan",
-    "apply": "descript_iac.cli.planning:apply",
-    "state": "descript_iac.cli.state:state",
-    "force-unlock": "descript_iac.cli.state:force_unlock",
-    "status": "descript_iac.cli.api_commands:status",
-    "jobs": "descript_iac.cli.api_commands:jobs",
-    "config": "descript_iac.cli.api_commands:config",
-    "schema": "descript_iac.cli.schema:schema",
-    "emulator": "descript_iac.cli.emulator:emulator",
+# Each verb's module is imported only when that verb runs (or its own help is shown), so start-up
+# costs what the verb needs, not what every verb needs. Add a command here:
+# name -> ("module:attr", the first sentence of its docstring, shown by `--help`).
+COMMANDS: dict[str, str | tuple[str, str]] = {
+    "validate": (
+        "descript_iac.cli.validate:validate",
+        "Check the workspace in DIRECTORY (default: .) and list every problem.",
+    ),
+    "plan": (
+        "descript_iac.cli.planning:plan",
+        "Show which import and agent jobs DIRECTORY's workspace needs.",
+    ),
+    "apply": (
+        "descript_iac.cli.planning:apply",
+        "Issue only the missing jobs for SOURCE (a workspace directory or a saved plan file).",
+    ),
+    "state": (
+        "descript_iac.cli.state:state",
+        "Inspect the state, and resolve what an interrupted apply left in doubt.",
+    ),
+    "force-unlock": (
+        "descript_iac.cli.state:force_unlock",
+        "Remove the state lock LOCK_ID left by a run that is gone.",
+    ),
+    "status": (
+        "descript_iac.cli.api_commands:status",
+        "Check that the API is reachable and the token works (GET /v1/status).",
+    ),
+    "jobs": (
+        "descript_iac.cli.api_commands:jobs",
+        "Read the job history (the API keeps 30 days).",
+    ),
+    "config": (
+        "descript_iac.cli.api_commands:config",
+        "User configuration (~/.config/descript-iac/config.json, mode 0600).",
+    ),
+    "schema": (
+        "descript_iac.cli.schema:schema",
+        "Print the JSON Schema (2020-12) of workspace files.",
+    ),
+    "emulator": (
+        "descript_iac.cli.emulator:emulator",
+        "The local Descript API emulator (no credits spent, no network needed).",
+    ),
 }
+
+
+def _target(name: str) -> str:
+    entry = COMMANDS[name]
+    return entry if isinstance(entry, str) else entry[0]
+
+
+def _summary(name: str) -> str | None:
+    """The short help of a command from the table, or None (then its module is imported)."""
+    entry = COMMANDS.get(name)
+    return entry[1] if isinstance(entry, tuple) else None

@@ -5,12 +5,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from descript_iac.apply import ApplyOptions
-from descript_iac.apply.progress import JsonReporter, LiveReporter, Reporter
 from descript_iac.cli.context import Globals, echo, get_globals, is_tty
 from descript_iac.errors import DescriptIacError, PlanError
 from descript_iac.plan import Plan, PlanOptions
@@ -29,6 +27,9 @@ from descript_iac.workspace import (
     plan_workspace,
     save_plan,
 )
+
+if TYPE_CHECKING:
+    from descript_iac.apply.progress import Reporter
 
 IMPORT_INTO_EXISTING = "import-into-existing"
 
@@ -234,6 +235,9 @@ def apply(
     Picks up jobs an earlier run left unrecorded, shows the plan, asks for 'yes' (unless
     --auto-approve), then runs each project's jobs in order and records every result.
     """
+    from descript_iac.apply import ApplyOptions  # the engine and httpx: only to apply
+    from descript_iac.apply.progress import JsonReporter, LiveReporter, Reporter
+
     g = get_globals(ctx)
     saved = None
     if source.is_file() and source.suffix not in (".yaml", ".yml"):

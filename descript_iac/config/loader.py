@@ -23,6 +23,7 @@ from descript_iac.config.yamlsource import MAX_FILE_BYTES, Path_, Source, read_s
 from descript_iac.errors import ConfigError, DescriptIacError, Problem
 
 SUPPORTED_VERSIONS = (1,)
+_UNRESOLVED = Defaults()
 
 
 def workspace_files(root: Path) -> list[Path]:
@@ -196,7 +197,7 @@ def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache |
             projects[address] = DesiredProject(
                 address=address,
                 spec=spec,
-                defaults=Defaults(),  # filled below, once every file's defaults are known
+                defaults=_UNRESOLVED,  # filled below, once every file's defaults are known
                 file=source.path,
                 line=pos.line,
                 secret_paths=rel,

@@ -52,7 +52,9 @@ def workspace(tmp_path: Path) -> Path:
     )
 
 
-def test_a_second_load_of_unchanged_files_is_served_whole(tmp_path: Path, parsed: list[str]) -> None:
+def test_a_second_load_of_unchanged_files_is_served_whole(
+    tmp_path: Path, parsed: list[str]
+) -> None:
     root, cache = workspace(tmp_path), tmp_path / "cache"
     first = load(root, cache, HOST_URL=SECRET)
     assert sorted(parsed) == ["a.yaml", "b.yaml"]
@@ -100,7 +102,9 @@ def test_a_changed_or_unset_env_value_misses(tmp_path: Path, parsed: list[str]) 
     assert parsed == ["b.yaml"]
     assert again.projects["ep-b"].url_media()["host.wav"].url == rotated
     env = {k: v for k, v in os.environ.items() if k != "HOST_URL"}
-    with pytest.raises(ConfigError, match=r"b\.yaml:5:23: environment variable HOST_URL is not set"):
+    with pytest.raises(
+        ConfigError, match=r"b\.yaml:5:23: environment variable HOST_URL is not set"
+    ):
         load_workspace(root, env, cache_dir=cache)
 
 
@@ -117,7 +121,9 @@ def test_the_cache_holds_no_secret_and_a_hit_still_redacts_it(tmp_path: Path) ->
 
 
 def test_broken_files_are_never_cached_and_keep_their_positions(tmp_path: Path) -> None:
-    root = write_workspace(tmp_path / "ws", {"a.yaml": "version: 1\nprojects:\n  ep:\n    nmae: x\n"})
+    root = write_workspace(
+        tmp_path / "ws", {"a.yaml": "version: 1\nprojects:\n  ep:\n    nmae: x\n"}
+    )
     for _ in range(2):
         with pytest.raises(ConfigError, match=r"a\.yaml:4:5: unknown key 'nmae'"):
             load(root, tmp_path / "cache")
