@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import CLI, load_note, print_table, run_process  # noqa: E402
+from measure import CLI, load_note, print_table, run_process
 
 ONE = 'version: 1\nprojects:\n  ep:\n    media:\n      a.wav: {url: "https://cdn.example.com/a.wav"}\n'
 

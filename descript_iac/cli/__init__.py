@@ -13,6 +13,10 @@ from typing import Any
 
 import click
 
+# descript-iac uses no pydantic plugin; looking for them reads every installed package's entry
+# points when the first model is built (a tenth of a `validate`). A user's own setting stands.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 from descript_iac import __version__
 from descript_iac.cli.context import Globals, echo
 from descript_iac.errors import DescriptIacError

@@ -6,7 +6,6 @@ validation found problems elsewhere, and every problem is reported in one pass.
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +19,8 @@ _PLAIN_HTTP_URL = re.compile(r"https?://[A-Za-z0-9.-]*[A-Za-z0-9](?::[0-9]{1,5})
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
+    import difflib  # only when there is a problem to report
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 
