@@ -113,6 +113,8 @@ def main() -> None:
             f"{read / 0.5:.2f}x",
             "<= 1.0x",
         ),
+        ("  of which encoding (codec.encode)", f"{encode:.3f} s", "", "", ""),
+        ("  of which decoding (codec.decode)", f"{decode:.3f} s", "", "", ""),
         (
             "  size, format 2 / format 1",
             f"{size / mb:.1f} MiB / {old_size / mb:.1f} MiB",
