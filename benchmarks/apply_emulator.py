@@ -15,7 +15,7 @@ from pathlib import Path
 from descript_iac.api import DescriptClient, Token
 from descript_iac.api.ratelimit import RateLimiter
 from descript_iac.apply import ApplyOptions, Engine
-from descript_iac.apply.progress import Reporter
+from descript_iac.cli.progress import Reporter
 from descript_iac.config import load_workspace
 from descript_iac.emulator import EmulatorConfig
 from descript_iac.emulator.server import make_backend, start_background

@@ -28,6 +28,7 @@ from descript_iac.state.document import (
     StateDocument,
     StepRecord,
 )
+from descript_iac.state.events import IntentDropped
 from descript_iac.state.store import LocalStateStore
 
 EPISODE = """  ep-{i:05d}:
@@ -103,7 +104,7 @@ def journal_cost(tmp: Path, projects: int, events: int = 200) -> float:
         store.begin(doc)
         samples = []
         for i in range(events):
-            event = {"type": "intent_dropped", "address": f"p{i % projects}", "intent_id": "x"}
+            event = IntentDropped(address=f"p{i % projects}", intent_id="x", reason="benchmark")
             start = time.perf_counter()
             store.append(event)
             samples.append(time.perf_counter() - start)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from descript_iac.state.drive import DriveRegistry, LocalDriveRegistry
+
 if TYPE_CHECKING:
     from descript_iac.api import DescriptClient
 
@@ -23,9 +25,17 @@ EMBEDDED_TOKEN = "descript-iac-embedded-emulator"
 EMBEDDED_JOB_SECONDS = 1.5
 
 
-def default_cache_dir() -> Path:
+def cache_root() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "descript-iac" / "jobs"
+    return Path(base) / "descript-iac"
+
+
+def default_cache_dir() -> Path:
+    return cache_root() / "jobs"
+
+
+def default_drives_dir() -> Path:
+    return cache_root() / "drives"
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,8 @@ class ApiTarget:
     capabilities: frozenset[str] = frozenset()  # passed to the embedded emulator
     # Job-history cache (finished jobs, recent list pages); None turns it off.
     cache_dir: Path | None = field(default_factory=lambda: default_cache_dir())
+    # Where this machine's runs share their gates and recorded jobs, per drive (state/drive.py).
+    drives_dir: Path = field(default_factory=lambda: default_drives_dir())
 
 
 @contextlib.contextmanager
@@ -62,11 +74,18 @@ def open_client(target: ApiTarget) -> Iterator[DescriptClient]:
         capabilities=target.capabilities,
     )
     running = start_background(make_backend(config, target.emulator_dir))
+    # The embedded emulator listens on a new port each run; its drive is its data directory.
+    account = f"embedded:{target.emulator_dir.resolve()}"
     try:
-        with DescriptClient(running.base_url, Token(EMBEDDED_TOKEN)) as client:
+        with DescriptClient(running.base_url, Token(EMBEDDED_TOKEN), account=account) as client:
             yield client
     finally:
         running.stop()
+
+
+def open_registry(target: ApiTarget, client: DescriptClient) -> DriveRegistry:
+    """The drive-wide gates and recorded jobs this run shares with others on this machine."""
+    return LocalDriveRegistry(target.drives_dir / client.account_key)
 
 
 def describe(target: ApiTarget) -> str:

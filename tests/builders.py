@@ -85,7 +85,12 @@ def record_apply(  # type: ignore[no-untyped-def]
     import uuid
 
     from descript_iac.plan import digests
-    from descript_iac.state.events import apply_event
+    from descript_iac.state.events import (
+        JobSubmitted,
+        JobUpdated,
+        apply_event,
+        parse_event,
+    )
 
     salt = doc.salt
     address = project.address
@@ -120,17 +125,18 @@ def record_apply(  # type: ignore[no-untyped-def]
             "media": dict(facets.media) if job_type == IMPORT_JOB else {},
             "step_digest": digests.step_digest(salt, project, step) if step else None,
         }
-        apply_event(doc, {"type": "intent_opened", "address": address, "intent": intent})
+        apply_event(
+            doc, parse_event({"type": "intent_opened", "address": address, "intent": intent})
+        )
         apply_event(
             doc,
-            {
-                "type": "job_submitted",
-                "address": address,
-                "intent_id": intent_id,
-                "job_id": job_id,
-                "project_id": project_id,
-                "project_url": f"https://web.descript.com/{project_id}",
-            },
+            JobSubmitted(
+                address=address,
+                intent_id=intent_id,
+                job_id=job_id,
+                project_id=project_id,
+                project_url=f"https://web.descript.com/{project_id}",
+            ),
         )
         return job_id
 
@@ -150,12 +156,7 @@ def record_apply(  # type: ignore[no-untyped-def]
         if import_status == "error":
             extra["error_message"] = "Import failed"
         apply_event(
-            doc,
-            {
-                "type": "job_updated",
-                "address": address,
-                "job": job(job_id, IMPORT_JOB, import_status, extra),
-            },
+            doc, JobUpdated(address=address, job=job(job_id, IMPORT_JOB, import_status, extra))
         )
         if import_status != "success":
             return doc
@@ -165,10 +166,7 @@ def record_apply(  # type: ignore[no-untyped-def]
         extra = {"agent_response": "Done!", "ai_credits_used": 10, "media_seconds_used": 0}
         if status == "error":
             extra["error_message"] = "The agent could not complete the request"
-        apply_event(
-            doc,
-            {"type": "job_updated", "address": address, "job": job(job_id, "agent", status, extra)},
-        )
+        apply_event(doc, JobUpdated(address=address, job=job(job_id, "agent", status, extra)))
     return doc
 
 

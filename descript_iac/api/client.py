@@ -21,6 +21,8 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from descript_iac.api import errors
+from descript_iac.api.capabilities import API_2026, SEED, Capabilities
+from descript_iac.api.clock import ServerClock
 from descript_iac.api.credentials import Token
 from descript_iac.api.models import (
     AgentRequest,
@@ -30,6 +32,8 @@ from descript_iac.api.models import (
     Job,
     JobCreated,
     JobList,
+    ProjectDetails,
+    ProjectList,
     PublishedProject,
     StatusReply,
 )
@@ -46,6 +50,11 @@ BACKOFF_BASE = 0.25
 BACKOFF_CAP = 8.0
 # Errors raised before the request left this machine: repeating them cannot duplicate a job.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+# Replies to a job-creating POST that prove the server made nothing. Any other error reply (a 5xx,
+# 408, 409, 425, ...) leaves the outcome unknown: the job may exist.
+PROVEN_REFUSALS = frozenset({400, 401, 402, 403, 404, 405, 406, 411, 413, 414, 415, 422, 429, 431})
+# Called with (server time, its error) just before each attempt of a job-creating POST goes out.
+OnSend = Callable[[float, float], None]
 
 
 def fingerprint(method: str, path: str, body: dict[str, Any] | None) -> str:
@@ -59,15 +68,11 @@ def iso_z(ts: float) -> str:
 
 
 class JobHistoryCache(Protocol):
-    """Where finished jobs and recent list pages are kept (see state/jobcache.py)."""
+    """Where finished jobs are kept (see state/jobcache.py): they never change."""
 
     def job(self, job_id: str) -> dict[str, Any] | None: ...
 
     def remember(self, job: dict[str, Any]) -> None: ...
-
-    def page(self, key: str) -> dict[str, Any] | None: ...
-
-    def remember_page(self, key: str, page: dict[str, Any]) -> None: ...
 
 
 class DescriptClient:
@@ -82,15 +87,19 @@ class DescriptClient:
         sleep: Callable[[float], None] = time.sleep,
         wall_clock: Callable[[], float] = time.time,
         cache: JobHistoryCache | None = None,
+        account: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._account = account or self.base_url
         self.cache = cache
         self._token = token
         self._sleep = sleep
         self._wall = wall_clock
         self._rng = random.Random()
         self.limiter = limiter or shared_limiter()
+        self.clock = ServerClock(wall_clock)
         self.calls: dict[str, int] = {}
+        self._capabilities: Capabilities | None = None
         self._http = httpx.Client(
             base_url=self.base_url + "/",
             transport=transport,
@@ -101,6 +110,13 @@ class DescriptClient:
 
     def __repr__(self) -> str:
         return f"DescriptClient({self.base_url!r})"
+
+    @property
+    def account_key(self) -> str:
+        """Names the API account (base URL and token) without revealing the token: the drive
+        whose rules for jobs in doubt this client shares with other runs."""
+        digest = hashlib.sha256(f"{self._account}\n{self._token.reveal()}".encode())
+        return digest.hexdigest()[:20]
 
     def close(self) -> None:
         self._http.close()
@@ -116,12 +132,52 @@ class DescriptClient:
     def status(self) -> StatusReply:
         return self._parse(StatusReply, self._call("GET", "status"), "GET /status")
 
-    def import_project_media(self, request: ImportRequest) -> JobCreated:
-        path = "jobs/import/project_media"
-        return self._create(path, request.body())
+    def capabilities(self) -> Capabilities:
+        """What this API offers (detected with one request, then remembered)."""
+        if self._capabilities is None:
+            try:
+                self._call("GET", "projects", params={"limit": "1"}, label="GET /projects")
+            except errors.NotFound:
+                self._capabilities = SEED
+            else:
+                self._capabilities = API_2026
+        return self._capabilities
 
-    def agent(self, request: AgentRequest) -> JobCreated:
-        return self._create("jobs/agent", request.body())
+    def import_project_media(
+        self, request: ImportRequest, on_send: OnSend | None = None
+    ) -> JobCreated:
+        return self._create("jobs/import/project_media", request.body(), on_send)
+
+    def agent(self, request: AgentRequest, on_send: OnSend | None = None) -> JobCreated:
+        return self._create("jobs/agent", request.body(), on_send)
+
+    def list_projects(
+        self,
+        *,
+        name: str | None = None,
+        created_after: float | None = None,
+        created_before: float | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> ProjectList:
+        """One page of projects (2026 API), newest first; `name` matches as a substring."""
+        params: dict[str, str] = {"limit": str(limit)}
+        if name:
+            params["name"] = name
+        if created_after is not None:
+            params["created_after"] = iso_z(created_after)
+        if created_before is not None:
+            params["created_before"] = iso_z(created_before)
+        if cursor:
+            params["cursor"] = cursor
+        response = self._call("GET", "projects", params=params, label="GET /projects")
+        return self._parse(ProjectList, response, "GET /projects")
+
+    def get_project(self, project_id: str) -> ProjectDetails:
+        """A project's name, media files and compositions (2026 API)."""
+        label = "GET /projects/{project_id}"
+        response = self._call("GET", f"projects/{project_id}", label=label)
+        return self._parse(ProjectDetails, response, label)
 
     def get_job(self, job_id: str) -> Job:
         """A job's status; a finished job never changes, so it is served from the cache."""
@@ -144,10 +200,8 @@ class DescriptClient:
         limit: int | None = None,
         created_after: float | None = None,
         created_before: float | None = None,
-        cached: bool = False,
     ) -> JobList:
-        """One page of the job history. `cached` accepts a page read a few seconds ago (for
-        read-only views such as `plan --refresh`, never for polling)."""
+        """One page of the job history (always read fresh; finished jobs in it are cached)."""
         params: dict[str, str] = {}
         if project_id:
             params["project_id"] = project_id
@@ -161,15 +215,12 @@ class DescriptClient:
             params["created_after"] = iso_z(created_after)
         if created_before is not None:
             params["created_before"] = iso_z(created_before)
-        key = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
-        if cached and self.cache is not None:
-            page = self.cache.page(key)
-            if page is not None:
-                return JobList.model_validate(page)
         response = self._call("GET", "jobs", params=params)
         result = self._parse(JobList, response, "GET /jobs")
         if self.cache is not None:
-            self.cache.remember_page(key, result.model_dump(mode="json"))
+            for job in result.data:
+                if job.finished:
+                    self.cache.remember(job.model_dump(mode="json"))
         return result
 
     def iter_jobs(self, *, max_pages: int | None = None, **filters: Any) -> Iterator[Job]:
@@ -195,15 +246,23 @@ class DescriptClient:
 
     # --- machinery -----------------------------------------------------------------------
 
-    def _create(self, path: str, body: dict[str, Any]) -> JobCreated:
+    def _create(self, path: str, body: dict[str, Any], on_send: OnSend | None) -> JobCreated:
         endpoint = f"POST /{path}"
-        response = self._call("POST", path, body=body, creates_job=True)
+        last_sent = 0.0
+
+        def stamp(sent_at: float, error: float) -> None:
+            nonlocal last_sent
+            last_sent = sent_at
+            if on_send is not None:
+                on_send(sent_at, error)
+
+        response = self._call("POST", path, body=body, creates_job=True, on_send=stamp)
         try:
             return JobCreated.model_validate(response.json())
         except (ValueError, ValidationError):
             # The job exists (2xx) but we cannot read its id: find it in the history.
             raise errors.OutcomeUnknown(
-                endpoint, fingerprint("POST", path, body), self._wall(), "unreadable reply"
+                endpoint, fingerprint("POST", path, body), last_sent, "unreadable reply"
             ) from None
 
     def _parse(self, model: type[M], response: httpx.Response, endpoint: str) -> M:
@@ -226,13 +285,17 @@ class DescriptClient:
         params: dict[str, str] | None = None,
         creates_job: bool = False,
         label: str | None = None,
+        on_send: OnSend | None = None,
     ) -> httpx.Response:
         endpoint = label or f"{method} /{path}"
         attempts = throttled = 0
         while True:
             attempts += 1
             self.limiter.before_request()
-            sent_at = self._wall()
+            sent_at = self.clock.now()  # server time: job times are the server's
+            if on_send is not None:
+                on_send(sent_at, self.clock.error)
+            sent_local = self._wall()
             started = time.monotonic()
             self.calls[endpoint] = self.calls.get(endpoint, 0) + 1
             try:
@@ -264,6 +327,7 @@ class DescriptClient:
                     ) from None
                 self._sleep(self._backoff(attempts))
                 continue
+            self.clock.observe(response.headers.get("date"), sent_local, self._wall())
             self._log(method, path, params, str(response.status_code), started)
             self.limiter.on_response(response.headers)
             status = response.status_code
@@ -274,11 +338,11 @@ class DescriptClient:
                     raise self._error(endpoint, response)
                 attempts -= 1  # a 429 is not a failed attempt: the server did nothing
                 continue
+            if creates_job and status >= 400 and status not in PROVEN_REFUSALS:
+                raise errors.OutcomeUnknown(
+                    endpoint, fingerprint(method, path, body), sent_at, f"HTTP {status} reply"
+                )
             if status >= 500:
-                if creates_job:
-                    raise errors.OutcomeUnknown(
-                        endpoint, fingerprint(method, path, body), sent_at, f"server error {status}"
-                    )
                 if attempts >= MAX_ATTEMPTS:
                     raise self._error(endpoint, response)
                 self._sleep(self._backoff(attempts))

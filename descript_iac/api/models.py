@@ -12,10 +12,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from descript_iac.timing import FINISHED_STATES
+
 IMPORT_JOB = "import/project_media"
 AGENT_JOB = "agent"
 JOB_TYPES = (IMPORT_JOB, AGENT_JOB)
-TERMINAL_STATES = frozenset({"stopped", "cancelled"})
 
 
 class _Request(BaseModel):
@@ -167,7 +168,7 @@ class Job(_Response):
 
     @property
     def finished(self) -> bool:
-        return self.job_state in TERMINAL_STATES
+        return self.job_state in FINISHED_STATES
 
     @property
     def import_result(self) -> ImportResult | None:
@@ -214,3 +215,43 @@ class PublishedProject(_Response):
     privacy: str | None = None
     metadata: PublishedMetadata | None = None
     subtitles: str | None = None
+
+
+class ProjectSummary(_Response):
+    """One entry of `GET /v1/projects` (2026 API)."""
+
+    id: str
+    name: str
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    folder_path: str | None = None
+
+
+class ProjectList(_Response):
+    data: list[ProjectSummary]
+    pagination: Pagination = Field(default_factory=Pagination)
+
+
+class MediaFile(_Response):
+    type: str | None = None
+    duration: float | None = None
+
+
+class ProjectComposition(_Response):
+    id: str
+    name: str
+    duration: float | None = None
+    media_type: str | None = None
+
+
+class ProjectDetails(_Response):
+    """`GET /v1/projects/{id}` (2026 API): what a project holds, by display path and name."""
+
+    id: str
+    name: str
+    drive_id: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    folder_path: str | None = None
+    media_files: dict[str, MediaFile] = Field(default_factory=dict)
+    compositions: list[ProjectComposition] = Field(default_factory=list)

@@ -8,29 +8,30 @@ wanted job was seen; only jobs the list did not return are fetched one by one.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from descript_iac.api.client import DescriptClient
+from descript_iac.api.errors import NotFound
 from descript_iac.api.models import Job
+from descript_iac.timing import UNSYNCED_ERROR, history_floor
 
 PAGE = 100
-SKEW = 300.0  # seconds of clock difference we allow between this machine and the API
-LOOKBACK = 30 * 86_400.0 - 3600.0  # the API refuses more than 30 days back
 
 
 @dataclass(frozen=True)
 class InFlight:
     job_id: str
     job_type: str
-    sent_at: float  # this machine's clock, just before the POST
+    sent_at: float  # server time, just before the POST
 
 
 class BatchPoller:
-    def __init__(self, client: DescriptClient, wall_clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, client: DescriptClient, clock: Callable[[], float] | None = None) -> None:
         self.client = client
-        self._wall = wall_clock
+        self._now = clock or client.clock.now
+        # Jobs the API no longer knows (past its 30-day history).
+        self.gone: set[str] = set()
 
     def refresh(self, jobs: Mapping[str, InFlight]) -> dict[str, Job]:
         """The current status of each job in `jobs` (by id)."""
@@ -39,8 +40,10 @@ class BatchPoller:
         wanted = set(jobs)
         found: dict[str, Job] = {}
         types = {j.job_type for j in jobs.values()}
-        now = self._wall()
-        after = max(min(j.sent_at for j in jobs.values()) - SKEW, now - LOOKBACK)
+        # The margin covers send times recorded on an unsynced clock; a wider listing only costs
+        # a page more now and then.
+        oldest = min(j.sent_at for j in jobs.values()) - UNSYNCED_ERROR
+        after = max(oldest, history_floor(self._now()))
         # Enough pages for every wanted job, plus one for jobs others created meanwhile.
         max_pages = math.ceil(len(wanted) / PAGE) + 1
         job_type = next(iter(types)) if len(types) == 1 else None
@@ -52,5 +55,8 @@ class BatchPoller:
                 if len(found) == len(wanted):
                     break
         for job_id in sorted(wanted - set(found)):
-            found[job_id] = self.client.get_job(job_id)
+            try:
+                found[job_id] = self.client.get_job(job_id)
+            except NotFound:
+                self.gone.add(job_id)
         return found

@@ -1,9 +1,11 @@
 """Execute a plan: write-ahead intent, submit, poll, record. The only code that changes state.
 
 Per project, actions run strictly in order, each job after the previous one stopped; projects
-run side by side up to `parallelism`. POSTs are sent one at a time, and while one POST's outcome
-is in doubt no other POST of the same job type is sent, so the job history can always tell
-which job an intent made (see resolve.py).
+run side by side up to `parallelism`. Every POST holds its drive gate (state/drive.py) from
+before it is sent until its job is known, so that no other POST that could make a look-alike job
+is in doubt at the same time, in this process or any other on the drive. A POST whose reply is
+lost keeps its gate until the job history proves what became of it (resolve.py); meanwhile other
+job types and other projects go on.
 """
 
 from __future__ import annotations
@@ -16,23 +18,43 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from descript_iac.api import BatchPoller, DescriptClient, InFlight, OutcomeUnknown, fingerprint
 from descript_iac.api.errors import ApiError, PaymentRequired, ServerError, TransportFailure
 from descript_iac.api.models import IMPORT_JOB, Job, JobCreated
-from descript_iac.apply.progress import Reporter
-from descript_iac.apply.reconcile import SKEW, history_since, job_event
+from descript_iac.apply.evidence import EvidenceReader, desired_names
+from descript_iac.apply.reconcile import gone_message
+from descript_iac.apply.reporting import Reporter
 from descript_iac.apply.requests import agent_request, find_step, import_request
-from descript_iac.apply.resolve import DEFAULT_GRACE, resolve_intent
+from descript_iac.apply.resolve import Verdict, complete_at
+from descript_iac.apply.result import ApplyResult, Failure
 from descript_iac.config.desired import Workspace
 from descript_iac.failpoints import failpoint
 from descript_iac.plan import digests
+from descript_iac.plan.diff import plan_project, quarantine_advice
 from descript_iac.plan.model import Action, ActionKind, Plan, ProjectPlan
-from descript_iac.state.document import Intent, StateDocument
-from descript_iac.state.events import Event, dropped
+from descript_iac.state.document import Intent, Quarantine, StateDocument
+from descript_iac.state.drive import Blocked, Claim, DriveRegistry, MemoryDriveRegistry, gate_key
+from descript_iac.state.events import (
+    Event,
+    IntentDropped,
+    IntentOpened,
+    IntentSent,
+    IntentUnknown,
+    JobSubmitted,
+    JobUpdated,
+    ProjectForgotten,
+    Quarantined,
+    adopted,
+)
+from descript_iac.timing import Timing
 
 MAX_FAILED_POLLS = 10  # poll rounds in a row that may fail (each already retried) before giving up
+RESEND_STAMP = 0.25  # seconds after the intent's stamp from which an attempt's time is journaled
+
+__all__ = ["ApplyOptions", "ApplyResult", "Engine", "Failure"]
 
 
 @dataclass(frozen=True)
@@ -41,35 +63,10 @@ class ApplyOptions:
     wait: bool = True
     poll_interval: float = 2.0
     max_poll_interval: float = 15.0
-    grace: float = DEFAULT_GRACE
-
-
-@dataclass
-class Failure:
-    address: str
-    label: str
-    message: str
-
-
-@dataclass
-class ApplyResult:
-    jobs_issued: int = 0
-    created: int = 0
-    replaced: int = 0
-    updated: int = 0
-    steps_run: int = 0
-    forgotten: int = 0
-    media_seconds: float = 0.0
-    ai_credits: float = 0.0
-    failures: list[Failure] = field(default_factory=list)
-    stopped_reason: str | None = None
-    not_started: list[str] = field(default_factory=list)
-    submitted_only: list[str] = field(default_factory=list)
-    elapsed: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures and self.stopped_reason is None
+    timing: Timing = field(default_factory=Timing)
+    # How long past its window an intent may keep waiting (for a running import to show its
+    # names) before the run leaves it in doubt for the next one, so no run waits for ever.
+    max_doubt_wait: float = 1800.0
 
 
 @dataclass
@@ -78,7 +75,9 @@ class _Chain:
     index: int = 0
     job: InFlight | None = None
     action: Action | None = None
-    state: str = "pending"  # pending | active | waiting | done | failed | stopped
+    # pending | active | waiting (its POST in doubt) | blocked (its gate is taken)
+    # | done | failed | stopped | submitted
+    state: str = "pending"
 
     @property
     def address(self) -> str:
@@ -86,6 +85,16 @@ class _Chain:
 
     def current(self) -> Action | None:
         return self.plan.actions[self.index] if self.index < len(self.plan.actions) else None
+
+
+@dataclass
+class _Doubt:
+    chain: _Chain
+    intent_id: str
+    key: str
+    claim: Claim | None  # None: the intent of an earlier run (nothing is held for it)
+    own: bool  # sent by this run: the chain goes on with the same action once its job is found
+    reported: bool = False
 
 
 class Engine:
@@ -98,7 +107,7 @@ class Engine:
         reporter: Reporter,
         record: Callable[[Event], None],
         options: ApplyOptions | None = None,
-        now: Callable[[], float] = time.time,
+        registry: DriveRegistry | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
@@ -108,20 +117,24 @@ class Engine:
         self.plan = plan
         self.reporter = reporter
         self.options = options or ApplyOptions()
-        self.now = now
+        self.timing = self.options.timing
+        self.registry = registry or MemoryDriveRegistry()
         self.sleep = sleep
-        self.poller = BatchPoller(client, wall_clock=now)
+        self.poller = BatchPoller(client)
+        self.evidence = EvidenceReader(
+            client, self.registry, self.timing, desired_names(workspace, doc)
+        )
         self.result = ApplyResult()
         self.stopping = False
-        self.in_doubt: dict[str, tuple[_Chain, Intent]] = {}  # job type -> the POST in doubt
+        self.doubts: dict[str, _Doubt] = {}  # intent id -> the POST in doubt
+        self.blocked: dict[str, str] = {}  # address -> the gate it waits for (reported once)
         self.progressed = False  # a job was sent or found since the last poll
 
     # --- the loop ------------------------------------------------------------------------
 
     def run(self) -> ApplyResult:
         started = time.monotonic()
-        chains = [_Chain(p) for p in self.plan.projects]
-        pending: deque[_Chain] = deque(chains)
+        pending: deque[_Chain] = deque(_Chain(p) for p in self.plan.projects)
         active: list[_Chain] = []
         interval = self.options.poll_interval
         failed_polls = 0
@@ -132,21 +145,22 @@ class Engine:
                     chain = pending.popleft()
                     chain.state = "active"
                     active.append(chain)
-                if self.in_doubt:
-                    self._resolve_in_doubt()
+                if self.doubts:
+                    self._resolve_doubts()
                 for chain in active:
-                    if chain.state == "active" and chain.job is None:
+                    if chain.state in ("active", "blocked") and chain.job is None:
                         self._advance(chain)
                 if not self.options.wait:  # --no-wait: a chain is done once its job is sent
                     for chain in active:
                         if chain.job is not None:
                             chain.state = "submitted"
                             self.result.submitted_only.append(chain.address)
-                active = [c for c in active if c.state in ("active", "waiting")]
+                active = [c for c in active if c.state in ("active", "waiting", "blocked")]
                 if not active and (self.stopping or not pending):
                     break
                 in_flight = {c.job.job_id: c for c in active if c.job is not None}
-                if not in_flight and not self.in_doubt:
+                idle = not in_flight and not self.doubts
+                if idle and not any(c.state == "blocked" for c in active):
                     continue  # a chain became free to submit, or new chains can start
                 self.sleep(interval)
                 try:
@@ -161,9 +175,9 @@ class Engine:
                     self.reporter.note(f"Polling failed ({exc}); retrying.")
                     finished = 0
                 # Back off while jobs run long; poll at the base rate again once anything moved
-                # or while a POST is in doubt (its job should show up in the history quickly).
+                # or while a POST is in doubt.
                 base, cap = self.options.poll_interval, self.options.max_poll_interval
-                busy = finished or self.in_doubt or self.progressed
+                busy = finished or self.doubts or self.progressed
                 interval = base if busy else min(cap, interval * 1.5)
                 self.progressed = False
         self.result.not_started = [c.address for c in pending]
@@ -196,13 +210,14 @@ class Engine:
     # --- one project's chain --------------------------------------------------------------
 
     def _advance(self, chain: _Chain) -> None:
+        chain.state = "active"
         while chain.job is None:
             action = chain.current()
             if action is None:
                 chain.state = "done"
                 return
             if action.kind is ActionKind.FORGET:
-                self.record({"type": "project_forgotten", "address": chain.address})
+                self.record(ProjectForgotten(address=chain.address))
                 self.result.forgotten += 1
                 self.reporter.done(chain.address, "forget", "forgotten (it stays in Descript)")
                 chain.index += 1
@@ -210,13 +225,14 @@ class Engine:
             if action.kind is ActionKind.AWAIT:
                 self._await_recorded(chain, action)
                 return
-            if action.kind in (ActionKind.BLOCKED, ActionKind.RESOLVE):
-                raise RuntimeError(f"{chain.address}: {action.kind.value} actions are not applied")
+            if action.kind is ActionKind.RESOLVE:
+                self._await_intent(chain)
+                return
+            if action.kind is ActionKind.BLOCKED:
+                raise RuntimeError(f"{chain.address}: blocked actions are not applied")
             if self.stopping:
                 chain.state = "stopped"
                 return
-            if action.job_type in self.in_doubt:
-                return  # wait until the POST in doubt of this job type is found
             self._submit(chain, action)
             return
 
@@ -231,32 +247,51 @@ class Engine:
             chain.job = InFlight(project.import_.job_id, IMPORT_JOB, project.import_.sent_at)
         chain.action = action
 
-    def _outgoing(self, chain: _Chain, action: Action) -> tuple[Intent, Callable[[], JobCreated]]:
+    def _await_intent(self, chain: _Chain) -> None:
+        """An intent an earlier run left open: find its job before anything else is sent."""
+        intent = self.doc.projects[chain.address].intents[0]
+        key = gate_key(intent.job_type, intent.project_id)
+        self.doubts[intent.intent_id] = _Doubt(chain, intent.intent_id, key, None, own=False)
+        chain.state = "waiting"
+
+    def _replan(self, chain: _Chain) -> None:
+        """The project's recorded state changed under it: compute its actions again."""
+        desired = self.workspace.projects.get(chain.address)
+        chain.plan = plan_project(chain.address, desired, self.doc, self.plan.options)
+        chain.index = 0
+        chain.state = "active"
+        if any(a.kind is ActionKind.BLOCKED for a in chain.plan.actions):
+            reasons = "; ".join(a.reason for a in chain.plan.actions)
+            self._fail(chain, chain.plan.actions[0], reasons)
+
+    def _outgoing(self, chain: _Chain, action: Action) -> tuple[Intent, Callable[..., JobCreated]]:
         """The intent to journal and the POST to send for `action`."""
         desired = self.workspace.projects[chain.address]
         salt = self.doc.salt
         project = self.doc.projects.get(chain.address)
         project_id = project.project_id if project else None
         facets = digests.import_facets(salt, desired)
+        send: Callable[..., JobCreated]
         if action.job_type == IMPORT_JOB:
             kind = "update" if action.kind is ActionKind.UPDATE else "create"
             imported = import_request(desired, action, project_id if kind == "update" else None)
             body, path = imported.body(), "jobs/import/project_media"
-            send: Callable[[], JobCreated] = lambda: self.client.import_project_media(imported)  # noqa: E731
+            send = lambda on_send: self.client.import_project_media(imported, on_send)  # noqa: E731
             step_digest = None
         else:
             step = find_step(desired, action.step_id)
             kind = "create" if action.kind in (ActionKind.CREATE, ActionKind.REPLACE) else "step"
             prompt = agent_request(desired, step, project_id if kind == "step" else None)
             body, path = prompt.body(), "jobs/agent"
-            send = lambda: self.client.agent(prompt)  # noqa: E731
+            send = lambda on_send: self.client.agent(prompt, on_send)  # noqa: E731
             step_digest = digests.step_digest(salt, desired, step)
         intent = Intent(
             intent_id=str(uuid.uuid4()),
             action=kind,
             step_id=action.step_id,
             fingerprint=fingerprint("POST", path, body),
-            sent_at=self.now(),
+            sent_at=self.client.clock.now(),
+            clock_error=self.client.clock.error,
             job_type=action.job_type or "",
             media_names=sorted(action.media),
             composition_names=sorted(action.compositions),
@@ -268,110 +303,193 @@ class Engine:
         )
         return intent, send
 
+    def _window_end(self, sent_at: float, error: float) -> float:
+        return sent_at + error + self.timing.commit_span
+
     def _submit(self, chain: _Chain, action: Action) -> None:
         intent, send = self._outgoing(chain, action)
-        self.record(
-            {
-                "type": "intent_opened",
-                "address": chain.address,
-                "intent": intent.model_dump(mode="json"),
-            }
-        )
+        key = gate_key(intent.job_type, intent.project_id)
+        end = self._window_end(intent.sent_at, intent.clock_error)
+        claim = self.registry.claim(key, intent.intent_id, end, self.client.clock.now())
+        if isinstance(claim, Blocked):
+            chain.state = "blocked"
+            self._report_blocked(chain, claim)
+            return
+        self.blocked.pop(chain.address, None)
+        self.record(IntentOpened(address=chain.address, intent=intent))
         failpoint("after_intent")
         chain.action = action
+
+        attempts = 0
+
+        def on_send(sent_at: float, error: float) -> None:
+            # Journaled before the request goes out: the job, if any, is created after this.
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1 or sent_at - intent.sent_at > RESEND_STAMP:
+                self.record(
+                    IntentSent(
+                        address=chain.address,
+                        intent_id=intent.intent_id,
+                        sent_at=sent_at,
+                        clock_error=error,
+                    )
+                )
+                self.registry.extend(claim, self._window_end(sent_at, error))
+
         try:
-            created = send()
+            created = send(on_send)
         except OutcomeUnknown as exc:
             self.record(
-                {
-                    "type": "intent_unknown",
-                    "address": chain.address,
-                    "intent_id": intent.intent_id,
-                    "reason": exc.reason,
-                }
+                IntentUnknown(address=chain.address, intent_id=intent.intent_id, reason=exc.reason)
             )
-            self.in_doubt[intent.job_type] = (chain, intent)
+            self.doubts[intent.intent_id] = _Doubt(chain, intent.intent_id, key, claim, own=True)
             chain.state = "waiting"
             self.reporter.note(f"{chain.address}: {exc}")
             return
         except PaymentRequired as exc:
-            self._refused(chain, action, intent, exc)
+            self._refused(chain, action, intent, claim, exc)
             self.stopping = True
             self.result.stopped_reason = "out of credits (402): nothing new was sent after it"
             return
         except (ApiError, TransportFailure) as exc:
-            self._refused(chain, action, intent, exc)
+            self._refused(chain, action, intent, claim, exc)
             return
         failpoint("after_post")
-        self._submitted(chain, action, intent, created.job_id, created.model_dump())
+        self._submitted(chain, action, intent.intent_id, created.model_dump())
+        self.registry.release(claim)
         failpoint("after_job_recorded")
 
-    def _refused(self, chain: _Chain, action: Action, intent: Intent, exc: Exception) -> None:
-        # The server did nothing (an error reply, or no connection): the intent is closed.
-        self.record(dropped(chain.address, intent.intent_id, f"refused: {exc}"))
+    def _report_blocked(self, chain: _Chain, blocked: Blocked) -> None:
+        if self.blocked.get(chain.address) == blocked.key:
+            return
+        self.blocked[chain.address] = blocked.key
+        job_type = blocked.key.split("@")[0]
+        if blocked.until is not None:
+            why = (
+                f"a {job_type} job sent by a run that stopped ({blocked.holder}) may still appear "
+                f"until {self._clock_text(blocked.until)}"
+            )
+        else:
+            why = f"{blocked.holder} has a {job_type} job in doubt"
+        self.reporter.note(f"{chain.address}: waiting: {why}; a look-alike job must not be sent")
+
+    def _refused(
+        self, chain: _Chain, action: Action, intent: Intent, claim: Claim, exc: Exception
+    ) -> None:
+        # The server did nothing (a reply that proves it, or no connection): the intent closes.
+        self.record(
+            IntentDropped(
+                address=chain.address, intent_id=intent.intent_id, reason=f"refused: {exc}"
+            )
+        )
+        self.registry.release(claim)
         self._fail(chain, action, str(exc))
 
     def _submitted(
-        self, chain: _Chain, action: Action, intent: Intent, job_id: str, reply: dict[str, Any]
+        self, chain: _Chain, action: Action, intent_id: str, reply: dict[str, Any]
     ) -> None:
-        self.record(
-            {
-                "type": "job_submitted",
-                "address": chain.address,
-                "intent_id": intent.intent_id,
-                "job_id": job_id,
-                "project_id": reply.get("project_id"),
-                "drive_id": reply.get("drive_id"),
-                "project_url": reply.get("project_url"),
-            }
+        intent = next(
+            i for i in self.doc.projects[chain.address].intents if i.intent_id == intent_id
         )
+        self.record(
+            JobSubmitted(
+                address=chain.address,
+                intent_id=intent_id,
+                job_id=reply["job_id"],
+                project_id=reply.get("project_id"),
+                drive_id=reply.get("drive_id"),
+                project_url=reply.get("project_url"),
+            )
+        )
+        self.registry.record_jobs({reply["job_id"]})
         self.result.jobs_issued += 1
         self.progressed = True
-        chain.job = InFlight(job_id, intent.job_type, intent.sent_at)
+        chain.job = InFlight(reply["job_id"], intent.job_type, intent.sent_at)
         chain.state = "active"
-        self.reporter.submitted(chain.address, action.label, job_id)
+        self.reporter.submitted(chain.address, action.label, reply["job_id"])
 
-    def _resolve_in_doubt(self) -> None:
-        oldest = min(i.sent_at for _, i in self.in_doubt.values())
-        history = history_since(self.client, oldest - SKEW, self.now())
-        for job_type, (chain, intent) in list(self.in_doubt.items()):
-            known_projects = {p.project_id for p in self.doc.projects.values() if p.project_id}
-            verdict = resolve_intent(
-                intent,
-                history,
-                self.doc.known_job_ids(),
-                known_projects,
-                self.now(),
-                self.options.grace,
+    # --- POSTs in doubt --------------------------------------------------------------------
+
+    def _resolve_doubts(self) -> None:
+        intents = []
+        for doubt in self.doubts.values():
+            project = self.doc.projects[doubt.chain.address]
+            intent = next(i for i in project.intents if i.intent_id == doubt.intent_id)
+            intents.append((doubt.chain.address, intent))
+        verdicts = self.evidence.verdicts(self.doc, intents)
+        for _, intent in intents:
+            self._settle(self.doubts[intent.intent_id], intent, verdicts[intent.intent_id])
+
+    def _settle(self, doubt: _Doubt, intent: Intent, verdict: Verdict) -> None:
+        what = f"{doubt.chain.address}: the {intent.step_id or intent.action} job"
+        if verdict.kind == "wait":
+            self._keep_waiting(doubt, intent, verdict, what)
+            return
+        del self.doubts[doubt.intent_id]
+        try:
+            self._conclude(doubt, intent, verdict, what)
+        finally:  # the outcome is recorded: the gate is free
+            if doubt.claim is not None:
+                self.registry.release(doubt.claim)
+            else:
+                self.registry.settle(doubt.key, doubt.intent_id)
+
+    def _conclude(self, doubt: _Doubt, intent: Intent, verdict: Verdict, what: str) -> None:
+        chain, address = doubt.chain, doubt.chain.address
+        if verdict.kind == "adopt" and verdict.job is not None:
+            job = verdict.job.model_dump(mode="json", exclude_none=True)
+            self.reporter.note(f"{what} was found in the job history: {job['job_id']}")
+            if doubt.own and chain.action is not None:
+                self._submitted(chain, chain.action, intent.intent_id, job)
+                return
+            for event in adopted(address, intent.intent_id, job):
+                self.record(event)
+            self.registry.record_jobs({job["job_id"]})
+            self._replan(chain)
+        elif verdict.kind == "reissue":
+            self.record(
+                IntentDropped(address=address, intent_id=intent.intent_id, reason=verdict.reason)
             )
-            assert chain.action is not None
-            if verdict.verdict == "wait":
-                continue
-            del self.in_doubt[job_type]
-            if verdict.verdict == "adopt" and verdict.job is not None:
-                self.reporter.note(
-                    f"{chain.address}: found the job in the history: {verdict.job.job_id}"
-                )
-                self._submitted(
-                    chain, chain.action, intent, verdict.job.job_id, verdict.job.model_dump()
-                )
-            elif verdict.verdict == "reissue":
-                self.record(dropped(chain.address, intent.intent_id, verdict.reason))
-                self.reporter.note(f"{chain.address}: the job was never created; sending it again")
+            self.reporter.note(f"{what} was never created ({verdict.reason}); sending it again")
+            if doubt.own:
                 chain.state = "active"
             else:
-                self.record(
-                    {
-                        "type": "quarantined",
-                        "address": chain.address,
-                        "quarantine": {
-                            "reason": verdict.reason,
-                            "candidates": list(verdict.candidates),
-                            "intent_id": intent.intent_id,
-                        },
-                    }
-                )
-                self._fail(chain, chain.action, f"quarantined: {verdict.reason}")
+                self._replan(chain)
+        else:
+            quarantine = Quarantine(
+                reason=verdict.reason,
+                candidates=list(verdict.candidates),
+                intent_id=intent.intent_id,
+            )
+            self.record(Quarantined(address=address, quarantine=quarantine))
+            action = chain.action or chain.current()
+            assert action is not None
+            self._fail(
+                chain, action, quarantine_advice(address, verdict.reason, verdict.candidates)
+            )
+
+    def _keep_waiting(self, doubt: _Doubt, intent: Intent, verdict: Verdict, what: str) -> None:
+        chain = doubt.chain
+        now = self.client.clock.now()
+        give_up = complete_at(intent, self.timing) + self.options.max_doubt_wait
+        if self.stopping or now > give_up:
+            # Leave it open: the intent stays in the state, and the next run resolves it.
+            del self.doubts[doubt.intent_id]
+            if doubt.claim is not None:
+                self.registry.release(doubt.claim)  # its window is recorded with the gate
+            chain.state = "stopped"
+            self.result.left_in_doubt.append(chain.address)
+            self.reporter.note(f"{what} is left in doubt ({verdict.reason}); run apply again later")
+            return
+        if not doubt.reported:
+            doubt.reported = True
+            until = f" until {self._clock_text(verdict.until)}" if verdict.until else ""
+            self.reporter.note(f"{what}: waiting for evidence{until} ({verdict.reason})")
+
+    def _clock_text(self, server_time: float) -> str:
+        local = server_time - self.client.clock.offset
+        return datetime.fromtimestamp(local).strftime("%H:%M:%S")
 
     # --- polling --------------------------------------------------------------------------
 
@@ -382,6 +500,12 @@ class Engine:
         for job_id, chain in in_flight.items():
             job = jobs.get(job_id)
             if job is None:
+                if job_id in self.poller.gone:
+                    # Past the history: nothing can be learnt of it; the project waits for a
+                    # person (`state drop-job`), the rest of the apply goes on.
+                    chain.job = None
+                    chain.state = "stopped"
+                    self.result.attention.append(gone_message(chain.address, job_id))
                 continue
             if not job.finished:
                 self.reporter.progress(
@@ -389,7 +513,11 @@ class Engine:
                 )
                 continue
             finished += 1
-            self.record(job_event(chain.address, job))
+            self.record(
+                JobUpdated(
+                    address=chain.address, job=job.model_dump(mode="json", exclude_none=True)
+                )
+            )
             failpoint("after_job_stopped")
             self._finished(chain, job)
         return finished
@@ -428,8 +556,13 @@ class Engine:
         if job.agent_result is not None and job.agent_result.agent_response:
             text = job.agent_result.agent_response
         elif job.import_result is not None:
-            failed = [n for n, m in job.import_result.media_status.items() if m.status != "success"]
-            text = f"{len(job.import_result.media_status)} media"
+            statuses = job.import_result.media_status
+            failed = [
+                f"{n} ({m.error_message or m.status})"
+                for n, m in statuses.items()
+                if m.status != "success"
+            ]
+            text = f"{len(statuses)} media"
             if failed:
                 text += f", failed: {', '.join(failed)}"
         else:

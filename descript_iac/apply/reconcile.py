@@ -1,7 +1,10 @@
 """Bring the recorded state up to date with the job history before planning.
 
-- open intents (POSTs whose outcome is unknown) are resolved: adopted, re-issued, or quarantined;
-- jobs recorded as still running are refreshed (a `--no-wait` apply, or a run that died);
+- open intents (POSTs whose outcome is unknown) are resolved where the evidence allows: adopted,
+  re-issued, or quarantined; the others wait (apply goes on with the rest and resolves them as
+  the evidence comes in);
+- jobs recorded as still running are refreshed (a `--no-wait` apply, or a run that died); a job
+  the API no longer knows (past 30 days) is reported, not fatal;
 - drift is reported: jobs on managed projects that the state does not know (a prompt run by hand).
 
 Every change is an event handed to `record`, so `plan --refresh` can apply them in memory only
@@ -10,19 +13,18 @@ while `apply` also journals them.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from descript_iac.api import BatchPoller, DescriptClient, InFlight
 from descript_iac.api.models import Job
-from descript_iac.apply.resolve import DEFAULT_GRACE, SKEW, resolve_intent
-from descript_iac.state.document import ProjectState, StateDocument
-from descript_iac.state.events import Event, dropped
-
-LOOKBACK = 30 * 86_400.0 - 3600.0
-PAGE = 100
-FINISHED = ("stopped", "cancelled")
+from descript_iac.apply.evidence import EvidenceReader, NameOf, history_since
+from descript_iac.apply.resolve import window
+from descript_iac.state.document import ProjectState, Quarantine, StateDocument
+from descript_iac.state.drive import DriveRegistry, gate_key
+from descript_iac.state.events import Event, IntentDropped, JobUpdated, Quarantined, adopted
+from descript_iac.timing import FINISHED_STATES, UNSYNCED_ERROR, Timing
 
 
 @dataclass
@@ -30,94 +32,85 @@ class Reconciled:
     notes: list[str] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)
     waiting: int = 0  # intents not decidable yet
+    gone: list[str] = field(default_factory=list)  # recorded jobs the API no longer knows
 
 
-def job_event(address: str, job: Job) -> Event:
-    return {
-        "type": "job_updated",
-        "address": address,
-        "job": job.model_dump(mode="json", exclude_none=True),
-    }
+def gone_message(address: str, job_id: str) -> str:
+    """What to tell a person about a recorded job the API no longer knows."""
+    return (
+        f"{address}: job {job_id} is no longer in the job history (the API keeps 30 days), so "
+        f"its outcome cannot be read; `descript-iac state drop-job {address} {job_id}` records "
+        "it as done with an unknown result"
+    )
 
 
-def adopted(address: str, intent_id: str, job: Job) -> list[Event]:
-    """The events that record `job` as the one `intent_id` sent, with its current status."""
-    submitted: Event = {
-        "type": "job_submitted",
-        "address": address,
-        "intent_id": intent_id,
-        "job_id": job.job_id,
-        "project_id": job.project_id,
-        "drive_id": job.drive_id,
-        "project_url": job.project_url,
-        "adopted": True,
-    }
-    return [submitted, job_event(address, job)]
-
-
-def history_since(
-    client: DescriptClient, since: float, now: float, cached: bool = False
-) -> list[Job]:
-    """Every job created since `since` (within the API's 30-day lookback), newest first."""
-    after = max(since, now - LOOKBACK)
-    return list(client.iter_jobs(limit=PAGE, created_after=after, cached=cached))
+def job_event(address: str, job: Job) -> JobUpdated:
+    return JobUpdated(address=address, job=job.model_dump(mode="json", exclude_none=True))
 
 
 def reconcile(
     client: DescriptClient,
     doc: StateDocument,
     record: Callable[[Event], None],
+    registry: DriveRegistry,
+    timing: Timing,
     *,
+    name_of: NameOf | None = None,
     drift: bool = False,
-    grace: float = DEFAULT_GRACE,
-    now: Callable[[], float] = time.time,
 ) -> Reconciled:
     result = Reconciled()
-    intents = [(a, i) for a, p in doc.projects.items() for i in p.intents]
+    intents = [(a, i) for a, p in doc.projects.items() for i in p.intents if not p.quarantine]
     running = {
         job_id: (address, job_type, sent_at)
         for address, p in doc.projects.items()
         for job_id, job_type, sent_at, state in _recorded_jobs(p)
-        if state not in FINISHED
+        if state not in FINISHED_STATES
     }
-    times = [i.sent_at for _, i in intents] + [t for _, _, t in running.values()]
+    times = [window(i, timing)[0] for _, i in intents]
+    times += [t - UNSYNCED_ERROR for _, _, t in running.values()]
     if drift:
-        times += [t for p in doc.projects.values() for *_, t, _s in _recorded_jobs(p)]
+        times += [
+            t - UNSYNCED_ERROR for p in doc.projects.values() for *_, t, _s in _recorded_jobs(p)
+        ]
     if not times:
         return result
-    # A read-only refresh (no intent to resolve) may use a page read a few seconds ago.
-    history = history_since(client, min(times) - SKEW, now(), cached=drift and not intents)
+    history = history_since(client, min(times))
     by_id = {job.job_id: job for job in history}
 
+    reader = EvidenceReader(client, registry, timing, name_of or (lambda a, i: None))
+    verdicts = reader.verdicts(doc, intents, history)
     for address, intent in intents:
-        known_jobs = doc.known_job_ids()
-        known_projects = {p.project_id for p in doc.projects.values() if p.project_id}
-        verdict = resolve_intent(intent, history, known_jobs, known_projects, now(), grace)
+        verdict = verdicts[intent.intent_id]
         what = f"{address}: the {intent.action}{' ' + intent.step_id if intent.step_id else ''} job"
-        if verdict.verdict == "adopt" and verdict.job is not None:
-            job = verdict.job
-            for event in adopted(address, intent.intent_id, job):
+        key = gate_key(intent.job_type, intent.project_id)
+        if verdict.kind == "adopt" and verdict.job is not None:
+            found = verdict.job.model_dump(mode="json", exclude_none=True)
+            for event in adopted(address, intent.intent_id, found):
                 record(event)
-            result.notes.append(f"{what} was found in the job history ({job.job_id}): adopted")
-        elif verdict.verdict == "reissue":
-            record(dropped(address, intent.intent_id, verdict.reason))
-            result.notes.append(f"{what} was never created ({verdict.reason}): it will be sent")
-        elif verdict.verdict == "quarantine":
+            registry.record_jobs({found["job_id"]})
+            result.notes.append(f"{what} was found in the job history ({found['job_id']}): adopted")
+        elif verdict.kind == "reissue":
             record(
-                {
-                    "type": "quarantined",
-                    "address": address,
-                    "quarantine": {
-                        "reason": verdict.reason,
-                        "candidates": list(verdict.candidates),
-                        "intent_id": intent.intent_id,
-                    },
-                }
+                IntentDropped(address=address, intent_id=intent.intent_id, reason=verdict.reason)
             )
+            result.notes.append(f"{what} was never created ({verdict.reason}): it will be sent")
+        elif verdict.kind == "quarantine":
+            quarantine = Quarantine(
+                reason=verdict.reason,
+                candidates=list(verdict.candidates),
+                intent_id=intent.intent_id,
+            )
+            record(Quarantined(address=address, quarantine=quarantine))
             result.notes.append(f"{what} is ambiguous: {verdict.reason}; project quarantined")
         else:
             result.waiting += 1
-            result.notes.append(f"{what} is {verdict.reason}; waiting")
+            until = ""
+            if verdict.until is not None:
+                local = verdict.until - client.clock.offset
+                until = f" until {datetime.fromtimestamp(local).strftime('%H:%M:%S')}"
+            result.notes.append(f"{what}: waiting for evidence{until} ({verdict.reason})")
+            continue
+        registry.settle(key, intent.intent_id)
 
     missing: dict[str, InFlight] = {}
     for job_id, (address, job_type, sent_at) in running.items():
@@ -130,8 +123,11 @@ def reconcile(
             result.notes.append(f"{address}: job {job_id} finished ({_status(listed)}); recorded")
     if missing:
         owner = {job_id: running[job_id][0] for job_id in missing}
-        for job_id, job in BatchPoller(client).refresh(missing).items():
+        poller = BatchPoller(client)
+        for job_id, job in poller.refresh(missing).items():
             record(job_event(owner[job_id], job))
+        result.gone += [gone_message(owner[job_id], job_id) for job_id in sorted(poller.gone)]
+    result.notes += result.gone
 
     if drift:
         _report_drift(doc, history, result)

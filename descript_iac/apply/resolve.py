@@ -1,60 +1,128 @@
-"""Find the job of an intent whose POST outcome is unknown (the reply was lost, or the run died).
+"""What became of an intent whose POST outcome is unknown: a pure verdict from the evidence.
 
-The job history does not show project names, and many projects share media and composition
-names, so matching is kept unambiguous by design: the apply engine never has two POSTs of the
-same job type in doubt at once, and jobs already recorded in the state are never candidates.
-What is left in the intent's time window, of its job type (and, for agent jobs, on its project),
-is its job. A stopped import must also show the intent's media and composition names.
+(intent, evidence, timing) -> adopt the job / wait until T / re-issue / quarantine. No I/O and no
+clock: the caller lists the job history, fetches project details where the API has them, collects
+every job id recorded by anyone on the drive, and reads the server's time, then asks.
+
+The rules, strictest first:
+- A job recorded by anyone on the drive is never a candidate; nor is a job outside the intent's
+  window (timing.py), of another type, on another project (a step, an update), or on a project
+  this workspace already manages (a create).
+- With the projects API, a candidate is confirmed by its project's name (a salted digest of the
+  name the intent sent) and, once an import stopped, its media and composition names; a
+  contradicted candidate is rejected (another client's look-alike). One confirmed candidate is
+  adopted at once.
+- Without confirmation, nothing is adopted while the window is open or the history may still lag
+  (a look-alike may be visible before our own job is). After that: a prompt-only create is never
+  adopted (the job view shows nothing of it: it could be another client's), a running import is
+  waited for until its names show, and exactly one candidate that matches everything the job
+  view shows is adopted; more than one is a quarantine for a person to decide.
+- "No such job" re-issues only once the evidence is complete, and never while a project with
+  the intent's name, made in its window, has no job to show for it (its job is lagging).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from descript_iac.api.models import Job
+from descript_iac.api.models import IMPORT_JOB, Job, ProjectDetails, ProjectSummary
+from descript_iac.plan.digests import name_digest
 from descript_iac.state.document import Intent
+from descript_iac.timing import HORIZON, HORIZON_MARGIN, Timing
 
-SKEW = 120.0  # seconds this machine's clock may differ from the API's
-REQUEST_SPAN = 300.0  # longest a POST may take between send and commit
-DEFAULT_GRACE = 60.0  # seconds after sending before "no job" means "never created"
-LOOKBACK = 30 * 86_400.0 - 3600.0  # the job history the API can still show
-
-Verdict = Literal["adopt", "reissue", "wait", "quarantine"]
+Kind = Literal["adopt", "wait", "reissue", "quarantine"]
 
 
 @dataclass(frozen=True)
-class Resolution:
-    verdict: Verdict
+class Evidence:
+    history: Sequence[Job]  # every job created since before the intent's window
+    as_of: float  # server time the history was read at, at the earliest
+    excluded: frozenset[str]  # job ids recorded by any workspace on the drive
+    known_projects: frozenset[str]  # projects this workspace manages
+    salt: str  # the state's salt, to compare project names with the intent's digest
+    # With the projects API: details of candidate projects, and projects named as the intent's
+    # project made in its window. None: the API has no projects endpoints.
+    details: Mapping[str, ProjectDetails] | None = None
+    named: Sequence[ProjectSummary] | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: Kind
     job: Job | None = None
     candidates: tuple[str, ...] = ()
     reason: str = ""
+    until: float | None = None  # wait: server time by which the evidence will be complete
 
 
-def window(intent: Intent) -> tuple[float, float]:
-    return intent.sent_at - SKEW, intent.sent_at + SKEW + REQUEST_SPAN
+def window(intent: Intent, timing: Timing) -> tuple[float, float]:
+    """When the intent's job, if it exists, was created (server time)."""
+    return (
+        intent.sent_at - intent.clock_error,
+        intent.sent_at + intent.clock_error + timing.commit_span,
+    )
 
 
-def _fits(intent: Intent, job: Job, known_projects: set[str]) -> bool:
-    if job.job_type != intent.job_type:
-        return False
-    start, end = window(intent)
-    created = job.created_at.timestamp() if job.created_at else None
-    if created is None or not start <= created <= end:
-        return False
-    if intent.job_type == "agent":
-        if intent.project_id:
-            return job.project_id == intent.project_id
-        return job.project_id not in known_projects  # a prompt-only create makes a new project
-    if intent.project_id:  # import into an existing project
-        if job.project_id != intent.project_id:
-            return False
-    elif job.project_id in known_projects:
-        return False
+def complete_at(intent: Intent, timing: Timing) -> float:
+    """Server time after which the job history shows the intent's job if it exists."""
+    return window(intent, timing)[1] + timing.history_lag
+
+
+def is_create(intent: Intent) -> bool:
+    return intent.project_id is None
+
+
+def candidates(intent: Intent, evidence: Evidence, timing: Timing) -> list[Job]:
+    """Jobs in the history that the intent could have made, judged by the job view alone."""
+    start, end = window(intent, timing)
+    found = []
+    for job in evidence.history:
+        if job.job_id in evidence.excluded or job.job_type != intent.job_type:
+            continue
+        created = job.created_at.timestamp() if job.created_at else None
+        if created is None or not start <= created <= end:
+            continue
+        if intent.project_id is not None:
+            if job.project_id != intent.project_id:
+                continue
+        elif job.project_id in evidence.known_projects:
+            continue
+        found.append(job)
+    return found
+
+
+Judgement = Literal["confirmed", "possible", "running", "unconfirmable", "rejected"]
+
+
+def judge(intent: Intent, job: Job, evidence: Evidence) -> Judgement:
+    """How far one candidate can be told to be the intent's."""
+    if intent.job_type == IMPORT_JOB:
+        result = job.import_result
+        if result is not None and not _names_match(intent, job):
+            return "rejected"
+    details = evidence.details.get(job.project_id or "") if evidence.details is not None else None
+    if details is not None and is_create(intent):
+        if intent.facets is None or name_digest(evidence.salt, details.name) != intent.facets.name:
+            return "rejected"
+        stopped_import = intent.job_type == IMPORT_JOB and job.import_result is not None
+        if stopped_import and not set(intent.media_names) <= set(details.media_files):
+            return "rejected"
+        return "confirmed"
+    if intent.job_type == IMPORT_JOB and job.import_result is None:
+        return "running"  # its names are not visible yet
+    if is_create(intent) and intent.job_type != IMPORT_JOB:
+        return "unconfirmable"  # a prompt-only create: the job view shows nothing of it
+    return "possible"
+
+
+def _names_match(intent: Intent, job: Job) -> bool:
     result = job.import_result
-    if result is None:
-        return True  # still running: names are not visible yet
-    if set(result.media_status) != set(intent.media_names):
+    assert result is not None
+    if not set(intent.media_names) <= set(result.media_status):
+        return False
+    if intent.project_id is None and set(result.media_status) != set(intent.media_names):
         return False
     if result.status != "error":
         names = {c.name for c in result.created_compositions}
@@ -62,38 +130,86 @@ def _fits(intent: Intent, job: Job, known_projects: set[str]) -> bool:
     return True
 
 
-def resolve_intent(
-    intent: Intent,
-    history: list[Job],
-    known_jobs: set[str],
-    known_projects: set[str],
-    now: float,
-    grace: float = DEFAULT_GRACE,
-) -> Resolution:
-    """Decide what became of `intent`, given the job history around its send time."""
-    matches = [
-        job
-        for job in history
-        if job.job_id not in known_jobs and _fits(intent, job, known_projects)
-    ]
-    if len(matches) == 1:
-        return Resolution("adopt", matches[0], (matches[0].job_id,), "found in the job history")
-    if len(matches) > 1:
-        ids = tuple(sorted(j.job_id for j in matches))
-        return Resolution(
+def resolve(intent: Intent, evidence: Evidence, timing: Timing) -> Verdict:
+    """Decide what became of `intent`."""
+    found = candidates(intent, evidence, timing)
+    judged = {job.job_id: judge(intent, job, evidence) for job in found}
+    by = {kind: [j for j in found if judged[j.job_id] == kind] for kind in set(judged.values())}
+    confirmed = by.get("confirmed", [])
+    open_to = [j for j in found if judged[j.job_id] != "rejected"]
+    ids = tuple(sorted(j.job_id for j in open_to))
+    until = complete_at(intent, timing)
+    complete = evidence.as_of >= until
+    rejected = len(found) - len(open_to)
+    others = f" ({rejected} look-alike job(s) of other clients rejected)" if rejected else ""
+
+    if len(confirmed) == 1 and len(open_to) == 1:
+        return Verdict("adopt", confirmed[0], ids, f"found in the job history, confirmed{others}")
+    if len(confirmed) > 1:
+        return Verdict(
             "quarantine",
             candidates=ids,
-            reason=f"{len(ids)} jobs in the history could be the one this intent sent",
+            reason=f"{len(confirmed)} projects made in the window have this project's name",
         )
-    if now - intent.sent_at > LOOKBACK - SKEW - REQUEST_SPAN:
-        return Resolution(
+    if evidence.as_of - intent.sent_at > HORIZON - HORIZON_MARGIN - timing.commit_span:
+        return Verdict(
             "quarantine",
+            candidates=ids,
             reason="the job history no longer reaches back to when it was sent (30 days); "
             "check the project in Descript",
         )
-    if now - intent.sent_at >= grace:
-        return Resolution(
-            "reissue",
-            reason=f"no such job in the history {now - intent.sent_at:.0f}s after sending",
+    if not complete:
+        return Verdict(
+            "wait",
+            candidates=ids,
+            reason="the job history may still lag behind" + others,
+            until=until,
         )
-    return Resolution("wait", reason="not in the job history yet")
+    running = by.get("running", [])
+    if running and evidence.details is None:
+        return Verdict(
+            "wait",
+            candidates=ids,
+            reason=f"{len(running)} import(s) in the window still running: their media names "
+            "are not visible yet",
+        )
+    if by.get("unconfirmable"):
+        return Verdict(
+            "quarantine",
+            candidates=ids,
+            reason="agent jobs in the window created projects this workspace does not know, and "
+            "without the projects API nothing tells another client's job from this one's",
+        )
+    if len(open_to) == 1:
+        return Verdict("adopt", open_to[0], ids, f"found in the job history{others}")
+    if len(open_to) > 1:
+        return Verdict(
+            "quarantine",
+            candidates=ids,
+            reason=f"{len(open_to)} jobs in the history could be the one this intent sent",
+        )
+    orphaned = _named_without_job(intent, evidence, timing)
+    if orphaned:
+        return Verdict(
+            "quarantine",
+            reason=f"project(s) {', '.join(orphaned)} with this project's name were made in the "
+            "window, but no job for them is in the history",
+        )
+    return Verdict("reissue", reason="no such job in the history once it was complete" + others)
+
+
+def _named_without_job(intent: Intent, evidence: Evidence, timing: Timing) -> list[str]:
+    """Projects with the intent's name, made in its window, that no listed job accounts for."""
+    if not is_create(intent) or evidence.named is None or intent.facets is None:
+        return []
+    start, end = window(intent, timing)
+    listed = {j.project_id for j in evidence.history}
+    return sorted(
+        p.id
+        for p in evidence.named
+        if p.id not in evidence.known_projects
+        and p.id not in listed
+        and name_digest(evidence.salt, p.name) == intent.facets.name
+        and p.created_at is not None
+        and start <= p.created_at.timestamp() <= end
+    )

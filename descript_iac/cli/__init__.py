@@ -109,6 +109,20 @@ class _Group(click.Group):
     help="Seconds to wait for the state lock held by another run.",
 )
 @click.option("--color/--no-color", default=None, help="Force or disable colours.")
+@click.option(
+    "--commit-span",
+    type=click.FloatRange(min=0),
+    envvar="DESCRIPT_IAC_COMMIT_SPAN",
+    help="Seconds a POST whose reply was lost may take to commit its job "
+    "[env DESCRIPT_IAC_COMMIT_SPAN; default 300].",
+)
+@click.option(
+    "--history-lag",
+    type=click.FloatRange(min=0),
+    envvar="DESCRIPT_IAC_HISTORY_LAG",
+    help="Seconds a committed job may take to appear in the job history "
+    "[env DESCRIPT_IAC_HISTORY_LAG; default 120].",
+)
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -117,6 +131,8 @@ def main(
     verbose: bool,
     lock_timeout: float,
     color: bool | None,
+    commit_span: float | None,
+    history_lag: float | None,
 ) -> None:
     """Descript projects as code: declare projects in YAML, then plan and apply the missing
     import and agent (Underlord) jobs.
@@ -130,7 +146,7 @@ def main(
     Shell completion (bash; use zsh_source or fish_source for other shells):
       eval "$(_DESCRIPT_IAC_COMPLETE=bash_source descript-iac)"
     """
-    ctx.obj = Globals(api_url, state_path, verbose, lock_timeout, color)
+    ctx.obj = Globals(api_url, state_path, verbose, lock_timeout, color, commit_span, history_lag)
     if verbose:
         _log_requests()
     if color is not None:

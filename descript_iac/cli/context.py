@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from descript_iac.timing import Timing
+
 
 @dataclass
 class Globals:
@@ -17,6 +19,11 @@ class Globals:
     verbose: bool
     lock_timeout: float
     color: bool | None
+    commit_span: float | None = None
+    history_lag: float | None = None
+
+    def timing(self) -> Timing:
+        return Timing.from_env(self.commit_span, self.history_lag)
 
     def state_for(self, workspace_root: Path) -> Path:
         """The state document: --state, else state/<workspace>.json under the working dir."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,17 +20,10 @@ from descript_iac.plan.render import (
     render_text,
 )
 from descript_iac.session import ApiTarget
-from descript_iac.workspace import (
-    RunSettings,
-    apply_workspace,
-    intent_grace,
-    load_saved_plan,
-    plan_workspace,
-    save_plan,
-)
+from descript_iac.workspace import RunSettings, load_saved_plan, plan_workspace, save_plan
 
 if TYPE_CHECKING:
-    from descript_iac.apply.progress import Reporter
+    from descript_iac.cli.progress import Reporter
 
 IMPORT_INTO_EXISTING = "import-into-existing"
 
@@ -88,7 +82,9 @@ def _settings(g: Globals, root: Path, emulator: bool, capabilities: tuple[str, .
         emulator_dir=state.parent / "emulator",
         capabilities=frozenset(capabilities),
     )
-    return RunSettings(root=root, state_path=state, api=target, lock_timeout=g.lock_timeout)
+    return RunSettings(
+        root=root, state_path=state, api=target, lock_timeout=g.lock_timeout, timing=g.timing()
+    )
 
 
 def _options(
@@ -170,7 +166,7 @@ def plan(
     if out is not None:
         if result.blocked:
             raise PlanError(f"the plan is blocked; it was not saved to {out}")
-        save_plan(outcome, settings, out)
+        save_plan(result, outcome.doc, settings.root, settings.store(), out)
         echo(f"Saved the plan to {out}; apply it with `descript-iac apply {out}`.", err=True)
     if result.blocked:
         sys.exit(1)
@@ -236,7 +232,8 @@ def apply(
     --auto-approve), then runs each project's jobs in order and records every result.
     """
     from descript_iac.apply import ApplyOptions  # the engine and httpx: only to apply
-    from descript_iac.apply.progress import JsonReporter, LiveReporter, Reporter
+    from descript_iac.cli.progress import JsonReporter, LiveReporter, Reporter
+    from descript_iac.workspace import apply_workspace
 
     g = get_globals(ctx)
     saved = None
@@ -245,7 +242,7 @@ def apply(
         source = Path(saved.workspace)
         options = saved.plan.options
         if g.state_path is None:
-            g = Globals(g.api_url, Path(saved.state), g.verbose, g.lock_timeout, g.color)
+            g = dataclasses.replace(g, state_path=Path(saved.state))
         auto_approve = True  # applying a saved plan is the approval (as in Terraform)
     else:
         options = _options(targets, allow_replace, allow_forget, replace, capabilities)
@@ -269,7 +266,7 @@ def apply(
             parallelism=parallelism,
             wait=not no_wait,
             poll_interval=poll_interval,
-            grace=intent_grace(),
+            timing=settings.timing,
         ),
         reporter,
         _confirm(auto_approve, show),

@@ -10,8 +10,7 @@ import click
 from descript_iac.cli.context import echo, get_globals
 from descript_iac.session import ApiTarget
 from descript_iac.state.lock import FileLock
-from descript_iac.state.store import LocalStateStore
-from descript_iac.workspace import RunSettings, adopt_job, drop_intent
+from descript_iac.workspace import RunSettings, adopt_job, drop_intent, drop_job, recover_state
 
 workspace_argument = click.option(
     "--workspace",
@@ -27,7 +26,9 @@ def _settings(ctx: click.Context, directory: Path, emulator: bool = False) -> Ru
     g = get_globals(ctx)
     path = g.state_for(directory)
     target = ApiTarget(api_url=g.api_url, emulator=emulator, emulator_dir=path.parent / "emulator")
-    return RunSettings(root=directory, state_path=path, api=target, lock_timeout=g.lock_timeout)
+    return RunSettings(
+        root=directory, state_path=path, api=target, lock_timeout=g.lock_timeout, timing=g.timing()
+    )
 
 
 @click.group()
@@ -42,11 +43,11 @@ def state() -> None:
 def show(ctx: click.Context, directory: Path, as_json: bool) -> None:
     """Summarize each project in the state (ids, steps, totals, open intents)."""
     settings = _settings(ctx, directory)
-    doc = LocalStateStore(settings.state_path).read()
+    doc = settings.store().read()
     if as_json:
         echo(json.dumps(doc.to_json(), indent=2, sort_keys=True))
         return
-    echo(f"State {settings.state_path}: serial {doc.serial}, lineage {doc.lineage}")
+    echo(f"State {settings.store().location()}: serial {doc.serial}, lineage {doc.lineage}")
     for address, project in sorted(doc.projects.items()):
         steps = ", ".join(f"{s.id}={s.status or s.job_state}" for s in project.steps) or "none"
         echo(f"{address}: project {project.project_id or '-'} {project.project_url or ''}")
@@ -86,6 +87,28 @@ def adopt(ctx: click.Context, address: str, job_id: str, directory: Path, emulat
 def drop(ctx: click.Context, address: str, directory: Path) -> None:
     """Close ADDRESS's open intent, so that the next apply sends its job again."""
     echo(drop_intent(_settings(ctx, directory), address))
+
+
+@state.command("drop-job")
+@click.argument("address")
+@click.argument("job_id")
+@workspace_argument
+@click.pass_context
+def drop_job_command(ctx: click.Context, address: str, job_id: str, directory: Path) -> None:
+    """Record JOB_ID of ADDRESS as done with an unknown result (its outcome can no longer be
+    read: the API keeps 30 days of jobs). It is not sent again."""
+    echo(drop_job(_settings(ctx, directory), address, job_id))
+
+
+@state.command("recover")
+@workspace_argument
+@click.pass_context
+def recover(ctx: click.Context, directory: Path) -> None:
+    """Fold into the state what a journal left by a run proves, when the journal does not
+    belong to the state any more (a state pulled from git or restored from a backup while a run
+    had unrecorded jobs). Jobs it names are never sent again."""
+    for line in recover_state(_settings(ctx, directory)):
+        echo(line)
 
 
 @click.command("force-unlock")

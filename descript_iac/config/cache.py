@@ -14,7 +14,6 @@ secret, exactly as a first load does.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,11 +28,6 @@ from descript_iac.redact import salted_digest
 CACHE_FORMAT = 1
 SIZE_LIMIT = 512 * 1024 * 1024
 _MISSING = "\x00unset"
-
-
-def default_workspace_cache() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "descript-iac" / "workspaces"
 
 
 def _code_fingerprint() -> str:

@@ -20,10 +20,10 @@ from descript_iac.errors import PlanError
 from descript_iac.plan import digests
 from descript_iac.plan.model import Action, ActionKind, Plan, PlanOptions, ProjectPlan
 from descript_iac.state.document import ImportFacets, ProjectState, StateDocument
+from descript_iac.timing import FINISHED_STATES
 
 IMPORT = "import/project_media"
 AGENT = "agent"
-FINISHED = ("stopped", "cancelled")
 UNDO = "agent edits cannot be undone: add a new step, or replace the project (--replace {a})"
 
 
@@ -90,6 +90,16 @@ def facet_changes(have: ImportFacets, want: ImportFacets) -> FacetChanges:
     )
 
 
+def quarantine_advice(address: str, reason: str, candidates: list[str] | tuple[str, ...]) -> str:
+    """What a quarantined project needs from a person, in one sentence."""
+    listed = ", ".join(candidates) or "none"
+    return (
+        f"quarantined: {reason} (candidate jobs: {listed}). Check them in Descript, then resolve "
+        f"with `descript-iac state adopt {address} JOB_ID` or `descript-iac state drop-intent "
+        f"{address}`"
+    )
+
+
 class _ProjectDiff:
     """The actions for one address."""
 
@@ -115,15 +125,8 @@ class _ProjectDiff:
     def run(self) -> list[Action]:
         s, d = self.s, self.d
         if s is not None and s.quarantine is not None:
-            candidates = ", ".join(s.quarantine.candidates) or "none"
-            return [
-                self.action(
-                    ActionKind.BLOCKED,
-                    f"quarantined: {s.quarantine.reason} (candidate jobs: {candidates}). Resolve "
-                    f"with `descript-iac state adopt {self.address} JOB_ID` or "
-                    f"`descript-iac state drop-intent {self.address}`",
-                )
-            ]
+            advice = quarantine_advice(self.address, s.quarantine.reason, s.quarantine.candidates)
+            return [self.action(ActionKind.BLOCKED, advice)]
         if s is not None and s.intents:
             intent = s.intents[0]
             what = f"step {intent.step_id}" if intent.action == "step" else intent.action
@@ -264,7 +267,7 @@ class _ProjectDiff:
 
     def awaiting(self, s: ProjectState) -> list[Action]:
         out = []
-        if s.import_ is not None and s.import_.job_state not in FINISHED:
+        if s.import_ is not None and s.import_.job_state not in FINISHED_STATES:
             out.append(
                 self.action(
                     ActionKind.AWAIT,
@@ -274,7 +277,7 @@ class _ProjectDiff:
                 )
             )
         for step in s.steps:
-            if step.job_state not in FINISHED:
+            if step.job_state not in FINISHED_STATES:
                 out.append(
                     self.action(
                         ActionKind.AWAIT,
@@ -353,6 +356,16 @@ class _ProjectDiff:
             if want.id not in applied_ids
         ]
         return actions
+
+
+def plan_project(
+    address: str, desired: DesiredProject | None, state: StateDocument, options: PlanOptions
+) -> ProjectPlan:
+    """The actions for one address (apply re-plans a project once an intent was resolved)."""
+    want = digests.wanted(state.salt, desired) if desired else None
+    actions = _ProjectDiff(address, desired, state.projects.get(address), state.salt, options, want)
+    where = desired.where if desired else "state only"
+    return ProjectPlan(address=address, where=where, actions=tuple(actions.run()))
 
 
 def compute_plan(

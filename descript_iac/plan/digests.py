@@ -76,10 +76,15 @@ def composition_digest(salt: str, composition: Composition) -> str:
     return salted_digest(salt, "composition", canonical)
 
 
+def name_digest(salt: str, name: str) -> str:
+    """A project name's digest (the resolver compares the API's project names with it)."""
+    return salted_digest(salt, "name", name)
+
+
 def import_facets(salt: str, project: DesiredProject) -> ImportFacets:
     # Built without validation: every value is a digest string made just above.
     return ImportFacets.model_construct(
-        name=salted_digest(salt, "name", project.name),
+        name=name_digest(salt, project.name),
         team_access=salted_digest(salt, "team_access", project.team_access),
         media={n: media_identity(salt, m) for n, m in sorted(project.spec.media.items())},
         compositions={c.name: composition_digest(salt, c) for c in project.spec.compositions},

@@ -11,9 +11,14 @@ import secrets
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-FORMAT_VERSION = 2  # 2: compact, one project per line (state/codec.py); 1 is still read
+from descript_iac.errors import StateError
+from descript_iac.timing import UNSYNCED_ERROR
+
+# 2: intents keep their send time's error; steps their earlier jobs.
+# 3: compact canonical JSON, one project per line (state/codec.py); 1 and 2 are still read.
+FORMAT_VERSION = 3
 
 
 class _Record(BaseModel):
@@ -61,12 +66,15 @@ class StepRecord(_Record):
     digest: str  # salted digest of prompt and model
     job_id: str
     job_state: str = "queued"
-    status: str | None = None  # success | error, once stopped
+    status: str | None = (
+        None  # success | error (| unknown: abandoned past the history), once stopped
+    )
     error_message: str | None = None
     agent_response: str | None = None
     ai_credits_used: float = 0.0
     media_seconds_used: float = 0.0
     attempts: int = 1
+    earlier_job_ids: list[str] = Field(default_factory=list)  # failed attempts, newest last
     sent_at: float = 0.0
     created_at: str | None = None
     stopped_at: str | None = None
@@ -90,7 +98,11 @@ class Intent(_Record):
     action: IntentAction
     step_id: str | None = None
     fingerprint: str
+    # When the request that may have committed the job was sent (server time, see timing.py),
+    # and how far off that time may be. Updated before every attempt.
     sent_at: float
+    clock_error: float = UNSYNCED_ERROR
+    attempts: int = 0
     # What the job history can show about the job, to find it if the reply was lost.
     job_type: str
     media_names: list[str] = Field(default_factory=list)
@@ -129,6 +141,9 @@ class ProjectState(_Record):
     intents: list[Intent] = Field(default_factory=list)
     tainted: str | None = None
     quarantine: Quarantine | None = None
+    # Jobs on this project that `state recover` found in a journal and that none of the records
+    # above accounts for (e.g. a step run twice by two runs): kept so they are never adopted.
+    recovered_job_ids: list[str] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
@@ -136,7 +151,9 @@ class ProjectState(_Record):
         return next((s for s in self.steps if s.id == step_id), None)
 
     def job_ids(self) -> set[str]:
-        ids = {s.job_id for s in self.steps}
+        ids = {s.job_id for s in self.steps} | set(self.recovered_job_ids)
+        for step in self.steps:
+            ids.update(step.earlier_job_ids)
         for orphan in self.orphans:
             ids.update(orphan.job_ids)
         if self.import_:
@@ -150,6 +167,8 @@ class StateDocument(_Record):
     lineage: str = Field(default_factory=lambda: str(uuid.uuid4()))
     serial: int = 0
     salt: str = Field(default_factory=lambda: secrets.token_hex(16))
+    # The journal last folded into this document: a journal is folded once, never twice.
+    folded_journal: str | None = None
     projects: dict[str, ProjectState] = Field(default_factory=dict)
     forgotten: dict[str, list[ProjectState]] = Field(default_factory=dict)
 
@@ -167,3 +186,41 @@ class StateDocument(_Record):
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
+
+
+# Keys a stored document must have: a file without them is not a state (a `{}` left by an editor,
+# a truncated copy) and is refused, never taken for a new empty state.
+REQUIRED_KEYS = ("format_version", "lineage", "serial", "salt", "projects")
+
+
+def document_from_json(data: Any, where: str, backup: str = "the backup") -> StateDocument:
+    """Validate a stored document; anything but a complete, known-format state is refused."""
+    restore = f"It was not changed. Restore it from {backup} or from version control."
+    if not isinstance(data, dict):
+        raise StateError(f"{where}: the state is not a JSON object. {restore}")
+    version = data.get("format_version")
+    if type(version) is int and version > FORMAT_VERSION:
+        raise StateError(
+            f"{where}: state format {version} is newer than this descript-iac reads "
+            f"({FORMAT_VERSION}); upgrade descript-iac. The state was not changed."
+        )
+    missing = [key for key in REQUIRED_KEYS if key not in data]
+    if missing:
+        raise StateError(
+            f"{where}: the state lacks {', '.join(missing)}: it is not a complete state "
+            f"document. {restore}"
+        )
+    if type(version) is not int:
+        raise StateError(
+            f"{where}: format_version must be a whole number, not {version!r}. {restore}"
+        )
+    try:
+        doc = StateDocument.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = ".".join(str(p) for p in first["loc"])
+        raise StateError(
+            f"{where}: the state is not valid ({path}: {first['msg']}). {restore}"
+        ) from None
+    doc.format_version = FORMAT_VERSION
+    return doc

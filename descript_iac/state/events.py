@@ -1,15 +1,18 @@
-"""Journal events and how each one changes the state document.
+"""The journal's events, a closed set, and the one reducer that folds them into the document.
 
-During an apply every change is an event appended to the journal (O(1) per event); the same
-function folds events into the document in memory during the run, and from the journal after a
-run that died. Events are facts ("this job was submitted"), so folding is deterministic.
+During an apply every change is an event appended to the journal (O(1) per event); `apply_event`
+folds events into the document in memory during the run, and from the journal after a run that
+died. Events are facts ("this job was submitted"), so folding is deterministic. Each event is a
+pydantic model; `Event` is their discriminated union and `parse_event` the only way in from JSON.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from descript_iac.errors import StateError
 from descript_iac.state.document import (
@@ -23,43 +26,176 @@ from descript_iac.state.document import (
     StateDocument,
     StepRecord,
 )
+from descript_iac.timing import FINISHED_STATES
 
-Event = dict[str, Any]
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    address: str
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
 
 
-def dropped(address: str, intent_id: str, reason: str) -> Event:
-    """The event that closes an intent whose job certainly does not exist."""
-    return {"type": "intent_dropped", "address": address, "intent_id": intent_id, "reason": reason}
+class IntentOpened(_Event):
+    """A POST is about to be sent (write-ahead)."""
+
+    type: Literal["intent_opened"] = "intent_opened"
+    intent: Intent
+
+
+class IntentSent(_Event):
+    """The POST of an intent is about to go out again (after throttling or a retry): the job, if
+    it is created, is created after `sent_at` (server time)."""
+
+    type: Literal["intent_sent"] = "intent_sent"
+    intent_id: str
+    sent_at: float
+    clock_error: float
+
+
+class IntentUnknown(_Event):
+    """The POST's reply did not prove whether its job was created."""
+
+    type: Literal["intent_unknown"] = "intent_unknown"
+    intent_id: str
+    reason: str
+
+
+class IntentDropped(_Event):
+    """The intent's job certainly does not exist (or a person said so)."""
+
+    type: Literal["intent_dropped"] = "intent_dropped"
+    intent_id: str
+    reason: str
+
+
+class Quarantined(_Event):
+    type: Literal["quarantined"] = "quarantined"
+    quarantine: Quarantine
+
+
+class JobSubmitted(_Event):
+    """A POST returned (or its lost reply was found): the job of the intent."""
+
+    type: Literal["job_submitted"] = "job_submitted"
+    intent_id: str
+    job_id: str
+    project_id: str | None = None
+    drive_id: str | None = None
+    project_url: str | None = None
+    adopted: bool = False
+
+
+class JobUpdated(_Event):
+    """A job's state or result, as last read from the API."""
+
+    type: Literal["job_updated"] = "job_updated"
+    job: dict[str, Any]
+
+
+class JobAbandoned(_Event):
+    """A recorded job whose outcome can no longer be read (past the 30-day history)."""
+
+    type: Literal["job_abandoned"] = "job_abandoned"
+    job_id: str
+    reason: str
+
+
+class ProjectForgotten(_Event):
+    type: Literal["project_forgotten"] = "project_forgotten"
+
+
+Event = Annotated[
+    Union[
+        IntentOpened,
+        IntentSent,
+        IntentUnknown,
+        IntentDropped,
+        Quarantined,
+        JobSubmitted,
+        JobUpdated,
+        JobAbandoned,
+        ProjectForgotten,
+    ],
+    Field(discriminator="type"),
+]
+_EVENT: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def parse_event(data: Any) -> Event:
+    """An event from its JSON form; an unknown or malformed one is a `StateError`."""
+    try:
+        return _EVENT.validate_python(data)
+    except ValidationError as exc:
+        kind = data.get("type") if isinstance(data, dict) else None
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise StateError(
+            f"journal event {kind!r} is not valid ({where}: {first['msg']}); it may come from a "
+            "newer descript-iac"
+        ) from None
+
+
+def adopted(address: str, intent_id: str, job: dict[str, Any]) -> list[Event]:
+    """The events that record `job` (as listed by the API) as the one `intent_id` sent."""
+    return [
+        JobSubmitted(
+            address=address,
+            intent_id=intent_id,
+            job_id=job["job_id"],
+            project_id=job.get("project_id"),
+            drive_id=job.get("drive_id"),
+            project_url=job.get("project_url"),
+            adopted=True,
+        ),
+        JobUpdated(address=address, job=job),
+    ]
+
+
+# --- the reducer -----------------------------------------------------------------------------
 
 
 def _now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def intent_opened(doc: StateDocument, event: Event) -> None:
-    intent = Intent.model_validate(event["intent"])
-    project = doc.project(event["address"])
+def _intent(project: ProjectState, intent_id: str) -> Intent | None:
+    return next((i for i in project.intents if i.intent_id == intent_id), None)
+
+
+def _intent_opened(doc: StateDocument, event: IntentOpened) -> None:
+    project = doc.project(event.address)
+    intent = event.intent.model_copy(deep=True)
     project.intents = [i for i in project.intents if i.intent_id != intent.intent_id] + [intent]
 
 
-def intent_unknown(doc: StateDocument, event: Event) -> None:
-    project = doc.project(event["address"])
-    for intent in project.intents:
-        if intent.intent_id == event["intent_id"]:
-            intent.outcome = "unknown"
-            intent.reason = event.get("reason")
+def _intent_sent(doc: StateDocument, event: IntentSent) -> None:
+    intent = _intent(doc.project(event.address), event.intent_id)
+    if intent is not None:
+        intent.sent_at = event.sent_at
+        intent.clock_error = event.clock_error
+        intent.attempts += 1
 
 
-def intent_dropped(doc: StateDocument, event: Event) -> None:
-    project = doc.project(event["address"])
-    project.intents = [i for i in project.intents if i.intent_id != event["intent_id"]]
-    if project.quarantine and project.quarantine.intent_id == event["intent_id"]:
+def _intent_unknown(doc: StateDocument, event: IntentUnknown) -> None:
+    intent = _intent(doc.project(event.address), event.intent_id)
+    if intent is not None:
+        intent.outcome = "unknown"
+        intent.reason = event.reason
+
+
+def _intent_dropped(doc: StateDocument, event: IntentDropped) -> None:
+    project = doc.project(event.address)
+    project.intents = [i for i in project.intents if i.intent_id != event.intent_id]
+    if project.quarantine and project.quarantine.intent_id == event.intent_id:
         project.quarantine = None
-    _drop_if_empty(doc, event["address"])
+    _drop_if_empty(doc, event.address)
 
 
-def quarantined(doc: StateDocument, event: Event) -> None:
-    doc.project(event["address"]).quarantine = Quarantine.model_validate(event["quarantine"])
+def _quarantined(doc: StateDocument, event: Quarantined) -> None:
+    doc.project(event.address).quarantine = event.quarantine.model_copy()
 
 
 def _retire(project: ProjectState, reason: str) -> None:
@@ -82,20 +218,19 @@ def _retire(project: ProjectState, reason: str) -> None:
     project.created_by = None
 
 
-def job_submitted(doc: StateDocument, event: Event) -> None:
-    """A POST returned (or its lost reply was found): record the job against its intent."""
-    address = event["address"]
+def _job_submitted(doc: StateDocument, event: JobSubmitted) -> None:
+    address = event.address
     project = doc.project(address)
-    intent = next((i for i in project.intents if i.intent_id == event["intent_id"]), None)
+    intent = _intent(project, event.intent_id)
     if intent is None:
-        raise StateError(f"{address}: journal names intent {event['intent_id']} that is not open")
-    job_id = event["job_id"]
+        raise StateError(f"{address}: journal names intent {event.intent_id} that is not open")
+    job_id = event.job_id
     if intent.replaces or (intent.action == "create" and project.project_id):
-        _retire(project, event.get("reason") or "replaced")
+        _retire(project, "replaced")
     if intent.action in ("create", "update") and intent.job_type == "import/project_media":
         if intent.action == "update" and project.import_ is not None:
-            project.import_.updates.append(project.import_.job_id)
             current = project.import_
+            current.updates.append(current.job_id)
             current.job_id, current.job_state, current.status = job_id, "queued", None
             current.sent_at = intent.sent_at
             for name, identity in intent.media.items():
@@ -111,31 +246,30 @@ def job_submitted(doc: StateDocument, event: Event) -> None:
     if intent.action == "step" or intent.job_type == "agent":
         assert intent.step_id is not None
         previous = project.step(intent.step_id)
-        attempts = previous.attempts + 1 if previous else 1
         step = StepRecord(
             id=intent.step_id,
             digest=intent.step_digest or "",
             job_id=job_id,
-            attempts=attempts,
+            attempts=previous.attempts + 1 if previous else 1,
+            earlier_job_ids=[*previous.earlier_job_ids, previous.job_id] if previous else [],
             sent_at=intent.sent_at,
         )
         project.steps = [s for s in project.steps if s.id != intent.step_id] + [step]
         if intent.action == "create":
             project.created_by = "agent"
             project.facets = intent.facets
-    if event.get("project_id"):
-        project.project_id = event["project_id"]
-        project.drive_id = event.get("drive_id") or project.drive_id
-        project.project_url = event.get("project_url") or project.project_url
+    if event.project_id:
+        project.project_id = event.project_id
+        project.drive_id = event.drive_id or project.drive_id
+        project.project_url = event.project_url or project.project_url
     project.intents = [i for i in project.intents if i.intent_id != intent.intent_id]
     if project.quarantine and project.quarantine.intent_id == intent.intent_id:
         project.quarantine = None
 
 
-def job_updated(doc: StateDocument, event: Event) -> None:
-    """A job's state or result, as last read from the API."""
-    project = doc.project(event["address"])
-    job = event["job"]
+def _job_updated(doc: StateDocument, event: JobUpdated) -> None:
+    project = doc.project(event.address)
+    job = event.job
     job_id = job["job_id"]
     result = job.get("result") or {}
     if project.import_ is not None and project.import_.job_id == job_id:
@@ -153,7 +287,7 @@ def _update_import(project: ProjectState, job: dict[str, Any], result: dict[str,
     was_stopped = record.status is not None
     record.job_state = job["job_state"]
     record.created_at = job.get("created_at") or record.created_at
-    if job["job_state"] not in ("stopped", "cancelled") or was_stopped:
+    if job["job_state"] not in FINISHED_STATES or was_stopped:
         return
     record.stopped_at = job.get("stopped_at")
     record.status = result.get("status") or ("error" if job["job_state"] == "cancelled" else None)
@@ -187,7 +321,7 @@ def _update_step(
     was_stopped = step.status is not None
     step.job_state = job["job_state"]
     step.created_at = job.get("created_at") or step.created_at
-    if job["job_state"] not in ("stopped", "cancelled") or was_stopped:
+    if job["job_state"] not in FINISHED_STATES or was_stopped:
         return
     step.stopped_at = job.get("stopped_at")
     step.status = result.get("status") or "error"
@@ -199,11 +333,23 @@ def _update_step(
     project.totals.media_seconds += step.media_seconds_used
 
 
-def project_forgotten(doc: StateDocument, event: Event) -> None:
-    address = event["address"]
-    project = doc.projects.pop(address, None)
+def _job_abandoned(doc: StateDocument, event: JobAbandoned) -> None:
+    """Its outcome cannot be read any more: it counts as done, with an unknown result."""
+    project = doc.project(event.address)
+    records: list[ImportRecord | StepRecord] = [s for s in project.steps]
+    if project.import_ is not None:
+        records.append(project.import_)
+    for record in records:
+        if record.job_id == event.job_id and record.job_state not in FINISHED_STATES:
+            record.job_state = "stopped"
+            record.status = "unknown"
+            record.error_message = event.reason
+
+
+def _project_forgotten(doc: StateDocument, event: ProjectForgotten) -> None:
+    project = doc.projects.pop(event.address, None)
     if project is not None:
-        doc.forgotten.setdefault(address, []).append(project)
+        doc.forgotten.setdefault(event.address, []).append(project)
 
 
 def _drop_if_empty(doc: StateDocument, address: str) -> None:
@@ -212,19 +358,22 @@ def _drop_if_empty(doc: StateDocument, address: str) -> None:
         del doc.projects[address]
 
 
-HANDLERS: dict[str, Callable[[StateDocument, Event], None]] = {
-    "intent_opened": intent_opened,
-    "intent_unknown": intent_unknown,
-    "intent_dropped": intent_dropped,
-    "quarantined": quarantined,
-    "job_submitted": job_submitted,
-    "job_updated": job_updated,
-    "project_forgotten": project_forgotten,
+_HANDLERS: dict[type[BaseModel], Callable[[StateDocument, Any], None]] = {
+    IntentOpened: _intent_opened,
+    IntentSent: _intent_sent,
+    IntentUnknown: _intent_unknown,
+    IntentDropped: _intent_dropped,
+    Quarantined: _quarantined,
+    JobSubmitted: _job_submitted,
+    JobUpdated: _job_updated,
+    JobAbandoned: _job_abandoned,
+    ProjectForgotten: _project_forgotten,
 }
 
 
 def apply_event(doc: StateDocument, event: Event) -> None:
-    handler = HANDLERS.get(event.get("type", ""))
-    if handler is None:
-        raise StateError(f"unknown journal event {event.get('type')!r}; upgrade descript-iac")
+    """Fold one event into `doc` (the only code that changes a document's projects)."""
+    handler = _HANDLERS.get(type(event))
+    if handler is None:  # pragma: no cover - the union and the table are kept together
+        raise StateError(f"no handler for journal event {type(event).__name__}")
     handler(doc, event)

@@ -1,5 +1,6 @@
-"""A cache of the job history (diskcache): stopped jobs never change, so they are kept for good;
-list pages are kept briefly. It saves API calls on repeated plans and refreshes."""
+"""A cache of finished jobs (diskcache): a stopped or cancelled job never changes, so it is kept
+for good. It saves API calls on repeated plans, refreshes and polls. Lists of jobs are never
+cached: a job history read a few seconds ago can miss the job a decision depends on."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ from typing import Any
 
 import diskcache
 
-PAGE_TTL = 10.0  # seconds
-FINISHED = frozenset({"stopped", "cancelled"})
+from descript_iac.timing import FINISHED_STATES
 
 
 class JobCache:
@@ -24,17 +24,8 @@ class JobCache:
         return value if isinstance(value, dict) else None
 
     def remember(self, job: dict[str, Any]) -> None:
-        if job.get("job_state") in FINISHED:
+        if job.get("job_state") in FINISHED_STATES:
             self._cache.set(f"job:{job['job_id']}", job)
-
-    def page(self, key: str) -> dict[str, Any] | None:
-        value = self._cache.get(f"page:{key}")
-        return value if isinstance(value, dict) else None
-
-    def remember_page(self, key: str, page: dict[str, Any]) -> None:
-        self._cache.set(f"page:{key}", page, expire=PAGE_TTL)
-        for job in page.get("data", []):
-            self.remember(job)
 
     def close(self) -> None:
         self._cache.close()

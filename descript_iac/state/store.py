@@ -1,7 +1,7 @@
 """Where the state document lives: the interface, and the local-file backend.
 
-`StateStore` is the small interface plan and apply use; a shared backend (an object store with
-locking, say) can implement it later without touching them. `LocalStateStore` keeps:
+`StateStore` is the small interface plan and apply use; the PostgreSQL backend implements it too.
+`LocalStateStore` keeps:
 
     state/<workspace>.json           the document (canonical JSON, one project per line: codec.py)
     state/<workspace>.json.backup    the previous version
@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from descript_iac.failpoints import failpoint
 from descript_iac.state import codec
 from descript_iac.state.document import StateDocument
 from descript_iac.state.events import Event, apply_event
+from descript_iac.state.journal import Journal, JournalHeader, check_header, parse_journal
 from descript_iac.state.lock import FileLock, LockInfo
 
 
@@ -32,12 +34,36 @@ class StateStore(abc.ABC):
     """What plan and apply need from a state backend."""
 
     @abc.abstractmethod
+    def exists(self) -> bool:
+        """Whether a document is stored (a new workspace has none yet)."""
+
+    @abc.abstractmethod
+    def location(self) -> str:
+        """Where the state lives, for messages (never a secret: no password, no URL query)."""
+
+    @abc.abstractmethod
     def read(self) -> StateDocument:
         """The document with any journal of a run that died folded in (in memory)."""
 
     @abc.abstractmethod
     def recover(self) -> StateDocument:
-        """Fold a leftover journal into the stored document (needs the lock); return it."""
+        """Fold a leftover journal into the stored document (needs the lock); return it.
+
+        A journal that does not belong to the document (another lineage or serial: a state
+        pulled from git, a restored backup) is never dropped: `JournalMismatch` is raised."""
+
+    @abc.abstractmethod
+    def read_document(self) -> StateDocument:
+        """The stored document alone, without any journal folded in (for `state recover`)."""
+
+    @abc.abstractmethod
+    def leftover_journal(self) -> Journal | None:
+        """The journal a run left behind, whatever document it belongs to, read as far as it
+        can be (for `state recover`)."""
+
+    @abc.abstractmethod
+    def retire_journal(self, doc: StateDocument) -> None:
+        """Write `doc` (which has the leftover journal folded in by hand) and retire the journal."""
 
     @abc.abstractmethod
     def begin(self, doc: StateDocument) -> None:
@@ -69,6 +95,13 @@ class LocalStateStore(StateStore):
         self.journal = path.with_name(path.name + ".journal")
         self._lock = FileLock(path.with_name(path.name + ".lock"))
         self._journal_file: Any = None
+        self._journal_id = ""
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def location(self) -> str:
+        return str(self.path)
 
     # --- reading -----------------------------------------------------------------------
 
@@ -79,65 +112,86 @@ class LocalStateStore(StateStore):
             raw = self.path.read_bytes()
         except OSError as exc:
             raise StateError(
-                f"{self.path}: the state cannot be read ({exc.strerror}). It was not changed."
+                f"{self.path}: the state is corrupt or truncated ({exc}). It was not changed. "
+                f"Restore it from {self.backup.name} or from version control."
             ) from None
         return codec.decode(raw, str(self.path), self.backup.name)
 
-    def _journal_events(self, doc: StateDocument) -> list[Event] | None:
-        """Events of a journal that belongs to `doc`, or None when there is none to fold."""
+    def _read_journal(self, tolerant: bool = False) -> Journal | None:
         if not self.journal.exists():
             return None
         lines = self.journal.read_bytes().split(b"\n")
-        records: list[Event] = []
-        for number, raw in enumerate(lines, start=1):
-            if not raw.strip():
-                continue
-            try:
-                records.append(json.loads(raw))
-            except ValueError:
-                if all(not rest.strip() for rest in lines[number:]):
-                    break  # a torn last line: the write that was cut off never happened
-                raise StateError(
-                    f"{self.journal}:{number}: the journal is corrupt in the middle; it was not "
-                    "folded. Move it aside to continue (its jobs can be found with "
-                    "`descript-iac plan --refresh`)."
-                ) from None
-        if not records:
+        return parse_journal(lines, str(self.journal), tolerant)
+
+    def _journal_events(self, doc: StateDocument) -> list[Event] | None:
+        """Events of the journal that belongs to `doc`; None when there is none to fold."""
+        found = self._read_journal()
+        if found is None:
             return None
-        header = records[0]
-        if header.get("lineage") != doc.lineage or header.get("base_serial") != doc.serial:
-            return None  # already folded (the document moved on) or from another state
-        return records[1:]
+        assert found.header is not None  # a strict read has one
+        if check_header(found.header, doc, str(self.journal)) == "folded":
+            return None
+        return found.events
 
     def read(self) -> StateDocument:
         doc = self._load()
-        events = self._journal_events(doc)
-        for event in events or []:
+        for event in self._journal_events(doc) or []:
             apply_event(doc, event)
         return doc
+
+    def read_document(self) -> StateDocument:
+        return self._load()
+
+    def leftover_journal(self) -> Journal | None:
+        return self._read_journal(tolerant=True)
 
     # --- writing (under the lock) ------------------------------------------------------
 
     def recover(self) -> StateDocument:
         doc = self._load()
-        events = self._journal_events(doc)
-        if events is not None:
-            for event in events:
-                apply_event(doc, event)
-            self.commit(doc)
-        elif self.journal.exists():
-            self.journal.unlink()
+        found = self._read_journal()
+        if found is None:
+            if self.journal.exists():
+                self._remove_journal()  # empty, or a torn header: no event to lose
+            return doc
+        assert found.header is not None  # a strict read has one
+        if check_header(found.header, doc, str(self.journal)) == "folded":
+            self._remove_journal()  # folded by a run that died before removing it
+            return doc
+        for event in found.events:
+            apply_event(doc, event)
+        doc.folded_journal = found.header.journal_id
+        self.commit(doc)
         return doc
+
+    def retire_journal(self, doc: StateDocument) -> None:
+        found = self._read_journal(tolerant=True)
+        if found is not None and found.header is not None:
+            doc.folded_journal = found.header.journal_id
+        self.commit(doc)
+
+    def _remove_journal(self) -> None:
+        if self.journal.exists():
+            self.journal.unlink()
+            _fsync_dir(self.journal.parent)
 
     def begin(self, doc: StateDocument) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():
             self._write_document(doc)  # a journal needs a document to belong to
-        header = {"journal": 1, "lineage": doc.lineage, "base_serial": doc.serial}
+        if self.journal.exists():
+            raise StateError(
+                f"{self.journal}: a journal is already there; run `descript-iac state recover`"
+            )
+        self._journal_id = str(uuid.uuid4())
+        header = JournalHeader(
+            journal_id=self._journal_id, lineage=doc.lineage, base_serial=doc.serial
+        )
         self._journal_file = open(self.journal, "ab", buffering=0)  # noqa: SIM115
-        self._write_line(header)
+        self._write_line(header.model_dump(mode="json"))
+        _fsync_dir(self.journal.parent)  # the journal's name must survive a power cut too
 
-    def _write_line(self, record: Event) -> None:
+    def _write_line(self, record: dict[str, Any]) -> None:
         data = json.dumps(record, sort_keys=True, separators=(",", ":")).encode() + b"\n"
         self._journal_file.write(data)
         os.fsync(self._journal_file.fileno())
@@ -145,25 +199,26 @@ class LocalStateStore(StateStore):
     def append(self, event: Event) -> None:
         if self._journal_file is None:
             raise RuntimeError("append() before begin()")
-        self._write_line(event)
+        self._write_line(event.to_json())
 
     def commit(self, doc: StateDocument) -> None:
         failpoint("before_fold")
+        if self._journal_file is not None:
+            doc.folded_journal = self._journal_id
         doc.serial += 1
         self._write_document(doc)
         failpoint("after_fold_write")
-        if self._journal_file is not None:
-            self._journal_file.close()
-            self._journal_file = None
-        if self.journal.exists():
-            self.journal.unlink()
+        self._close_journal()
+        self._remove_journal()
 
     def discard(self) -> None:
+        self._close_journal()
+        self._remove_journal()
+
+    def _close_journal(self) -> None:
         if self._journal_file is not None:
             self._journal_file.close()
             self._journal_file = None
-        if self.journal.exists():
-            self.journal.unlink()
 
     def _write_document(self, doc: StateDocument) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -194,9 +249,7 @@ class LocalStateStore(StateStore):
         try:
             yield info
         finally:
-            if self._journal_file is not None:
-                self._journal_file.close()
-                self._journal_file = None
+            self._close_journal()
             self._lock.release(info)
 
 

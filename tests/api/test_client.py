@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import threading
 from collections.abc import Callable
 
@@ -298,15 +299,14 @@ def test_finished_jobs_are_cached_for_good(tmp_path) -> None:  # type: ignore[no
             first = client.get_job(job_id)
             second = client.get_job(job_id)
             calls = client.calls["GET /jobs/{job_id}"]
-            page = client.list_jobs(limit=5, cached=True)
-            again = client.list_jobs(limit=5, cached=True)
-            client.list_jobs(limit=5)  # not cached: always a call
+            client.list_jobs(limit=5)
+            client.list_jobs(limit=5)  # lists are never cached: a stale one could mislead
             list_calls = client.calls["GET /jobs"]
         cache.close()
     finally:
         running.stop()
     assert first.finished and second == first and calls == 1
-    assert again == page and list_calls == 2  # the cached read saved one call, the fresh did not
+    assert list_calls == 2
 
 
 def test_edit_in_descript_and_published_project_through_the_client() -> None:
@@ -337,3 +337,70 @@ def test_edit_in_descript_and_published_project_through_the_client() -> None:
     assert link.url.startswith("https://web.descript.com/import")
     assert published.project_id == created.project_id
     assert published.metadata is not None and published.metadata.title == "Ep"
+
+
+@pytest.mark.parametrize("status", [408, 409, 425, 500, 502, 503, 504, 418])
+def test_a_reply_that_does_not_prove_nothing_was_made_is_an_unknown_outcome(status: int) -> None:
+    sent = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal sent
+        sent += 1
+        return httpx.Response(status, json={"error": "x", "message": "try later"})
+
+    with pytest.raises(OutcomeUnknown, match=f"HTTP {status}"):
+        mock_client(handler).import_project_media(IMPORT)
+    assert sent == 1  # never retried blindly
+
+
+@pytest.mark.parametrize("status", [400, 401, 402, 403, 404, 422])
+def test_a_refusal_that_proves_nothing_was_made_is_an_error(status: int) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json={"error": "x", "message": "no"})
+
+    with pytest.raises(errors.ApiError) as caught:
+        mock_client(handler).import_project_media(IMPORT)
+    assert not isinstance(caught.value, OutcomeUnknown)
+
+
+def test_the_send_time_of_every_attempt_is_reported_before_it_goes_out() -> None:
+    """After throttling, the attempt that may commit the job is the last one: its time (on the
+    server's clock, from the Date header) is what the job's window starts from."""
+    server_time = 1_800_000_000.0
+    events: list[tuple[str, float]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal server_time
+        date = email.utils.formatdate(server_time, usegmt=True)
+        if request.method == "GET":
+            return httpx.Response(200, headers={"Date": date}, json={"status": "ok"})
+        events.append(("request", server_time))
+        server_time += 60  # each throttled answer comes a minute later on the server's clock
+        date = email.utils.formatdate(server_time, usegmt=True)
+        if len([e for e in events if e[0] == "request"]) <= 8:
+            return httpx.Response(429, headers={"Retry-After": "60", "Date": date}, json={})
+        return httpx.Response(503, headers={"Date": date}, json={})
+
+    client = mock_client(handler)
+    client.status()  # learns the server's clock
+    with pytest.raises(OutcomeUnknown) as caught:
+        client.import_project_media(IMPORT, on_send=lambda at, err: events.append(("send", at)))
+    sends = [at for kind, at in events if kind == "send"]
+    assert len(sends) == 9 and [k for k, _ in events[:2]] == ["send", "request"]
+    # The last attempt went out 8 minutes after the first; the error names that time.
+    assert sends[-1] - sends[0] == pytest.approx(480, abs=2)
+    assert caught.value.sent_at == sends[-1]
+
+
+def test_the_server_clock_follows_the_date_header() -> None:
+    server_time = 1_900_000_000.0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"Date": email.utils.formatdate(server_time, usegmt=True)}
+        return httpx.Response(200, headers=headers, json={"status": "ok"})
+
+    client = mock_client(handler)
+    assert not client.clock.synced
+    client.status()
+    assert client.clock.synced and abs(client.clock.now() - server_time) < 2
+    assert client.clock.error < 1.5

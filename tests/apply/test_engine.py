@@ -9,7 +9,7 @@ from descript_iac.api import DescriptClient, Token
 from descript_iac.api.errors import TransportFailure
 from descript_iac.api.ratelimit import RateLimiter
 from descript_iac.apply import ApplyOptions, Engine
-from descript_iac.apply.progress import Reporter
+from descript_iac.cli.progress import Reporter
 from descript_iac.config import load_workspace
 from descript_iac.plan import PlanOptions, compute_plan
 from descript_iac.state.document import StateDocument

@@ -35,7 +35,8 @@ class Served:
         return {
             "DESCRIPT_API_URL": self.base_url,
             "DESCRIPT_API_TOKEN": self.token,
-            "DESCRIPT_IAC_INTENT_GRACE": "1",
+            "DESCRIPT_IAC_COMMIT_SPAN": "1",
+            "DESCRIPT_IAC_HISTORY_LAG": "0",
             **extra,
         }
 

@@ -83,7 +83,7 @@ def test_drop_intent_resends_at_once(served: Served, tmp_path: Path) -> None:
     assert dropped.exit_code == 0 and "open intent dropped" in dropped.output
     shown = run_cli("state", "show", "--workspace", str(tmp_path / "ws"))
     assert "open intent" not in shown.output
-    done = cli(*APPLY, env=served.env(DESCRIPT_IAC_INTENT_GRACE="3600"), cwd=tmp_path)
+    done = cli(*APPLY, env=served.env(DESCRIPT_IAC_COMMIT_SPAN="3600"), cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(_import_jobs(served)) == 1
 

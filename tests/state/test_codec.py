@@ -48,7 +48,7 @@ def test_round_trip_is_exact_and_canonical() -> None:
 def test_layout_is_one_project_per_line_with_sorted_keys() -> None:
     doc = applied("ep-b", "ep-a")
     lines = codec.encode(doc).decode().splitlines()
-    assert lines[0].startswith('{"format_version":2,"lineage":')
+    assert lines[0].startswith('{"format_version":3,')
     assert lines[1:4] == ['"forgotten":{', lines[2], "},"]
     assert lines[4] == '"projects":{'
     assert lines[5].startswith('"ep-a":{') and lines[6].startswith('"ep-b":{')
@@ -58,7 +58,7 @@ def test_layout_is_one_project_per_line_with_sorted_keys() -> None:
         body = json.loads(row.split(":", 1)[1].rstrip(","))
         assert list(body) == sorted(body)
     whole = json.loads("\n".join(lines))
-    assert whole["format_version"] == 2 and set(whole["projects"]) == {"ep-a", "ep-b"}
+    assert whole["format_version"] == 3 and set(whole["projects"]) == {"ep-a", "ep-b"}
 
 
 def test_a_change_to_one_project_is_a_one_line_diff() -> None:
@@ -71,14 +71,23 @@ def test_a_change_to_one_project_is_a_one_line_diff() -> None:
     assert after[changed[0]].startswith(b'"ep-b":')
 
 
-def test_format_1_is_read() -> None:
+@pytest.mark.parametrize("version", [1, 2])
+def test_earlier_formats_are_read(version: int) -> None:
     doc = applied("ep-a", "ep-b")
-    data = {**doc.to_json(), "format_version": 1}  # as earlier releases wrote it
+    data = {**doc.to_json(), "format_version": version}  # as earlier releases wrote it
     old = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     read = codec.decode(old.encode(), "state.json", "state.json.backup")
-    assert read.format_version == 1
-    assert read.model_copy(update={"format_version": 2}) == doc
-    assert codec.encode(read) == codec.encode(doc)  # written back as format 2
+    assert read == doc
+    assert codec.encode(read) == codec.encode(doc)  # written back in the current format
+
+
+def test_the_fast_path_refuses_what_the_full_check_refuses() -> None:
+    """A format-3 file whose header lacks a key is not taken for an empty state."""
+    raw = codec.encode(applied("ep-a"))
+    header, rest = raw.split(b"\n", 1)
+    no_salt = b",".join(p for p in header.split(b",") if not p.startswith(b'"salt"'))
+    with pytest.raises(StateError, match="lacks salt"):
+        codec.decode(no_salt + b"\n" + rest, "state/ws.json", "ws.json.backup")
 
 
 def test_empty_document() -> None:
@@ -92,18 +101,23 @@ def test_empty_document() -> None:
     ("raw", "message"),
     [
         (
-            b'{"format_version":2,"lineage":"x","salt":"y","serial":1,\n"projects":{\n"ep":{',
+            b'{"format_version":3,"lineage":"x","salt":"y","serial":1,\n"projects":{\n"ep":{',
             "corrupt or truncated",
         ),
         (b"\xff\xfe", "corrupt or truncated"),
         (b"", "corrupt or truncated"),
         (b'{"format_version":9,"lineage":"x","future":true}', "state format 9 is newer"),
         (b'{"format_version":9,"lineage":"x","salt":"y","serial":1}', "state format 9 is newer"),
-        (b'{"format_version":2,"serial":"many"}', r"not valid \(serial: "),
         (
-            b'{"projects":{"ep":{"steps":[{"id":"s"}]}}}',
-            r"not valid \(projects\.ep\.steps\.0\.digest",
+            b'{"format_version":3,"lineage":"l","salt":"s","serial":"many",\n"projects":{}}',
+            r"not valid \(serial: ",
         ),
+        (
+            b'{"format_version":3,"lineage":"l","salt":"s","serial":1,\n'
+            b'"projects":{\n"ep":{"steps":[{"id":"s"}]}\n}}',
+            r"not valid \(projects\.ep\.steps\.0\.",
+        ),
+        (b"{}", "lacks format_version"),
     ],
 )
 def test_bad_documents_are_refused_with_what_to_do(raw: bytes, message: str) -> None:

@@ -9,14 +9,26 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from descript_iac.errors import LockError, StateError
 from descript_iac.state import codec
-from descript_iac.state.document import StateDocument
+from descript_iac.state import store as store_module
+from descript_iac.state.document import Intent, StateDocument
+from descript_iac.state.events import (
+    Event,
+    IntentOpened,
+    JobSubmitted,
+    JobUpdated,
+    ProjectForgotten,
+    apply_event,
+)
+from descript_iac.state.journal import JournalMismatch
 from descript_iac.state.lock import FileLock
 from descript_iac.state.store import LocalStateStore
+from descript_iac.workspace import RunSettings, recover_state
 from tests.builders import desired_project, record_apply
 
 BASE = {
@@ -34,7 +46,7 @@ def test_commit_writes_canonical_json_and_keeps_a_backup(tmp_path: Path) -> None
     doc = populated()
     store.commit(doc)
     first = (tmp_path / "ws.json").read_text()
-    assert first.endswith("}}\n") and first.startswith('{"format_version":2,')
+    assert first.startswith('{"format_version":3,') and first.endswith("}}\n")
     assert first.splitlines()[-2].startswith('"ep":{')  # one project per line
     assert codec.encode(store.read()).decode() == first  # canonical
     assert doc.serial == 1
@@ -65,6 +77,11 @@ def test_crash_between_temp_write_and_replace_keeps_the_old_state(
     assert LocalStateStore(path).read().projects["ep"].tainted is None
 
 
+def _intent(intent_id: str = "i1", job_type: str = "import/project_media", **kw: Any) -> Intent:
+    base: dict[str, Any] = {"action": "create", "fingerprint": "sha256:x", "sent_at": 5.0}
+    return Intent.model_validate({**base, "intent_id": intent_id, "job_type": job_type, **kw})
+
+
 def test_journal_of_a_died_run_is_folded_and_torn_last_line_ignored(tmp_path: Path) -> None:
     path = tmp_path / "ws.json"
     store = LocalStateStore(path)
@@ -72,15 +89,8 @@ def test_journal_of_a_died_run_is_folded_and_torn_last_line_ignored(tmp_path: Pa
     store.commit(doc)
     with store.lock("apply"):
         store.begin(doc)
-        store.append({"type": "project_forgotten", "address": "nothing-here"})
-        intent = {
-            "intent_id": "i1",
-            "action": "create",
-            "fingerprint": "sha256:x",
-            "sent_at": 5.0,
-            "job_type": "import/project_media",
-        }
-        store.append({"type": "intent_opened", "address": "ep", "intent": intent})
+        store.append(ProjectForgotten(address="nothing-here"))
+        store.append(IntentOpened(address="ep", intent=_intent()))
         # The process dies in the middle of the next write:
         store._journal_file.write(b'{"type": "job_submitted", "addr')
     reread = LocalStateStore(path).read()
@@ -91,25 +101,123 @@ def test_journal_of_a_died_run_is_folded_and_torn_last_line_ignored(tmp_path: Pa
     assert json.loads(path.read_text())["projects"]["ep"]["intents"][0]["intent_id"] == "i1"
 
 
-def test_journal_already_folded_is_not_applied_twice(tmp_path: Path) -> None:
-    path = tmp_path / "ws.json"
+def _applied_run(path: Path) -> tuple[LocalStateStore, bytes]:
+    """An apply that created a project and ran its step, then died after writing the folded
+    document but before removing its journal; returns the store and the journal it left."""
     store = LocalStateStore(path)
-    doc = StateDocument()
-    store.commit(doc)
+    store.commit(StateDocument())
+    doc = store.read()
     with store.lock("apply"):
         store.begin(doc)
-        intent = {
-            "intent_id": "i1",
-            "action": "create",
-            "fingerprint": "f",
-            "sent_at": 5.0,
-            "job_type": "agent",
-        }
-        store.append({"type": "intent_opened", "address": "ep", "intent": intent})
+        for event in _run_events():
+            store.append(event)
+            apply_event(doc, event)
         journal = store.journal.read_bytes()
-        store.commit(doc)  # folded; now pretend the run died before deleting the journal
-    store.journal.write_bytes(journal)
-    assert LocalStateStore(path).read().serial == doc.serial
+        store.commit(doc)
+    store.journal.write_bytes(journal)  # as if the run died before removing it
+    return store, journal
+
+
+def _run_events() -> list[Event]:
+    agent = {"job_type": "agent", "job_state": "stopped", "project_id": "p1"}
+    return [
+        IntentOpened(
+            address="ep",
+            intent=_intent("i1", "agent", step_id="s1", action="step", project_id="p1"),
+        ),
+        JobSubmitted(address="ep", intent_id="i1", job_id="j1", project_id="p1"),
+        JobUpdated(
+            address="ep",
+            job={**agent, "job_id": "j1", "result": {"status": "success", "ai_credits_used": 30}},
+        ),
+    ]
+
+
+def test_a_journal_is_folded_once_never_twice(tmp_path: Path) -> None:
+    store, _ = _applied_run(tmp_path / "ws.json")
+    folded = json.loads(store.path.read_text())
+    # Reading, planning and recovering all see the journal as already folded ...
+    doc = LocalStateStore(store.path).read()
+    assert doc.serial == folded["serial"]
+    assert doc.projects["ep"].totals.ai_credits == 30
+    assert doc.projects["ep"].orphans == [] and doc.projects["ep"].project_id == "p1"
+    with store.lock("apply"):
+        again = store.recover()
+    # ... and the next run removes it without touching the document.
+    assert not store.journal.exists()
+    assert json.loads(store.path.read_text()) == folded
+    assert again.projects["ep"].totals.ai_credits == 30 and again.projects["ep"].orphans == []
+
+
+def test_a_journal_for_another_serial_stops_the_run_and_is_kept(tmp_path: Path) -> None:
+    """A teammate's state pulled from git, or `.backup` restored, while a run's journal holds
+    jobs that only it recorded: never dropped, never folded blindly."""
+    path = tmp_path / "ws.json"
+    store = LocalStateStore(path)
+    store.commit(StateDocument())
+    doc = store.read()
+    with store.lock("apply"):
+        store.begin(doc)
+        for event in _run_events():
+            store.append(event)
+        store._close_journal()  # the run dies here: its jobs are only in the journal
+    journal = store.journal.read_bytes()
+    pulled = StateDocument.model_validate(json.loads(path.read_text()))
+    pulled.serial = 7  # a teammate applied in between
+    path.write_text(json.dumps(pulled.to_json()))
+    with pytest.raises(JournalMismatch, match=r"serial 1 .* serial 7 .*state recover"):
+        store.read()
+    with pytest.raises(JournalMismatch), store.lock("apply"):
+        store.recover()
+    assert store.journal.read_bytes() == journal  # kept, byte for byte
+    settings = RunSettings(root=tmp_path, state_path=path)
+    notes = recover_state(settings)
+    assert any("recorded job j1" in n for n in notes), notes
+    recovered = LocalStateStore(path).read()
+    assert recovered.projects["ep"].steps[0].job_id == "j1"
+    assert recovered.projects["ep"].totals.ai_credits == 30
+    assert "j1" in recovered.known_job_ids() and not store.journal.exists()
+
+
+def test_recover_keeps_aside_a_job_the_state_already_has_another_for(tmp_path: Path) -> None:
+    path = tmp_path / "ws.json"
+    store = LocalStateStore(path)
+    store.commit(StateDocument())
+    doc = store.read()
+    with store.lock("apply"):
+        store.begin(doc)
+        for event in _run_events():
+            store.append(event)
+        store._close_journal()
+    # The teammate's state ran the same step with another job.
+    theirs = StateDocument.model_validate(json.loads(path.read_text()))
+    for event in _run_events():
+        if isinstance(event, JobSubmitted):
+            event = event.model_copy(update={"job_id": "j-theirs"})
+        if isinstance(event, JobUpdated):
+            event = event.model_copy(update={"job": {**event.job, "job_id": "j-theirs"}})
+        apply_event(theirs, event)
+    theirs.serial = 4
+    path.write_text(json.dumps(theirs.to_json()))
+    notes = recover_state(RunSettings(root=tmp_path, state_path=path))
+    assert any("kept aside" in n for n in notes), notes
+    recovered = LocalStateStore(path).read()
+    assert recovered.projects["ep"].steps[0].job_id == "j-theirs"
+    assert {"j1", "j-theirs"} <= recovered.known_job_ids()
+
+
+def test_the_journal_directory_is_fsynced_when_a_journal_is_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[Path] = []
+    monkeypatch.setattr(store_module, "_fsync_dir", synced.append)
+    store = LocalStateStore(tmp_path / "ws.json")
+    store.commit(StateDocument())
+    synced.clear()
+    with store.lock("apply"):
+        store.begin(store.read())
+        assert synced == [tmp_path]
+        store.discard()
 
 
 def test_corrupt_journal_in_the_middle_is_refused(tmp_path: Path) -> None:
@@ -117,7 +225,9 @@ def test_corrupt_journal_in_the_middle_is_refused(tmp_path: Path) -> None:
     store = LocalStateStore(path)
     doc = StateDocument()
     store.commit(doc)
-    header = json.dumps({"journal": 1, "lineage": doc.lineage, "base_serial": doc.serial})
+    header = json.dumps(
+        {"journal": 1, "journal_id": "j", "lineage": doc.lineage, "base_serial": doc.serial}
+    )
     store.journal.write_text(
         header + "\n{broken\n" + json.dumps({"type": "project_forgotten", "address": "x"}) + "\n"
     )
@@ -131,7 +241,17 @@ def test_corrupt_journal_in_the_middle_is_refused(tmp_path: Path) -> None:
         ('{"format_version": 1, "serial": 3', "corrupt or truncated"),
         ("not json at all", "corrupt or truncated"),
         ('{"format_version": 99, "serial": 1}', "state format 99 is newer"),
-        ('{"format_version": 1, "serial": "many"}', r"the state is not valid \(serial"),
+        (
+            '{"format_version": 1, "serial": "many", "lineage": "l", "salt": "s", "projects": {}}',
+            r"the state is not valid \(serial",
+        ),
+        ("{}", "lacks format_version, lineage"),
+        ('{"format_version": 1}', "lacks lineage, serial, salt, projects"),
+        (
+            '{"format_version": "9", "serial": 1, "lineage": "l", "salt": "s", "projects": {}}',
+            "format_version must be a whole number",
+        ),
+        ("[]", "not a JSON object"),
     ],
 )
 def test_bad_state_is_refused_and_never_overwritten(

@@ -7,14 +7,12 @@ import json
 import sys
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from descript_iac.api.models import Job
+from descript_iac.apply.result import ApplyResult
 from descript_iac.plan.model import Plan
 from descript_iac.redact import redact
-
-if TYPE_CHECKING:
-    from descript_iac.apply.engine import ApplyResult
 
 
 class Reporter:
@@ -194,6 +192,14 @@ def summary_lines(result: ApplyResult) -> list[str]:
     if result.failures:
         lines.append(f"{len(result.failures)} failure(s):")
         lines += [f"  {f.address}: {f.label}: {f.message}" for f in result.failures]
+    if result.attention:
+        lines.append("Needs attention:")
+        lines += [f"  {text}" for text in result.attention]
+    if result.left_in_doubt:
+        lines.append(
+            "Left in doubt (their jobs may exist; the next apply looks for them before sending "
+            f"anything): {', '.join(result.left_in_doubt)}."
+        )
     if result.stopped_reason:
         lines.append(f"Stopped early: {result.stopped_reason}.")
     if result.not_started:

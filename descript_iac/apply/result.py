@@ -1,0 +1,35 @@
+"""What an apply did: the result the engine builds and every display reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Failure:
+    address: str
+    label: str
+    message: str
+
+
+@dataclass
+class ApplyResult:
+    jobs_issued: int = 0
+    created: int = 0
+    replaced: int = 0
+    updated: int = 0
+    steps_run: int = 0
+    forgotten: int = 0
+    media_seconds: float = 0.0
+    ai_credits: float = 0.0
+    failures: list[Failure] = field(default_factory=list)
+    stopped_reason: str | None = None
+    not_started: list[str] = field(default_factory=list)
+    submitted_only: list[str] = field(default_factory=list)
+    left_in_doubt: list[str] = field(default_factory=list)
+    attention: list[str] = field(default_factory=list)  # for a person; not failures
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and self.stopped_reason is None and not self.left_in_doubt

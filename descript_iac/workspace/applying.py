@@ -1,0 +1,93 @@
+"""`apply`: under the lock, resolve what earlier runs left, plan, confirm, execute, record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from descript_iac.api import DescriptClient
+from descript_iac.apply import ApplyOptions, ApplyResult, Engine, reconcile
+from descript_iac.apply.evidence import desired_names
+from descript_iac.apply.reporting import Reporter
+from descript_iac.config import load_workspace
+from descript_iac.errors import DescriptIacError, PlanError
+from descript_iac.plan import Plan, PlanOptions, compute_plan
+from descript_iac.plan.render import blocked_lines
+from descript_iac.session import open_client, open_registry
+from descript_iac.state.events import Event, apply_event
+from descript_iac.workspace.saved import SavedPlan, check_fresh, check_same
+from descript_iac.workspace.settings import RunSettings
+
+
+@dataclass
+class ApplyOutcome:
+    plan: Plan
+    result: ApplyResult | None
+    notes: list[str] = field(default_factory=list)
+
+
+def apply_workspace(
+    settings: RunSettings,
+    options: PlanOptions,
+    apply_options: ApplyOptions,
+    reporter: Reporter,
+    confirm: Callable[[Plan], bool],
+    saved: SavedPlan | None = None,
+    on_client: Callable[[DescriptClient], None] | None = None,
+) -> ApplyOutcome:
+    """Resolve what an earlier run left in doubt, plan, confirm, execute, record."""
+    workspace = load_workspace(settings.root, cache_dir=settings.workspace_cache)
+    store = settings.store()
+    with store.lock("apply", settings.lock_timeout):
+        existed = store.exists()
+        doc = store.recover()
+        if saved is not None:
+            check_fresh(saved, doc, store)
+            if saved.new_state and not existed:
+                doc.lineage, doc.salt = saved.new_state.lineage, saved.new_state.salt
+        recorded = 0
+
+        def record(event: Event) -> None:
+            nonlocal recorded
+            store.append(event)
+            apply_event(doc, event)
+            recorded += 1
+
+        with open_client(settings.api) as client:
+            if on_client:
+                on_client(client)
+            client.status()  # the token works, and the server's clock is known, before anything
+            registry = open_registry(settings.api, client)
+            registry.record_jobs(doc.known_job_ids())
+            store.begin(doc)
+            try:
+                found = reconcile(
+                    client,
+                    doc,
+                    record,
+                    registry,
+                    settings.timing,
+                    name_of=desired_names(workspace, doc),
+                )
+                for note in found.notes:
+                    reporter.note(note)
+                plan = compute_plan(workspace.projects, doc, options)
+                if saved is not None:
+                    check_same(saved, plan)
+                if plan.blocked:
+                    lines = "\n".join(blocked_lines(plan))
+                    raise PlanError(f"the plan is blocked; nothing was applied:\n{lines}")
+                if not plan.has_changes:
+                    return ApplyOutcome(plan, None, found.notes)
+                if not confirm(plan):
+                    raise DescriptIacError("Apply cancelled; nothing was sent.")
+                engine = Engine(
+                    client, doc, workspace, plan, reporter, record, apply_options, registry
+                )
+                return ApplyOutcome(plan, engine.run(), found.notes)
+            finally:
+                registry.close()
+                if recorded:
+                    store.commit(doc)
+                else:
+                    store.discard()

@@ -1,0 +1,85 @@
+"""Saved plans (`plan --out`): what a reviewer approved, refused once the state moved on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from descript_iac.errors import PlanError
+from descript_iac.plan import Plan
+from descript_iac.plan.model import ActionKind
+from descript_iac.state.document import StateDocument
+from descript_iac.state.store import StateStore
+
+PLAN_FILE_KIND = "descript-iac-plan"
+AGAIN = "run `descript-iac plan --out FILE` again"
+
+
+class NewState(BaseModel):
+    lineage: str
+    salt: str
+
+
+class SavedPlan(BaseModel):
+    """A plan saved with `plan --out`; `apply FILE` refuses it once the state moved on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = PLAN_FILE_KIND
+    workspace: str
+    state: str
+    new_state: NewState | None = None
+    plan: Plan
+
+
+def save_plan(plan: Plan, doc: StateDocument, root: Path, store: StateStore, path: Path) -> None:
+    new = None if store.exists() else NewState(lineage=doc.lineage, salt=doc.salt)
+    saved = SavedPlan(workspace=str(root), state=store.location(), new_state=new, plan=plan)
+    path.write_text(saved.model_dump_json(indent=2) + "\n")
+
+
+def load_saved_plan(path: Path) -> SavedPlan:
+    try:
+        saved = SavedPlan.model_validate_json(path.read_text())
+    except (OSError, ValidationError, ValueError) as exc:
+        raise PlanError(
+            f"{path}: not a descript-iac plan file ({str(exc).splitlines()[0]})"
+        ) from None
+    if saved.kind != PLAN_FILE_KIND:
+        raise PlanError(f"{path}: not a descript-iac plan file")
+    return saved
+
+
+def check_fresh(saved: SavedPlan, doc: StateDocument, store: StateStore) -> None:
+    """Refuse a saved plan made for another state, or for an older serial of this one."""
+    if not store.exists():
+        if saved.new_state is None:
+            raise PlanError(f"the state {store.location()} the plan was made for is gone; {AGAIN}")
+        return
+    lineage = saved.new_state.lineage if saved.new_state else saved.plan.lineage
+    if doc.lineage != lineage:
+        raise PlanError(
+            f"the saved plan was made for another state (lineage {lineage}, this state is "
+            f"{doc.lineage}); {AGAIN}"
+        )
+    if doc.serial != saved.plan.serial or saved.new_state is not None:
+        raise PlanError(
+            f"the saved plan is stale: it was made at state serial {saved.plan.serial} and the "
+            f"state is now at serial {doc.serial}; {AGAIN}"
+        )
+
+
+def _job_actions(plan: Plan) -> list[tuple[str, str, str | None]]:
+    skip = (ActionKind.AWAIT, ActionKind.RESOLVE)
+    return [(a.address, a.kind.value, a.step_id) for a in plan.actions if a.kind not in skip]
+
+
+def check_same(saved: SavedPlan, plan: Plan) -> None:
+    """Refuse a saved plan whose config changed, or whose jobs are no longer the ones to run."""
+    if plan.config_digest != saved.plan.config_digest:
+        raise PlanError(f"the configuration changed since the plan was saved; {AGAIN}")
+    if _job_actions(plan) != _job_actions(saved.plan):
+        raise PlanError(
+            f"after picking up earlier jobs the plan differs from the saved one; {AGAIN}"
+        )
