@@ -155,8 +155,7 @@ class _Builder:
                 continue
             if tag_of(key_node) == MERGE:
                 merged = merged if merged is not None else {}
-                for k, v in self._merge_source(value_node, path).items():
-                    merged.setdefault(k, v)
+                merged.update(self._merge_source(value_node, path))
                 continue
             key = str(scalar(key_node)) if key_node.value != "" else ""
             if key in result:

@@ -77,3 +77,17 @@ def test_url_identity_matches_urlsplit_on_generated_urls(url: str) -> None:
 @given(st.text(), st.lists(st.text(), max_size=4))
 def test_salted_digest_is_unchanged(salt: str, values: list[str]) -> None:
     assert salted_digest(salt, *values) == reference_salted(salt, *values)
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.floats() | st.integers() | st.text(),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+        max_leaves=10,
+    )
+)
+def test_canonical_text_is_json_dumps(value: object) -> None:
+    import json
+
+    assert digests._canonical(value) == json.dumps(value, sort_keys=True)
+    assert digests._dumps(value) == json.dumps(value)
