@@ -7,13 +7,13 @@ keeps its projects and jobs under `state/emulator/`, so a second run sees what t
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from descript_iac.state.drive import DriveRegistry, LocalDriveRegistry
+from descript_iac.userdirs import cache_root
 
 if TYPE_CHECKING:
     from descript_iac.api import DescriptClient
@@ -23,11 +23,6 @@ if TYPE_CHECKING:
 
 EMBEDDED_TOKEN = "descript-iac-embedded-emulator"
 EMBEDDED_JOB_SECONDS = 1.5
-
-
-def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "descript-iac"
 
 
 def default_cache_dir() -> Path:

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from descript_iac.cli.context import echo
-from descript_iac.config import load_workspace
+from descript_iac.config.summary import check_workspace
+from descript_iac.userdirs import cache_root
 
 
 @click.command()
@@ -18,7 +19,6 @@ def validate(directory: Path) -> None:
     Each problem is printed as FILE:LINE:COL: message. Exits 0 when the workspace is
     valid, 1 when it is not. No API call is made.
     """
-    workspace = load_workspace(directory)
-    count = len(workspace.projects)
+    count, files = check_workspace(directory, cache_root() / "workspaces")
     noun = "project" if count == 1 else "projects"
-    echo(f"{directory}: valid ({count} {noun} in {len(workspace.files)} file(s)).")
+    echo(f"{directory}: valid ({count} {noun} in {files} file(s)).")

@@ -14,6 +14,7 @@ secret, exactly as a first load does.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from descript_iac import __version__
+from descript_iac.config.files import workspace_files
 from descript_iac.config.interpolate import env_names, expand
-from descript_iac.config.yamlsource import SHALLOW, Path_, Pos
 from descript_iac.redact import salted_digest
+
+Path_ = tuple[str | int, ...]
 
 CACHE_FORMAT = 1
 SIZE_LIMIT = 512 * 1024 * 1024
@@ -31,15 +34,18 @@ _MISSING = "\x00unset"
 
 
 def _code_fingerprint() -> str:
-    """Changes when the code that reads files does (a release, or an edit in a checkout)."""
-    import pydantic
-    import yaml
-
+    """Changes when the code that reads files does: a release, an upgrade of pydantic or
+    PyYAML, or an edit in a checkout (found without importing them)."""
     here = Path(__file__).parent
-    parts = [str(CACHE_FORMAT), __version__, pydantic.VERSION, yaml.__version__]
-    for module in sorted(here.glob("*.py")):
+    parts = [str(CACHE_FORMAT), __version__]
+    modules = sorted(here.glob("*.py"))
+    for name in ("pydantic", "pydantic_core", "yaml"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin:
+            modules.append(Path(spec.origin))
+    for module in modules:
         stat = module.stat()
-        parts.append(f"{module.name}:{stat.st_mtime_ns}:{stat.st_size}")
+        parts.append(f"{module}:{stat.st_mtime_ns}:{stat.st_size}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -47,7 +53,7 @@ def _code_fingerprint() -> str:
 class CachedFile:
     data: Any  # the validated data, with values from the environment substituted again
     secret: set[Path_]
-    keys: dict[Path_, Pos]  # positions of the top levels' keys (projects, defaults)
+    keys: dict[Path_, tuple[int, int]]  # (line, column) of the top levels' keys
 
 
 class WorkspaceCache:
@@ -95,15 +101,14 @@ class WorkspaceCache:
             if value is None:
                 return None
             _put(data, path, value)
-        keys = {path: Pos(*where) for path, where in entry["keys"].items()}
-        return CachedFile(data, set(templates), keys)
+        return CachedFile(data, set(templates), dict(entry["keys"]))
 
     def put(
         self,
         key: str,
         data: Any,
         templates: dict[Path_, str],
-        keys: dict[Path_, Pos],
+        keys: dict[Path_, tuple[int, int]],
         environ: Mapping[str, str],
     ) -> None:
         """Keep a file that loaded without problems. `data` is modified (secrets removed)."""
@@ -115,12 +120,34 @@ class WorkspaceCache:
             "data": data,
             "templates": templates,
             "env": self._env_digest(names, environ),
-            "keys": {p: (k.line, k.column) for p, k in keys.items() if len(p) <= SHALLOW},
+            "keys": keys,
         }
         try:
             self._open().set(key, entry)
         except Exception:  # a full disk or a read-only cache must not fail a plan
             return
+
+    def summary(self, root: Path, environ: Mapping[str, str]) -> tuple[int, int] | None:
+        """(projects, files) of the workspace at `root` when every file of it is cached and
+        they fit together (no project twice, one `defaults` at most); else None, and the
+        workspace must be loaded to say what is wrong."""
+        files = workspace_files(root)
+        addresses: set[str] = set()
+        defaults = 0
+        for file in files:
+            try:
+                raw = file.read_bytes()
+            except OSError:
+                return None
+            hit = self.get(self.key(raw), environ)
+            if hit is None:
+                return None
+            projects = hit.data.get("projects") or {}
+            if addresses & set(projects):
+                return None
+            addresses |= set(projects)
+            defaults += hit.data.get("defaults") is not None
+        return (len(addresses), len(files)) if defaults <= 1 else None
 
     def close(self) -> None:
         if self._cache is not None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from descript_iac.config.yamlsource import Path_, Source
-from descript_iac.errors import Problem
+if TYPE_CHECKING:
+    from descript_iac.config.yamlsource import Path_, Source
+    from descript_iac.errors import Problem
 from descript_iac.redact import register_secret
 
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}")

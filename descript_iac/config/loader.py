@@ -16,34 +16,25 @@ from descript_iac.collector import paused
 from descript_iac.config.cache import WorkspaceCache
 from descript_iac.config.checks import check_defaults, check_project
 from descript_iac.config.desired import DesiredProject, Workspace
+from descript_iac.config.files import display, workspace_files
 from descript_iac.config.interpolate import interpolate
 from descript_iac.config.model import Defaults, WorkspaceFile
 from descript_iac.config.typing_errors import translate
-from descript_iac.config.yamlsource import MAX_FILE_BYTES, Path_, Source, read_source
-from descript_iac.errors import ConfigError, DescriptIacError, Problem
+from descript_iac.config.yamlsource import (
+    MAX_FILE_BYTES,
+    SHALLOW,
+    Path_,
+    Pos,
+    Source,
+    read_source,
+)
+from descript_iac.errors import ConfigError, Problem
 
 SUPPORTED_VERSIONS = (1,)
 _UNRESOLVED = Defaults()
 
 
-def workspace_files(root: Path) -> list[Path]:
-    if not root.exists():
-        raise DescriptIacError(f"{root}: no such directory; give the workspace directory")
-    if root.is_file():
-        return [root]
-    files = sorted(p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
-    if not files:
-        raise DescriptIacError(
-            f"{root}: no *.yaml or *.yml files here; a workspace is a directory of YAML files"
-        )
-    return files
-
-
-def _display(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
+_display = display
 
 
 def _check_version(source: Source, data: dict[str, Any]) -> list[Problem]:
@@ -70,14 +61,16 @@ def _load_one(
         key = _cache_key(file, cache)
         hit = cache.get(key, environ) if key else None
         if hit is not None:
-            return Source(display, keys=hit.keys), _validated(hit.data), hit.secret, []
+            positions = {path: Pos(*where) for path, where in hit.keys.items()}
+            return Source(display, keys=positions), _validated(hit.data), hit.secret, []
     source = read_source(file, display)
     try:
         loaded = _check_one(source, environ)
     finally:
         source.release()  # the node graph: deeper positions are only needed to place problems
     if cache is not None and key and loaded[1] is not None:
-        cache.put(key, source.data, source.templates, source.keys, environ)
+        shallow = {p: (k.line, k.column) for p, k in source.keys.items() if len(p) <= SHALLOW}
+        cache.put(key, source.data, source.templates, shallow, environ)
     return loaded
 
 

@@ -137,3 +137,43 @@ def test_plan_uses_the_cache_under_the_user_cache_dir(tmp_path: Path) -> None:
     assert any(cache.iterdir())
     second = run_cli("plan", str(root), env=env)
     assert second.exit_code == 0 and "2 projects to create" in second.output
+
+
+def test_validate_of_cached_files_builds_no_model(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = workspace(tmp_path)
+    env = {**os.environ, "HOST_URL": SECRET}
+    code = (
+        "import sys; from descript_iac.cli import main\n"
+        f"try: main(['validate', {str(root)!r}])\n"
+        "except SystemExit: pass\n"
+        "print('MODELS', sorted(m for m in sys.modules if m.startswith(('pydantic.main', 'yaml'))))"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    assert all("valid (2 projects in 2 file(s))" in r.stdout for r in runs)
+    assert "MODELS []" not in runs[0].stdout  # the first one parsed and validated
+    assert "MODELS []" in runs[1].stdout  # the second one answered from the cache
+
+
+@pytest.mark.parametrize(
+    ("second", "message"),
+    [
+        (EP.format(address="ep-a", url="https://x.io/b", prompt="p"), "also defined at"),
+        ("version: 1\ndefaults: {team_access: edit}\n", "defaults are already set"),
+    ],
+)
+def test_files_valid_alone_but_not_together_stay_invalid(
+    tmp_path: Path, second: str, message: str
+) -> None:
+    first = "version: 1\ndefaults: {team_access: view}\n" + EP.format(
+        address="ep-a", url="https://x.io/a", prompt="p"
+    ).removeprefix("version: 1\n")
+    root = write_workspace(tmp_path / "ws", {"a.yaml": first, "b.yaml": second})
+    for _ in range(2):  # each file is cached alone; together they are still refused
+        result = run_cli("validate", str(root))
+        assert result.exit_code == 1 and message in result.output
