@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,14 +38,9 @@ def run_process(
     return Run(elapsed, usage.ru_maxrss / 1024)
 
 
-def median_run(runs: int, once: Callable[[], Run], before: Callable[[], None] | None = None) -> Run:
-    results = []
-    for _ in range(runs):
-        if before:
-            before()
-        results.append(once())
+def median(runs: list[Run]) -> Run:
     return Run(
-        statistics.median(r.seconds for r in results), statistics.median(r.rss_mb for r in results)
+        statistics.median(r.seconds for r in runs), statistics.median(r.rss_mb for r in runs)
     )
 
 

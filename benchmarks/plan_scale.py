@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import CLI, Run, load_note, median_run, print_table, run_process
+from measure import CLI, Run, load_note, median, print_table, run_process
 from workload import applied_state, write_workspace
 
 FLOOR = """
@@ -77,15 +77,29 @@ def main() -> None:
             return run_process([CLI, "--state", str(state), "plan", str(ws)], env=env)
 
         print(f"{n} projects in {len(list(root.iterdir()))} files; {load_note()}")
-        floor = median_run(args.runs, lambda: run_process([sys.executable, "-c", FLOOR, str(root)]))
-        empty = median_run(args.runs, lambda: plan(root, tmp / "none.json"), wipe)
-        cold = median_run(args.runs, lambda: plan(root, applied), wipe)
-        plan(root, applied)  # fill the cache
-        warm = median_run(args.runs, lambda: plan(root, applied))
-        small_floor = median_run(
-            args.runs, lambda: run_process([sys.executable, "-c", FLOOR, str(small_root)])
+        floor_argv = [sys.executable, "-c", FLOOR, str(root)]
+        small_floor_argv = [sys.executable, "-c", FLOOR, str(small_root)]
+        samples: dict[str, list[Run]] = {}
+
+        def sample(label: str, run: Run) -> None:
+            samples.setdefault(label, []).append(run)
+
+        # Rounds of every measure in turn, so that a busy moment of the machine (shared with
+        # other work) weighs on the floor and on the plans alike; medians of the rounds.
+        for _ in range(args.runs):
+            sample("floor", run_process(floor_argv))
+            wipe()
+            sample("empty", plan(root, tmp / "none.json"))
+            wipe()
+            sample("cold", plan(root, applied))
+            sample("warm", plan(root, applied))  # the cold run above filled the cache
+            sample("small_floor", run_process(small_floor_argv))
+            wipe()
+            sample("small_cold", plan(small_root, small_applied))
+        floor, empty, cold, warm, small_floor, small_cold = (
+            median(samples[k])
+            for k in ("floor", "empty", "cold", "warm", "small_floor", "small_cold")
         )
-        small_cold = median_run(args.runs, lambda: plan(small_root, small_applied), wipe)
         print(f"after: {load_note()}")
 
     def row(label: str, run: Run, bound: float, target: str) -> tuple[str, ...]:
