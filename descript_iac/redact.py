@@ -1,39 +1,116 @@
-"""Secrets: remember values that must never be shown, and scrub them from any text.
+"""Secrets: remember values that must never be shown or stored, and scrub them from anything.
 
-Values interpolated from the environment (`${env:NAME}`), API tokens and the query strings of
-media URLs are secrets. Everything that prints, logs or saves text passes it through `redact`.
+Values interpolated from the environment (`${env:NAME}`) and API tokens are registered as
+secrets. Anything shaped like a secret is scrubbed too, whoever sent it: URL query strings (with
+any scheme, in any case, and scheme-less ones such as `cdn.example.com/a.wav?sig=...`), the
+user:password part of URLs (database URLs), and `Bearer`/`Basic` credentials.
+
+`redact(text)` is for text that is printed or logged; `scrub(value)` walks a JSON-like value
+(dicts, lists, strings) and is what every writer calls before a value reaches the disk: the
+state document and its backup, the journal, saved plans, the job-history cache.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from typing import Any
+from urllib.parse import quote
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
 # Secrets shorter than this are not scrubbed by substring: a 2-letter value would mangle text.
 _MIN_LEN = 4
 MASK = "***"
-_URL_QUERY = re.compile(r"(https?://[^\s?#\"'<>]+)\?[^\s#\"'<>]*")
+
+# A run of characters that may hold a URL, starting right after a delimiter (so each run is
+# tried once: the scan is linear in the text, whatever a hostile server sends), then `?query`.
+_DELIMS = r"\s\"'<>()\[\]{},;`"
+_QUERY = re.compile(rf"(?<![^{_DELIMS}])([^?#{_DELIMS}]+)\?([^#{_DELIMS}]*)")
+_USERINFO = re.compile(r"://[^\s/?#@\"'<>]+@")
+_CREDENTIAL = re.compile(r"(?i)\b(bearer|basic)(\s+)(?=\S*\d)[A-Za-z0-9._~+/-]{8,}=*")
+_SCHEME = re.compile(r"(?i)[a-z][a-z0-9+.-]*$")
+# A host name at the end of the text before the path: labels, a top-level domain, a port.
+_HOST = re.compile(r"(?i)(?:^|[^a-z0-9.-])(?:[a-z0-9-]{1,63}\.)+[a-z]{2,63}(?::\d{1,5})?$")
+_MAX_HOST = 260
+
+# Values of these keys are identifiers, digests, states, times and addresses, never secrets:
+# scrubbing them could only corrupt them (a 4-character secret such as "2024" inside a digest or
+# a timestamp). So are the values of keys ending in one of `IDENTIFIER_SUFFIXES`.
+IDENTIFIER_KEYS = frozenset(
+    {
+        *("id", "lineage", "salt", "digest", "identity", "fingerprint", "before", "after"),
+        *("job_state", "job_type", "status", "type", "action", "outcome", "created_by", "kind"),
+        *("updates", "candidates", "base_serial", "journal", "serial", "format_version"),
+        *("address", "where", "targets", "replace", "up_to_date", "untargeted"),
+        *("workspace", "state", "facets", "folded_journal", "clock_error", "media_names"),
+    }
+)
+# Strings shaped like digests or UUIDs are identifiers wherever they appear.
+_IDENTIFIER = re.compile(
+    r"sha256:[0-9a-f]{16,64}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
+IDENTIFIER_SUFFIXES = ("_id", "_ids", "_digest", "_at")
 
 
 def register_secret(value: str) -> None:
-    """Remember `value` as a secret for the rest of the process."""
-    if value and len(value) >= _MIN_LEN:
-        with _lock:
-            _secrets.add(value)
+    """Remember `value` as a secret for the rest of the process (and its escaped forms)."""
+    if not value or len(value) < _MIN_LEN:
+        return
+    forms = {value, json.dumps(value)[1:-1], quote(value, safe=""), quote(value)}
+    with _lock:
+        _secrets.update(f for f in forms if len(f) >= _MIN_LEN)
+
+
+def _is_secret_query(prefix: str, query: str) -> bool:
+    """Whether `prefix?query` is a URL whose query string must be hidden."""
+    scheme_at = prefix.find("://")
+    if scheme_at > 0 and _SCHEME.search(prefix[max(0, scheme_at - 32) : scheme_at]):
+        return True
+    # Scheme-less: a host name (then an optional path) and a key=value query.
+    if "=" not in query:
+        return False
+    host = prefix.split("/", 1)[0][-_MAX_HOST:].lstrip(".-")
+    return bool(_HOST.search(host))
+
+
+def _mask_query(match: re.Match[str]) -> str:
+    prefix, query = match.group(1), match.group(2)
+    if _is_secret_query(prefix, query):
+        return f"{prefix}?{MASK}"
+    return match.group(0)
 
 
 def redact(text: str) -> str:
-    """Replace every known secret and every URL query string in `text` with a mask."""
+    """Replace every known secret and every secret-shaped thing in `text` with a mask."""
     with _lock:
         secrets = sorted(_secrets, key=len, reverse=True)
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, MASK)
-    return _URL_QUERY.sub(lambda m: f"{m.group(1)}?{MASK}", text)
+    if "?" in text:
+        text = _QUERY.sub(_mask_query, text)
+    if "@" in text:
+        text = _USERINFO.sub(f"://{MASK}@", text)
+    return _CREDENTIAL.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+
+
+def _identifier(key: Any) -> bool:
+    return isinstance(key, str) and (key in IDENTIFIER_KEYS or key.endswith(IDENTIFIER_SUFFIXES))
+
+
+def scrub(value: Any) -> Any:
+    """`value` with every string redacted: dicts and lists are walked, keys are kept as they
+    are, and so are the values of identifier keys (ids, digests, states, times, addresses)."""
+    if isinstance(value, str):
+        return value if _IDENTIFIER.fullmatch(value) else redact(value)
+    if isinstance(value, dict):
+        return {k: (v if _identifier(k) else scrub(v)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(item) for item in value]
+    return value
 
 
 _salted: dict[str, Any] = {}  # salt -> sha256 state after the salt, copied for each digest

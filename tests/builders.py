@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -181,3 +185,95 @@ def wait_for_job(api, job_id: str, timeout: float = 10.0) -> dict:  # type: igno
             return job
         time.sleep(0.02)
     raise AssertionError(f"job {job_id} did not stop within {timeout}s")
+
+
+# --- a small or read-only disk (a real tmpfs when the tests may mount one) --------------------
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size_kb: int = 64, *, read_only: bool = False) -> Iterator[Path]:
+    """Mount a tmpfs of `size_kb` at `path` (root only; skips the test otherwise)."""
+    import pytest
+
+    path.mkdir(parents=True, exist_ok=True)
+    options = f"size={size_kb}k" + (",ro" if read_only else "")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
+
+
+def remount_read_only(path: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True, capture_output=True)
+
+
+def fill_disk(path: Path, leave_bytes: int = 0) -> None:
+    """Fill the file system of `path`, leaving about `leave_bytes` free."""
+    free = os.statvfs(path).f_bavail * os.statvfs(path).f_frsize
+    with open(path / ".filler", "wb") as handle:
+        try:
+            handle.write(b"\0" * max(0, free - leave_bytes))
+            handle.flush()
+        except OSError:
+            pass
+
+
+# --- a hostile or broken API server on a real socket -------------------------------------------
+
+
+class HostileServer:
+    """A bare HTTP server in a background thread whose replies a test scripts: `reply(method,
+    path)` returns (status, headers, body chunks). It counts requests and body bytes sent."""
+
+    def __init__(self, reply) -> None:  # type: ignore[no-untyped-def]
+        import http.server
+        import threading
+
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                if length:
+                    self.rfile.read(length)
+                server.requests.append(f"{self.command} {self.path}")
+                status, headers, chunks = reply(self.command, self.path)
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                try:
+                    for chunk in chunks:
+                        self.wfile.write(chunk)
+                        server.bytes_sent += len(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
+
+            do_GET = do_POST = _answer
+
+        self.requests: list[str] = []
+        self.bytes_sent = 0
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -37,7 +38,9 @@ from descript_iac.api.models import (
     PublishedProject,
     StatusReply,
 )
+from descript_iac.api.pagination import PageGuard
 from descript_iac.api.ratelimit import RateLimiter, shared_limiter
+from descript_iac.errors import DescriptIacError
 from descript_iac.redact import redact
 
 log = logging.getLogger("descript_iac.api")
@@ -48,6 +51,8 @@ MAX_ATTEMPTS = 6  # for safe requests and never-sent connections
 MAX_THROTTLED = 12  # 429s tolerated for one request
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 8.0
+MAX_REPLY_BYTES = 16 * 1024 * 1024  # default cap on one reply; DESCRIPT_IAC_MAX_REPLY_BYTES
+REPLY_LIMIT_VAR = "DESCRIPT_IAC_MAX_REPLY_BYTES"
 # Errors raised before the request left this machine: repeating them cannot duplicate a job.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 # Replies to a job-creating POST that prove the server made nothing. Any other error reply (a 5xx,
@@ -61,6 +66,20 @@ def fingerprint(method: str, path: str, body: dict[str, Any] | None) -> str:
     """A stable digest of a request (for finding its job later); reveals nothing of the body."""
     canonical = json.dumps(body or {}, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def reply_limit() -> int:
+    """The most bytes one reply may have (DESCRIPT_IAC_MAX_REPLY_BYTES, default 16 MiB)."""
+    raw = os.environ.get(REPLY_LIMIT_VAR)
+    if not raw:
+        return MAX_REPLY_BYTES
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1024:
+        raise DescriptIacError(f"{REPLY_LIMIT_VAR}={raw!r}: give a number of bytes (1024 or more)")
+    return value
 
 
 def iso_z(ts: float) -> str:
@@ -88,9 +107,11 @@ class DescriptClient:
         wall_clock: Callable[[], float] = time.time,
         cache: JobHistoryCache | None = None,
         account: str | None = None,
+        max_reply_bytes: int | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._account = account or self.base_url
+        self.max_reply_bytes = max_reply_bytes or reply_limit()
         self.cache = cache
         self._token = token
         self._sleep = sleep
@@ -227,8 +248,10 @@ class DescriptClient:
         """Every job matching `filters`, newest first, walking `next_cursor`."""
         cursor: str | None = None
         pages = 0
+        guard = PageGuard("GET /jobs", self.clock.now())
         while True:
             page = self.list_jobs(cursor=cursor, **filters)
+            guard.check(page)
             pages += 1
             yield from page.data
             cursor = page.pagination.next_cursor
@@ -299,13 +322,27 @@ class DescriptClient:
             started = time.monotonic()
             self.calls[endpoint] = self.calls.get(endpoint, 0) + 1
             try:
-                response = self._http.request(
+                request = self._http.build_request(
                     method,
                     path,
                     json=body,
                     params=params,
                     headers={"Authorization": f"Bearer {self._token.reveal()}"},
                 )
+                response = self._read_capped(self._http.send(request, stream=True), endpoint)
+            except (errors.ReplyTooLarge, httpx.DecodingError) as exc:
+                # Sent and answered, but the reply is unusable (too large, or a compressed body
+                # that does not decompress): not retried; a job it created may exist.
+                if creates_job:
+                    raise errors.OutcomeUnknown(
+                        endpoint, fingerprint(method, path, body), sent_at, _unusable(exc)
+                    ) from None
+                if isinstance(exc, httpx.DecodingError):
+                    raise errors.TransportFailure(
+                        f"{endpoint}: the reply could not be decoded ({_reason(exc)}); the "
+                        "server or a proxy is misbehaving; try again later"
+                    ) from None
+                raise
             except NOT_SENT as exc:
                 self._log(method, path, params, f"not sent: {type(exc).__name__}", started)
                 if attempts >= MAX_ATTEMPTS:
@@ -351,6 +388,34 @@ class DescriptClient:
                 raise self._error(endpoint, response)
             return response
 
+    def _read_capped(self, response: httpx.Response, endpoint: str) -> httpx.Response:
+        """Read a streamed reply, stopping at the size limit; a complete, read response."""
+        limit = self.max_reply_bytes
+        try:
+            announced = int(response.headers.get("content-length", ""))
+        except ValueError:
+            announced = None
+        try:
+            if announced is not None and announced > limit:
+                raise errors.ReplyTooLarge(endpoint, limit, announced)
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    raise errors.ReplyTooLarge(endpoint, limit)
+        finally:
+            response.close()
+        # The body is decoded now: drop the headers that describe the encoded one.
+        skip = {"content-encoding", "content-length", "transfer-encoding"}
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in skip]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=bytes(body),
+            request=response.request,
+            extensions=response.extensions,
+        )
+
     @staticmethod
     def _error(endpoint: str, response: httpx.Response) -> errors.ApiError:
         try:
@@ -372,6 +437,10 @@ class DescriptClient:
         shown = f"/{path}" + (f"?{query}" if query else "")
         millis = (time.monotonic() - started) * 1000
         log.info("%s %s -> %s (%.0f ms)", method, redact(shown), outcome, millis)
+
+
+def _unusable(exc: Exception) -> str:
+    return "reply too large" if isinstance(exc, errors.ReplyTooLarge) else "undecodable reply"
 
 
 def _reason(exc: Exception) -> str:

@@ -87,3 +87,22 @@ BY_STATUS: dict[int, type[ApiError]] = {
 def error_for(endpoint: str, status: int, code: str, message: str) -> ApiError:
     cls = BY_STATUS.get(status, ServerError if status >= 500 else ApiError)
     return cls(endpoint, status, code, message)
+
+
+class ReplyTooLarge(DescriptIacError):
+    """A reply was larger than the limit: it was not read further."""
+
+    def __init__(self, endpoint: str, limit: int, announced: int | None = None) -> None:
+        self.endpoint = endpoint
+        self.limit = limit
+        size = f"announced as {announced} bytes" if announced is not None else "still going"
+        super().__init__(
+            f"{endpoint}: the reply is larger than the {limit}-byte limit ({size}); it was not "
+            "read further. The server is misbehaving; try again later, or raise the limit with "
+            "DESCRIPT_IAC_MAX_REPLY_BYTES if such replies are expected"
+        )
+
+
+class PaginationError(DescriptIacError):
+    """The job history's pages do not end: a repeated cursor, pages of jobs already seen, or
+    jobs older than the API keeps. Raised instead of looping (or reading) for ever."""

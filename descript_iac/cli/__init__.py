@@ -5,6 +5,7 @@ Each verb lives in its own module and only unpacks options and calls the library
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -19,7 +20,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from descript_iac import __version__
 from descript_iac.cli.context import Globals, echo
-from descript_iac.errors import DescriptIacError
+from descript_iac.errors import DescriptIacError, describe_os_error
 from descript_iac.redact import redact
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -75,6 +76,21 @@ class _Group(click.Group):
             sys.exit(130)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError as exc:
+            # `descript-iac state show | head -1`: the reader left. Say so on stderr, and keep
+            # Python from complaining again when it flushes stdout at exit.
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            with contextlib.suppress(OSError):
+                echo(f"Error: {describe_os_error(exc, '<stdout>')}", err=True)
+            sys.exit(1)
+        except OSError as exc:
+            # The user's machine refused a file operation (a full disk, a read-only file
+            # system, a missing directory): not a bug, so no traceback and no bug report.
+            if os.environ.get("DESCRIPT_IAC_DEBUG"):
+                raise
+            echo(f"Error: {describe_os_error(exc)}", err=True)
+            sys.exit(1)
         except Exception as exc:
             if os.environ.get("DESCRIPT_IAC_DEBUG"):
                 raise

@@ -237,7 +237,7 @@ def apply(
 
     g = get_globals(ctx)
     saved = None
-    if source.is_file() and source.suffix not in (".yaml", ".yml"):
+    if source.is_file() and source.suffix.lower() not in (".yaml", ".yml"):
         saved = load_saved_plan(source)
         source = Path(saved.workspace)
         options = saved.plan.options

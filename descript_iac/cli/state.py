@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from descript_iac.cli.context import echo, get_globals
+from descript_iac.redact import scrub
 from descript_iac.session import ApiTarget
 from descript_iac.state.lock import FileLock
 from descript_iac.workspace import RunSettings, adopt_job, drop_intent, drop_job, recover_state
@@ -45,7 +46,7 @@ def show(ctx: click.Context, directory: Path, as_json: bool) -> None:
     settings = _settings(ctx, directory)
     doc = settings.store().read()
     if as_json:
-        echo(json.dumps(doc.to_json(), indent=2, sort_keys=True))
+        echo(json.dumps(scrub(doc.to_json()), indent=2, sort_keys=True))
         return
     echo(f"State {settings.store().location()}: serial {doc.serial}, lineage {doc.lineage}")
     for address, project in sorted(doc.projects.items()):

@@ -15,7 +15,7 @@ from descript_iac.errors import Problem
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # An http(s) URL with a plain host (and port): valid without asking urlsplit.
-_PLAIN_HTTP_URL = re.compile(r"https?://[A-Za-z0-9.-]*[A-Za-z0-9](?::[0-9]{1,5})?(?:[/?#]|$)")
+_PLAIN_HTTP_URL = re.compile(r"https?://[A-Za-z0-9.-]*[A-Za-z0-9](?::([0-9]{1,5}))?(?:[/?#]|$)")
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
@@ -43,9 +43,16 @@ def media_name_problem(name: str) -> str | None:
     return None
 
 
+_NOT_IN_HOST = frozenset('<>"{}|\\^`%/?#@')
+
+
 def url_problem(url: str) -> str | None:
-    if _PLAIN_HTTP_URL.match(url):
-        return None  # what urlsplit would accept too, at a tenth of the cost
+    # Checked before parsing: urlsplit silently drops tabs and line breaks.
+    if _CONTROL.search(url):
+        return "contains a control character (a tab or a line break); remove it"
+    plain = _PLAIN_HTTP_URL.match(url)
+    if plain and (plain.group(1) is None or int(plain.group(1)) <= 65535):
+        return None  # what the checks below would accept too, at a tenth of the cost
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -54,6 +61,13 @@ def url_problem(url: str) -> str | None:
         return "must be an http:// or https:// URL"
     if not parts.hostname:
         return "has no host"
+    # Never quote the host: the URL may come from the environment (a secret).
+    if any(c.isspace() or ord(c) < 32 or c in _NOT_IN_HOST for c in parts.hostname):
+        return "has a host with a space or a character not allowed in host names; fix the host"
+    try:
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        return "has an invalid port; give a number from 1 to 65535 after the host"
     return None
 
 

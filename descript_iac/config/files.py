@@ -13,7 +13,15 @@ def workspace_files(root: Path) -> list[Path]:
         raise DescriptIacError(f"{root}: no such directory; give the workspace directory")
     if root.is_file():
         return [root]
-    files = sorted(p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))
+    # Any case of the suffix (b.YAML is a workspace file too). A broken symbolic link is kept,
+    # so that reading it reports it; editors' lock files (.#name.yaml) are not workspace files.
+    files = sorted(
+        p
+        for p in root.iterdir()
+        if p.suffix.lower() in (".yaml", ".yml")
+        and not p.name.startswith(".#")
+        and (p.is_file() or (p.is_symlink() and not p.exists()))
+    )
     if not files:
         raise DescriptIacError(
             f"{root}: no *.yaml or *.yml files here; a workspace is a directory of YAML files"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 TeamAccess = Literal["edit", "comment", "view", "none"]
 
@@ -18,6 +18,9 @@ STEP_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_REVISION = "must be a whole number (0 or more) or a non-empty label; bump it to force a re-import"
 
 
 class UrlMedia(_Model):
@@ -34,6 +37,15 @@ class UrlMedia(_Model):
         "is not a change).",
     )
 
+    @field_validator("revision", mode="before")
+    @classmethod
+    def _revision(cls, value: Any) -> Any:
+        whole = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        label = isinstance(value, str) and value != ""
+        if value is not None and not whole and not label:
+            raise ValueError(_REVISION)
+        return value
+
 
 class Track(_Model):
     media: str = Field(description="Name of another media item of the same project.")
@@ -48,6 +60,8 @@ class SequenceMedia(_Model):
 
 def _media_kind(value: Any) -> str | None:
     if isinstance(value, dict):
+        if "tracks" in value and "url" in value:
+            return None  # both: reported as mutually exclusive, not as an unknown key
         if "tracks" in value:
             return "tracks"
         if "url" in value:

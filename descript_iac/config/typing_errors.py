@@ -126,10 +126,17 @@ def translate(
             )
         elif kind in ("greater_than", "greater_than_equal"):
             message = f"'{field}' {err['msg'].lower()}{shown}"
+        elif kind == "media_kind" and isinstance(value, dict) and {"url", "tracks"} <= set(value):
+            message = (
+                f"media item '{field}' has both 'url' and 'tracks'; they are mutually exclusive: "
+                "keep 'url' for an import or 'tracks' for a sequence"
+            )
         elif kind == "media_kind":
             message = (
                 f"media item '{field}' needs either 'url' (an import) or 'tracks' (a sequence)"
             )
+        elif kind == "value_error":
+            message = f"'{field}' {str(err['msg']).removeprefix('Value error, ')}{shown}"
         else:
             message = f"'{field}': {err['msg']}"
         problems.append(source.problem(path, message))

@@ -17,6 +17,7 @@ released with `Source.release()`.
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,8 +150,14 @@ class _Builder:
         for key_node, value_node in node.value:
             if key_node.__class__ is not ScalarNode:
                 if self.first:
+                    pos = _mark(key_node)
                     self.source.problems.append(
-                        self.source.problem(path, "mapping keys must be plain strings")
+                        Problem(
+                            self.source.path,
+                            pos.line,
+                            pos.column,
+                            "mapping keys must be plain strings",
+                        )
                     )
                 continue
             if tag_of(key_node) == MERGE:
@@ -161,6 +168,7 @@ class _Builder:
             if key in result:
                 if self.first:
                     self.source.problems.append(self._duplicate(node, key, key_node))
+                continue
                 continue
             key_path: Path_ = (*path, key)
             if record:
@@ -202,9 +210,21 @@ class _Builder:
         out: dict[str, Any] = {}
         for item in nodes:
             value = self.build(item, path)
-            if isinstance(value, dict):
-                for k, v in value.items():
-                    out.setdefault(k, v)
+            if not isinstance(value, dict):
+                if self.first:
+                    pos = _mark(item)
+                    self.source.problems.append(
+                        Problem(
+                            self.source.path,
+                            pos.line,
+                            pos.column,
+                            "a merge key '<<' takes a mapping (an alias such as *defaults) or "
+                            "a list of them",
+                        )
+                    )
+                continue
+            for k, v in value.items():
+                out.setdefault(k, v)
         return out
 
 
@@ -232,6 +252,11 @@ def read_source(file: Path, display: str) -> Source:
     `release()` once the file has been checked.
     """
     source = Source(display)
+    if file.is_symlink() and not file.exists():
+        target = os.readlink(file)
+        message = f"broken symbolic link (to {target}, which does not exist); fix it or remove it"
+        source.problems.append(Problem(display, 1, 1, message))
+        return source
     try:
         size = file.stat().st_size
     except OSError as exc:

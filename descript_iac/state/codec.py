@@ -24,29 +24,21 @@ through `json.loads` and `model_validate` took 2.2 s.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
 
 from descript_iac.collector import paused
-from descript_iac.errors import StateError
-from descript_iac.state.document import (
-    FORMAT_VERSION,
-    REQUIRED_KEYS,
-    StateDocument,
-    document_from_json,
-)
+from descript_iac.state.document import FORMAT_VERSION, REQUIRED_KEYS, StateDocument
 
 _MAPS = ("forgotten", "projects")  # one entry per line, in this order after the header
 _SORTED = orjson.OPT_SORT_KEYS
 
 
-def encode(doc: StateDocument) -> bytes:
-    """The canonical bytes of `doc` (format 2)."""
+def encode(data: dict[str, Any]) -> bytes:
+    """The canonical bytes (current format) of a document's JSON form (`doc.to_json()`, after
+    `scrub`)."""
     with paused():
-        data = doc.to_json()
         # The version first (a reader knows the format from the first bytes), then sorted keys.
         rest = {k: v for k, v in data.items() if k not in _MAPS and k != "format_version"}
         parts = [b'{"format_version":' + str(FORMAT_VERSION).encode()]
@@ -68,31 +60,19 @@ def _lines(entries: dict[str, Any]) -> bytes:
     return b"{\n" + b",\n".join(rows) + b"\n}"
 
 
-def decode(raw: bytes, where: str, restore: str) -> StateDocument:
-    """The document in `raw`, validated; `where` names it in errors and `restore` is the
-    backup to point to. Format 3 takes the fast path: its header line is checked, then the
-    whole document is validated in one pass of pydantic's JSON parser with the collector
-    paused. Anything else (formats 1 and 2, a damaged file) is read as before
-    (`document_from_json`), which says exactly what is wrong."""
-    if _is_current(raw):
-        try:
-            with paused():
-                doc = StateDocument.model_validate_json(raw)
-        except ValidationError:
-            pass  # the slow path below names the first problem
-        else:
-            doc.format_version = FORMAT_VERSION
-            return doc
+def read_current(raw: bytes) -> StateDocument | None:
+    """The document in `raw` when it is a valid document of the current format, read in one
+    validating pass of pydantic's JSON parser with the collector paused; else None, and the
+    caller reads it the careful way (`reader.read_document`), which says what is wrong."""
+    if not _is_current(raw):
+        return None
     try:
         with paused():
-            data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise StateError(
-            f"{where}: the state is corrupt or truncated ({exc}). It was not changed. "
-            f"Restore it from {restore} or from version control."
-        ) from None
-    with paused():
-        return document_from_json(data, where, restore)
+            doc = StateDocument.model_validate_json(raw)
+    except ValueError:  # a ValidationError, or bytes that are not UTF-8
+        return None
+    doc.format_version = FORMAT_VERSION
+    return doc
 
 
 def _is_current(raw: bytes) -> bool:

@@ -215,7 +215,7 @@ def document_from_json(data: Any, where: str, backup: str = "the backup") -> Sta
             f"{where}: format_version must be a whole number, not {version!r}. {restore}"
         )
     try:
-        doc = StateDocument.model_validate(data)
+        doc = StateDocument.model_validate(data, strict=True)  # "3" is not 3
     except ValidationError as exc:
         first = exc.errors()[0]
         path = ".".join(str(p) for p in first["loc"])

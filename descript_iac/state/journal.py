@@ -79,7 +79,7 @@ def parse_journal(lines: list[bytes], where: str, tolerant: bool = False) -> Jou
     for index, (number, raw) in enumerate(numbered):
         try:
             records.append((number, json.loads(raw)))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
             if index == len(numbered) - 1:
                 break  # a torn last line: the write that was cut off never happened
             if not tolerant:

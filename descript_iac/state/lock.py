@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from descript_iac.errors import LockError
+from descript_iac.errors import LockError, file_error
 
 POLL = 0.2
 
@@ -88,10 +88,18 @@ class FileLock:
                     ) from None
                 time.sleep(POLL)
                 continue
-            with os.fdopen(fd, "w") as handle:
-                json.dump(asdict(info), handle)
-                handle.flush()
-                os.fsync(handle.fileno())
+            except OSError as exc:
+                raise file_error(exc, "take the state lock", self.path) from None
+            try:
+                with os.fdopen(fd, "w") as handle:
+                    json.dump(asdict(info), handle)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as exc:
+                # A full disk must not leave an empty lock that nobody can identify.
+                with contextlib.suppress(OSError):
+                    self.path.unlink()
+                raise file_error(exc, "take the state lock", self.path) from None
             return info
 
     def _break(self, holder: LockInfo) -> None:

@@ -15,19 +15,22 @@ import abc
 import contextlib
 import json
 import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from descript_iac.errors import StateError
+from descript_iac.errors import StateError, file_error
 from descript_iac.failpoints import failpoint
+from descript_iac.redact import scrub
 from descript_iac.state import codec
+from descript_iac.state.atomic import fsync_dir as _fsync_dir
+from descript_iac.state.atomic import write_atomically
 from descript_iac.state.document import StateDocument
-from descript_iac.state.events import Event, apply_event
+from descript_iac.state.events import Event
 from descript_iac.state.journal import Journal, JournalHeader, check_header, parse_journal
 from descript_iac.state.lock import FileLock, LockInfo
+from descript_iac.state.reader import fold_events, read_document
 
 
 class StateStore(abc.ABC):
@@ -96,6 +99,7 @@ class LocalStateStore(StateStore):
         self._lock = FileLock(path.with_name(path.name + ".lock"))
         self._journal_file: Any = None
         self._journal_id = ""
+        self._created = False
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -106,21 +110,15 @@ class LocalStateStore(StateStore):
     # --- reading -----------------------------------------------------------------------
 
     def _load(self) -> StateDocument:
-        if not self.path.exists():
-            return StateDocument()
-        try:
-            raw = self.path.read_bytes()
-        except OSError as exc:
-            raise StateError(
-                f"{self.path}: the state is corrupt or truncated ({exc}). It was not changed. "
-                f"Restore it from {self.backup.name} or from version control."
-            ) from None
-        return codec.decode(raw, str(self.path), self.backup.name)
+        return read_document(self.path, self.backup)
 
     def _read_journal(self, tolerant: bool = False) -> Journal | None:
         if not self.journal.exists():
             return None
-        lines = self.journal.read_bytes().split(b"\n")
+        try:
+            lines = self.journal.read_bytes().split(b"\n")
+        except OSError as exc:
+            raise file_error(exc, "read the journal", self.journal) from None
         return parse_journal(lines, str(self.journal), tolerant)
 
     def _journal_events(self, doc: StateDocument) -> list[Event] | None:
@@ -135,8 +133,7 @@ class LocalStateStore(StateStore):
 
     def read(self) -> StateDocument:
         doc = self._load()
-        for event in self._journal_events(doc) or []:
-            apply_event(doc, event)
+        fold_events(doc, self._journal_events(doc) or [], self.journal)
         return doc
 
     def read_document(self) -> StateDocument:
@@ -158,8 +155,7 @@ class LocalStateStore(StateStore):
         if check_header(found.header, doc, str(self.journal)) == "folded":
             self._remove_journal()  # folded by a run that died before removing it
             return doc
-        for event in found.events:
-            apply_event(doc, event)
+        fold_events(doc, found.events, self.journal)
         doc.folded_journal = found.header.journal_id
         self.commit(doc)
         return doc
@@ -179,6 +175,7 @@ class LocalStateStore(StateStore):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():
             self._write_document(doc)  # a journal needs a document to belong to
+            self._created = True  # ... and goes again if nothing is recorded (discard)
         if self.journal.exists():
             raise StateError(
                 f"{self.journal}: a journal is already there; run `descript-iac state recover`"
@@ -187,14 +184,20 @@ class LocalStateStore(StateStore):
         header = JournalHeader(
             journal_id=self._journal_id, lineage=doc.lineage, base_serial=doc.serial
         )
-        self._journal_file = open(self.journal, "ab", buffering=0)  # noqa: SIM115
+        try:
+            self._journal_file = open(self.journal, "ab", buffering=0)  # noqa: SIM115
+        except OSError as exc:
+            raise file_error(exc, "write the journal", self.journal) from None
         self._write_line(header.model_dump(mode="json"))
         _fsync_dir(self.journal.parent)  # the journal's name must survive a power cut too
 
     def _write_line(self, record: dict[str, Any]) -> None:
-        data = json.dumps(record, sort_keys=True, separators=(",", ":")).encode() + b"\n"
-        self._journal_file.write(data)
-        os.fsync(self._journal_file.fileno())
+        data = json.dumps(scrub(record), sort_keys=True, separators=(",", ":")).encode() + b"\n"
+        try:
+            self._journal_file.write(data)
+            os.fsync(self._journal_file.fileno())
+        except OSError as exc:
+            raise file_error(exc, "write the journal", self.journal) from None
 
     def append(self, event: Event) -> None:
         if self._journal_file is None:
@@ -203,6 +206,7 @@ class LocalStateStore(StateStore):
 
     def commit(self, doc: StateDocument) -> None:
         failpoint("before_fold")
+        self._created = False
         if self._journal_file is not None:
             doc.folded_journal = self._journal_id
         doc.serial += 1
@@ -214,6 +218,11 @@ class LocalStateStore(StateStore):
     def discard(self) -> None:
         self._close_journal()
         self._remove_journal()
+        if self._created:
+            # begin() wrote an empty document for the journal to belong to: nothing was
+            # recorded, so leave no state behind (a saved plan for a new state stays usable).
+            self.path.unlink(missing_ok=True)
+            self._created = False
 
     def _close_journal(self) -> None:
         if self._journal_file is not None:
@@ -221,21 +230,8 @@ class LocalStateStore(StateStore):
             self._journal_file = None
 
     def _write_document(self, doc: StateDocument) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = codec.encode(doc)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            if self.path.exists():
-                shutil.copyfile(self.path, self.backup)
-            os.replace(tmp, self.path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        _fsync_dir(self.path.parent)
+        data = codec.encode(scrub(doc.to_json()))
+        write_atomically(self.path, data, what="the state", backup=self.backup, make_parents=True)
 
     def lock(
         self, command: str, timeout: float = 0.0
@@ -244,21 +240,13 @@ class LocalStateStore(StateStore):
 
     @contextlib.contextmanager
     def _locked(self, command: str, timeout: float) -> Iterator[LockInfo]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise file_error(exc, "create the state directory", self.path.parent) from None
         info = self._lock.acquire(command, timeout)
         try:
             yield info
         finally:
             self._close_journal()
             self._lock.release(info)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -9,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from descript_iac.errors import PlanError
 from descript_iac.plan import Plan
 from descript_iac.plan.model import ActionKind
+from descript_iac.redact import scrub
+from descript_iac.state.atomic import write_atomically
 from descript_iac.state.document import StateDocument
 from descript_iac.state.store import StateStore
 
@@ -36,7 +39,10 @@ class SavedPlan(BaseModel):
 def save_plan(plan: Plan, doc: StateDocument, root: Path, store: StateStore, path: Path) -> None:
     new = None if store.exists() else NewState(lineage=doc.lineage, salt=doc.salt)
     saved = SavedPlan(workspace=str(root), state=store.location(), new_state=new, plan=plan)
-    path.write_text(saved.model_dump_json(indent=2) + "\n")
+    # Scrubbed like every other file descript-iac writes (an action's reason may quote a
+    # server's message); written atomically, so a full disk cannot leave half a plan.
+    data = scrub(saved.model_dump(mode="json"))
+    write_atomically(path, json.dumps(data, indent=2) + "\n", what="the plan")
 
 
 def load_saved_plan(path: Path) -> SavedPlan:

@@ -203,6 +203,31 @@ CASES = [
         "version: 1\nprojects:\n  ep:\n    lifecycle: {on_change: delete}\n    steps: [{id: a, prompt: x}]\n",
         "4:28: 'on_change' must be one of 'block' or 'replace'",
     ),
+    (
+        "url and tracks together",
+        OK_PROJECT + "      seq: {url: 'https://x.io/s.wav', tracks: [{media: a.wav}]}\n",
+        "6:12: media item 'seq' has both 'url' and 'tracks'; they are mutually exclusive",
+    ),
+    (
+        "space in url host",
+        "version: 1\nprojects:\n  ep:\n    media:\n      a.wav: {url: 'https://cdn exa.com/a.wav'}\n",
+        "5:20: media URL has a host with a space or a character not allowed in host names",
+    ),
+    (
+        "bad url port",
+        "version: 1\nprojects:\n  ep:\n    media:\n      a.wav: {url: 'https://x.io:99999/a.wav'}\n",
+        "5:20: media URL has an invalid port",
+    ),
+    (
+        "negative revision",
+        "version: 1\nprojects:\n  ep:\n    media:\n      a.wav: {url: 'https://x.io/a.wav', revision: -1}\n",
+        "5:52: 'revision' must be a whole number (0 or more) or a non-empty label",
+    ),
+    (
+        "boolean revision",
+        "version: 1\nprojects:\n  ep:\n    media:\n      a.wav: {url: 'https://x.io/a.wav', revision: true}\n",
+        "5:52: 'revision' must be a whole number (0 or more) or a non-empty label",
+    ),
 ]
 
 
@@ -218,6 +243,31 @@ def test_broken_workspace_reports_exact_place(
     lines = [str(p) for p in info.value.problems]
     assert any(line.endswith(expected) or expected in line for line in lines), lines
     assert all(line.split(":")[0].endswith("main.yaml") for line in lines)
+
+
+def test_upper_case_suffixes_are_workspace_files(tmp_path: Path) -> None:
+    root = write_workspace(
+        tmp_path / "ws",
+        {
+            "a.yaml": "version: 1\nprojects:\n  ep-a: {steps: [{id: a, prompt: p}]}\n",
+            "b.YAML": "version: 1\nprojects:\n  ep-b: {steps: [{id: a, prompt: p}]}\n",
+            "c.Yml": "version: 1\nprojects:\n  ep-c: {nmae: x}\n",
+        },
+    )
+    with pytest.raises(ConfigError, match=r"c\.Yml:3:10: unknown key 'nmae'"):
+        load_workspace(root)
+    (root / "c.Yml").unlink()
+    assert sorted(load_workspace(root).projects) == ["ep-a", "ep-b"]
+
+
+def test_broken_symlink_is_an_error_naming_it(tmp_path: Path) -> None:
+    root = write_workspace(tmp_path / "ws", {"a.yaml": OK_PROJECT})
+    (root / "b.yaml").symlink_to(tmp_path / "gone.yaml")
+    (root / ".#a.yaml").symlink_to("user@host.1234:1700000000")  # an editor's lock file
+    result = run_cli("validate", str(root))
+    assert result.exit_code == 1
+    assert "b.yaml:1:1: broken symbolic link" in result.output
+    assert "gone.yaml" in result.output and ".#a.yaml" not in result.output
 
 
 def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:

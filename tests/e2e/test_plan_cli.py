@@ -64,13 +64,20 @@ def test_saved_plan_refused_when_config_changed(
     saved = tmp_path / "release.plan"
     run_cli("plan", str(workspace), "--out", str(saved), env=served.env())
     scripts = workspace / "scripts.yaml"
-    scripts.write_text(scripts.read_text().replace("title card", "logo"))
+    original = scripts.read_text()
+    scripts.write_text(original.replace("title card", "logo"))
     result = run_cli("apply", str(saved), env=served.env())
     assert (
         result.exit_code == 1
         and "the configuration changed since the plan was saved" in result.output
     )
     assert served.projects() == []
+    # The refusal wrote no state (none existed), so the saved plan is not refused for good.
+    state = json.loads(saved.read_text())["state"]
+    assert not Path(state).exists() and list(Path(state).parent.glob("*")) == []
+    scripts.write_text(original)
+    again = run_cli("apply", str(saved), "--poll-interval", "0.05", env=served.env())
+    assert again.exit_code == 0, again.output
 
 
 def test_json_and_markdown_formats(workspace: Path) -> None:

@@ -1,0 +1,121 @@
+"""`redact` and `scrub`: every secret-shaped thing is masked, ordinary text is left alone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from descript_iac import redact as r
+from descript_iac.redact import MASK, redact, register_secret, scrub
+
+SECRET_SHAPED = [
+    # (text, the secret part that must disappear)
+    ("get https://cdn.example.com/a.wav?X-Amz-Signature=abc123 now", "abc123"),
+    ("HTTPS://BUCKET.S3.AMAZONAWS.COM/b.wav?X-Amz-Signature=SIG0001", "SIG0001"),
+    ("Http://cdn.example.com/b.wav?sig=MiXeD1", "MiXeD1"),
+    ("cdn.example.com/b.wav?sig=nosch3me", "nosch3me"),
+    ("(see cdn.example.com:8443/x/b.wav?token=inparens1)", "inparens1"),
+    ('{"url": "media.example.co.uk/b.mp4?Signature=json99"}', "json99"),
+    ("Failed to download url=https://x.io/a.wav?sig=after-equals", "after-equals"),
+    ("cdn.example.com?sig=nopath42", "nopath42"),
+    ("s3://bucket/key.wav?versionId=v3rsion", "v3rsion"),
+    ("postgresql://admin:hunter2pw@db.internal:5432/state", "hunter2pw"),
+    ("Authorization: Bearer sk_live_0123456789abcdef", "sk_live_0123456789abcdef"),
+    ("invalid token BEARER abc.def.ghi123 refused", "abc.def.ghi123"),
+    ("Basic dXNlcjpwYXNzd29yZDE=", "dXNlcjpwYXNzd29yZDE="),
+]
+
+ORDINARY = [
+    "Done! I've removed filler words and added karaoke-style captions.",
+    "Is this ok? Yes it is. What about e.g.? Fine.",
+    "Remove filler words (um, uh?) from clip 2.",
+    "x=1?y=2 and version 1.2?a=b stay as they are",
+    "Did you open notes.md?Yes.",
+    "The bearer of bad news arrived.",
+    "Read https://example.com/docs for more",
+    "Media raw/host.wav and Misc/intro.mp4 imported at 2024-05-01T10:00:00Z",
+    "email me at someone@example.com",
+]
+
+
+@pytest.mark.parametrize(("text", "secret"), SECRET_SHAPED)
+def test_secret_shaped_text_is_masked(text: str, secret: str) -> None:
+    out = redact(text)
+    assert secret not in out
+    assert MASK in out
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_text_is_left_alone(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_url_keeps_its_public_part() -> None:
+    assert redact("HTTPS://cdn.example.com/a.wav?sig=x") == f"HTTPS://cdn.example.com/a.wav?{MASK}"
+    assert redact("cdn.example.com/b.wav?sig=x y") == f"cdn.example.com/b.wav?{MASK} y"
+
+
+def test_registered_secret_and_its_escaped_forms_are_masked() -> None:
+    register_secret('pa"ss/wörd-123')
+    assert "123" not in redact('reply: pa"ss/wörd-123')
+    assert "123" not in redact('{"prompt": "pa\\"ss/w\\u00f6rd-123"}')
+    assert "123" not in redact("q=pa%22ss%2Fw%C3%B6rd-123")
+
+
+def test_short_secrets_are_not_substring_masked() -> None:
+    register_secret("ab")
+    assert redact("about abba") == "about abba"
+
+
+def test_scrub_walks_values_and_keeps_keys_and_identifiers() -> None:
+    register_secret("2024-SECRET-VALUE")
+    register_secret("2024")
+    value = {
+        "agent_response": "Added the title '2024-SECRET-VALUE' from cdn.example.com/a.wav?sig=1",
+        "job_id": "2024abcd",
+        "created_at": "2024-05-01T10:00:00Z",
+        "media": {"raw/2024.wav": {"error_message": "HTTPS://x.io/a.wav?X-Amz-Signature=s"}},
+        "steps": [{"error_message": "Bearer tok_0123456789"}, 3, None, True],
+    }
+    out = scrub(value)
+    assert out["job_id"] == "2024abcd" and out["created_at"] == "2024-05-01T10:00:00Z"
+    assert "raw/2024.wav" in out["media"]  # keys are never changed
+    text = repr(out)
+    for secret in ("SECRET-VALUE", "sig=1", "Signature=s", "tok_0123456789"):
+        assert secret not in text
+    assert out["steps"][1:] == [3, None, True]
+    assert value["job_id"] == "2024abcd"  # the input is not modified
+
+
+def test_scan_is_linear_on_hostile_text() -> None:
+    """A long run without delimiters is scanned once per run, not once per character."""
+    calls = 0
+    original = r._is_secret_query
+
+    def counting(prefix: str, query: str) -> bool:
+        nonlocal calls
+        calls += 1
+        return original(prefix, query)
+
+    r._is_secret_query = counting  # type: ignore[assignment]
+    try:
+        hostile = ("a." * 200_000) + "com/x?sig=1"
+        out = redact(hostile)
+    finally:
+        r._is_secret_query = original  # type: ignore[assignment]
+    assert calls == 1
+    assert out.endswith(f"?{MASK}")
+    assert re.search(r"sig=1", out) is None
+
+
+def test_scrub_keeps_digests_and_uuids_under_any_key() -> None:
+    register_secret("beef")
+    value = {
+        "media": {"a.wav": "sha256:00beef0000000000000000000000beef"},
+        "other": "0000beef-0000-4000-8000-00000000beef",
+        "note": "beef stew",
+    }
+    out = scrub(value)
+    assert out["media"] == value["media"] and out["other"] == value["other"]
+    assert out["note"] == f"{MASK} stew"
