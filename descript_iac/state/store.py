@@ -230,7 +230,7 @@ class LocalStateStore(StateStore):
             self._journal_file = None
 
     def _write_document(self, doc: StateDocument) -> None:
-        data = codec.encode(scrub(doc.to_json()))
+        data = codec.encode_document(doc)  # scrubbed
         write_atomically(self.path, data, what="the state", backup=self.backup, make_parents=True)
 
     def lock(

@@ -7,12 +7,15 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from descript_iac.errors import StateError
-from descript_iac.redact import scrub
+from descript_iac.redact import register_secret, scrub, scrub_needed
 from descript_iac.state import codec
 from descript_iac.state.document import ProjectState, StateDocument
 from descript_iac.state.reader import read_document
+from descript_iac.state.store import LocalStateStore
 from tests.builders import desired_project, record_apply
 
 BASE = {
@@ -141,3 +144,45 @@ def test_bad_documents_are_refused_with_what_to_do(
     assert str(caught.value).startswith(str(tmp_path / "ws.json"))
     if "newer" not in message:
         assert "ws.json.backup" in str(caught.value)
+
+
+SHAPED = [
+    "https://cdn.example.com/a.wav?sig=abc",
+    "user:pw@db.example.com",
+    "Authorization: Bearer abcdefgh12345678",
+    "basic Zm9vOmJhcjEyMzQ1Ng==",
+    'my-registered-secret-é"\n',
+]
+
+
+@given(
+    st.lists(
+        st.sampled_from(SHAPED) | st.text(max_size=30),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_state_is_scrubbed_whenever_scrub_would_change_it(texts: list[str]) -> None:
+    """The writer skips `scrub` only when it would change nothing: the bytes on disk are
+    always those of the scrubbed document."""
+    register_secret('my-registered-secret-é"\n')
+    doc = StateDocument()
+    for i, text in enumerate(texts):
+        doc.projects[f"ep-{i}"] = ProjectState(project_url=text, tainted=text)
+    raw = codec.encode(doc.to_json())
+    scrubbed = codec.encode(scrub(doc.to_json()))
+    if not scrub_needed(raw):
+        assert raw == scrubbed
+    if any(text in SHAPED for text in texts):
+        assert scrub_needed(raw)
+
+
+def test_the_store_writes_the_scrubbed_document(tmp_path: Path) -> None:
+    register_secret("s3cr3t-value-from-env")
+    doc = StateDocument()
+    doc.projects["ep"] = ProjectState(
+        project_url="https://x.io/p?token=abc", tainted="failed: s3cr3t-value-from-env"
+    )
+    LocalStateStore(tmp_path / "ws.json").commit(doc)
+    text = (tmp_path / "ws.json").read_text()
+    assert "s3cr3t-value-from-env" not in text and "token=abc" not in text
