@@ -53,7 +53,7 @@ def _prepare(root: Path, projects: int, per_file: int, state: Path) -> None:
     from descript_iac.state.store import LocalStateStore
 
     write_workspace(root, projects, per_file)
-    LocalStateStore(state).commit(applied_state(load_workspace(root)))
+    LocalStateStore(state).commit(applied_state(load_workspace(root, {**os.environ, **ENV})))
 
 
 def main() -> None:
@@ -68,7 +68,7 @@ def main() -> None:
         root, applied = prepare(tmp, n, args.per_file)
         small_root, small_applied = prepare(tmp, small, max(1, args.per_file // 10))
         cache = tmp / "cache"
-        env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+        env = {**os.environ, **ENV, "XDG_CACHE_HOME": str(cache)}
 
         def wipe() -> None:
             shutil.rmtree(cache, ignore_errors=True)

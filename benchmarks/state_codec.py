@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -79,7 +80,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         write_workspace(tmp / "ws", n)
-        doc = applied_state(load_workspace(tmp / "ws"))
+        doc = applied_state(load_workspace(tmp / "ws", {**os.environ, **ENV}))
         print(f"{n} projects; {load_note()}")
         store = LocalStateStore(tmp / "state.json")
         write = median_seconds(args.runs, lambda: store.commit(doc))

@@ -1,6 +1,7 @@
 """The benchmark workload: a workspace of N projects on disk and its fully applied state.
 
-Each project has 5 media items (4 URLs, one of them pre-signed, and a 2-track sequence),
+Each project has 5 media items (4 URLs, one of them pre-signed through `${env:}` as the
+README advises, and a 2-track sequence),
 1 composition and 3 agent steps: the shape issue #13 measures. Files hold `per_file` projects
 (10,000 projects -> 100 files by default).
 """
@@ -16,7 +17,7 @@ EPISODE = """  ep-{i:05d}:
     media:
       Misc/intro.mp4: {{url: "https://cdn.example.com/show/intro.mp4"}}
       Misc/outro.mp4: {{url: "https://cdn.example.com/show/outro.mp4", revision: 2}}
-      raw/host.wav: {{url: "https://cdn.example.com/ep{i}/host.wav?sig=abc{i}"}}
+      raw/host.wav: {{url: "https://cdn.example.com/ep{i}/host.wav?${{env:BENCH_SIG}}"}}
       raw/guest.wav: {{url: "https://cdn.example.com/ep{i}/guest.wav", language: en}}
       interview: {{tracks: [{{media: raw/host.wav}}, {{media: raw/guest.wav, offset: 0.35}}]}}
     compositions:
@@ -27,6 +28,10 @@ EPISODE = """  ep-{i:05d}:
       - {{id: captions, prompt: Add karaoke-style captions}}
       - {{id: chapters, prompt: Add chapter markers at each topic change}}
 """
+
+
+# The value of the variable the pre-signed URLs use (set it when loading the workspace).
+ENV = {"BENCH_SIG": "X-Amz-Signature=0123456789abcdef"}
 
 
 def write_workspace(root: Path, count: int, per_file: int = 100) -> list[Path]:

@@ -8,7 +8,8 @@ kept, so a hit never needs a position beyond the ones stored with it.
 Values from the environment are secrets: the cache stores the text as written
 (`${env:HOST_URL}`) where they stood, and a salted digest of the variables' values. A hit
 needs the same values (else it is a miss) and substitutes them again, registering each as a
-secret, exactly as a first load does.
+secret, exactly as a first load does. A file with secret-shaped text of its own (a literal URL
+with a query string) is not cached at all.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from descript_iac import __version__
 from descript_iac.config.files import workspace_files
 from descript_iac.config.interpolate import env_names, expand
-from descript_iac.redact import salted_digest
+from descript_iac.redact import salted_digest, scrub, scrub_needed
 
 Path_ = tuple[str | int, ...]
 
@@ -111,9 +114,15 @@ class WorkspaceCache:
         keys: dict[Path_, tuple[int, int]],
         environ: Mapping[str, str],
     ) -> None:
-        """Keep a file that loaded without problems. `data` is modified (secrets removed)."""
+        """Keep a file that loaded without problems. `data` is modified (secrets removed).
+
+        A file holding secret-shaped text of its own (a URL with a query string, a password
+        in a URL: what `redact.scrub` masks) is not kept: the cache would hold it in clear,
+        and it cannot be left out, as the plan needs it. Give such values with `${env:}`."""
         for path, template in templates.items():
             _put(data, path, template)
+        if _holds_secrets(data):
+            return
         names = [n for t in templates.values() for n in env_names(t)]
         entry = {
             "format": CACHE_FORMAT,
@@ -153,6 +162,14 @@ class WorkspaceCache:
         if self._cache is not None:
             self._cache.close()
             self._cache = None
+
+
+def _holds_secrets(data: Any) -> bool:
+    try:
+        serialized = orjson.dumps(data)
+    except TypeError:
+        return True
+    return scrub_needed(serialized) and scrub(data) != data
 
 
 def _put(data: Any, path: Path_, value: str) -> None:

@@ -281,6 +281,9 @@ def read_source(file: Path, display: str) -> Source:
     try:
         node = parser.get_single_node()
     except yaml.MarkedYAMLError as exc:
+        if exc.problem == "exceeded maximum nesting depth":  # libyaml's limit, as deep as ours
+            source.problems.append(Problem(display, 1, 1, "document is nested too deeply"))
+            return source
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = exc.problem or exc.context or "invalid YAML"

@@ -177,3 +177,23 @@ def test_files_valid_alone_but_not_together_stay_invalid(
     for _ in range(2):  # each file is cached alone; together they are still refused
         result = run_cli("validate", str(root))
         assert result.exit_code == 1 and message in result.output
+
+
+def test_a_file_with_a_literal_query_string_is_never_cached(
+    tmp_path: Path, parsed: list[str]
+) -> None:
+    root = write_workspace(
+        tmp_path / "ws",
+        {
+            "a.yaml": EP.format(address="ep-a", url="https://x.io/a.wav?sig=L1TERAL", prompt="p"),
+            "b.yaml": EP.format(address="ep-b", url="https://x.io/b.wav", prompt="p?"),
+        },
+    )
+    cache = tmp_path / "cache"
+    load(root, cache)
+    parsed.clear()
+    again = load(root, cache)
+    assert parsed == ["a.yaml"]  # b.yaml (a question in a prompt is no secret) was cached
+    assert again.projects["ep-a"].url_media()["host.wav"].url.endswith("?sig=L1TERAL")
+    stored = b"".join(p.read_bytes() for p in cache.rglob("*") if p.is_file())
+    assert b"L1TERAL" not in stored
