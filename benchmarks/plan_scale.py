@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from measure import CLI, Run, load_note, median, print_table, run_process
-from workload import applied_state, write_workspace
+from workload import ENV, applied_state, write_workspace
 
 FLOOR = """
 import sys, glob, click, pydantic, ruamel.yaml, yaml

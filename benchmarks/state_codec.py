@@ -25,7 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from measure import load_note, print_table
-from workload import applied_state, write_workspace
+from workload import ENV, applied_state, write_workspace
 
 from descript_iac.collector import paused
 from descript_iac.config import load_workspace
