@@ -119,10 +119,12 @@ class WorkspaceCache:
         A file holding secret-shaped text of its own (a URL with a query string, a password
         in a URL: what `redact.scrub` masks) is not kept: the cache would hold it in clear,
         and it cannot be left out, as the plan needs it. Give such values with `${env:}`."""
-        for path, template in templates.items():
-            _put(data, path, template)
+        for path in templates:
+            _put(data, path, "")  # the values from the environment are not the question here
         if _holds_secrets(data):
             return
+        for path, template in templates.items():
+            _put(data, path, template)
         names = [n for t in templates.values() for n in env_names(t)]
         entry = {
             "format": CACHE_FORMAT,

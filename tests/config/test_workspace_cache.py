@@ -197,3 +197,20 @@ def test_a_file_with_a_literal_query_string_is_never_cached(
     assert again.projects["ep-a"].url_media()["host.wav"].url.endswith("?sig=L1TERAL")
     stored = b"".join(p.read_bytes() for p in cache.rglob("*") if p.is_file())
     assert b"L1TERAL" not in stored
+
+
+def test_a_query_string_from_the_environment_is_cached_as_its_template(
+    tmp_path: Path, parsed: list[str]
+) -> None:
+    root = write_workspace(
+        tmp_path / "ws",
+        {"a.yaml": EP.format(address="ep-a", url="https://x.io/a.wav?${env:SIG}", prompt="p")},
+    )
+    cache = tmp_path / "cache"
+    load(root, cache, SIG="sig=ENVS1G")
+    parsed.clear()
+    again = load(root, cache, SIG="sig=ENVS1G")
+    assert parsed == []
+    assert again.projects["ep-a"].url_media()["host.wav"].url == "https://x.io/a.wav?sig=ENVS1G"
+    stored = b"".join(p.read_bytes() for p in cache.rglob("*") if p.is_file())
+    assert b"ENVS1G" not in stored
