@@ -31,6 +31,7 @@ from descript_iac.collector import paused
 from descript_iac.config import load_workspace
 from descript_iac.state import codec
 from descript_iac.state.document import ProjectState, StateDocument
+from descript_iac.state.events import parse_event
 from descript_iac.state.store import LocalStateStore
 
 
@@ -63,9 +64,16 @@ def journal_event(tmp: Path, projects: int, events: int = 200) -> float:
         store.begin(doc)
         samples = []
         for i in range(events):
-            event = {"type": "intent_dropped", "address": f"p{i % projects}", "intent_id": "x"}
+            event = parse_event(
+                {
+                    "type": "intent_dropped",
+                    "address": f"p{i % projects}",
+                    "intent_id": "x",
+                    "reason": "r",
+                }
+            )
             start = time.perf_counter()
-            store.append(event)  # type: ignore[arg-type]
+            store.append(event)
             samples.append(time.perf_counter() - start)
         store.discard()
     return statistics.median(samples)

@@ -33,11 +33,12 @@ def read_document(path: Path, backup: Path) -> StateDocument:
         raw = path.read_bytes()
     except OSError as exc:
         raise StateError(f"cannot read the state: {describe_os_error(exc, path)}") from None
-    doc = codec.read_current(raw)  # the fast path: a valid document of the current format
-    if doc is None:
-        doc = _read_carefully(raw, path, backup)
-    advice = f"Remove the wrong record, or restore from {backup.name} or version control."
-    check_one_owner(str(path), doc, f"{advice} It was not changed.")
+    with paused():  # a million objects, no cycles: the collector would only slow the read
+        doc = codec.read_current(raw)  # the fast path: a valid document of the current format
+        if doc is None:
+            doc = _read_carefully(raw, path, backup)
+        advice = f"Remove the wrong record, or restore from {backup.name} or version control."
+        check_one_owner(str(path), doc, f"{advice} It was not changed.")
     return doc
 
 
@@ -61,8 +62,7 @@ def _read_carefully(raw: bytes, path: Path, backup: Path) -> StateDocument:
         raise StateError(
             f"{path}: the state is corrupt or truncated ({reason}). {_restore(backup)}"
         ) from None
-    with paused():
-        return document_from_json(data, str(path), backup.name)
+    return document_from_json(data, str(path), backup.name)
 
 
 def check_one_owner(where: str, doc: StateDocument, advice: str) -> None:
