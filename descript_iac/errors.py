@@ -57,6 +57,11 @@ class LockError(DescriptIacError):
     """Another run holds the state lock."""
 
 
+class LockLost(StateError):
+    """The state lock is gone while a run held it (its database connection was ended): nothing
+    more may be written or sent; what was journaled before is the record."""
+
+
 class PlanError(DescriptIacError):
     """A plan cannot be computed or applied (blocked actions, stale saved plan)."""
 

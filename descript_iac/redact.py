@@ -17,7 +17,7 @@ import json
 import re
 import threading
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
@@ -186,3 +186,15 @@ def forget_secrets() -> None:
     """Forget every registered secret (tests use this between cases)."""
     with _lock:
         _secrets.clear()
+
+
+def register_url_secret(url: str) -> None:
+    """A connection URL is a secret, and so is the password inside it, wherever it shows up."""
+    register_secret(url)
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    if password:
+        register_secret(password)
+        register_secret(unquote(password))

@@ -17,6 +17,7 @@ from descript_iac.userdirs import cache_root
 
 if TYPE_CHECKING:
     from descript_iac.api import DescriptClient
+    from descript_iac.state.store import StateStore
 
 # httpx (through the client) and diskcache are imported when a client is opened: a command that
 # makes no API call starts without them.
@@ -78,8 +79,18 @@ def open_client(target: ApiTarget) -> Iterator[DescriptClient]:
         running.stop()
 
 
-def open_registry(target: ApiTarget, client: DescriptClient) -> DriveRegistry:
-    """The drive-wide gates and recorded jobs this run shares with others on this machine."""
+def open_registry(
+    target: ApiTarget, client: DescriptClient, store: StateStore | None = None
+) -> DriveRegistry:
+    """The drive-wide gates and recorded jobs this run shares with others: in the state's
+    PostgreSQL database (every machine of the team) when the state is there, else under this
+    machine's cache directory."""
+    if store is not None and store.backend == "postgresql":
+        from descript_iac.state.pgdrive import PostgresDriveRegistry
+        from descript_iac.state.postgres import PostgresStateStore
+
+        assert isinstance(store, PostgresStateStore)
+        return PostgresDriveRegistry(store.database, client.account_key)
     return LocalDriveRegistry(target.drives_dir / client.account_key)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import subprocess
 import textwrap
@@ -39,7 +40,14 @@ def start_emulator(
     capabilities: frozenset[str] = frozenset(),
     **faults: object,
 ):  # type: ignore[no-untyped-def]
-    """An emulator on a real loopback socket, in a background thread (call `.stop()`)."""
+    """An emulator on a real loopback socket, in a background thread (call `.stop()`).
+
+    `faults` are the emulator's settings (`descript_iac.emulator.faults.Faults`), e.g.
+    `api_level="2026"`, `history_lag=75`, `projects_lag=30`, `error_after_commit_rate=1.0`,
+    `next_posts=["lose", "ok"]`, `throttle_next=3`, `retry_after=60`, `foreign_client=2`,
+    `foreign_media=["host.wav"]`, `foreign_composition=["Full episode"]`,
+    `publish_access_levels=["unlisted"]`, plus the older rate/error/lose/failure knobs.
+    """
     from descript_iac.emulator import EmulatorConfig
     from descript_iac.emulator.faults import Faults
     from descript_iac.emulator.server import make_backend, start_background
@@ -172,6 +180,51 @@ def record_apply(  # type: ignore[no-untyped-def]
             extra["error_message"] = "The agent could not complete the request"
         apply_event(doc, JobUpdated(address=address, job=job(job_id, "agent", status, extra)))
     return doc
+
+
+@functools.lru_cache(maxsize=1)
+def _tls():  # type: ignore[no-untyped-def]
+    """One TLS context for every test client: building one costs ~0.1 s (the emulator is http)."""
+    import ssl
+
+    return ssl.create_default_context()
+
+
+@contextlib.contextmanager
+def serving(**settings: object):  # type: ignore[no-untyped-def]
+    """`start_emulator(**settings)` and an httpx client of its /v1 API with the token; stops it."""
+    import httpx
+
+    running = start_emulator(**settings)  # type: ignore[arg-type]
+    try:
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        with httpx.Client(base_url=running.base_url, headers=headers, verify=_tls()) as api:
+            yield running, api
+    finally:
+        running.stop()
+
+
+def inspect(running, path: str, body: object = None):  # type: ignore[no-untyped-def]
+    """GET (or, given a body, POST) the emulator's inspection API: `inspect(running, "stats")`."""
+    import httpx
+
+    url = f"{running.root_url}/_emulator/{path}"
+    with httpx.Client(verify=_tls()) as client:
+        return client.get(url) if body is None else client.post(url, json=body)
+
+
+def advance_clock(running, seconds: float) -> float:  # type: ignore[no-untyped-def]
+    """Move a `manual_clock` emulator's time forward; returns its new time."""
+    reply = inspect(running, "clock/advance", {"seconds": seconds})
+    reply.raise_for_status()
+    return float(reply.json()["now"])
+
+
+def set_faults(running, **faults: object) -> dict:  # type: ignore[no-untyped-def]
+    """Change a running emulator's settings through its inspection API."""
+    reply = inspect(running, "faults", faults)
+    reply.raise_for_status()
+    return dict(reply.json())
 
 
 def wait_for_job(api, job_id: str, timeout: float = 10.0) -> dict:  # type: ignore[no-untyped-def]

@@ -31,3 +31,23 @@ def emulator() -> Iterator[object]:
     running = start_emulator()
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[object]:
+    """A PostgreSQL server of our own for the whole session (started on first use). A server
+    that cannot start fails the tests that need it: it is never a skip."""
+    from tests.postgres_server import start_postgres
+
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(postgres_server: object) -> str:
+    """The URL (with its password) of a fresh, empty database."""
+    from tests.postgres_server import PostgresServer
+
+    assert isinstance(postgres_server, PostgresServer)
+    return postgres_server.new_database()

@@ -67,6 +67,9 @@ class ApplyOptions:
     # How long past its window an intent may keep waiting (for a running import to show its
     # names) before the run leaves it in doubt for the next one, so no run waits for ever.
     max_doubt_wait: float = 1800.0
+    # How long this run waits for one job to stop before leaving it running (recorded: the next
+    # plan or apply picks it up), so no run holds the lock for ever on a job that never ends.
+    max_job_wait: float = 6 * 3600.0
 
 
 @dataclass
@@ -74,6 +77,7 @@ class _Chain:
     plan: ProjectPlan
     index: int = 0
     job: InFlight | None = None
+    waiting_since: float = 0.0  # time.monotonic() when this run began to wait for `job`
     action: Action | None = None
     # pending | active | waiting (its POST in doubt) | blocked (its gate is taken)
     # | done | failed | stopped | submitted
@@ -158,6 +162,7 @@ class Engine:
                 active = [c for c in active if c.state in ("active", "waiting", "blocked")]
                 if not active and (self.stopping or not pending):
                     break
+                self._leave_overdue(active)
                 in_flight = {c.job.job_id: c for c in active if c.job is not None}
                 idle = not in_flight and not self.doubts
                 if idle and not any(c.state == "blocked" for c in active):
@@ -174,15 +179,29 @@ class Engine:
                         raise
                     self.reporter.note(f"Polling failed ({exc}); retrying.")
                     finished = 0
-                # Back off while jobs run long; poll at the base rate again once anything moved
-                # or while a POST is in doubt.
+                # Back off while jobs run long; poll at the base rate again once anything moved,
+                # while a POST is in doubt, or while a chain waits for a gate (another run may
+                # free it at any moment).
                 base, cap = self.options.poll_interval, self.options.max_poll_interval
-                busy = finished or self.doubts or self.progressed
+                waiting = any(c.state == "blocked" for c in active)
+                busy = finished or self.doubts or self.progressed or waiting
                 interval = base if busy else min(cap, interval * 1.5)
                 self.progressed = False
         self.result.not_started = [c.address for c in pending]
         self.result.elapsed = time.monotonic() - started
         return self.result
+
+    def _leave_overdue(self, active: list[_Chain]) -> None:
+        limit = self.options.max_job_wait
+        for chain in active:
+            if chain.job is not None and time.monotonic() - chain.waiting_since > limit:
+                self.result.attention.append(
+                    f"{chain.address}: job {chain.job.job_id} is still running after "
+                    f"{limit / 3600:g} h; left running and recorded: the next plan or apply picks "
+                    "it up"
+                )
+                chain.job = None
+                chain.state = "stopped"
 
     @contextmanager
     def _interrupts(self) -> Iterator[None]:
@@ -245,6 +264,7 @@ class Engine:
         else:
             assert project.import_ is not None
             chain.job = InFlight(project.import_.job_id, IMPORT_JOB, project.import_.sent_at)
+        chain.waiting_since = time.monotonic()
         chain.action = action
 
     def _await_intent(self, chain: _Chain) -> None:
@@ -406,6 +426,7 @@ class Engine:
         self.result.jobs_issued += 1
         self.progressed = True
         chain.job = InFlight(reply["job_id"], intent.job_type, intent.sent_at)
+        chain.waiting_since = time.monotonic()
         chain.state = "active"
         self.reporter.submitted(chain.address, action.label, reply["job_id"])
 
@@ -439,7 +460,7 @@ class Engine:
         chain, address = doubt.chain, doubt.chain.address
         if verdict.kind == "adopt" and verdict.job is not None:
             job = verdict.job.model_dump(mode="json", exclude_none=True)
-            self.reporter.note(f"{what} was found in the job history: {job['job_id']}")
+            self.reporter.note(f"{what} is {job['job_id']}: {verdict.reason}")
             if doubt.own and chain.action is not None:
                 self._submitted(chain, chain.action, intent.intent_id, job)
                 return

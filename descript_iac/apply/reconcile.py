@@ -88,7 +88,7 @@ def reconcile(
             for event in adopted(address, intent.intent_id, found):
                 record(event)
             registry.record_jobs({found["job_id"]})
-            result.notes.append(f"{what} was found in the job history ({found['job_id']}): adopted")
+            result.notes.append(f"{what} is {found['job_id']}: {verdict.reason}; adopted")
         elif verdict.kind == "reissue":
             record(
                 IntentDropped(address=address, intent_id=intent.intent_id, reason=verdict.reason)

@@ -21,7 +21,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 from descript_iac import __version__
 from descript_iac.cli.context import Globals, echo
 from descript_iac.errors import DescriptIacError, describe_os_error
-from descript_iac.redact import redact
+from descript_iac.redact import redact, register_url_secret
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -114,7 +114,15 @@ class _Group(click.Group):
     "--state",
     "state_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="State document [default: state/<workspace>.json under the working directory].",
+    help="A local state file, overriding the workspace's `state:` block [default: the block, "
+    "else state/<workspace>.json under the working directory].",
+)
+@click.option(
+    "--backend-url",
+    envvar="DESCRIPT_IAC_BACKEND_URL",
+    metavar="URL",
+    help="A PostgreSQL URL for the state, overriding the workspace's `state:` block (a secret: "
+    "prefer the env var) [env DESCRIPT_IAC_BACKEND_URL].",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log every API request (secrets redacted).")
 @click.option(
@@ -144,6 +152,7 @@ def main(
     ctx: click.Context,
     api_url: str | None,
     state_path: Path | None,
+    backend_url: str | None,
     verbose: bool,
     lock_timeout: float,
     color: bool | None,
@@ -162,7 +171,11 @@ def main(
     Shell completion (bash; use zsh_source or fish_source for other shells):
       eval "$(_DESCRIPT_IAC_COMPLETE=bash_source descript-iac)"
     """
-    ctx.obj = Globals(api_url, state_path, verbose, lock_timeout, color, commit_span, history_lag)
+    if backend_url:
+        register_url_secret(backend_url)
+    ctx.obj = Globals(
+        api_url, state_path, verbose, lock_timeout, color, commit_span, history_lag, backend_url
+    )
     if verbose:
         _log_requests()
     if color is not None:
@@ -206,7 +219,8 @@ COMMANDS: dict[str, str | tuple[str, str]] = {
     ),
     "force-unlock": (
         "descript_iac.cli.state:force_unlock",
-        "Remove the state lock LOCK_ID left by a run that is gone.",
+        "End the state lock LOCK_ID of a run that is gone or hangs (on PostgreSQL: end its "
+        "database session; a run that died never holds a lock there).",
     ),
     "status": (
         "descript_iac.cli.api_commands:status",

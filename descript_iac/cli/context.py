@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from descript_iac.timing import Timing
+
+if TYPE_CHECKING:  # imported when a command runs: `--help` stays light
+    from descript_iac.workspace.settings import RunSettings
 
 
 @dataclass
@@ -21,16 +25,33 @@ class Globals:
     color: bool | None
     commit_span: float | None = None
     history_lag: float | None = None
+    backend_url: str | None = field(default=None, repr=False)
 
     def timing(self) -> Timing:
         return Timing.from_env(self.commit_span, self.history_lag)
 
-    def state_for(self, workspace_root: Path) -> Path:
-        """The state document: --state, else state/<workspace>.json under the working dir."""
-        if self.state_path is not None:
-            return self.state_path
-        name = workspace_root.resolve().name if workspace_root.is_dir() else "default"
-        return Path("state") / f"{name}.json"
+    def settings(
+        self, root: Path, emulator: bool = False, capabilities: tuple[str, ...] = ()
+    ) -> RunSettings:
+        """What a command works on; where the state lives is chosen by `RunSettings.store`."""
+        from descript_iac.session import ApiTarget
+        from descript_iac.workspace.settings import RunSettings, default_state_path
+
+        local = self.state_path or default_state_path(root)
+        target = ApiTarget(
+            api_url=self.api_url,
+            emulator=emulator,
+            emulator_dir=local.parent / "emulator",
+            capabilities=frozenset(capabilities),
+        )
+        return RunSettings(
+            root=root,
+            state_path=self.state_path,
+            api=target,
+            lock_timeout=self.lock_timeout,
+            timing=self.timing(),
+            backend_url=self.backend_url,
+        )
 
 
 def get_globals(ctx: click.Context) -> Globals:

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import click
 
 from descript_iac.cli.context import echo
 from descript_iac.emulator import EmulatorConfig
-from descript_iac.emulator.backend import IMPORT_INTO_EXISTING
-from descript_iac.emulator.faults import Faults
+from descript_iac.emulator.exceptions import EmulatorError
+from descript_iac.emulator.faults import API_LEVELS, Faults
+from descript_iac.emulator.imports import IMPORT_INTO_EXISTING
 from descript_iac.emulator.server import make_backend, serve_forever
+from descript_iac.errors import DescriptIacError
 
 
 @click.group()
 def emulator() -> None:
     """The local Descript API emulator (no credits spent, no network needed)."""
+
+
+FRACTION = click.FloatRange(0, 1)
+SECONDS = click.FloatRange(min=0)
 
 
 @emulator.command()
@@ -25,7 +32,8 @@ def emulator() -> None:
 @click.option(
     "--data-dir",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Keep projects and jobs here across restarts (default: memory only).",
+    help="Keep projects and jobs here across restarts (default: memory only). Prompts and "
+    "callback URL query strings are never written there.",
 )
 @click.option("--token", help="API token clients must send (default: a new random token).")
 @click.option(
@@ -35,28 +43,95 @@ def emulator() -> None:
     "--manual-clock", is_flag=True, help="Time moves only via POST /_emulator/clock/advance."
 )
 @click.option(
+    "--api-level",
+    type=click.Choice(API_LEVELS),
+    default="seed",
+    show_default=True,
+    help="seed: the documented API. 2026: adds GET /v1/projects, GET /v1/projects/{id}, "
+    "POST /v1/jobs/publish, DELETE /v1/jobs/{id}, folder_name and composition_id.",
+)
+@click.option(
     "--capability",
     "capabilities",
     multiple=True,
     type=click.Choice([IMPORT_INTO_EXISTING]),
-    help="Enable an API capability Descript has not shipped yet.",
+    help="Enable an API capability Descript has not shipped yet (seed level).",
+)
+@click.option(
+    "--publish-access-levels",
+    default="unlisted,drive,private",
+    show_default=True,
+    help="Publish access levels the drive permits (others answer 403).",
 )
 @click.option("--rate-limit", type=int, help="Fault: N requests per --rate-window per token.")
 @click.option("--rate-window", default=1.0, show_default=True, type=float, help="Seconds.")
-@click.option("--error-rate", default=0.0, type=float, help="Fault: fraction answered 500.")
-@click.option("--latency", default=0.0, type=float, help="Fault: seconds added to each request.")
+@click.option(
+    "--retry-after",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Retry-After (seconds) of throttling storms and scripted 429s.",
+)
+@click.option("--error-rate", default=0.0, type=FRACTION, help="Fault: fraction answered 500.")
+@click.option("--latency", default=0.0, type=SECONDS, help="Fault: seconds added to each request.")
 @click.option(
     "--lose-response-rate",
     default=0.0,
-    type=float,
+    type=FRACTION,
     help="Fault: fraction of job POSTs whose reply is lost after the job was created.",
 )
 @click.option(
-    "--job-failure-rate", default=0.0, type=float, help="Fault: fraction of jobs failing."
+    "--error-after-commit-rate",
+    default=0.0,
+    type=FRACTION,
+    help="Fault: fraction of job POSTs answered 500/502/503 after the job was created.",
+)
+@click.option(
+    "--history-lag",
+    default=0.0,
+    type=SECONDS,
+    help="Fault: seconds before a new job appears in GET /v1/jobs (GET /v1/jobs/{id} is not "
+    "lagged).",
+)
+@click.option(
+    "--projects-lag",
+    default=0.0,
+    type=SECONDS,
+    help="Fault: seconds before a new project appears in GET /v1/projects.",
+)
+@click.option(
+    "--job-failure-rate", default=0.0, type=FRACTION, help="Fault: fraction of jobs failing."
 )
 @click.option("--fail-media", help="Fault: regex; matching media URLs fail to import.")
 @click.option("--fail-prompt", help="Fault: regex; matching prompts fail.")
 @click.option("--credit-budget", type=float, help="Fault: AI credits before 402 is returned.")
+@click.option(
+    "--foreign-client",
+    default=0.0,
+    type=SECONDS,
+    help="Fault: look-alike jobs per emulator-minute made by another client of the token's "
+    "drive (prompt-only creates, imports, agent jobs on its projects).",
+)
+@click.option(
+    "--foreign-media",
+    default="host.wav,guest.wav",
+    show_default=True,
+    help="Comma-separated media names of the other client's imports.",
+)
+@click.option(
+    "--foreign-composition",
+    default="Full episode",
+    show_default=True,
+    help="Comma-separated composition names of the other client's imports.",
+)
+@click.option(
+    "--foreign-user",
+    type=click.Choice(["same", "other"]),
+    default="same",
+    show_default=True,
+    help="Whether the other client uses this token's user (as a second workspace or CI job "
+    "would) or another user of the drive (then created_by=me tells them apart).",
+)
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of random faults.")
 @click.option(
     "--allow-callback-host",
@@ -71,36 +146,23 @@ def serve(
     job_seconds: float,
     manual_clock: bool,
     capabilities: tuple[str, ...],
-    rate_limit: int | None,
-    rate_window: float,
-    error_rate: float,
-    latency: float,
-    lose_response_rate: float,
-    job_failure_rate: float,
-    fail_media: str | None,
-    fail_prompt: str | None,
-    credit_budget: float | None,
-    seed: int,
     allow_callback_host: tuple[str, ...],
+    **settings: Any,
 ) -> None:
     """Serve the emulated Descript API on HOST:PORT until Ctrl-C.
 
     Point descript-iac at it with the printed --api-url and DESCRIPT_API_TOKEN. The emulator's
-    own inspection API lives under /_emulator (projects, clock, faults, stats, reset).
+    own inspection API lives under /_emulator: projects, clock, clock/advance, faults (read or
+    change any option above at run time, plus next_posts, throttle_until and throttle_next),
+    foreign, stats and reset.
     """
     token = token or f"emu_{secrets.token_hex(12)}"
-    faults = Faults(
-        rate_limit=rate_limit,
-        rate_window=rate_window,
-        error_rate=error_rate,
-        latency=latency,
-        lose_response_rate=lose_response_rate,
-        job_failure_rate=job_failure_rate,
-        fail_media_pattern=fail_media,
-        fail_prompt_pattern=fail_prompt,
-        credit_budget=credit_budget,
-        seed=seed,
-    )
+    renamed = {"fail_media": "fail_media_pattern", "fail_prompt": "fail_prompt_pattern"}
+    settings["foreign_same_user"] = settings.pop("foreign_user") == "same"
+    try:
+        faults = Faults(**{renamed.get(k, k): v for k, v in settings.items()})
+    except EmulatorError as exc:
+        raise DescriptIacError(f"emulator serve: {exc.message}") from None
     config = EmulatorConfig(
         tokens=(token,),
         job_seconds=job_seconds,
@@ -112,8 +174,10 @@ def serve(
     if host not in ("127.0.0.1", "localhost", "::1"):
         echo(f"Warning: binding {host}: the emulator is reachable from other machines.", err=True)
     # The emulator's token is a local test token, so printing it is the point.
-    click.echo(f"Descript API emulator on http://{host}:{port}/v1")
+    click.echo(f"Descript API emulator ({faults.api_level} level) on http://{host}:{port}/v1")
     click.echo(f"  export DESCRIPT_API_URL=http://{host}:{port}/v1")
     click.echo(f"  export DESCRIPT_API_TOKEN={token}")
-    click.echo("Inspection API: /_emulator/projects, /_emulator/stats; Ctrl-C stops.")
+    click.echo(
+        "Inspection API: /_emulator/projects, /_emulator/faults, /_emulator/stats; Ctrl-C stops."
+    )
     serve_forever(backend, host, port)

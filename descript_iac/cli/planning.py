@@ -19,8 +19,7 @@ from descript_iac.plan.render import (
     render_markdown,
     render_text,
 )
-from descript_iac.session import ApiTarget
-from descript_iac.workspace import RunSettings, load_saved_plan, plan_workspace, save_plan
+from descript_iac.workspace import RunSettings, is_local, load_saved_plan, plan_workspace, save_plan
 
 if TYPE_CHECKING:
     from descript_iac.cli.progress import Reporter
@@ -75,16 +74,7 @@ def plan_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _settings(g: Globals, root: Path, emulator: bool, capabilities: tuple[str, ...]) -> RunSettings:
-    state = g.state_for(root)
-    target = ApiTarget(
-        api_url=g.api_url,
-        emulator=emulator,
-        emulator_dir=state.parent / "emulator",
-        capabilities=frozenset(capabilities),
-    )
-    return RunSettings(
-        root=root, state_path=state, api=target, lock_timeout=g.lock_timeout, timing=g.timing()
-    )
+    return g.settings(root, emulator, capabilities)
 
 
 def _options(
@@ -157,6 +147,8 @@ def plan(
         echo(f"Refresh: {note}", err=True)
     for line in outcome.drift:
         echo(f"Drift: {line}", err=True)
+    for line in outcome.warnings:
+        echo(f"Warning: {line}", err=True)
     if fmt == "json":
         click.echo(render_json(result), nl=False)
     elif fmt == "markdown":
@@ -166,7 +158,7 @@ def plan(
     if out is not None:
         if result.blocked:
             raise PlanError(f"the plan is blocked; it was not saved to {out}")
-        save_plan(result, outcome.doc, settings.root, settings.store(), out)
+        save_plan(result, outcome.doc, settings.root, settings.store(outcome.workspace.state), out)
         echo(f"Saved the plan to {out}; apply it with `descript-iac apply {out}`.", err=True)
     if result.blocked:
         sys.exit(1)
@@ -241,7 +233,7 @@ def apply(
         saved = load_saved_plan(source)
         source = Path(saved.workspace)
         options = saved.plan.options
-        if g.state_path is None:
+        if g.state_path is None and g.backend_url is None and is_local(saved.state):
             g = dataclasses.replace(g, state_path=Path(saved.state))
         auto_approve = True  # applying a saved plan is the approval (as in Terraform)
     else:

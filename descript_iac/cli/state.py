@@ -1,4 +1,4 @@
-"""`descript-iac state show|adopt|drop-intent` and `descript-iac force-unlock`."""
+"""`descript-iac state show|adopt|drop-intent|drop-job|recover|push|pull` and `force-unlock`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from pathlib import Path
 import click
 
 from descript_iac.cli.context import echo, get_globals
+from descript_iac.cli.state_transfer import pull, push
 from descript_iac.redact import scrub
-from descript_iac.session import ApiTarget
-from descript_iac.state.lock import FileLock
 from descript_iac.workspace import RunSettings, adopt_job, drop_intent, drop_job, recover_state
 
 workspace_argument = click.option(
@@ -19,17 +18,12 @@ workspace_argument = click.option(
     default=".",
     type=click.Path(path_type=Path),
     show_default=True,
-    help="Workspace directory (names the default state file).",
+    help="Workspace directory (its `state:` block, or its name, says where the state is).",
 )
 
 
 def _settings(ctx: click.Context, directory: Path, emulator: bool = False) -> RunSettings:
-    g = get_globals(ctx)
-    path = g.state_for(directory)
-    target = ApiTarget(api_url=g.api_url, emulator=emulator, emulator_dir=path.parent / "emulator")
-    return RunSettings(
-        root=directory, state_path=path, api=target, lock_timeout=g.lock_timeout, timing=g.timing()
-    )
+    return get_globals(ctx).settings(directory, emulator)
 
 
 @click.group()
@@ -43,12 +37,12 @@ def state() -> None:
 @click.pass_context
 def show(ctx: click.Context, directory: Path, as_json: bool) -> None:
     """Summarize each project in the state (ids, steps, totals, open intents)."""
-    settings = _settings(ctx, directory)
-    doc = settings.store().read()
+    store = _settings(ctx, directory).store()
+    doc = store.read()
     if as_json:
         echo(json.dumps(scrub(doc.to_json()), indent=2, sort_keys=True))
         return
-    echo(f"State {settings.store().location()}: serial {doc.serial}, lineage {doc.lineage}")
+    echo(f"State {store.location()}: serial {doc.serial}, lineage {doc.lineage}")
     for address, project in sorted(doc.projects.items()):
         steps = ", ".join(f"{s.id}={s.status or s.job_state}" for s in project.steps) or "none"
         echo(f"{address}: project {project.project_id or '-'} {project.project_url or ''}")
@@ -117,7 +111,10 @@ def recover(ctx: click.Context, directory: Path) -> None:
 @workspace_argument
 @click.pass_context
 def force_unlock(ctx: click.Context, lock_id: str, directory: Path) -> None:
-    """Remove the state lock LOCK_ID left by a run that is gone."""
-    path = _settings(ctx, directory).state_path
-    holder = FileLock(path.with_name(path.name + ".lock")).force_unlock(lock_id)
-    echo(f"Removed the lock held by {holder.describe()}.")
+    """End the state lock LOCK_ID of a run that is gone or hangs (on PostgreSQL: end its
+    database session; a run that died never holds a lock there)."""
+    echo(_settings(ctx, directory).store().force_unlock(lock_id))
+
+
+state.add_command(push)
+state.add_command(pull)

@@ -31,7 +31,7 @@ from descript_iac.redact import salted_digest, scrub, scrub_needed
 
 Path_ = tuple[str | int, ...]
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 SIZE_LIMIT = 512 * 1024 * 1024
 _MISSING = "\x00unset"
 
@@ -57,6 +57,7 @@ class CachedFile:
     data: Any  # the validated data, with values from the environment substituted again
     secret: set[Path_]
     keys: dict[Path_, tuple[int, int]]  # (line, column) of the top levels' keys
+    values: dict[Path_, tuple[int, int]]  # and of their values
 
 
 class WorkspaceCache:
@@ -104,7 +105,7 @@ class WorkspaceCache:
             if value is None:
                 return None
             _put(data, path, value)
-        return CachedFile(data, set(templates), dict(entry["keys"]))
+        return CachedFile(data, set(templates), dict(entry["keys"]), dict(entry["values"]))
 
     def put(
         self,
@@ -112,6 +113,7 @@ class WorkspaceCache:
         data: Any,
         templates: dict[Path_, str],
         keys: dict[Path_, tuple[int, int]],
+        values: dict[Path_, tuple[int, int]],
         environ: Mapping[str, str],
     ) -> None:
         """Keep a file that loaded without problems. `data` is modified (secrets removed).
@@ -132,6 +134,7 @@ class WorkspaceCache:
             "templates": templates,
             "env": self._env_digest(names, environ),
             "keys": keys,
+            "values": values,
         }
         try:
             self._open().set(key, entry)
@@ -153,6 +156,8 @@ class WorkspaceCache:
             hit = self.get(self.key(raw), environ)
             if hit is None:
                 return None
+            if "state" in hit.data:
+                return None  # where the state lives is checked across files by a full load
             projects = hit.data.get("projects") or {}
             if addresses & set(projects):
                 return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from descript_iac.config.model import AgentStep, Defaults, Project, UrlMedia
 
@@ -57,12 +58,25 @@ class DesiredProject:
 
 
 @dataclass(frozen=True)
+class StateSetting:
+    """The workspace's `state:` block, resolved: where its state lives."""
+
+    backend: Literal["local", "postgresql"]
+    where: str  # file:line of the block
+    path: Path | None = None  # local: resolved against the declaring file's directory
+    url: str | None = field(default=None, repr=False)  # postgresql: a secret
+    name: str | None = None  # postgresql: the state's name (the workspace's name by default)
+    schema: str | None = None  # postgresql: None for the default schema
+
+
+@dataclass(frozen=True)
 class Workspace:
     """All projects of a workspace directory."""
 
     root: Path
     projects: dict[str, DesiredProject]
     files: tuple[str, ...]
+    state: StateSetting | None = None
 
     @property
     def name(self) -> str:

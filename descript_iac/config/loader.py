@@ -5,8 +5,9 @@ All problems of all files are collected and raised together as one `ConfigError`
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,11 @@ from pydantic import ValidationError
 from descript_iac.collector import paused
 from descript_iac.config.cache import WorkspaceCache
 from descript_iac.config.checks import check_defaults, check_project
-from descript_iac.config.desired import DesiredProject, Workspace
+from descript_iac.config.desired import DesiredProject, StateSetting, Workspace
 from descript_iac.config.files import display, workspace_files
 from descript_iac.config.interpolate import interpolate
 from descript_iac.config.model import Defaults, WorkspaceFile
+from descript_iac.config.statesetting import STATE_KEY, Block, collect_state
 from descript_iac.config.typing_errors import translate
 from descript_iac.config.yamlsource import (
     MAX_FILE_BYTES,
@@ -61,16 +63,19 @@ def _load_one(
         key = _cache_key(file, cache)
         hit = cache.get(key, environ) if key else None
         if hit is not None:
-            positions = {path: Pos(*where) for path, where in hit.keys.items()}
-            return Source(display, keys=positions), _validated(hit.data), hit.secret, []
+            at = {path: Pos(*where) for path, where in hit.keys.items()}
+            of = {path: Pos(*where) for path, where in hit.values.items()}
+            cached = Source(display, data=hit.data, keys=at, values=of)
+            return cached, _validated(hit.data), hit.secret, []
     source = read_source(file, display)
     try:
         loaded = _check_one(source, environ)
     finally:
         source.release()  # the node graph: deeper positions are only needed to place problems
     if cache is not None and key and loaded[1] is not None:
-        shallow = {p: (k.line, k.column) for p, k in source.keys.items() if len(p) <= SHALLOW}
-        cache.put(key, source.data, source.templates, shallow, environ)
+        keys = {p: (k.line, k.column) for p, k in source.keys.items() if len(p) <= SHALLOW}
+        values = {p: (v.line, v.column) for p, v in source.values.items() if len(p) <= SHALLOW}
+        cache.put(key, source.data, source.templates, keys, values, environ)
     return loaded
 
 
@@ -147,12 +152,17 @@ def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache |
     defaults: Defaults | None = None
     defaults_where = ""
     loaded: list[tuple[Source, WorkspaceFile, set[Path_]]] = []
+    declared: list[tuple[Path, Source, Block]] = []
     files = workspace_files(root)
     for file in files:
         source, parsed, secret, found = _load_one(file, env, cache)
         problems.extend(found)
         if parsed is not None:
             loaded.append((source, parsed, secret))
+            if parsed.state is not None:
+                declared.append((file, source, parsed.state))
+    state, found = collect_state(declared, root)
+    problems.extend(found)
     for source, parsed, _secret in loaded:
         if parsed.defaults is not None:
             pos = source.pos(("defaults",), key=True)
@@ -202,4 +212,48 @@ def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache |
         a: DesiredProject(p.address, p.spec, resolved, p.file, p.line, p.secret_paths)
         for a, p in sorted(projects.items())
     }
-    return Workspace(root=root, projects=final, files=tuple(_display(f) for f in files))
+    files_shown = tuple(_display(f) for f in files)
+    return Workspace(root=root, projects=final, files=files_shown, state=state)
+
+
+def read_state_setting(root: Path, environ: Mapping[str, str] | None = None) -> StateSetting | None:
+    """The workspace's `state:` block alone, for commands that do not load the whole workspace
+    (state show, push, pull, force-unlock). Only files that mention `state:` are parsed, and
+    only that block is interpolated and checked."""
+    if not root.exists() or (root.is_dir() and not any(_yaml_files(root))):
+        return None
+    env = os.environ if environ is None else environ
+    declared: list[tuple[Path, Source, Block]] = []
+    problems: list[Problem] = []
+    for file in workspace_files(root):
+        try:
+            text = file.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue  # reported by the commands that load the workspace
+        if not STATE_KEY.search(text):
+            continue
+        source = read_source(file, _display(file))
+        if source.problems or not isinstance(source.data, dict) or "state" not in source.data:
+            problems.extend(source.problems)
+            continue
+        only = dataclasses.replace(
+            source, data={"state": source.data["state"]}, problems=[], unchecked=set()
+        )
+        data, secret, found = interpolate(only, env)
+        problems.extend(found)
+        try:
+            parsed = WorkspaceFile.model_validate({"version": 1, "state": data["state"]})
+        except ValidationError as exc:
+            problems.extend(translate(exc, only, WorkspaceFile, secret))
+            continue
+        if parsed.state is not None:
+            declared.append((file, only, parsed.state))
+    state, found = collect_state(declared, root)
+    problems.extend(found)
+    if problems:
+        raise ConfigError(problems)
+    return state
+
+
+def _yaml_files(root: Path) -> Iterator[Path]:
+    return (p for p in root.iterdir() if p.is_file() and p.suffix in (".yaml", ".yml"))

@@ -14,6 +14,8 @@ TeamAccess = Literal["edit", "comment", "view", "none"]
 
 ADDRESS_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,99}$"
 STEP_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+STATE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+SCHEMA_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
 
 
 class _Model(BaseModel):
@@ -130,6 +132,62 @@ class Project(_Model):
     lifecycle: Lifecycle | None = None
 
 
+class LocalState(_Model):
+    """The state in a JSON file: commit it with the workspace; one apply at a time."""
+
+    backend: Literal["local"]
+    path: str = Field(
+        min_length=1,
+        description="The state file, relative to the file that declares this block (so the "
+        "workspace finds it from any working directory).",
+    )
+
+
+class PostgresState(_Model):
+    """The state in PostgreSQL: one state, one lock and one view of the jobs in doubt for every
+    machine that applies the workspace."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    backend: Literal["postgresql"]
+    url: str = Field(
+        min_length=1,
+        repr=False,
+        description="postgresql://USER:PASSWORD@HOST:PORT/DBNAME. Write ${env:NAME}: the URL is "
+        "a secret, never shown, logged or saved.",
+    )
+    name: str | None = Field(
+        default=None,
+        pattern=STATE_NAME_PATTERN,
+        description="The state's name in the database (default: the workspace's name).",
+    )
+    schema_name: str | None = Field(
+        default=None,
+        alias="schema",
+        pattern=SCHEMA_PATTERN,
+        description="The schema holding descript-iac's tables (default: descript_iac).",
+    )
+
+
+def _state_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        backend = value.get("backend")
+        return backend if backend in ("local", "postgresql") else None
+    if isinstance(value, (LocalState, PostgresState)):
+        return value.backend
+    return None
+
+
+StateBlock = Annotated[
+    Union[Annotated[LocalState, Tag("local")], Annotated[PostgresState, Tag("postgresql")]],
+    Discriminator(
+        _state_kind,
+        custom_error_type="state_backend",
+        custom_error_message="'backend' must be 'local' or 'postgresql'",
+    ),
+]
+
+
 class WorkspaceFile(_Model):
     """One file of a descript-iac workspace (a directory of *.yaml files, merged)."""
 
@@ -140,6 +198,11 @@ class WorkspaceFile(_Model):
     )
 
     version: Literal[1] = Field(description="Format version. This release reads version 1.")
+    state: StateBlock | None = Field(
+        default=None,
+        description="Where the workspace's state lives (in one file of the workspace). "
+        "Default: a local file state/<workspace>.json under the working directory.",
+    )
     defaults: Defaults | None = None
     projects: dict[
         Annotated[str, Field(pattern=ADDRESS_PATTERN)],

@@ -53,12 +53,19 @@ def _clean_loc(loc: tuple[Any, ...]) -> Path_:
         )
     ):
         del path[4]
+    if len(path) >= 2 and path[0] == "state" and path[1] in ("local", "postgresql"):
+        del path[1]  # the state block's backend tag
     return tuple(p for p in path if p != "[key]")
 
 
-def _model_for(path: Path_, root: type[BaseModel]) -> type[BaseModel] | None:
+def _model_for(
+    path: Path_, root: type[BaseModel], raw: tuple[Any, ...] = ()
+) -> type[BaseModel] | None:
     """The model class whose fields live at `path` (for did-you-mean on unknown keys)."""
     from descript_iac.config import model as m
+
+    if path == ("state",):
+        return m.PostgresState if raw[1:2] == ("postgresql",) else m.LocalState
 
     shapes: dict[tuple[str, ...], type[BaseModel]] = {
         (): root,
@@ -90,7 +97,9 @@ def translate(
         raw_loc = tuple(err["loc"])
         path = _clean_loc(raw_loc)
         value = err.get("input")
-        shown = "" if path in secret else f": got {value!r}"
+        # The state's URL is a secret even when written in the file itself.
+        hidden = path in secret or path[:2] == ("state", "url")
+        shown = "" if hidden else f": got {value!r}"
         if kind == "missing":
             field = path[-1]
             problems.append(
@@ -99,9 +108,10 @@ def translate(
             continue
         if kind == "extra_forbidden":
             key = str(path[-1])
-            model = _model_for(path[:-1], root)
-            hint = did_you_mean(key, list(model.model_fields)) if model else ""
-            allowed = ", ".join(model.model_fields) if model else ""
+            model = _model_for(path[:-1], root, raw_loc)
+            fields = [f.alias or n for n, f in model.model_fields.items()] if model else []
+            hint = did_you_mean(key, fields)
+            allowed = ", ".join(fields)
             tail = hint or (f" (allowed: {allowed})" if allowed else "")
             problems.append(source.problem(path, f"unknown key '{key}'{tail}", key=True))
             continue
@@ -119,6 +129,11 @@ def translate(
             message = f"'{field}' must not be empty"
         elif kind == "too_short":
             message = f"'{field}' needs at least one item"
+        elif kind == "string_pattern_mismatch" and path == ("state", "schema"):
+            message = (
+                "'schema' may hold lowercase letters, digits and '_', starting with a letter or "
+                f"'_'{shown}"
+            )
         elif kind == "string_pattern_mismatch":
             message = (
                 f"'{field}' may hold letters, digits, '.', '_' and '-', starting with a letter "
@@ -126,6 +141,8 @@ def translate(
             )
         elif kind in ("greater_than", "greater_than_equal"):
             message = f"'{field}' {err['msg'].lower()}{shown}"
+        elif kind == "state_backend":
+            message = "'backend' of the state must be 'local' or 'postgresql'"
         elif kind == "media_kind" and isinstance(value, dict) and {"url", "tracks"} <= set(value):
             message = (
                 f"media item '{field}' has both 'url' and 'tracks'; they are mutually exclusive: "

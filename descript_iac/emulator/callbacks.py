@@ -50,10 +50,14 @@ def _post(url: str, payload: dict[str, Any]) -> None:
         time.sleep(0.2 * 2**attempt)
 
 
+def _send(url: str, payload: dict[str, Any], extra_hosts: tuple[str, ...]) -> None:
+    if not allowed(url, extra_hosts):  # may resolve the host name: kept off the request path
+        log.warning("callback to %s refused: not a loopback host", urlsplit(url).hostname)
+        return
+    _post(url, payload)
+
+
 def deliver(callbacks: list[tuple[str, dict[str, Any]]], extra_hosts: tuple[str, ...]) -> None:
     """Send each callback on a background thread; refused hosts are logged and skipped."""
     for url, payload in callbacks:
-        if not allowed(url, extra_hosts):
-            log.warning("callback to %s refused: not a loopback host", urlsplit(url).hostname)
-            continue
-        threading.Thread(target=_post, args=(url, payload), daemon=True).start()
+        threading.Thread(target=_send, args=(url, payload, extra_hosts), daemon=True).start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timezone
+from email.utils import formatdate
 
 
 class Clock:
@@ -52,3 +53,8 @@ def parse_iso(text: str) -> float:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.timestamp()
+
+
+def http_date(ts: float) -> str:
+    """The `Date` header's form (RFC 7231 IMF-fixdate), e.g. `Tue, 03 Mar 2026 10:00:00 GMT`."""
+    return formatdate(ts, usegmt=True)

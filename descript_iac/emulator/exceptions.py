@@ -36,9 +36,35 @@ class NotFound(EmulatorError):
     status, code = 404, "not_found"
 
 
+class MethodNotAllowed(EmulatorError):
+    status, code = 405, "method_not_allowed"
+
+
+class Conflict(EmulatorError):
+    status, code = 409, "conflict"
+
+
+class Unprocessable(EmulatorError):
+    status, code = 422, "unprocessable_entity"
+
+
 class RateLimited(EmulatorError):
     status, code = 429, "rate_limit_exceeded"
 
 
 class ServerError(EmulatorError):
     status, code = 500, "internal_error"
+
+
+class BadGateway(EmulatorError):
+    status, code = 502, "bad_gateway"
+
+
+class ServiceUnavailable(EmulatorError):
+    status, code = 503, "service_unavailable"
+
+
+def server_error(status: int, message: str) -> EmulatorError:
+    """A 500, 502 or 503 error."""
+    kind = {502: BadGateway, 503: ServiceUnavailable}.get(status, ServerError)
+    return kind(message)

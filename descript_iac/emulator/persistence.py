@@ -1,4 +1,8 @@
-"""Keep the emulator's projects and jobs across restarts (`--data-dir`), with diskcache."""
+"""Keep the emulator's projects and jobs across restarts (`--data-dir`), with diskcache.
+
+Records are written in their stored form (`to_stored`), which holds no prompt text and no
+callback URL query string.
+"""
 
 from __future__ import annotations
 
@@ -21,17 +25,17 @@ class DiskStore:
         for key in self._cache.iterkeys():
             value = self._cache.get(key)
             if key.startswith("project:"):
-                projects[value["project_id"]] = ProjectRecord(**value)
+                projects[value["project_id"]] = ProjectRecord.from_stored(value)
             elif key.startswith("job:"):
-                jobs[value["job_id"]] = JobRecord(**value)
+                jobs[value["job_id"]] = JobRecord.from_stored(value)
         meta = self._cache.get("meta", {})
         return projects, jobs, meta
 
     def save_project(self, project: ProjectRecord) -> None:
-        self._cache.set(f"project:{project.project_id}", project.to_dict())
+        self._cache.set(f"project:{project.project_id}", project.to_stored())
 
     def save_job(self, job: JobRecord) -> None:
-        self._cache.set(f"job:{job.job_id}", job.to_dict())
+        self._cache.set(f"job:{job.job_id}", job.to_stored())
 
     def save_meta(self, meta: dict[str, Any]) -> None:
         self._cache.set("meta", meta)

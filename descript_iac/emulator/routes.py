@@ -1,7 +1,10 @@
 """HTTP routes of the emulator: thin handlers over `Backend`, plus injected faults.
 
-`/v1/...` is the emulated Descript API. `/_emulator/...` is the emulator's own inspection API
-(not part of Descript): list projects, advance the clock, publish, set faults, reset.
+`/v1/...` is the emulated Descript API at the level the settings name (`api_level`): an
+operation of the 2026 level answers 404 at the seed level, as the older API does, and a method a
+path does not serve answers 405 with `Allow`. `/_emulator/...` is the emulator's own inspection
+API (see `inspection`). Every response carries a `Date` header from the emulator's clock, so a
+client can estimate the server's time even under the manual clock.
 """
 
 from __future__ import annotations
@@ -9,28 +12,37 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from descript_iac.emulator import request_faults
 from descript_iac.emulator.backend import Backend
 from descript_iac.emulator.callbacks import deliver
-from descript_iac.emulator.exceptions import (
-    EmulatorError,
-    InvalidInput,
-    RateLimited,
-    ServerError,
-)
-from descript_iac.emulator.faults import retry_after
+from descript_iac.emulator.clock import Clock, http_date
+from descript_iac.emulator.exceptions import EmulatorError, InvalidInput, RateLimited
+from descript_iac.emulator.faults import OK, retry_after
+from descript_iac.emulator.inspection import inspection_routes
 from descript_iac.emulator.openapi import openapi_document
 
 Handler = Callable[[Request, str], Awaitable[Any]]
 PUBLISHED_LIMIT = 1000  # requests per hour per token, as documented
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "QUERY"]
+
+
+@dataclass(frozen=True)
+class Operation:
+    handler: Handler
+    status: int = 200
+    job_type: str | None = None  # set on job-creating POSTs
+    level: str = "seed"  # the first API level that serves it
 
 
 class LostReply(Response):
@@ -47,9 +59,31 @@ class LostReply(Response):
         await send({"type": "http.response.body", "body": b'{"job_id": "', "more_body": True})
 
 
+class DateHeader:
+    """Stamps every response with `Date` from the emulator's clock (uvicorn's is turned off)."""
+
+    def __init__(self, app: ASGIApp, clock: Clock) -> None:
+        self.app = app
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_dated(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                headers.append((b"date", http_date(self.clock.now()).encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_dated)
+
+
 def _error(exc: EmulatorError, extra: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
-        exc.body(), status_code=exc.status, headers={**exc.headers, **(extra or {})}
+        exc.body(), status_code=exc.status, headers={**(extra or {}), **exc.headers}
     )
 
 
@@ -63,49 +97,67 @@ async def _json(request: Request) -> Any:
         raise InvalidInput("request body is not valid JSON") from None
 
 
-def _api(backend: Backend, handler: Handler, *, creates_job: bool = False, status: int = 200):  # type: ignore[no-untyped-def]
-    """Wrap a /v1 handler with auth, rate limit, latency, injected errors and lost replies."""
+class Resource:
+    """One /v1 path: dispatches on the method; 405 for a method it does not serve."""
 
-    async def endpoint(request: Request) -> Response:
-        faults = backend.config.faults
-        backend.stats["requests"] += 1
-        rate_headers: dict[str, str] = {}
-        try:
-            token = backend.authenticate(request.headers.get("authorization"))
-            if faults.rate_limit:
-                allowed, remaining, consumed, reset_in = backend.rate.hit(
-                    token, faults.rate_limit, faults.rate_window, backend.clock.now()
-                )
-                rate_headers = {
-                    "X-RateLimit-Remaining": str(remaining),
-                    "X-RateLimit-Consumed": str(consumed),
-                }
-                if not allowed:
-                    backend.stats["rate_limited"] += 1
-                    raise RateLimited(
-                        "Rate limit exceeded: retry after the number of seconds in Retry-After",
-                        headers={"Retry-After": retry_after(reset_in)},
-                    )
-            if faults.latency:
-                await asyncio.sleep(faults.latency)
-            if backend.dice.roll(faults.error_rate):
-                backend.stats["errors_injected"] += 1
-                raise ServerError("Internal server error (injected by the emulator)")
-            _send_later(backend, backend.tick())
-            body = await handler(request, token)
-        except EmulatorError as exc:
-            backend.stats[f"status:{exc.status}"] += 1
-            return _error(exc, rate_headers)
-        if creates_job and backend.dice.roll(faults.lose_response_rate):
-            backend.stats["replies_lost"] += 1
-            return LostReply()
-        backend.stats[f"status:{status}"] += 1
-        return JSONResponse(body, status_code=status, headers=rate_headers)
+    def __init__(self, backend: Backend, path: str, operations: dict[str, Operation]) -> None:
+        self.backend = backend
+        self.path = path
+        self.operations = operations
 
-    return endpoint
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.respond(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def respond(self, request: Request) -> Response:
+        level = self.backend.level
+        served = {m: op for m, op in self.operations.items() if op.level in ("seed", level)}
+        allow = {"Allow": ", ".join(sorted(served))}
+        method = request.method
+        if method in served:
+            return await _call(self.backend, served[method], request)
+        if not served or method in self.operations:  # an operation of a newer API level
+            message = f"{method} {request.url.path}: Not Found"
+            return JSONResponse({"error": "not_found", "message": message}, 404)
+        if method == "OPTIONS":
+            return Response(status_code=204, headers=allow)
+        message = f"{method} {request.url.path}: method not allowed; allowed: {allow['Allow']}"
+        body = {"error": "method_not_allowed", "message": message}
+        return JSONResponse(body, 405, headers=allow)
 
 
-def build_app(backend: Backend) -> Starlette:
+async def _call(backend: Backend, op: Operation, request: Request) -> Response:
+    """Run one /v1 operation behind auth, throttling, latency and the injected faults."""
+    faults = backend.config.faults
+    backend.stats["requests"] += 1
+    headers: dict[str, str] = {}
+    outcome = OK
+    try:
+        token = backend.authenticate(request.headers.get("authorization"))
+        headers = request_faults.throttle(backend, token)
+        if faults.latency:
+            await asyncio.sleep(faults.latency)
+        if op.job_type is not None:
+            outcome = request_faults.next_outcome(backend, op.job_type)
+        request_faults.before_commit(backend, outcome)
+        _send_later(backend, backend.tick())
+        body = await op.handler(request, token)
+        if op.job_type is not None:
+            after = request_faults.after_commit(backend, outcome)
+            if after == "lose":
+                return LostReply()
+            if isinstance(after, EmulatorError):
+                raise after
+    except EmulatorError as exc:
+        backend.stats[f"status:{exc.status}"] += 1
+        return _error(exc, headers)
+    backend.stats[f"status:{op.status}"] += 1
+    if op.status == 204:
+        return Response(status_code=204, headers=headers)
+    return JSONResponse(body, status_code=op.status, headers=headers)
+
+
+def api_routes(backend: Backend) -> list[Route]:
     async def status(request: Request, token: str) -> Any:
         return {"status": "ok"}
 
@@ -115,11 +167,23 @@ def build_app(backend: Backend) -> Starlette:
     async def agent(request: Request, token: str) -> Any:
         return backend.create_agent(token, await _json(request))
 
+    async def publish(request: Request, token: str) -> Any:
+        return backend.create_publish(token, await _json(request))
+
     async def get_job(request: Request, token: str) -> Any:
         return backend.get_job(token, request.path_params["job_id"])
 
+    async def cancel_job(request: Request, token: str) -> Any:
+        backend.cancel_job(token, request.path_params["job_id"])
+
     async def list_jobs(request: Request, token: str) -> Any:
         return backend.list_jobs(token, dict(request.query_params))
+
+    async def list_projects(request: Request, token: str) -> Any:
+        return backend.list_projects(token, dict(request.query_params))
+
+    async def get_project(request: Request, token: str) -> Any:
+        return backend.get_project(token, request.path_params["project_id"])
 
     async def edit_in_descript(request: Request, token: str) -> Any:
         return backend.edit_in_descript(token, await _json(request))
@@ -139,18 +203,37 @@ def build_app(backend: Backend) -> Starlette:
             )
         return backend.published(token, request.path_params["slug"])
 
-    def api(path: str, handler: Handler, method: str, **kw: Any) -> Route:
-        return Route(f"/v1{path}", _api(backend, handler, **kw), methods=[method])
+    new = "2026"
+    table: dict[str, dict[str, Operation]] = {
+        "/status": {"GET": Operation(status)},
+        "/jobs/import/project_media": {
+            "POST": Operation(import_media, 201, job_type="import/project_media")
+        },
+        "/jobs/agent": {"POST": Operation(agent, 201, job_type="agent")},
+        "/jobs/publish": {"POST": Operation(publish, 201, job_type="publish", level=new)},
+        "/jobs": {"GET": Operation(list_jobs)},
+        "/jobs/{job_id}": {
+            "GET": Operation(get_job),
+            "DELETE": Operation(cancel_job, 204, level=new),
+        },
+        "/projects": {"GET": Operation(list_projects, level=new)},
+        "/projects/{project_id}": {"GET": Operation(get_project, level=new)},
+        "/edit_in_descript/schema": {"POST": Operation(edit_in_descript, 201)},
+        "/published_projects/{slug}": {"GET": Operation(published)},
+    }
+    return [
+        Route(f"/v1{path}", Resource(backend, path, ops), methods=METHODS)
+        for path, ops in table.items()
+    ]
+
+
+def build_app(backend: Backend) -> Starlette:
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(openapi_document(backend.level))
 
     routes = [
-        api("/status", status, "GET"),
-        api("/jobs/import/project_media", import_media, "POST", creates_job=True, status=201),
-        api("/jobs/agent", agent, "POST", creates_job=True, status=201),
-        api("/jobs", list_jobs, "GET"),
-        api("/jobs/{job_id}", get_job, "GET"),
-        api("/edit_in_descript/schema", edit_in_descript, "POST", status=201),
-        api("/published_projects/{slug}", published, "GET"),
-        Route("/openapi.json", lambda r: JSONResponse(openapi_document()), methods=["GET"]),
+        *api_routes(backend),
+        Route("/openapi.json", openapi, methods=["GET"]),
         *inspection_routes(backend),
     ]
 
@@ -160,56 +243,11 @@ def build_app(backend: Backend) -> Starlette:
         body = {"error": code, "message": f"{request.method} {request.url.path}: {exc.detail}"}
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
-
-
-def inspection_routes(backend: Backend) -> list[Route]:
-    """Emulator-only endpoints, outside /v1, for tests and curious users."""
-
-    async def projects(request: Request) -> Response:
-        _send_later(backend, backend.tick())
-        return JSONResponse({"projects": backend.inspect_projects()})
-
-    async def advance(request: Request) -> Response:
-        body = await request.json()
-        try:
-            backend.clock.advance(float(body.get("seconds", 0)))
-        except ValueError as exc:
-            return _error(InvalidInput(str(exc)))
-        callbacks = backend.tick()
-        _send_later(backend, callbacks)
-        return JSONResponse({"now": backend.clock.now()})
-
-    async def publish(request: Request) -> Response:
-        try:
-            slug = backend.publish(request.path_params["project_id"])
-        except EmulatorError as exc:
-            return _error(exc)
-        return JSONResponse({"slug": slug})
-
-    async def faults(request: Request) -> Response:
-        if request.method == "POST":
-            try:
-                backend.config.faults.update(await request.json())
-            except EmulatorError as exc:
-                return _error(exc)
-        return JSONResponse(backend.config.faults.as_dict())
-
-    async def stats(request: Request) -> Response:
-        return JSONResponse(dict(backend.stats))
-
-    async def reset(request: Request) -> Response:
-        backend.reset()
-        return JSONResponse({"reset": True})
-
-    return [
-        Route("/_emulator/projects", projects, methods=["GET"]),
-        Route("/_emulator/clock/advance", advance, methods=["POST"]),
-        Route("/_emulator/projects/{project_id}/publish", publish, methods=["POST"]),
-        Route("/_emulator/faults", faults, methods=["GET", "POST"]),
-        Route("/_emulator/stats", stats, methods=["GET"]),
-        Route("/_emulator/reset", reset, methods=["POST"]),
-    ]
+    return Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: http_error},
+        middleware=[Middleware(DateHeader, clock=backend.clock)],
+    )
 
 
 def _send_later(backend: Backend, callbacks: list[tuple[str, dict[str, Any]]]) -> None:

@@ -20,7 +20,7 @@ _EDITS: tuple[tuple[tuple[str, ...], str, str], ...] = (
 @dataclass(frozen=True)
 class AgentOutcome:
     edits: tuple[str, ...]
-    response: str
+    reply: str  # the job's agent_response then quotes the prompt after it
     ai_credits: int
 
 
@@ -39,6 +39,5 @@ def run_prompt(prompt: str) -> AgentOutcome:
         summary = ", ".join(phrases[:-1]) + " and " + phrases[-1]
     else:
         summary = phrases[0]
-    response = f"Done! I've {summary}."
     credits = 8 * len(edits) + min(len(prompt) // 10, 40)
-    return AgentOutcome(tuple(edits), response, credits)
+    return AgentOutcome(tuple(edits), f"Done! I've {summary}", credits)

@@ -210,7 +210,7 @@ def document_from_json(data: Any, where: str, backup: str = "the backup") -> Sta
             f"{where}: the state lacks {', '.join(missing)}: it is not a complete state "
             f"document. {restore}"
         )
-    if type(version) is not int:
+    if type(version) is not int or version < 1:
         raise StateError(
             f"{where}: format_version must be a whole number, not {version!r}. {restore}"
         )

@@ -134,7 +134,8 @@ def parse_event(data: Any) -> Event:
         where = ".".join(str(p) for p in first["loc"])
         raise StateError(
             f"journal event {kind!r} is not valid ({where}: {first['msg']}); it may come from a "
-            "newer descript-iac"
+            "newer descript-iac. Keep the journal: upgrade, or run `descript-iac state recover` "
+            "to fold what the rest of it proves"
         ) from None
 
 

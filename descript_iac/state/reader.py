@@ -81,7 +81,7 @@ def check_one_owner(where: str, doc: StateDocument, advice: str) -> None:
                 )
 
 
-def fold_events(doc: StateDocument, events: list[Event], journal: Path) -> None:
+def fold_events(doc: StateDocument, events: list[Event], journal: Path | str) -> None:
     """Apply a journal's events to `doc`: one that cannot apply is a `StateError` naming the
     journal, never a crash. (The events are typed, but a job's body is the API's dict, and a
     hand-edited or damaged journal can hold one that breaks a rule of the document.)"""

@@ -36,6 +36,8 @@ from descript_iac.state.reader import fold_events, read_document
 class StateStore(abc.ABC):
     """What plan and apply need from a state backend."""
 
+    backend: str = "local"  # or "postgresql": the drive registry follows the state (session.py)
+
     @abc.abstractmethod
     def exists(self) -> bool:
         """Whether a document is stored (a new workspace has none yet)."""
@@ -85,10 +87,19 @@ class StateStore(abc.ABC):
         """End a journal that recorded nothing, leaving the document untouched."""
 
     @abc.abstractmethod
+    def overwrite(self, doc: StateDocument) -> None:
+        """Store `doc` as it is, serial unchanged (`state push` and `state pull`; needs the
+        lock and no journal)."""
+
+    @abc.abstractmethod
     def lock(
         self, command: str, timeout: float = 0.0
     ) -> contextlib.AbstractContextManager[LockInfo]:
-        """Hold the write lock."""
+        """Hold the write lock; a held lock names its holder in the `LockError`."""
+
+    @abc.abstractmethod
+    def force_unlock(self, lock_id: str) -> str:
+        """End the lock LOCK_ID of a run that is gone or hung; say what was done."""
 
 
 class LocalStateStore(StateStore):
@@ -224,6 +235,9 @@ class LocalStateStore(StateStore):
             self.path.unlink(missing_ok=True)
             self._created = False
 
+    def overwrite(self, doc: StateDocument) -> None:
+        self._write_document(doc)
+
     def _close_journal(self) -> None:
         if self._journal_file is not None:
             self._journal_file.close()
@@ -250,3 +264,7 @@ class LocalStateStore(StateStore):
         finally:
             self._close_journal()
             self._lock.release(info)
+
+    def force_unlock(self, lock_id: str) -> str:
+        holder = self._lock.force_unlock(lock_id)
+        return f"Removed the lock held by {holder.describe()}."

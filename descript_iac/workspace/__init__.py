@@ -17,8 +17,9 @@ if TYPE_CHECKING:
         recover_state,
     )
     from descript_iac.workspace.planning import PlanOutcome, plan_workspace
-    from descript_iac.workspace.saved import SavedPlan, load_saved_plan, save_plan
+    from descript_iac.workspace.saved import SavedPlan, is_local, load_saved_plan, save_plan
     from descript_iac.workspace.settings import RunSettings
+    from descript_iac.workspace.transfer import pull_state, push_state
 
 # Each name is imported from its module on first use: `plan` and `validate` start without the
 # apply engine and the API client (httpx) that `applying` and `edits` bring in.
@@ -33,9 +34,12 @@ _MODULES = {
     "PlanOutcome": "planning",
     "plan_workspace": "planning",
     "SavedPlan": "saved",
+    "is_local": "saved",
     "load_saved_plan": "saved",
     "save_plan": "saved",
     "RunSettings": "settings",
+    "pull_state": "transfer",
+    "push_state": "transfer",
 }
 
 
@@ -59,8 +63,11 @@ __all__ = [
     "drop_intent",
     "drop_job",
     "edit_state",
+    "is_local",
     "load_saved_plan",
     "plan_workspace",
+    "pull_state",
+    "push_state",
     "recover_state",
     "save_plan",
 ]

@@ -10,7 +10,7 @@ from descript_iac.apply import ApplyOptions, ApplyResult, Engine, reconcile
 from descript_iac.apply.evidence import desired_names
 from descript_iac.apply.reporting import Reporter
 from descript_iac.config import load_workspace
-from descript_iac.errors import DescriptIacError, PlanError
+from descript_iac.errors import DescriptIacError, LockLost, PlanError
 from descript_iac.plan import Plan, PlanOptions, compute_plan
 from descript_iac.plan.render import blocked_lines
 from descript_iac.session import open_client, open_registry
@@ -37,7 +37,7 @@ def apply_workspace(
 ) -> ApplyOutcome:
     """Resolve what an earlier run left in doubt, plan, confirm, execute, record."""
     workspace = load_workspace(settings.root, cache_dir=settings.workspace_cache)
-    store = settings.store()
+    store = settings.store(workspace.state)
     with store.lock("apply", settings.lock_timeout):
         existed = store.exists()
         doc = store.recover()
@@ -57,9 +57,10 @@ def apply_workspace(
             if on_client:
                 on_client(client)
             client.status()  # the token works, and the server's clock is known, before anything
-            registry = open_registry(settings.api, client)
+            registry = open_registry(settings.api, client, store)
             registry.record_jobs(doc.known_job_ids())
             store.begin(doc)
+            lost = False
             try:
                 found = reconcile(
                     client,
@@ -85,9 +86,17 @@ def apply_workspace(
                     client, doc, workspace, plan, reporter, record, apply_options, registry
                 )
                 return ApplyOutcome(plan, engine.run(), found.notes)
+            except LockLost:
+                # Nothing more can be written (the engine stopped at the first event it could
+                # not journal, before any POST it would have announced): the journal is the
+                # record, and the next run folds it.
+                lost = True
+                raise
             finally:
                 registry.close()
-                if recorded:
+                if lost:
+                    pass
+                elif recorded:
                     store.commit(doc)
                 else:
                     store.discard()

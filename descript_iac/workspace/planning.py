@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.plan import Plan, PlanOptions, compute_plan
 from descript_iac.session import open_client, open_registry
 from descript_iac.state.document import StateDocument
-from descript_iac.state.drive import ReadOnlyDriveRegistry
+from descript_iac.state.drive import DriveRegistry, ReadOnlyDriveRegistry
 from descript_iac.state.events import Event, apply_event
+from descript_iac.state.store import StateStore
 from descript_iac.workspace.settings import RunSettings
+
+if TYPE_CHECKING:
+    from descript_iac.api import DescriptClient
 
 
 @dataclass
@@ -20,16 +25,21 @@ class PlanOutcome:
     plan: Plan
     notes: list[str] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def plan_workspace(
     settings: RunSettings, options: PlanOptions, refresh: bool = False
 ) -> PlanOutcome:
-    """Compute the plan; with `refresh`, read the job history first (no state is written)."""
+    """Compute the plan; with `refresh`, read the job history first (no state is written).
+
+    Without `refresh` this reads the state once (one query on PostgreSQL) and calls no API."""
     workspace = load_workspace(settings.root, cache_dir=settings.workspace_cache)
-    doc = settings.store().read()
+    store = settings.store(workspace.state)
+    doc = store.read()
     notes: list[str] = []
     drift: list[str] = []
+    warnings: list[str] = []
     if refresh:
         from descript_iac.apply import reconcile  # the API client and httpx: only to refresh
         from descript_iac.apply.evidence import desired_names
@@ -38,7 +48,7 @@ def plan_workspace(
             apply_event(doc, event)
 
         with open_client(settings.api) as client:
-            registry = ReadOnlyDriveRegistry(open_registry(settings.api, client))
+            registry = ReadOnlyDriveRegistry(open_registry(settings.api, client, store))
             try:
                 found = reconcile(
                     client,
@@ -49,8 +59,32 @@ def plan_workspace(
                     name_of=desired_names(workspace, doc),
                     drift=True,
                 )
+                if not store.exists():
+                    warnings += new_state_warning(client, registry, store)
             finally:
                 registry.close()
         notes, drift = found.notes, found.drift
     plan = compute_plan(workspace.projects, doc, options)
-    return PlanOutcome(workspace, doc, plan, notes, drift)
+    return PlanOutcome(workspace, doc, plan, notes, drift, warnings)
+
+
+def new_state_warning(
+    client: DescriptClient, registry: DriveRegistry, store: StateStore
+) -> list[str]:
+    """A new, empty state while the account's job history has jobs: if the workspace was
+    applied before, its state is elsewhere, and applying would make every project again."""
+    from descript_iac.apply.evidence import history_since
+
+    jobs = history_since(client, 0.0)
+    if not jobs:
+        return []
+    recorded = registry.recorded_jobs()
+    others = sum(1 for job in jobs if job.job_id in recorded)
+    of_which = f" ({others} of them recorded by other states on this drive)" if others else ""
+    return [
+        f"{store.location()} holds no state yet, so this plan creates every project anew, but the "
+        f"job history of this Descript account has {len(jobs)} job(s) from the last 30 days"
+        f"{of_which}. If this workspace was applied before, its state is elsewhere: check the "
+        "workspace's `state:` block, --state or --backend-url (or the working directory, for "
+        "the default state/<workspace>.json) before you apply."
+    ]

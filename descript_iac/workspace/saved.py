@@ -45,6 +45,12 @@ def save_plan(plan: Plan, doc: StateDocument, root: Path, store: StateStore, pat
     write_atomically(path, json.dumps(data, indent=2) + "\n", what="the plan")
 
 
+def is_local(location: str) -> bool:
+    """Whether a saved plan's state is a local file (a database is found through the workspace
+    again: its location names no secret, so it cannot be used to connect)."""
+    return not location.startswith("postgresql state ")
+
+
 def load_saved_plan(path: Path) -> SavedPlan:
     try:
         saved = SavedPlan.model_validate_json(path.read_text())

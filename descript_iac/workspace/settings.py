@@ -4,22 +4,71 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
+from descript_iac.config.desired import StateSetting
+from descript_iac.config.loader import read_state_setting
+from descript_iac.config.statesetting import workspace_name
+from descript_iac.errors import DescriptIacError
 from descript_iac.session import ApiTarget, cache_root
 from descript_iac.state.store import LocalStateStore, StateStore
 from descript_iac.timing import Timing
 
 
+class _Unread:
+    """The workspace's `state:` block was not read yet (store() reads it)."""
+
+
+UNREAD: Final = _Unread()
+
+
+def default_state_path(root: Path) -> Path:
+    """Without a `state:` block or an override: state/<workspace>.json under the working dir."""
+    name = root.resolve().name if root.is_dir() else "default"
+    return Path("state") / f"{name}.json"
+
+
 @dataclass(frozen=True)
 class RunSettings:
     root: Path
-    state_path: Path
+    state_path: Path | None = None  # --state PATH: this local file, whatever the workspace says
     api: ApiTarget = field(default_factory=ApiTarget)
     lock_timeout: float = 0.0
     timing: Timing = field(default_factory=Timing)
+    backend_url: str | None = field(default=None, repr=False)  # --backend-url (a secret)
     # Parsed, validated workspace files by content digest (config/cache.py); None turns it off.
     workspace_cache: Path | None = field(default_factory=lambda: cache_root() / "workspaces")
 
-    def store(self) -> StateStore:
-        """The state store of this run: the one place a store is chosen."""
-        return LocalStateStore(self.state_path)
+    def store(self, declared: StateSetting | _Unread | None = UNREAD) -> StateStore:
+        """The state store of this run: the one place a store is chosen.
+
+        `--state PATH` or `--backend-url URL` first, then the workspace's `state:` block
+        (`declared`, read from the workspace when not given), then the default file."""
+        if self.state_path is not None and self.backend_url is not None:
+            raise DescriptIacError(
+                "--state and --backend-url both say where the state is; give one of them"
+            )
+        if self.state_path is not None:
+            return LocalStateStore(self.state_path)
+        if isinstance(declared, _Unread):
+            declared = read_state_setting(self.root)
+        if self.backend_url is not None:
+            from_block = declared if declared and declared.backend == "postgresql" else None
+            name = from_block.name if from_block else None
+            schema = from_block.schema if from_block else None
+            return _postgres(self.backend_url, name or workspace_name(self.root), schema)
+        if declared is None:
+            return LocalStateStore(default_state_path(self.root))
+        if declared.backend == "local":
+            assert declared.path is not None
+            return LocalStateStore(declared.path)
+        assert declared.url is not None and declared.name is not None
+        return _postgres(declared.url, declared.name, declared.schema)
+
+
+def _postgres(url: str, name: str, schema: str | None) -> StateStore:
+    # Imported here: psycopg is loaded only by runs whose state is on PostgreSQL.
+    from descript_iac.state.pgdatabase import DEFAULT_SCHEMA, Database
+    from descript_iac.state.postgres import PostgresStateStore
+
+    return PostgresStateStore(Database(url, schema or DEFAULT_SCHEMA), name)

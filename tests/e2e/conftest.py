@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -65,25 +67,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def _server() -> Iterator[Served]:
+def _serve(*extra: str) -> Iterator[Served]:
     port = _free_port()
+    serve = ("emulator", "serve", "--port", str(port), "--token", E2E_TOKEN, "--seed", "11")
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "descript_iac",
-            "emulator",
-            "serve",
-            "--port",
-            str(port),
-            "--token",
-            E2E_TOKEN,
-            "--job-seconds",
-            "0.15",
-            "--seed",
-            "11",
-        ],
+        [sys.executable, "-m", "descript_iac", *serve, *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -103,6 +91,44 @@ def _server() -> Iterator[Served]:
     process.terminate()
     out, _ = process.communicate(timeout=10)
     assert f"export DESCRIPT_API_TOKEN={E2E_TOKEN}" in out  # serve tells users what to export
+
+
+@pytest.fixture(scope="session")
+def _server() -> Iterator[Served]:
+    yield from _serve("--job-seconds", "0.15")
+
+
+@pytest.fixture(scope="session")
+def _manual_server() -> Iterator[Served]:
+    yield from _serve("--job-seconds", "1", "--manual-clock")
+
+
+@pytest.fixture
+def served_manual(_manual_server: Served) -> Served:
+    """An emulator whose time moves only when a test moves it (see `ticking`)."""
+    httpx.post(f"{_manual_server.root}/_emulator/reset").raise_for_status()
+    return _manual_server
+
+
+@contextlib.contextmanager
+def ticking(served: Served, step: float = 2.0, every: float = 0.01) -> Iterator[None]:
+    """Move a manual-clock emulator's time `step` seconds forward every `every` seconds of real
+    time while the block runs: minutes of the API's time pass in a second or two."""
+    stop = threading.Event()
+
+    def run() -> None:
+        with httpx.Client() as client:
+            while not stop.is_set():
+                client.post(f"{served.root}/_emulator/clock/advance", json={"seconds": step})
+                stop.wait(every)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 @pytest.fixture

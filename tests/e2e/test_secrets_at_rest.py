@@ -21,9 +21,9 @@ import pytest
 
 from descript_iac.emulator import EmulatorConfig
 from descript_iac.emulator import backend as emulator_backend
+from descript_iac.emulator import imports as emulator_imports
 from descript_iac.emulator.exceptions import NotFound
 from descript_iac.emulator.server import make_backend, start_background
-from descript_iac.emulator.underlord import AgentOutcome, run_prompt
 from tests.builders import run_cli, write_workspace
 from tests.e2e.conftest import cli
 
@@ -52,10 +52,6 @@ projects:
 
 @pytest.fixture
 def echoing_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    def echo_prompt(prompt: str) -> AgentOutcome:
-        outcome = run_prompt(prompt)
-        return AgentOutcome(outcome.edits, f'{outcome.response} You asked: "{prompt}"', 8)
-
     def probe_quoting(url: str, pattern: str | None) -> tuple[float | None, str | None]:
         if "/fail/" in url:
             shown = url.split("://", 1)[1]
@@ -70,8 +66,8 @@ def echoing_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
                            f"(request had Bearer {TOKEN})")  # fmt: skip
         return original_get(self, token, job_id)
 
-    monkeypatch.setattr(emulator_backend, "run_prompt", echo_prompt)
-    monkeypatch.setattr(emulator_backend, "probe", probe_quoting)
+    # The emulator's agent quotes the prompt in agent_response by itself, as Descript's does.
+    monkeypatch.setattr(emulator_imports, "probe", probe_quoting)
     monkeypatch.setattr(emulator_backend.Backend, "get_job", get_job)
     running = start_background(make_backend(EmulatorConfig(tokens=(TOKEN,), job_seconds=0.05)))
     yield running
@@ -110,7 +106,7 @@ def test_no_secret_in_any_output_or_file(echoing_api: Any, tmp_path: Path) -> No
     state_path = Path(json.loads(Path(saved).read_text())["state"])
     doc = json.loads(state_path.read_text())
     step = doc["projects"]["ep"]["steps"][0]
-    assert "You asked" in step["agent_response"]  # the echo reached the state, masked
+    assert '("Add a title card saying ***")' in step["agent_response"]  # echoed, masked
     failed = doc["projects"]["broken"]["import"]["media"]["b.wav"]["error_message"]
     assert "Failed to download cdn.example.com/fail/b.wav?***" in failed
     run("plan", ws, "--refresh")  # the failed import is a replacement now
@@ -141,7 +137,7 @@ def test_no_secret_in_any_output_or_file(echoing_api: Any, tmp_path: Path) -> No
     )  # fmt: skip
     assert killed.returncode == -9, killed.stderr
     journal = state_path.with_name(state_path.name + ".journal")
-    assert journal.exists() and "You asked" in journal.read_text()
+    assert journal.exists() and '(\\"Say *** again\\")' in journal.read_text()  # echo, masked
     outputs["killed apply"] = killed.stdout + killed.stderr
     everything = {f"output of {k}": v for k, v in outputs.items()}
     for file in tmp_path.rglob("*"):

@@ -74,11 +74,12 @@ def test_killed_apply_converges_without_duplicates(
         assert killed.returncode == -9, f"{kill} was never reached:\n{killed.stdout}{killed.stderr}"
         state.read()  # valid after the kill (the journal folds cleanly)
     rerun = cli(*args, env=served.env(), cwd=tmp_path)
-    quarantined = re.search(r"script: .*quarantined: .*candidate jobs: ([\w-]+)\)", rerun.stdout)
+    output = rerun.stdout + rerun.stderr
+    quarantined = re.search(r"script: .*quarantined: .*candidate jobs: ([\w-]+)\)", output)
     if quarantined:
         # Killed after the POST that creates the prompt-only project: without the projects API
         # nothing tells its job from another client's, so a person decides (seed-level API).
-        assert kills[-1].startswith(("after_post", "after_intent")), rerun.stdout
+        assert kills[-1].startswith(("after_post", "after_intent")), output
         adopt = ("state", "adopt", "script", quarantined.group(1), "--workspace", str(root))
         assert cli(*adopt, env=served.env(), cwd=tmp_path).returncode == 0
         rerun = cli(*args, env=served.env(), cwd=tmp_path)

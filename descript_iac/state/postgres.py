@@ -1,0 +1,290 @@
+"""The state on PostgreSQL: the same `StateStore` as the local file, for teams and CI.
+
+- The document is one row of `states` (jsonb), with its lineage and serial beside it.
+- The journal is a header row in `journals` and one committed row per event in
+  `journal_events`, written before the POST it announces (autocommit: the row is committed when
+  `append` returns). `commit` writes the folded document, bumps the serial and deletes the
+  journal in ONE transaction, so a journal is never folded twice; the header check of the local
+  store (journal.py) is kept all the same, for a document replaced under a journal (a forced push).
+- The lock is a session-level advisory lock on (the schema's oid, the state's id), two-key form:
+  two schemas or two names never share one. PostgreSQL releases it when the holder's connection
+  ends, so a run that died never leaves a lock behind; `holders` names who holds it.
+- A plan without --refresh reads the document and any journal in ONE statement.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from descript_iac.errors import LockError, StateError
+from descript_iac.failpoints import failpoint
+from descript_iac.redact import scrub
+from descript_iac.state.document import StateDocument, document_from_json
+from descript_iac.state.events import Event, parse_event
+from descript_iac.state.journal import Journal, JournalHeader, check_header
+from descript_iac.state.lock import LockInfo
+from descript_iac.state.pgdatabase import DEFAULT_SCHEMA, Database, SchemaMissing
+from descript_iac.state.pglock import AdvisoryLock
+from descript_iac.state.pgschema import check_version
+from descript_iac.state.reader import check_one_owner, fold_events
+from descript_iac.state.store import StateStore
+
+RESTORE_FROM = "a copy saved with `descript-iac state pull`"
+
+# The document and its journal, in one statement (one row even when there is no state yet).
+READ = """
+SELECT (SELECT max(version) FROM {s}.schema_version),
+       st.document, j.journal_id, j.lineage, j.base_serial,
+       (SELECT coalesce(json_agg(json_build_array(e.seq, e.event) ORDER BY e.seq), '[]')
+          FROM {s}.journal_events e WHERE e.state_id = st.id)
+  FROM (SELECT 1) AS one
+  LEFT JOIN {s}.states st ON st.name = %s
+  LEFT JOIN {s}.journals j ON j.state_id = st.id
+"""
+
+
+class PostgresStateStore(StateStore):
+    backend = "postgresql"
+
+    def __init__(self, database: Database, name: str) -> None:
+        self.database = database
+        self.name = name
+        self._state_id: int | None = None
+        self._holding: LockInfo | None = None
+        self._journal_id: str | None = None  # the journal this run began
+        self._seq = 0
+        self._created = False  # begin() stored the first document (discard takes it back)
+        self._lock = AdvisoryLock(database, self.location())
+
+    def location(self) -> str:
+        schema = self.database.schema
+        schema = "" if schema == DEFAULT_SCHEMA else f" (schema {schema})"
+        return f"postgresql state '{self.name}'{schema} on {self.database.where}"
+
+    def _journal_where(self) -> str:
+        return f"the journal of {self.location()}"
+
+    # --- reading -----------------------------------------------------------------------
+
+    def _fetch(self) -> tuple[Any, ...] | None:
+        """(document, journal header, journal rows) in one statement; None: no schema yet."""
+        try:
+            row = self.database.fetch_one(READ, [self.name])
+        except SchemaMissing:
+            return None
+        check_version(row[0], self.database.schema, self.database.where)
+        return tuple(row[1:])
+
+    def _document(self, data: Any) -> StateDocument:
+        if data is None:
+            return StateDocument()
+        doc = document_from_json(data, self.location(), RESTORE_FROM)
+        check_one_owner(
+            self.location(), doc, f"Correct it with {RESTORE_FROM}; it was not changed."
+        )
+        return doc
+
+    def _load(self, tolerant: bool = False) -> tuple[StateDocument, Journal | None]:
+        row = self._fetch()
+        if row is None:
+            return StateDocument(), None
+        document, journal_id, lineage, base_serial, rows = row
+        doc = self._document(document)
+        if journal_id is None:
+            return doc, None
+        header = JournalHeader(journal_id=journal_id, lineage=lineage, base_serial=base_serial)
+        return doc, self._journal(header, rows, tolerant)
+
+    def _journal(self, header: JournalHeader, rows: list[Any], tolerant: bool) -> Journal:
+        events: list[Event] = []
+        skipped: list[str] = []
+        where = self._journal_where()
+        for seq, record in rows:
+            try:
+                events.append(parse_event(record))
+            except StateError as exc:
+                if not tolerant:
+                    raise StateError(
+                        f"{where}, row {seq}: {exc}. It was not folded; run `descript-iac state "
+                        "recover` to fold what can be proven from it."
+                    ) from None
+                skipped.append(f"{where}, row {seq}: {exc}")
+        return Journal(header, events, skipped)
+
+    def exists(self) -> bool:
+        try:
+            row = self.database.fetch_one(
+                "SELECT document IS NOT NULL FROM {s}.states WHERE name = %s", [self.name]
+            )
+        except SchemaMissing:
+            return False
+        return bool(row and row[0])
+
+    def read(self) -> StateDocument:
+        doc, journal = self._load()
+        if journal is None or journal.header is None:
+            return doc
+        if check_header(journal.header, doc, self._journal_where()) == "fold":
+            fold_events(doc, journal.events, self._journal_where())
+        return doc
+
+    def read_document(self) -> StateDocument:
+        return self._load(tolerant=True)[0]
+
+    def leftover_journal(self) -> Journal | None:
+        return self._load(tolerant=True)[1]
+
+    # --- writing (under the lock) ------------------------------------------------------
+
+    def _locked_id(self) -> int:
+        if self._holding is None or self._state_id is None:
+            raise RuntimeError(f"{self.location()}: written without holding its lock")
+        return self._state_id
+
+    def recover(self) -> StateDocument:
+        self._locked_id()
+        doc, journal = self._load()
+        if journal is None or journal.header is None:
+            return doc
+        if check_header(journal.header, doc, self._journal_where()) == "folded":
+            self._delete_journal()  # cannot happen with the one-transaction fold; kept for safety
+            return doc
+        fold_events(doc, journal.events, self._journal_where())
+        doc.folded_journal = journal.header.journal_id
+        self.commit(doc)
+        return doc
+
+    def retire_journal(self, doc: StateDocument) -> None:
+        journal = self.leftover_journal()
+        if journal is not None and journal.header is not None:
+            doc.folded_journal = journal.header.journal_id
+        self.commit(doc)
+
+    def begin(self, doc: StateDocument) -> None:
+        state_id = self._locked_id()
+        journal_id = str(uuid.uuid4())
+        with self.database.transaction() as conn:
+            created = conn.execute(  # a journal needs a document to belong to
+                self.database.query(
+                    "UPDATE {s}.states SET document = %s, lineage = %s, serial = %s, "
+                    "updated_at = now() WHERE id = %s AND document IS NULL"
+                ),
+                [Jsonb(scrub(doc.to_json())), doc.lineage, doc.serial, state_id],
+            ).rowcount
+            started = conn.execute(
+                self.database.query(
+                    "INSERT INTO {s}.journals (state_id, journal_id, lineage, base_serial) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT (state_id) DO NOTHING"
+                ),
+                [state_id, journal_id, doc.lineage, doc.serial],
+            ).rowcount
+        if not started:
+            raise StateError(
+                f"{self.location()}: a journal is already there; run `descript-iac state recover`"
+            )
+        self._journal_id, self._seq = journal_id, 0
+        self._created = bool(created)
+
+    def append(self, event: Event) -> None:
+        if self._journal_id is None:
+            raise RuntimeError("append() before begin()")
+        state_id = self._locked_id()
+        self._seq += 1
+        # Autocommit: the row is committed when this returns, before the POST it announces.
+        self.database.execute(
+            "INSERT INTO {s}.journal_events (state_id, seq, event) VALUES (%s, %s, %s)",
+            [state_id, self._seq, Jsonb(scrub(event.to_json()))],
+        )
+
+    def commit(self, doc: StateDocument) -> None:
+        state_id = self._locked_id()
+        failpoint("before_fold")
+        if self._journal_id is not None:
+            doc.folded_journal = self._journal_id
+        doc.serial += 1
+        self._write(state_id, doc, retire=True)
+        failpoint("after_fold_write")
+        self._journal_id, self._created = None, False
+
+    def overwrite(self, doc: StateDocument) -> None:
+        self._write(self._locked_id(), doc, retire=False)
+
+    def _write(self, state_id: int, doc: StateDocument, retire: bool) -> None:
+        with self.database.transaction() as conn:  # the document and the journal: both or none
+            conn.execute(
+                self.database.query(
+                    "UPDATE {s}.states SET document = %s, lineage = %s, serial = %s, "
+                    "updated_at = now() WHERE id = %s"
+                ),
+                [Jsonb(scrub(doc.to_json())), doc.lineage, doc.serial, state_id],
+            )
+            if retire:
+                conn.execute(
+                    self.database.query("DELETE FROM {s}.journals WHERE state_id = %s"),
+                    [state_id],
+                )
+
+    def discard(self) -> None:
+        state_id = self._locked_id()
+        with self.database.transaction() as conn:
+            conn.execute(
+                self.database.query("DELETE FROM {s}.journals WHERE state_id = %s"), [state_id]
+            )
+            if self._created:
+                # begin() stored an empty document for the journal to belong to: nothing was
+                # recorded, so leave no state behind (a saved plan for a new state stays usable).
+                conn.execute(
+                    self.database.query(
+                        "UPDATE {s}.states SET document = NULL, lineage = NULL, serial = NULL "
+                        "WHERE id = %s"
+                    ),
+                    [state_id],
+                )
+        self._journal_id, self._created = None, False
+
+    def _delete_journal(self) -> None:
+        self.database.execute("DELETE FROM {s}.journals WHERE state_id = %s", [self._locked_id()])
+
+    # --- the lock ----------------------------------------------------------------------
+
+    def _row_id(self, create: bool) -> int | None:
+        if self._state_id is None:
+            self.database.migrate()
+            if create:
+                self.database.execute(
+                    "INSERT INTO {s}.states (name) VALUES (%s) ON CONFLICT (name) DO NOTHING",
+                    [self.name],
+                )
+            row = self.database.fetch_one("SELECT id FROM {s}.states WHERE name = %s", [self.name])
+            self._state_id = int(row[0]) if row else None
+        return self._state_id
+
+    def lock(
+        self, command: str, timeout: float = 0.0
+    ) -> contextlib.AbstractContextManager[LockInfo]:
+        return self._locked(command, timeout)
+
+    @contextlib.contextmanager
+    def _locked(self, command: str, timeout: float) -> Iterator[LockInfo]:
+        state_id = self._row_id(create=True)
+        assert state_id is not None
+        info = self._lock.acquire(state_id, command, timeout)
+        self._holding = info
+        try:
+            yield info
+        finally:
+            self._holding = None
+            self._journal_id, self._created = None, False
+            with contextlib.suppress(StateError):  # a lost connection took the lock with it
+                self._lock.release(state_id, info)
+
+    def force_unlock(self, lock_id: str) -> str:
+        state_id = self._row_id(create=False)
+        if state_id is None:
+            raise LockError(f"{self.location()}: no such state")
+        return self._lock.force_unlock(state_id, lock_id)
