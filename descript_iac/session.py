@@ -7,26 +7,23 @@ keeps its projects and jobs under `state/emulator/`, so a second run sees what t
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from descript_iac.api import DescriptClient, Token, resolve
-from descript_iac.api.budget import HOUR, PUBLISHED_PER_HOUR
-from descript_iac.api.credentials import resolve_base_url
-from descript_iac.state.budget import SharedBudget
 from descript_iac.state.drive import DriveRegistry, LocalDriveRegistry
-from descript_iac.state.jobcache import JobCache
-from descript_iac.state.store import StateStore
+from descript_iac.userdirs import cache_root
+
+if TYPE_CHECKING:
+    from descript_iac.api import DescriptClient
+    from descript_iac.state.store import StateStore
+
+# httpx (through the client) and diskcache are imported when a client is opened: a command that
+# makes no API call starts without them.
 
 EMBEDDED_TOKEN = "descript-iac-embedded-emulator"
 EMBEDDED_JOB_SECONDS = 1.5
-
-
-def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "descript-iac"
 
 
 def default_cache_dir() -> Path:
@@ -51,6 +48,9 @@ class ApiTarget:
 
 def _share_budget(target: ApiTarget, client: DescriptClient) -> DescriptClient:
     """Count published-project reads with every other run on this machine (1,000 an hour)."""
+    from descript_iac.api.budget import HOUR, PUBLISHED_PER_HOUR
+    from descript_iac.state.budget import SharedBudget
+
     path = target.drives_dir / client.account_key / "published-budget.json"
     client.published_budget = SharedBudget(path, PUBLISHED_PER_HOUR, HOUR)
     return client
@@ -58,6 +58,9 @@ def _share_budget(target: ApiTarget, client: DescriptClient) -> DescriptClient:
 
 @contextlib.contextmanager
 def open_client(target: ApiTarget) -> Iterator[DescriptClient]:
+    from descript_iac.api import DescriptClient, Token, resolve
+    from descript_iac.state.jobcache import JobCache
+
     if not target.emulator:
         credentials = resolve(target.api_url)
         cache = JobCache(target.cache_dir, credentials.base_url) if target.cache_dir else None
@@ -119,4 +122,6 @@ def own_drive_id(target: ApiTarget, client: DescriptClient) -> str | None:
 def describe(target: ApiTarget) -> str:
     if target.emulator:
         return f"the embedded emulator (data in {target.emulator_dir})"
+    from descript_iac.api.credentials import resolve_base_url
+
     return resolve_base_url(target.api_url)

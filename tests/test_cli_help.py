@@ -60,3 +60,51 @@ def test_help(path: tuple[str, ...]) -> None:
 
 def test_version() -> None:
     assert run_cli("--version").output.strip() == f"descript-iac, version {__version__}"
+
+
+def test_the_command_table_summaries_match_each_command_docstring() -> None:
+    """`--help` lists the summaries from `COMMANDS` without importing the commands' modules."""
+    from descript_iac.cli import COMMANDS as TABLE
+
+    ctx = click.Context(main)
+    for name, entry in TABLE.items():
+        assert isinstance(entry, tuple), f"{name}: give its summary in COMMANDS"
+        command = main.get_command(ctx, name)
+        assert command is not None
+        assert entry[1] == command.get_short_help_str(limit=1000), name
+
+
+def test_top_level_help_imports_no_command_module() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from descript_iac.cli import main\n"
+        "try: main(['--help'])\n"
+        "except SystemExit: pass\n"
+        "heavy = [m for m in sys.modules if m.startswith(('descript_iac.cli.', 'httpx', "
+        "'uvicorn', 'starlette', 'descript_iac.config', 'descript_iac.api'))]\n"
+        "core = {'descript_iac.cli.context', 'descript_iac.cli.global_options'}\n"
+        "print('HEAVY', sorted(m for m in heavy if m not in core))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in out.stdout
+    assert "Check the workspace in DIRECTORY" in out.stdout
+
+
+def test_plan_without_refresh_does_not_load_the_network_stack(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "a.yaml").write_text("version: 1\nprojects:\n  ep:\n    steps: [{id: a, prompt: p}]\n")
+    code = (
+        "import sys; from descript_iac.cli import main\n"
+        f"try: main(['--state', {str(tmp_path / 's.json')!r}, 'plan', {str(ws)!r}])\n"
+        "except SystemExit: pass\n"
+        "print('NET', sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('httpx', 'httpcore', 'uvicorn', 'starlette', 'anyio')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "NET []" in out.stdout and "1 project to create" in out.stdout

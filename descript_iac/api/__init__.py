@@ -1,11 +1,42 @@
-"""The Descript API client: the only package that speaks HTTP."""
+"""The Descript API client: the only package that speaks HTTP.
+
+Names are imported from their modules on first use, so that a module that only needs the API's
+vocabulary (`api.capabilities`, `api.models`) does not bring httpx in with it.
+"""
 
 from __future__ import annotations
 
-from descript_iac.api.client import DescriptClient, fingerprint
-from descript_iac.api.credentials import Credentials, Token, resolve
-from descript_iac.api.errors import ApiError, OutcomeUnknown, PaymentRequired
-from descript_iac.api.poller import BatchPoller, InFlight
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from descript_iac.api.client import DescriptClient, fingerprint
+    from descript_iac.api.credentials import Credentials, Token, resolve
+    from descript_iac.api.errors import ApiError, OutcomeUnknown, PaymentRequired
+    from descript_iac.api.poller import BatchPoller, InFlight
+
+_MODULES = {
+    "DescriptClient": "client",
+    "fingerprint": "client",
+    "Credentials": "credentials",
+    "Token": "credentials",
+    "resolve": "credentials",
+    "ApiError": "errors",
+    "OutcomeUnknown": "errors",
+    "PaymentRequired": "errors",
+    "BatchPoller": "poller",
+    "InFlight": "poller",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ApiError",

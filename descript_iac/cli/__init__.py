@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import logging
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
+
+# descript-iac uses no pydantic plugin; looking for them reads every installed package's entry
+# points when the first model is built (a tenth of a `validate`). A user's own setting stands.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from descript_iac import __version__
 from descript_iac.cli.context import Globals, echo, get_globals
@@ -37,11 +40,32 @@ class _Group(click.Group):
         command = super().get_command(ctx, cmd_name)
         if command is not None or cmd_name not in COMMANDS:
             return command
-        module_name, _, attr = COMMANDS[cmd_name].partition(":")
+        module_name, _, attr = _target(cmd_name).partition(":")
         command = getattr(importlib.import_module(module_name), attr)
         assert isinstance(command, click.Command)
         attach(command, self, _set_global)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Click's list of commands, with each summary from `COMMANDS`: `--help` imports no
+        command module (the first sentence of each command's docstring; a test compares)."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            summary = _summary(name)
+            if summary is None:
+                command = self.get_command(ctx, name)
+                if command is None or command.hidden:
+                    continue
+                rows.append((name, command.get_short_help_str(limit)))
+            else:
+                # Shortened exactly as click shortens a docstring.
+                rows.append((name, click.Command(name, help=summary).get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -173,12 +197,13 @@ def _set_global(ctx: click.Context, name: str, value: Any) -> None:
         ctx.color = ctx.find_root().color = value
 
 
-class _RedactingFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
-
-
 def _log_requests() -> None:
+    import logging  # only with --verbose
+
+    class _RedactingFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return redact(super().format(record))
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_RedactingFormatter("%(asctime)s %(name)s %(message)s"))
     logger = logging.getLogger("descript_iac")
@@ -187,26 +212,101 @@ def _log_requests() -> None:
     logger.propagate = False
 
 
-# Each verb's module is imported only when that verb runs (or its help is shown), so start-up
-# costs what the verb needs, not what every verb needs. Add a command here: name -> module:attr.
-COMMANDS: dict[str, str] = {
-    "validate": "descript_iac.cli.validate:validate",
-    "plan": "descript_iac.cli.planning:plan",
-    "apply": "descript_iac.cli.planning:apply",
-    "state": "descript_iac.cli.state:state",
-    "force-unlock": "descript_iac.cli.state:force_unlock",
-    "status": "descript_iac.cli.api_commands:status",
-    "jobs": "descript_iac.cli.api_commands:jobs",
-    "config": "descript_iac.cli.api_commands:config",
-    "schema": "descript_iac.cli.schema:schema",
-    "emulator": "descript_iac.cli.emulator:emulator",
-    "init": "descript_iac.cli.init:init",
-    "show": "descript_iac.cli.show:show",
-    "import": "descript_iac.cli.importing:import_command",
-    "fmt": "descript_iac.cli.fmt:fmt",
-    "import-media": "descript_iac.cli.oneoff:import_media",
-    "agent": "descript_iac.cli.oneoff:agent",
-    "edit-link": "descript_iac.cli.surface:edit_link",
-    "published": "descript_iac.cli.surface:published",
-    "doctor": "descript_iac.cli.surface:doctor",
+# Each verb's module is imported only when that verb runs (or its own help is shown), so start-up
+# costs what the verb needs, not what every verb needs. Add a command here:
+# name -> ("module:attr", the first sentence of its docstring, shown by `--help`).
+COMMANDS: dict[str, str | tuple[str, str]] = {
+    "validate": (
+        "descript_iac.cli.validate:validate",
+        "Check the workspace in DIRECTORY (default: .) and list every problem.",
+    ),
+    "plan": (
+        "descript_iac.cli.planning:plan",
+        "Show which import and agent jobs DIRECTORY's workspace needs.",
+    ),
+    "apply": (
+        "descript_iac.cli.planning:apply",
+        "Issue only the missing jobs for SOURCE (a workspace directory or a saved plan file).",
+    ),
+    "state": (
+        "descript_iac.cli.state:state",
+        "Inspect the state, and resolve what an interrupted apply left in doubt.",
+    ),
+    "force-unlock": (
+        "descript_iac.cli.state:force_unlock",
+        "End the state lock LOCK_ID of a run that is gone or hangs (on PostgreSQL: end its "
+        "database session; a run that died never holds a lock there).",
+    ),
+    "status": (
+        "descript_iac.cli.api_commands:status",
+        "Check that the API is reachable and the token works (GET /v1/status).",
+    ),
+    "jobs": (
+        "descript_iac.cli.api_commands:jobs",
+        "Read the job history (the API keeps 30 days).",
+    ),
+    "config": (
+        "descript_iac.cli.api_commands:config",
+        "User configuration (~/.config/descript-iac/config.json, mode 0600).",
+    ),
+    "schema": (
+        "descript_iac.cli.schema:schema",
+        "Print the JSON Schema (2020-12) of workspace files.",
+    ),
+    "emulator": (
+        "descript_iac.cli.emulator:emulator",
+        "The local Descript API emulator (no credits spent, no network needed).",
+    ),
+    "init": (
+        "descript_iac.cli.init:init",
+        "Start a workspace in DIRECTORY (default: .): descript.yaml with the schema header and "
+        "a commented example, the JSON Schema for editors, and .gitignore entries in the "
+        "working directory (where state/ lives).",
+    ),
+    "show": (
+        "descript_iac.cli.show:show",
+        "Show SOURCE: a saved plan (`plan --out FILE`) exactly as `apply FILE` will run it, or, "
+        "for a workspace directory (default: .), every project its state manages: Descript URL, "
+        "media with durations, compositions, applied steps with their prompts, agent responses "
+        "and job ids, costs, orphaned and forgotten projects, open intents and quarantines.",
+    ),
+    "import": (
+        "descript_iac.cli.importing:import_command",
+        "Adopt PROJECT_ID (made in Descript, by a script, or by another tool) as ADDRESS.",
+    ),
+    "fmt": (
+        "descript_iac.cli.fmt:fmt",
+        "Rewrite the workspace files in DIRECTORY (default: .) in the canonical layout.",
+    ),
+    "import-media": (
+        "descript_iac.cli.oneoff:import_media",
+        "Import media into a new project (one job, sent exactly once), with live progress.",
+    ),
+    "agent": (
+        "descript_iac.cli.oneoff:agent",
+        "Run one Underlord prompt on a project, or on a new one (--new), exactly once.",
+    ),
+    "edit-link": (
+        "descript_iac.cli.surface:edit_link",
+        "Make a one-time Edit in Descript import URL for files (it expires after 3 hours).",
+    ),
+    "published": (
+        "descript_iac.cli.surface:published",
+        "Show a published project (title, duration, publisher, privacy, publish type).",
+    ),
+    "doctor": (
+        "descript_iac.cli.surface:doctor",
+        "Check the token, the API (round trip, level), the clock, the state and the cache.",
+    ),
 }
+
+
+def _target(name: str) -> str:
+    entry = COMMANDS[name]
+    return entry if isinstance(entry, str) else entry[0]
+
+
+def _summary(name: str) -> str | None:
+    """The short help of a command from the table, or None (then its module is imported)."""
+    entry = COMMANDS.get(name)
+    return entry[1] if isinstance(entry, tuple) else None

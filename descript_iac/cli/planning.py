@@ -7,13 +7,11 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from descript_iac.apply import ApplyOptions
 from descript_iac.cli.context import Globals, echo, get_globals, is_tty
-from descript_iac.cli.progress import JsonReporter, LiveReporter, Reporter
 from descript_iac.errors import DescriptIacError, PlanError
 from descript_iac.plan import Plan, PlanOptions
 from descript_iac.plan.render import (
@@ -22,14 +20,10 @@ from descript_iac.plan.render import (
     render_markdown,
     render_text,
 )
-from descript_iac.workspace import (
-    RunSettings,
-    apply_workspace,
-    is_local,
-    load_saved_plan,
-    plan_workspace,
-    save_plan,
-)
+from descript_iac.workspace import RunSettings, is_local, load_saved_plan, plan_workspace, save_plan
+
+if TYPE_CHECKING:
+    from descript_iac.cli.progress import Reporter
 
 IMPORT_INTO_EXISTING = "import-into-existing"
 
@@ -247,6 +241,10 @@ def apply(
     --auto-approve), then runs each project's jobs in order and records every result. With
     --refresh, drift is shown too and, once approved, recorded as accepted.
     """
+    from descript_iac.apply import ApplyOptions  # the engine and httpx: only to apply
+    from descript_iac.cli.progress import JsonReporter, LiveReporter, Reporter
+    from descript_iac.workspace import apply_workspace
+
     g = get_globals(ctx)
     saved = None
     if source.is_file() and source.suffix.lower() not in (".yaml", ".yml"):

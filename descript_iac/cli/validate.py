@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from descript_iac.cli.context import echo
-from descript_iac.config import load_workspace
+from descript_iac.config.summary import check_workspace
+from descript_iac.userdirs import cache_root
 
 
 @click.command()
@@ -20,9 +21,8 @@ def validate(directory: Path) -> None:
     printed the same way, prefixed with "warning:", and do not change the exit code. No API
     call is made.
     """
-    workspace = load_workspace(directory)
-    for warning in workspace.warnings:
+    count, files, warnings = check_workspace(directory, cache_root() / "workspaces")
+    for warning in warnings:
         echo(str(warning), err=True)
-    count = len(workspace.projects)
     noun = "project" if count == 1 else "projects"
-    echo(f"{directory}: valid ({count} {noun} in {len(workspace.files)} file(s)).")
+    echo(f"{directory}: valid ({count} {noun} in {files} file(s)).")

@@ -5,9 +5,7 @@ All problems of all files are collected and raised together as one `ConfigError`
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -15,46 +13,32 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from descript_iac.collector import paused
+from descript_iac.config.cache import WorkspaceCache
 from descript_iac.config.checks import check_defaults, check_project, media_url_warnings
 from descript_iac.config.desired import DesiredProject, Move, StateSetting, Workspace
+from descript_iac.config.files import display, workspace_files
 from descript_iac.config.interpolate import interpolate
 from descript_iac.config.lifecycle import check_lifecycle
 from descript_iac.config.model import Defaults, WorkspaceFile
 from descript_iac.config.moved import check_moves
 from descript_iac.config.statesetting import STATE_KEY, Block, collect_state
 from descript_iac.config.typing_errors import translate
-from descript_iac.config.yamlsource import Path_, Source, read_source
-from descript_iac.errors import ConfigError, DescriptIacError, Problem
+from descript_iac.config.yamlsource import (
+    MAX_FILE_BYTES,
+    SHALLOW,
+    Path_,
+    Pos,
+    Source,
+    read_source,
+)
+from descript_iac.errors import ConfigError, Problem
 
 SUPPORTED_VERSIONS = (1,)
+_UNRESOLVED = Defaults()
 
 
-def workspace_files(root: Path) -> list[Path]:
-    if not root.exists():
-        raise DescriptIacError(f"{root}: no such directory; give the workspace directory")
-    if root.is_file():
-        return [root]
-    # Any case of the suffix (b.YAML is a workspace file too). A broken symbolic link is kept,
-    # so that reading it reports it; editors' lock files (.#name.yaml) are not workspace files.
-    files = sorted(
-        p
-        for p in root.iterdir()
-        if p.suffix.lower() in (".yaml", ".yml")
-        and not p.name.startswith(".#")
-        and (p.is_file() or (p.is_symlink() and not p.exists()))
-    )
-    if not files:
-        raise DescriptIacError(
-            f"{root}: no *.yaml or *.yml files here; a workspace is a directory of YAML files"
-        )
-    return files
-
-
-def _display(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
+_display = display
 
 
 def _check_version(source: Source, data: dict[str, Any]) -> list[Problem]:
@@ -73,9 +57,52 @@ def _check_version(source: Source, data: dict[str, Any]) -> list[Problem]:
 
 
 def _load_one(
-    file: Path, environ: Mapping[str, str]
+    file: Path, environ: Mapping[str, str], cache: WorkspaceCache | None
 ) -> tuple[Source, WorkspaceFile | None, set[Path_], list[Problem]]:
-    source = read_source(file, _display(file))
+    display = _display(file)
+    key = None
+    if cache is not None:
+        key = _cache_key(file, cache)
+        hit = cache.get(key, environ) if key else None
+        if hit is not None:
+            at = {path: Pos(*where) for path, where in hit.keys.items()}
+            of = {path: Pos(*where) for path, where in hit.values.items()}
+            cached = Source(display, data=hit.data, keys=at, values=of)
+            return cached, _validated(hit.data), hit.secret, []
+    source = read_source(file, display)
+    try:
+        loaded = _check_one(source, environ)
+        if loaded[1] is not None:  # placed while the node graph is there
+            source.warnings = media_url_warnings(source, loaded[1], loaded[2])
+    finally:
+        source.release()  # the node graph: deeper positions are only needed to place problems
+    # A file with warnings is not cached: a cached file is read without its node graph.
+    if cache is not None and key and loaded[1] is not None and not source.warnings:
+        keys = {p: (k.line, k.column) for p, k in source.keys.items() if len(p) <= SHALLOW}
+        values = {p: (v.line, v.column) for p, v in source.values.items() if len(p) <= SHALLOW}
+        cache.put(key, source.data, source.templates, keys, values, environ)
+    return loaded
+
+
+def _cache_key(file: Path, cache: WorkspaceCache) -> str | None:
+    try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            return None
+        return cache.key(file.read_bytes())
+    except OSError:
+        return None  # read_source says what is wrong
+
+
+def _validated(data: dict[str, Any]) -> WorkspaceFile | None:
+    try:
+        return WorkspaceFile.model_validate(data)
+    except ValidationError:  # pragma: no cover - it validated when it was stored
+        return None
+
+
+def _check_one(
+    source: Source, environ: Mapping[str, str]
+) -> tuple[Source, WorkspaceFile | None, set[Path_], list[Problem]]:
     problems = list(source.problems)
     if problems:
         return source, None, set(), problems
@@ -106,27 +133,25 @@ def _load_one(
     return source, parsed, secret, problems
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Building hundreds of thousands of nodes triggers many full GC passes that find nothing
-    to free (the trees have no cycles): pausing the collector halves the load time at 10,000
-    projects."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+def load_workspace(
+    root: Path, environ: Mapping[str, str] | None = None, cache_dir: Path | None = None
+) -> Workspace:
+    """Load and validate the workspace at `root`; raise `ConfigError` listing every problem.
+
+    With `cache_dir`, files read before with the same bytes (and the same values of the
+    environment variables they use) come from the workspace cache there (config/cache.py).
+    """
+    # Hundreds of thousands of values, no cycles: the collector would only slow the build.
+    cache = WorkspaceCache(cache_dir) if cache_dir is not None else None
     try:
-        yield
+        with paused():
+            return _load(root, environ, cache)
     finally:
-        if was_enabled:
-            gc.enable()
+        if cache is not None:
+            cache.close()
 
 
-def load_workspace(root: Path, environ: Mapping[str, str] | None = None) -> Workspace:
-    """Load and validate the workspace at `root`; raise `ConfigError` listing every problem."""
-    with _gc_paused():
-        return _load(root, environ)
-
-
-def _load(root: Path, environ: Mapping[str, str] | None) -> Workspace:
+def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache | None) -> Workspace:
     env = os.environ if environ is None else environ
     problems: list[Problem] = []
     projects: dict[str, DesiredProject] = {}
@@ -136,7 +161,7 @@ def _load(root: Path, environ: Mapping[str, str] | None) -> Workspace:
     declared: list[tuple[Path, Source, Block]] = []
     files = workspace_files(root)
     for file in files:
-        source, parsed, secret, found = _load_one(file, env)
+        source, parsed, secret, found = _load_one(file, env, cache)
         problems.extend(found)
         if parsed is not None:
             loaded.append((source, parsed, secret))
@@ -181,7 +206,7 @@ def _load(root: Path, environ: Mapping[str, str] | None) -> Workspace:
             projects[address] = DesiredProject(
                 address=address,
                 spec=spec,
-                defaults=Defaults(),  # filled below, once every file's defaults are known
+                defaults=_UNRESOLVED,  # filled below, once every file's defaults are known
                 file=source.path,
                 line=pos.line,
                 secret_paths=rel,
@@ -192,7 +217,7 @@ def _load(root: Path, environ: Mapping[str, str] | None) -> Workspace:
         for index, block in enumerate(parsed.moved):
             pos = source.pos(("moved", index))
             moves.append(Move(block.from_, block.to, source.path, pos.line, pos.column))
-        warnings.extend(media_url_warnings(source, parsed, secret))
+        warnings.extend(source.warnings)
     problems.extend(check_moves(moves, projects))
     if problems:
         raise ConfigError(problems)

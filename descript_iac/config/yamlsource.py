@@ -1,29 +1,39 @@
-"""Read one YAML file into plain data plus the line and column of every key and value.
+"""Read one YAML file into plain data, and say where any part of it stands.
 
-We compose the node graph with ruamel.yaml and build values ourselves, so that:
-- every key and value keeps its position (for `file:line:col` messages),
+We compose the node graph with libyaml (PyYAML's C parser, with a YAML 1.2 core-schema resolver)
+and build values ourselves, so that:
+- every key and value can be given its line and column (for `file:line:col` messages),
 - duplicate keys are reported (all of them), not silently overwritten,
 - aliases are expanded under a budget: a "billion laughs" file is refused, not expanded,
 - tabs used for indentation get a message that says how to fix them.
+
+Positions cost more than the values (one object per node, kept until the end of loading), and
+a valid file needs only those of its top two levels (`defaults`, each project's key). So the
+first build records only those; the first question about a deeper path (a problem to report)
+builds the full position maps from the node graph, which is kept while the file is checked and
+released with `Source.release()`.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from descript_iac.config.yamlresolve import MERGE, composer, scalar, tag_of
 from descript_iac.errors import Problem
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 # Expanded nodes allowed per file (aliases count each time they are used).
 MAX_NODES = 200_000
+# Positions recorded on the first build: the top level and its keys' children.
+SHALLOW = 2
 
 Path_ = tuple[str | int, ...]
 
@@ -43,11 +53,21 @@ class Source:
     values: dict[Path_, Pos] = field(default_factory=dict)
     keys: dict[Path_, Pos] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # valid, but worth a line
     # Values whose interpolation failed: later checks skip them instead of piling on.
     unchecked: set[Path_] = field(default_factory=set)
+    # Paths of string values holding `${`: the only ones interpolation needs to look at.
+    templated: list[Path_] = field(default_factory=list)
+    # Text as written of the values that came from the environment (secrets), by path.
+    templates: dict[Path_, str] = field(default_factory=dict)
+    # The node graph, until the full positions are built or the file is released.
+    root: Node | None = field(default=None, repr=False)
+    complete: bool = False  # `values` and `keys` cover every path
 
     def pos(self, path: Path_, *, key: bool = False) -> Pos:
         """The position of `path` (its key if asked and known), else its nearest ancestor."""
+        if len(path) > SHALLOW:
+            self._complete()
         probe = path
         while True:
             if key and probe in self.keys:
@@ -64,6 +84,18 @@ class Source:
         p = self.pos(path, key=key)
         return Problem(self.path, p.line, p.column, message)
 
+    def _complete(self) -> None:
+        if self.complete or self.root is None:
+            return
+        values: dict[Path_, Pos] = {}
+        keys: dict[Path_, Pos] = {}
+        _Builder(self, record=math.inf, values=values, keys=keys).build(self.root, ())
+        self.values, self.keys, self.complete = values, keys, True
+
+    def release(self) -> None:
+        """Drop the node graph: only the top two levels' positions stay known."""
+        self.root = None
+
 
 class _TooLarge(Exception):
     pass
@@ -73,92 +105,106 @@ def _mark(node: Node) -> Pos:
     return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _scalar(node: ScalarNode) -> Any:
-    tag = str(getattr(node.tag, "value", node.tag))
-    value: str = node.value
-    if tag.endswith(":null"):
-        return None
-    if tag.endswith(":bool"):
-        return value.lower() in ("true", "yes", "on")
-    if tag.endswith(":int"):
-        text = value.replace("_", "")
-        try:
-            return int(text, 0)
-        except ValueError:
-            try:
-                return int(text)
-            except ValueError:
-                return value
-    if tag.endswith(":float"):
-        low = value.lower().replace("_", "")
-        if low in (".inf", "+.inf"):
-            return math.inf
-        if low == "-.inf":
-            return -math.inf
-        if low == ".nan":
-            return math.nan
-        try:
-            return float(low)
-        except ValueError:
-            return value
-    return value
-
-
 class _Builder:
-    def __init__(self, source: Source) -> None:
+    """Builds plain values from nodes, recording positions down to `record` levels.
+
+    With `values` and `keys` given, it only records positions (problems and templated paths
+    were collected by the first build).
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        record: float = SHALLOW,
+        values: dict[Path_, Pos] | None = None,
+        keys: dict[Path_, Pos] | None = None,
+    ) -> None:
         self.source = source
         self.count = 0
+        self.record = record
+        self.first = values is None
+        self.values = source.values if values is None else values
+        self.keys = source.keys if keys is None else keys
 
     def build(self, node: Node, path: Path_) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
             raise _TooLarge
-        self.source.values.setdefault(path, _mark(node))
-        if isinstance(node, ScalarNode):
-            return _scalar(node)
-        if isinstance(node, SequenceNode):
+        if len(path) <= self.record and path not in self.values:
+            self.values[path] = _mark(node)
+        kind = node.__class__
+        if kind is ScalarNode:
+            value = scalar(node)
+            if self.first and value.__class__ is str and "${" in value:
+                self.source.templated.append(path)
+            return value
+        if kind is SequenceNode:
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        if isinstance(node, MappingNode):
-            return self._mapping(node, path)
+        if kind is MappingNode:
+            return self._mapping(node, path)  # type: ignore[arg-type]
         return None
 
     def _mapping(self, node: MappingNode, path: Path_) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        seen: dict[str, Pos] = {}
-        merged: dict[str, Any] = {}
+        merged: dict[str, Any] | None = None
+        record = len(path) < self.record
         for key_node, value_node in node.value:
-            if isinstance(key_node, ScalarNode) and str(key_node.tag).endswith(":merge"):
+            if key_node.__class__ is not ScalarNode:
+                if self.first:
+                    pos = _mark(key_node)
+                    self.source.problems.append(
+                        Problem(
+                            self.source.path,
+                            pos.line,
+                            pos.column,
+                            "mapping keys must be plain strings",
+                        )
+                    )
+                continue
+            if tag_of(key_node) == MERGE:
+                merged = merged if merged is not None else {}
                 merged.update(self._merge_source(value_node, path))
                 continue
-            if not isinstance(key_node, ScalarNode):
-                pos = _mark(key_node)
-                self.source.problems.append(
-                    Problem(
-                        self.source.path, pos.line, pos.column, "mapping keys must be plain strings"
-                    )
-                )
+            key = str(scalar(key_node)) if key_node.value != "" else ""
+            if key in result:
+                if self.first:
+                    self.source.problems.append(self._duplicate(node, key, key_node))
                 continue
-            key = str(_scalar(key_node)) if key_node.value != "" else ""
-            key_pos = _mark(key_node)
-            if key in seen:
-                first = seen[key]
-                self.source.problems.append(
-                    Problem(
-                        self.source.path,
-                        key_pos.line,
-                        key_pos.column,
-                        f"duplicate key '{key}' (first defined at line {first.line}); "
-                        "remove one of them",
-                    )
-                )
                 continue
-            seen[key] = key_pos
             key_path: Path_ = (*path, key)
-            self.source.keys[key_path] = key_pos
-            result[key] = self.build(value_node, (*path, key))
-        for key, value in merged.items():
-            result.setdefault(key, value)
+            if record:
+                self.keys[key_path] = _mark(key_node)
+            if value_node.__class__ is ScalarNode and not record:
+                # Inline `build` for the commonest node: a scalar value below the top levels.
+                self.count += 1
+                if self.count > MAX_NODES:
+                    raise _TooLarge
+                value = scalar(value_node)
+                if self.first and value.__class__ is str and "${" in value:
+                    self.source.templated.append(key_path)
+                result[key] = value
+            else:
+                result[key] = self.build(value_node, key_path)
+        if merged:
+            for key, value in merged.items():
+                result.setdefault(key, value)
         return result
+
+    def _duplicate(self, node: MappingNode, key: str, again: ScalarNode) -> Problem:
+        first = next(
+            k
+            for k, _ in node.value
+            if k.__class__ is ScalarNode
+            and tag_of(k) != MERGE
+            and (str(scalar(k)) if k.value != "" else "") == key
+        )
+        where, line = _mark(again), _mark(first).line
+        return Problem(
+            self.source.path,
+            where.line,
+            where.column,
+            f"duplicate key '{key}' (first defined at line {line}); remove one of them",
+        )
 
     def _merge_source(self, node: Node, path: Path_) -> dict[str, Any]:
         nodes = node.value if isinstance(node, SequenceNode) else [node]
@@ -166,23 +212,29 @@ class _Builder:
         for item in nodes:
             value = self.build(item, path)
             if not isinstance(value, dict):
-                pos = _mark(item)
-                self.source.problems.append(
-                    Problem(
-                        self.source.path,
-                        pos.line,
-                        pos.column,
-                        "a merge key '<<' takes a mapping (an alias such as *defaults) or a list "
-                        "of them",
+                if self.first:
+                    pos = _mark(item)
+                    self.source.problems.append(
+                        Problem(
+                            self.source.path,
+                            pos.line,
+                            pos.column,
+                            "a merge key '<<' takes a mapping (an alias such as *defaults) or "
+                            "a list of them",
+                        )
                     )
-                )
                 continue
             for k, v in value.items():
                 out.setdefault(k, v)
         return out
 
 
+_TAB_INDENT = re.compile(r"^ *\t", re.MULTILINE)
+
+
 def _tab_problems(path: str, text: str) -> list[Problem]:
+    if not _TAB_INDENT.search(text):
+        return []
     problems = []
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.lstrip(" ")
@@ -195,7 +247,11 @@ def _tab_problems(path: str, text: str) -> list[Problem]:
 
 
 def read_source(file: Path, display: str) -> Source:
-    """Parse `file`; problems are collected in the result rather than raised."""
+    """Parse `file`; problems are collected in the result rather than raised.
+
+    The node graph stays in `root` so that problems found later can be placed; call
+    `release()` once the file has been checked.
+    """
     source = Source(display)
     if file.is_symlink() and not file.exists():
         target = os.readlink(file)
@@ -222,23 +278,27 @@ def read_source(file: Path, display: str) -> Source:
     if tabs:
         source.problems.extend(tabs)
         return source
-    # The libyaml-based parser (ruamel.yaml.clib) when installed: ~8x faster than the pure one,
-    # with the same marks. `fmt` will use the round-trip loader to keep comments.
-    yaml = YAML(typ="safe", pure=False)
+    parser = composer(text)
     try:
-        node = yaml.compose(text)
-    except MarkedYAMLError as exc:
+        node = parser.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        if exc.problem == "exceeded maximum nesting depth":  # libyaml's limit, as deep as ours
+            source.problems.append(Problem(display, 1, 1, "document is nested too deeply"))
+            return source
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = exc.problem or exc.context or "invalid YAML"
         source.problems.append(Problem(display, line, col, f"YAML syntax error: {what}"))
         return source
-    except YAMLError as exc:
+    except yaml.YAMLError as exc:
         source.problems.append(Problem(display, 1, 1, f"YAML syntax error: {exc}"))
         return source
+    finally:
+        parser.dispose()
     if node is None:
         source.data = None
         return source
+    source.root = node
     builder = _Builder(source)
     try:
         source.data = builder.build(node, ())
@@ -253,7 +313,9 @@ def read_source(file: Path, display: str) -> Source:
             )
         )
         source.data = None
+        source.release()
     except RecursionError:
         source.problems.append(Problem(display, 1, 1, "document is nested too deeply"))
         source.data = None
+        source.release()
     return source

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from descript_iac.collector import paused
 from descript_iac.config.desired import DesiredProject, Move
 from descript_iac.config.model import AgentStep
 from descript_iac.errors import PlanError
@@ -24,7 +25,6 @@ from descript_iac.plan.moves import apply_moves, move_action
 from descript_iac.plan.publishing import awaiting_publishes, publish_actions
 from descript_iac.plan.shown import shown, shown_facets, step_model, step_prompt
 from descript_iac.state.document import (
-    ImportFacets,
     ProjectState,
     ShownFacets,
     StateDocument,
@@ -57,14 +57,14 @@ class _ProjectDiff:
         state: ProjectState | None,
         salt: str,
         options: PlanOptions,
-        want: ImportFacets | None,
+        want: digests.Wanted | None,
     ) -> None:
         self.address = address
         self.d = desired
         self.s = state
         self.salt = salt
         self.opts = options
-        self.want = want  # the desired import facets, computed once per plan
+        self.want = want  # the desired digests, computed once per plan
 
     def shown_want(self) -> ShownFacets:
         """The desired values a reviewer sees (only computed for actions that show them)."""
@@ -132,7 +132,7 @@ class _ProjectDiff:
         d = self.d
         assert d is not None
         assert self.want is not None
-        after = digests.facets_digest(self.salt, self.want)
+        after = self.want.facets_digest
         steps = list(d.spec.steps)
         actions: list[Action] = []
         if d.has_media:
@@ -159,7 +159,7 @@ class _ProjectDiff:
                     f"{reason}: prompt-only, step {first.id} creates the project",
                     step_id=first.id,
                     job_type=AGENT,
-                    after=digests.step_digest(self.salt, d, first),
+                    after=self.want.steps[first.id],
                     prompt=shown(step_prompt(d, first)),
                     model=step_model(d, first),
                     changes=changes,
@@ -175,14 +175,14 @@ class _ProjectDiff:
         before: str | None = None,
         changes: tuple[Change, ...] = (),
     ) -> Action:
-        assert self.d is not None
+        assert self.d is not None and self.want is not None
         return self.action(
             ActionKind.RUN,
             reason,
             step_id=step.id,
             job_type=AGENT,
             before=before,
-            after=digests.step_digest(self.salt, self.d, step),
+            after=self.want.steps[step.id],
             prompt=shown(step_prompt(self.d, step)),
             model=step_model(self.d, step),
             changes=changes,
@@ -205,9 +205,9 @@ class _ProjectDiff:
 
     def existing(self, s: ProjectState, d: DesiredProject) -> list[Action]:
         assert self.want is not None
-        want = self.want
+        want = self.want.facets
         before = digests.facets_digest(self.salt, s.facets) if s.facets else None
-        after = digests.facets_digest(self.salt, want)
+        after = self.want.facets_digest
         awaiting = self.awaiting(s)
         if self.address in self.opts.replace:
             return awaiting + self.replace("replacement requested with --replace", s)
@@ -292,6 +292,7 @@ class _ProjectDiff:
         )
 
     def steps(self, s: ProjectState, d: DesiredProject) -> list[Action]:
+        assert self.want is not None
         desired = list(d.spec.steps)
         applied = list(s.steps)
         # A prompt-only project's first step made the project: it is part of the log too.
@@ -326,7 +327,7 @@ class _ProjectDiff:
                     )
                 actions.append(self.action(ActionKind.BLOCKED, reason, step_id=want.id))
                 continue
-            digest = digests.step_digest(self.salt, d, want)
+            digest = self.want.steps[want.id]
             if record.status == "error" or record.job_state == "cancelled":
                 edited = " with its edited prompt" if digest != record.digest else ""
                 failed = record.error_message or "no message"
@@ -357,7 +358,7 @@ def plan_project(
     address: str, desired: DesiredProject | None, state: StateDocument, options: PlanOptions
 ) -> ProjectPlan:
     """The actions for one address (apply re-plans a project once an intent was resolved)."""
-    want = digests.import_facets(state.salt, desired) if desired else None
+    want = digests.wanted(state.salt, desired) if desired else None
     actions = _ProjectDiff(address, desired, state.projects.get(address), state.salt, options, want)
     checked, _ = check_features(actions.run(), desired, options)
     where = desired.where if desired else "state only"
@@ -372,6 +373,16 @@ def compute_plan(
 ) -> Plan:
     """The plan that brings `recorded` to `desired` (with the config's `moves` applied first).
     Pure: no I/O, no clock."""
+    with paused():  # tens of thousands of digests and actions, no cycles
+        return _compute(desired, recorded, options, moves)
+
+
+def _compute(
+    desired: dict[str, DesiredProject],
+    recorded: StateDocument,
+    options: PlanOptions,
+    moves: Sequence[Move],
+) -> Plan:
     state, moved = apply_moves(recorded, moves)
     addresses = sorted(set(desired) | set(state.projects))
     if options.targets:
@@ -382,7 +393,7 @@ def compute_plan(
     unknown_replace = sorted(set(options.replace) - set(desired))
     if unknown_replace:
         raise PlanError(f"--replace {', '.join(unknown_replace)}: no such project in the config")
-    wanted = {a: digests.import_facets(state.salt, p) for a, p in desired.items()}
+    wanted = {a: digests.wanted(state.salt, p) for a, p in desired.items()}
     projects: list[ProjectPlan] = []
     up_to_date: list[str] = []
     untargeted: list[str] = []

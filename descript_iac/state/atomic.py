@@ -48,7 +48,12 @@ def _keep_backup(path: Path, backup: Path) -> None:
 
 
 def write_atomically(
-    path: Path, text: str, *, what: str, backup: Path | None = None, make_parents: bool = False
+    path: Path,
+    text: str | bytes,
+    *,
+    what: str,
+    backup: Path | None = None,
+    make_parents: bool = False,
 ) -> None:
     """Replace `path` with `text`; keep the previous version at `backup` if given.
 
@@ -59,7 +64,7 @@ def write_atomically(
     try:
         if make_parents:
             path.parent.mkdir(parents=True, exist_ok=True)
-        _write_synced(tmp, text.encode("utf-8"))
+        _write_synced(tmp, text.encode("utf-8") if isinstance(text, str) else text)
         if backup is not None and path.exists():
             _keep_backup(path, backup)
         os.replace(tmp, path)

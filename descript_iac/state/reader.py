@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from descript_iac.collector import paused
 from descript_iac.errors import StateError, describe_os_error
+from descript_iac.state import codec
 from descript_iac.state.document import StateDocument, document_from_json
 from descript_iac.state.events import Event, apply_event
 
@@ -31,6 +33,17 @@ def read_document(path: Path, backup: Path) -> StateDocument:
         raw = path.read_bytes()
     except OSError as exc:
         raise StateError(f"cannot read the state: {describe_os_error(exc, path)}") from None
+    with paused():  # a million objects, no cycles: the collector would only slow the read
+        doc = codec.read_current(raw)  # the fast path: a valid document of the current format
+        if doc is None:
+            doc = _read_carefully(raw, path, backup)
+        advice = f"Remove the wrong record, or restore from {backup.name} or version control."
+        check_one_owner(str(path), doc, f"{advice} It was not changed.")
+    return doc
+
+
+def _read_carefully(raw: bytes, path: Path, backup: Path) -> StateDocument:
+    """Any format, any damage: says what is wrong and where."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -49,10 +62,7 @@ def read_document(path: Path, backup: Path) -> StateDocument:
         raise StateError(
             f"{path}: the state is corrupt or truncated ({reason}). {_restore(backup)}"
         ) from None
-    doc = document_from_json(data, str(path), backup.name)
-    advice = f"Remove the wrong record, or restore from {backup.name} or version control."
-    check_one_owner(str(path), doc, f"{advice} It was not changed.")
-    return doc
+    return document_from_json(data, str(path), backup.name)
 
 
 def check_one_owner(where: str, doc: StateDocument, advice: str) -> None:

@@ -3,7 +3,7 @@
 `StateStore` is the small interface plan and apply use; the PostgreSQL backend implements it too.
 `LocalStateStore` keeps:
 
-    state/<workspace>.json           the document (canonical JSON: sorted keys, 2-space indent)
+    state/<workspace>.json           the document (canonical JSON, one project per line: codec.py)
     state/<workspace>.json.backup    the previous version
     state/<workspace>.json.journal   events of the run in progress (JSON lines, fsynced)
     state/<workspace>.json.lock      the lock (see lock.py)
@@ -23,6 +23,7 @@ from typing import Any
 from descript_iac.errors import StateError, file_error
 from descript_iac.failpoints import failpoint
 from descript_iac.redact import scrub
+from descript_iac.state import codec
 from descript_iac.state.atomic import fsync_dir as _fsync_dir
 from descript_iac.state.atomic import write_atomically
 from descript_iac.state.document import StateDocument
@@ -30,10 +31,6 @@ from descript_iac.state.events import Event
 from descript_iac.state.journal import Journal, JournalHeader, check_header, parse_journal
 from descript_iac.state.lock import FileLock, LockInfo
 from descript_iac.state.reader import fold_events, read_document
-
-
-def canonical_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
 class StateStore(abc.ABC):
@@ -247,8 +244,8 @@ class LocalStateStore(StateStore):
             self._journal_file = None
 
     def _write_document(self, doc: StateDocument) -> None:
-        text = canonical_json(scrub(doc.to_json()))
-        write_atomically(self.path, text, what="the state", backup=self.backup, make_parents=True)
+        data = codec.encode_document(doc)  # scrubbed
+        write_atomically(self.path, data, what="the state", backup=self.backup, make_parents=True)
 
     def lock(
         self, command: str, timeout: float = 0.0

@@ -49,7 +49,7 @@ def apply_workspace(
 
     With `refresh`, drift is read too, shown with the plan and, once confirmed, recorded as
     accepted (jobs made outside descript-iac become external jobs of their project)."""
-    workspace = load_workspace(settings.root)
+    workspace = load_workspace(settings.root, cache_dir=settings.workspace_cache)
     store = settings.store(workspace.state)
     with store.lock("apply", settings.lock_timeout):
         existed = store.exists()

@@ -4,12 +4,15 @@ beyond the seed-level API (then with one request, once per run)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from descript_iac.api import DescriptClient
 from descript_iac.config.desired import DesiredProject
 from descript_iac.config.moved import Move
 from descript_iac.plan import Plan, PlanOptions, compute_plan
 from descript_iac.state.document import StateDocument
+
+if TYPE_CHECKING:
+    from descript_iac.api import DescriptClient
 
 
 def with_features(options: PlanOptions, client: DescriptClient) -> PlanOptions:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from descript_iac.api import DescriptClient
-from descript_iac.apply import reconcile
-from descript_iac.apply.evidence import desired_names, history_since
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.plan import Plan, PlanOptions, compute_plan
 from descript_iac.plan.model import Drift
@@ -17,6 +15,9 @@ from descript_iac.state.events import Event, apply_event
 from descript_iac.state.store import StateStore
 from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.settings import RunSettings
+
+if TYPE_CHECKING:
+    from descript_iac.api import DescriptClient
 
 
 @dataclass
@@ -35,13 +36,15 @@ def plan_workspace(
     up what earlier runs left, and report drift in the plan.
 
     Without `refresh` this reads the state once (one query on PostgreSQL) and calls no API."""
-    workspace = load_workspace(settings.root)
+    workspace = load_workspace(settings.root, cache_dir=settings.workspace_cache)
     store = settings.store(workspace.state)
     doc = store.read()
     notes: list[str] = []
     drift: list[Drift] = []
     warnings: list[str] = []
     if refresh:
+        from descript_iac.apply import reconcile  # the API client and httpx: only to refresh
+        from descript_iac.apply.evidence import desired_names
 
         def record(event: Event) -> None:
             apply_event(doc, event)
@@ -77,6 +80,8 @@ def new_state_warning(
 ) -> list[str]:
     """A new, empty state while the account's job history has jobs: if the workspace was
     applied before, its state is elsewhere, and applying would make every project again."""
+    from descript_iac.apply.evidence import history_since
+
     jobs = history_since(client, 0.0)
     if not jobs:
         return []

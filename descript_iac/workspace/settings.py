@@ -10,7 +10,7 @@ from descript_iac.config.desired import StateSetting
 from descript_iac.config.loader import read_state_setting
 from descript_iac.config.statesetting import workspace_name
 from descript_iac.errors import DescriptIacError
-from descript_iac.session import ApiTarget
+from descript_iac.session import ApiTarget, cache_root
 from descript_iac.state.document import StateDocument
 from descript_iac.state.store import LocalStateStore, StateStore
 from descript_iac.timing import Timing
@@ -37,6 +37,8 @@ class RunSettings:
     lock_timeout: float = 0.0
     timing: Timing = field(default_factory=Timing)
     backend_url: str | None = field(default=None, repr=False)  # --backend-url (a secret)
+    # Parsed, validated workspace files by content digest (config/cache.py); None turns it off.
+    workspace_cache: Path | None = field(default_factory=lambda: cache_root() / "workspaces")
 
     @classmethod
     def for_workspace(

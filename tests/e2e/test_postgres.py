@@ -288,7 +288,7 @@ def test_state_push_and_pull_round_trip_byte_identical_and_refuse_what_would_los
     assert same.exit_code == 0 and "already holds" in same.output
     # Another lineage is refused, unless forced.
     stranger = tmp_path / "stranger.json"
-    stranger.write_bytes(original.replace(b'"lineage": "', b'"lineage": "x'))
+    stranger.write_bytes(original.replace(b'"lineage":"', b'"lineage":"x'))
     refused = state("push", str(stranger))
     assert refused.exit_code == 1 and "another state (lineage" in refused.output
     assert "pass --force" in refused.output

@@ -12,7 +12,7 @@ import pytest
 from descript_iac.errors import StateError
 from descript_iac.plan import PlanOptions, compute_plan
 from descript_iac.plan.render import render_text
-from descript_iac.state.document import ExternalJob, ProjectState, StateDocument
+from descript_iac.state.document import FORMAT_VERSION, ExternalJob, ProjectState, StateDocument
 from descript_iac.state.events import (
     DriftAccepted,
     ProjectImported,
@@ -41,7 +41,7 @@ def _as_format_2(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def test_a_format_2_state_is_read_and_written_back_as_format_3(tmp_path: Path) -> None:
+def test_a_format_2_state_is_read_and_written_back_in_the_current_format(tmp_path: Path) -> None:
     doc = record_apply(StateDocument(), desired_project("ep", **SPEC))
     path = tmp_path / "ws.json"
     path.write_text(json.dumps(_as_format_2(doc.to_json())))
@@ -56,7 +56,7 @@ def test_a_format_2_state_is_read_and_written_back_as_format_3(tmp_path: Path) -
     with store.lock("test"):
         store.begin(read)
         store.commit(read)
-    assert json.loads(path.read_text())["format_version"] == 3
+    assert json.loads(path.read_text())["format_version"] == FORMAT_VERSION
     assert "sig=secret" not in path.read_text()
 
 

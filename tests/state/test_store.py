@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 from descript_iac.errors import FileSystemError, LockError, StateError
+from descript_iac.redact import scrub
+from descript_iac.state import codec
 from descript_iac.state import store as store_module
 from descript_iac.state.document import Intent, StateDocument
 from descript_iac.state.events import (
@@ -341,7 +343,9 @@ def test_commit_writes_canonical_json_and_keeps_a_backup(tmp_path: Path) -> None
     doc = populated()
     store.commit(doc)
     first = (tmp_path / "ws.json").read_text()
-    assert json.dumps(json.loads(first), sort_keys=True, indent=2) + "\n" == first
+    assert first.startswith('{"format_version":4,') and first.endswith("}}\n")
+    assert first.splitlines()[-2].startswith('"ep":{')  # one project per line
+    assert codec.encode(scrub(store.read().to_json())).decode() == first  # canonical
     assert doc.serial == 1
     store.commit(doc)
     assert json.loads((tmp_path / "ws.json.backup").read_text())["serial"] == 1

@@ -1,0 +1,59 @@
+"""Timing helpers shared by the benchmarks: a command run in a fresh process, its wall time
+and peak RSS (medians of several runs), and a table printer."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+CLI = str(Path(sys.executable).with_name("descript-iac"))
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    rss_mb: float
+
+
+def run_process(
+    argv: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Run:
+    """Run `argv` to completion; wall time and the peak RSS of that process alone."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        list(argv), env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode not in (0, 2):
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{err}")
+    return Run(elapsed, usage.ru_maxrss / 1024)
+
+
+def median(runs: list[Run]) -> Run:
+    return Run(
+        statistics.median(r.seconds for r in runs), statistics.median(r.rss_mb for r in runs)
+    )
+
+
+def load_note() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min) {five:.2f} (5 min) on {os.cpu_count()} cores"
+
+
+def print_table(rows: list[tuple[str, str, str, str, str]]) -> None:
+    header = ("measure", "measured", "floor / bound", "ratio", "target")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=False)) + " |"
+    print(line)
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + " |")

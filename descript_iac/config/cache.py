@@ -1,0 +1,186 @@
+"""A cache of parsed, validated workspace files (diskcache, under the user's cache directory).
+
+A second plan of unchanged files skips parsing and checking: each file is looked up by the
+SHA-256 of its bytes (and of the code that reads it), so any change to a file is a miss, and a
+file added or removed is simply one more or one less lookup. Only files without problems are
+kept, so a hit never needs a position beyond the ones stored with it.
+
+Values from the environment are secrets: the cache stores the text as written
+(`${env:HOST_URL}`) where they stood, and a salted digest of the variables' values. A hit
+needs the same values (else it is a miss) and substitutes them again, registering each as a
+secret, exactly as a first load does. A file with secret-shaped text of its own (a literal URL
+with a query string) is not cached at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from descript_iac import __version__
+from descript_iac.config.files import workspace_files
+from descript_iac.config.interpolate import env_names, expand
+from descript_iac.redact import salted_digest, scrub, scrub_needed
+
+Path_ = tuple[str | int, ...]
+
+CACHE_FORMAT = 2
+SIZE_LIMIT = 512 * 1024 * 1024
+_MISSING = "\x00unset"
+
+
+def _code_fingerprint() -> str:
+    """Changes when the code that reads files does: a release, an upgrade of pydantic or
+    PyYAML, or an edit in a checkout (found without importing them)."""
+    here = Path(__file__).parent
+    parts = [str(CACHE_FORMAT), __version__]
+    modules = sorted(here.glob("*.py"))
+    for name in ("pydantic", "pydantic_core", "yaml"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin:
+            modules.append(Path(spec.origin))
+    for module in modules:
+        stat = module.stat()
+        parts.append(f"{module}:{stat.st_mtime_ns}:{stat.st_size}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CachedFile:
+    data: Any  # the validated data, with values from the environment substituted again
+    secret: set[Path_]
+    keys: dict[Path_, tuple[int, int]]  # (line, column) of the top levels' keys
+    values: dict[Path_, tuple[int, int]]  # and of their values
+
+
+class WorkspaceCache:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._cache: Any = None
+        self._code = ""
+        self._salt = ""
+
+    def _open(self) -> Any:
+        if self._cache is None:
+            import diskcache
+
+            self._cache = diskcache.Cache(str(self.directory), size_limit=SIZE_LIMIT)
+            self._code = _code_fingerprint()
+            salt = self._cache.get("salt")
+            if not isinstance(salt, str):
+                salt = secrets.token_hex(16)
+                self._cache.set("salt", salt)
+            self._salt = salt
+        return self._cache
+
+    def key(self, raw: bytes) -> str:
+        self._open()
+        return "file:" + hashlib.sha256(self._code.encode() + b"\x00" + raw).hexdigest()
+
+    def _env_digest(self, names: list[str], environ: Mapping[str, str]) -> str:
+        values = [f"{n}={environ.get(n, _MISSING)}" for n in sorted(set(names))]
+        return salted_digest(self._salt, *values)
+
+    def get(self, key: str, environ: Mapping[str, str]) -> CachedFile | None:
+        try:
+            entry = self._open().get(key)
+        except Exception:  # an unreadable cache is an empty one
+            return None
+        if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT:
+            return None
+        templates: dict[Path_, str] = entry["templates"]
+        names = [n for t in templates.values() for n in env_names(t)]
+        if entry["env"] != self._env_digest(names, environ):
+            return None  # a variable it uses changed (or was unset)
+        data = entry["data"]
+        for path, template in templates.items():
+            value = expand(template, environ)
+            if value is None:
+                return None
+            _put(data, path, value)
+        return CachedFile(data, set(templates), dict(entry["keys"]), dict(entry["values"]))
+
+    def put(
+        self,
+        key: str,
+        data: Any,
+        templates: dict[Path_, str],
+        keys: dict[Path_, tuple[int, int]],
+        values: dict[Path_, tuple[int, int]],
+        environ: Mapping[str, str],
+    ) -> None:
+        """Keep a file that loaded without problems. `data` is modified (secrets removed).
+
+        A file holding secret-shaped text of its own (a URL with a query string, a password
+        in a URL: what `redact.scrub` masks) is not kept: the cache would hold it in clear,
+        and it cannot be left out, as the plan needs it. Give such values with `${env:}`."""
+        for path in templates:
+            _put(data, path, "")  # the values from the environment are not the question here
+        if _holds_secrets(data):
+            return
+        for path, template in templates.items():
+            _put(data, path, template)
+        names = [n for t in templates.values() for n in env_names(t)]
+        entry = {
+            "format": CACHE_FORMAT,
+            "data": data,
+            "templates": templates,
+            "env": self._env_digest(names, environ),
+            "keys": keys,
+            "values": values,
+        }
+        try:
+            self._open().set(key, entry)
+        except Exception:  # a full disk or a read-only cache must not fail a plan
+            return
+
+    def summary(self, root: Path, environ: Mapping[str, str]) -> tuple[int, int] | None:
+        """(projects, files) of the workspace at `root` when every file of it is cached and
+        they fit together (no project twice, one `defaults` at most); else None, and the
+        workspace must be loaded to say what is wrong."""
+        files = workspace_files(root)
+        addresses: set[str] = set()
+        defaults = 0
+        for file in files:
+            try:
+                raw = file.read_bytes()
+            except OSError:
+                return None
+            hit = self.get(self.key(raw), environ)
+            if hit is None:
+                return None
+            if "state" in hit.data or "moved" in hit.data:
+                return None  # checked across files (state, moves) by a full load
+            projects = hit.data.get("projects") or {}
+            if addresses & set(projects):
+                return None
+            addresses |= set(projects)
+            defaults += hit.data.get("defaults") is not None
+        return (len(addresses), len(files)) if defaults <= 1 else None
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+
+def _holds_secrets(data: Any) -> bool:
+    try:
+        serialized = orjson.dumps(data)
+    except TypeError:
+        return True
+    return scrub_needed(serialized) and scrub(data) != data
+
+
+def _put(data: Any, path: Path_, value: str) -> None:
+    parent = data
+    for part in path[:-1]:
+        parent = parent[part]
+    parent[path[-1]] = value

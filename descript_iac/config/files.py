@@ -1,0 +1,37 @@
+"""Which files make up a workspace: the `*.yaml` and `*.yml` files of a directory, sorted."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from descript_iac.errors import DescriptIacError
+
+
+def workspace_files(root: Path) -> list[Path]:
+    if not root.exists():
+        raise DescriptIacError(f"{root}: no such directory; give the workspace directory")
+    if root.is_file():
+        return [root]
+    # Any case of the suffix (b.YAML is a workspace file too). A broken symbolic link is kept,
+    # so that reading it reports it; editors' lock files (.#name.yaml) are not workspace files.
+    files = sorted(
+        p
+        for p in root.iterdir()
+        if p.suffix.lower() in (".yaml", ".yml")
+        and not p.name.startswith(".#")
+        and (p.is_file() or (p.is_symlink() and not p.exists()))
+    )
+    if not files:
+        raise DescriptIacError(
+            f"{root}: no *.yaml or *.yml files here; a workspace is a directory of YAML files"
+        )
+    return files
+
+
+def display(path: Path) -> str:
+    """How a file is named in messages: relative to the working directory when it can be."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)

@@ -1,0 +1,106 @@
+"""The state document as bytes: canonical, compact JSON with one project per line.
+
+Format 3 (this release writes it; formats 1 and 2, the indented JSON of earlier releases, are
+read):
+
+    {"format_version":3,"lineage":"…","salt":"…","serial":7,
+    "forgotten":{
+    "old-ep":[{…}]
+    },
+    "projects":{
+    "ep-001":{"created_by":"import","facets":{…},…},
+    "ep-002":{…}
+    }}
+
+Every object has sorted keys (the version comes first) and no spaces; projects (and forgotten
+histories) are sorted by address, one per line, so a change to one project is a one-line diff
+and the same document is always the same bytes. It is still one JSON document: `jq` and
+`json.load` read it.
+
+Reading validates the whole document in one pass of pydantic's JSON parser (no intermediate
+dicts) with the garbage collector paused: ~0.4 s for 10,000 projects, where the indented format
+through `json.loads` and `model_validate` took 2.2 s.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from descript_iac.collector import paused
+from descript_iac.redact import scrub, scrub_needed
+from descript_iac.state.document import FORMAT_VERSION, REQUIRED_KEYS, StateDocument
+
+_MAPS = ("forgotten", "projects")  # one entry per line, in this order after the header
+_SORTED = orjson.OPT_SORT_KEYS
+
+
+def encode(data: dict[str, Any]) -> bytes:
+    """The canonical bytes (current format) of a document's JSON form (`doc.to_json()`, after
+    `scrub`)."""
+    with paused():
+        # The version first (a reader knows the format from the first bytes), then sorted keys.
+        rest = {k: v for k, v in data.items() if k not in _MAPS and k != "format_version"}
+        parts = [b'{"format_version":' + str(FORMAT_VERSION).encode()]
+        if rest:
+            parts.append(b"," + orjson.dumps(rest, option=_SORTED)[1:-1])
+        for name in _MAPS:
+            parts.append(b',\n"' + name.encode() + b'":' + _lines(data.get(name) or {}))
+        parts.append(b"}\n")
+        return b"".join(parts)
+
+
+def encode_document(doc: StateDocument) -> bytes:
+    """The bytes to store for `doc`: scrubbed (`redact.scrub`), canonical. Scrubbing walks every
+    value of the document in Python (longer than the rest of the write at 10,000 projects), so
+    it is skipped when the encoded document holds nothing it could change."""
+    with paused():
+        data = doc.to_json()
+        raw = encode(data)
+        if scrub_needed(raw):
+            raw = encode(scrub(data))
+        return raw
+
+
+def _lines(entries: dict[str, Any]) -> bytes:
+    if not entries:
+        return b"{}"
+    rows = [
+        orjson.dumps(address) + b":" + orjson.dumps(entries[address], option=_SORTED)
+        for address in sorted(entries)
+    ]
+    return b"{\n" + b",\n".join(rows) + b"\n}"
+
+
+def read_current(raw: bytes) -> StateDocument | None:
+    """The document in `raw` when it is a valid document of the current format, read in one
+    validating pass of pydantic's JSON parser with the collector paused; else None, and the
+    caller reads it the careful way (`reader.read_document`), which says what is wrong."""
+    if not _is_current(raw):
+        return None
+    try:
+        with paused():
+            doc = StateDocument.model_validate_json(raw)
+    except ValueError:  # a ValidationError, or bytes that are not UTF-8
+        return None
+    doc.format_version = FORMAT_VERSION
+    return doc
+
+
+def _is_current(raw: bytes) -> bool:
+    """Whether `raw` looks like a complete format-3 document: its header line holds every
+    required key with the current version, and the projects map follows."""
+    end = raw.find(b"\n")
+    if end < 0 or not raw.startswith(b'{"format_version":'):
+        return False
+    try:
+        header = orjson.loads(raw[: end - 1] + b"}") if raw[end - 1 : end] == b"," else None
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:
+        return False
+    if type(header["format_version"]) is not int:
+        return False
+    required = [k for k in REQUIRED_KEYS if k not in _MAPS]
+    return all(k in header for k in required) and b'\n"projects":' in raw

@@ -1,0 +1,187 @@
+"""The state's bytes: canonical (same document, same bytes), one project per line, the old
+format still read, and bad documents refused with a message that says what to do."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from descript_iac.errors import StateError
+from descript_iac.redact import register_secret, scrub, scrub_needed
+from descript_iac.state import codec
+from descript_iac.state.document import ProjectState, StateDocument
+from descript_iac.state.reader import read_document
+from descript_iac.state.store import LocalStateStore
+from tests.builders import desired_project, record_apply
+
+BASE = {
+    "name": "Épisode ☃",  # non-ASCII stays as it is
+    "media": {
+        "a.wav": {"url": "https://cdn.example.com/a.wav"},
+        "b.wav": {"url": "https://x.io/b"},
+    },
+    "compositions": [{"name": "Full", "clips": [{"media": "a.wav"}]}],
+    "steps": [{"id": "s1", "prompt": "Add captions"}, {"id": "s2", "prompt": "Add chapters"}],
+}
+
+
+def applied(*addresses: str) -> StateDocument:
+    doc = StateDocument()
+    for address in addresses:
+        record_apply(doc, desired_project(address, **BASE))
+    doc.forgotten["gone"] = [ProjectState(project_id="p-old")]
+    return doc
+
+
+def encode(doc: StateDocument) -> bytes:
+    return codec.encode(scrub(doc.to_json()))
+
+
+def read(raw: bytes, tmp_path: Path) -> StateDocument:
+    path = tmp_path / "ws.json"
+    path.write_bytes(raw)
+    return read_document(path, tmp_path / "ws.json.backup")
+
+
+def test_round_trip_is_exact_and_canonical(tmp_path: Path) -> None:
+    doc = applied("ep-b", "ep-a", "ep-c")
+    raw = encode(doc)
+    again = read(raw, tmp_path)
+    assert again == doc
+    assert encode(again) == raw
+    # The same projects recorded in another order give the same bytes.
+    other = applied("ep-c", "ep-a", "ep-b")
+    other.lineage, other.salt = doc.lineage, doc.salt
+    for address in ("ep-a", "ep-b", "ep-c"):
+        other.projects[address] = doc.projects[address]
+    assert encode(other) == raw
+
+
+def test_layout_is_one_project_per_line_with_sorted_keys() -> None:
+    doc = applied("ep-b", "ep-a")
+    lines = encode(doc).decode().splitlines()
+    assert lines[0].startswith('{"format_version":4,')
+    assert lines[1:4] == ['"forgotten":{', lines[2], "},"]
+    assert lines[4] == '"projects":{'
+    assert lines[5].startswith('"ep-a":{') and lines[6].startswith('"ep-b":{')
+    assert lines[7] == "}}"
+    for row in lines[5:7]:
+        body = json.loads(row.split(":", 1)[1].rstrip(","))
+        assert list(body) == sorted(body)
+    whole = json.loads("\n".join(lines))
+    assert whole["format_version"] == 4 and set(whole["projects"]) == {"ep-a", "ep-b"}
+
+
+def test_a_change_to_one_project_is_a_one_line_diff() -> None:
+    doc = applied("ep-a", "ep-b", "ep-c")
+    before = encode(doc).splitlines()
+    doc.projects["ep-b"].tainted = "import partial"
+    after = encode(doc).splitlines()
+    changed = [i for i, (x, y) in enumerate(zip(before, after, strict=False)) if x != y]
+    assert len(before) == len(after) and len(changed) == 1
+    assert after[changed[0]].startswith(b'"ep-b":')
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_earlier_formats_are_read(version: int, tmp_path: Path) -> None:
+    doc = applied("ep-a", "ep-b")
+    data = {**doc.to_json(), "format_version": version}  # as earlier releases wrote it
+    old = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    got = read(old.encode(), tmp_path)
+    assert got == doc
+    assert encode(got) == encode(doc)  # written back in the current format
+
+
+def test_the_fast_path_refuses_what_the_full_check_refuses(tmp_path: Path) -> None:
+    """A format-3 file whose header lacks a key is not taken for an empty state."""
+    raw = encode(applied("ep-a"))
+    header, rest = raw.split(b"\n", 1)
+    no_salt = b",".join(p for p in header.split(b",") if not p.startswith(b'"salt"'))
+    with pytest.raises(StateError, match="lacks salt"):
+        read(no_salt + b"\n" + rest, tmp_path)
+
+
+def test_empty_document(tmp_path: Path) -> None:
+    doc = StateDocument()
+    raw = encode(doc)
+    assert b'"forgotten":{},\n"projects":{}}' in raw
+    assert read(raw, tmp_path) == doc
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            b'{"format_version":4,"lineage":"x","salt":"y","serial":1,\n"projects":{\n"ep":{',
+            "corrupt or truncated",
+        ),
+        (b"\xff\xfe", "not UTF-8"),
+        (b"", "corrupt or truncated"),
+        (b'{"format_version":9,"lineage":"x","future":true}', "state format 9 is newer"),
+        (b'{"format_version":9,"lineage":"x","salt":"y","serial":1}', "state format 9 is newer"),
+        (
+            b'{"format_version":4,"lineage":"l","salt":"s","serial":"many",\n"projects":{}}',
+            r"not valid \(serial: ",
+        ),
+        (
+            b'{"format_version":4,"lineage":"l","salt":"s","serial":1,\n'
+            b'"projects":{\n"ep":{"steps":[{"id":"s"}]}\n}}',
+            r"not valid \(projects\.ep\.steps\.0\.",
+        ),
+        (b"{}", "lacks format_version"),
+    ],
+)
+def test_bad_documents_are_refused_with_what_to_do(
+    raw: bytes, message: str, tmp_path: Path
+) -> None:
+    with pytest.raises(StateError, match=message) as caught:
+        read(raw, tmp_path)
+    assert str(caught.value).startswith(str(tmp_path / "ws.json"))
+    if "newer" not in message:
+        assert "ws.json.backup" in str(caught.value)
+
+
+SHAPED = [
+    "https://cdn.example.com/a.wav?sig=abc",
+    "user:pw@db.example.com",
+    "Authorization: Bearer abcdefgh12345678",
+    "basic Zm9vOmJhcjEyMzQ1Ng==",
+    'my-registered-secret-é"\n',
+]
+
+
+@given(
+    st.lists(
+        st.sampled_from(SHAPED) | st.text(max_size=30),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_state_is_scrubbed_whenever_scrub_would_change_it(texts: list[str]) -> None:
+    """The writer skips `scrub` only when it would change nothing: the bytes on disk are
+    always those of the scrubbed document."""
+    register_secret('my-registered-secret-é"\n')
+    doc = StateDocument()
+    for i, text in enumerate(texts):
+        doc.projects[f"ep-{i}"] = ProjectState(project_url=text, tainted=text)
+    raw = codec.encode(doc.to_json())
+    scrubbed = codec.encode(scrub(doc.to_json()))
+    if not scrub_needed(raw):
+        assert raw == scrubbed
+    if any(text in SHAPED for text in texts):
+        assert scrub_needed(raw)
+
+
+def test_the_store_writes_the_scrubbed_document(tmp_path: Path) -> None:
+    register_secret("s3cr3t-value-from-env")
+    doc = StateDocument()
+    doc.projects["ep"] = ProjectState(
+        project_url="https://x.io/p?token=abc", tainted="failed: s3cr3t-value-from-env"
+    )
+    LocalStateStore(tmp_path / "ws.json").commit(doc)
+    text = (tmp_path / "ws.json").read_text()
+    assert "s3cr3t-value-from-env" not in text and "token=abc" not in text
