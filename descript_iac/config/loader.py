@@ -213,7 +213,7 @@ def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache |
             )
     moves: list[Move] = []
     warnings: list[Problem] = []
-    for source, parsed, secret in loaded:
+    for source, parsed, _secret in loaded:
         for index, block in enumerate(parsed.moved):
             pos = source.pos(("moved", index))
             moves.append(Move(block.from_, block.to, source.path, pos.line, pos.column))
