@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -41,7 +42,7 @@ from descript_iac.api.models import (
     StatusReply,
 )
 from descript_iac.api.pagination import PageGuard
-from descript_iac.api.ratelimit import MAX_WAIT, RateLimiter, shared_limiter
+from descript_iac.api.ratelimit import MAX_WAIT, RateLimiter, Ticket, shared_limiter
 from descript_iac.errors import DescriptIacError
 from descript_iac.redact import redact
 from descript_iac.timing import history_floor
@@ -54,6 +55,8 @@ MAX_ATTEMPTS = 6  # for safe requests and never-sent connections
 MAX_THROTTLED = 12  # 429s tolerated for one request
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 8.0
+# Connections kept open for reuse: enough for every POST an apply has in flight and its polls.
+POOL_CONNECTIONS = 32
 MAX_REPLY_BYTES = 16 * 1024 * 1024  # default cap on one reply; DESCRIPT_IAC_MAX_REPLY_BYTES
 REPLY_LIMIT_VAR = "DESCRIPT_IAC_MAX_REPLY_BYTES"
 # Errors raised before the request left this machine: repeating them cannot duplicate a job.
@@ -123,6 +126,7 @@ class DescriptClient:
         self.limiter = limiter or shared_limiter()
         self.clock = ServerClock(wall_clock)
         self.calls: dict[str, int] = {}
+        self._calls_lock = threading.Lock()  # POSTs may be sent from several threads
         self._capabilities: Capabilities | None = None
         self.max_attempts = MAX_ATTEMPTS  # `doctor` asks once or twice: it reports, not retries
         # Published-project reads: 1,000 an hour per user (session.py shares it across runs).
@@ -133,6 +137,9 @@ class DescriptClient:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             follow_redirects=False,
+            limits=httpx.Limits(
+                max_connections=POOL_CONNECTIONS, max_keepalive_connections=POOL_CONNECTIONS
+            ),
         )
 
     def __repr__(self) -> str:
@@ -176,22 +183,39 @@ class DescriptClient:
         if not found.has(feature):
             raise errors.NotSupported(what, feature.value, found.level)
 
+    # A job-creating POST may be given the `Ticket` its caller took from the rate limiter
+    # (`limiter.try_acquire()`) for its first attempt; later attempts wait for their own.
+
     def import_project_media(
-        self, request: ImportRequest, on_send: OnSend | None = None
+        self, request: ImportRequest, on_send: OnSend | None = None, ticket: Ticket | None = None
     ) -> JobCreated:
         if request.folder_name is not None:
-            self.require(Feature.FOLDERS, "folder_name on an import")
-        return self._create("jobs/import/project_media", request.body(), on_send)
+            self._require_before(ticket, Feature.FOLDERS, "folder_name on an import")
+        return self._create("jobs/import/project_media", request.body(), on_send, ticket)
 
-    def agent(self, request: AgentRequest, on_send: OnSend | None = None) -> JobCreated:
+    def agent(
+        self, request: AgentRequest, on_send: OnSend | None = None, ticket: Ticket | None = None
+    ) -> JobCreated:
         if request.composition_id is not None:
-            self.require(Feature.COMPOSITION_TARGET, "composition_id on an agent job")
-        return self._create("jobs/agent", request.body(), on_send)
+            what = "composition_id on an agent job"
+            self._require_before(ticket, Feature.COMPOSITION_TARGET, what)
+        return self._create("jobs/agent", request.body(), on_send, ticket)
 
-    def publish(self, request: PublishRequest, on_send: OnSend | None = None) -> JobCreated:
+    def publish(
+        self, request: PublishRequest, on_send: OnSend | None = None, ticket: Ticket | None = None
+    ) -> JobCreated:
         """`POST /v1/jobs/publish` (2026 API)."""
-        self.require(Feature.PUBLISH, "publishing (POST /v1/jobs/publish)")
-        return self._create("jobs/publish", request.body(), on_send)
+        self._require_before(ticket, Feature.PUBLISH, "publishing (POST /v1/jobs/publish)")
+        return self._create("jobs/publish", request.body(), on_send, ticket)
+
+    def _require_before(self, ticket: Ticket | None, feature: Feature, what: str) -> None:
+        """`require`, giving `ticket` back to the limiter when nothing will be sent."""
+        try:
+            self.require(feature, what)
+        except errors.NotSupported:
+            if ticket is not None:
+                self.limiter.release(ticket)
+            raise
 
     def cancel_job(self, job_id: str) -> None:
         """`DELETE /v1/jobs/{job_id}` (2026 API); cancelling is idempotent, so it is retried."""
@@ -318,7 +342,11 @@ class DescriptClient:
             self._sleep(wait)
         try:
             response = self._call(
-                "GET", f"published_projects/{slug}", label=label, max_retry_after=MAX_WAIT
+                "GET",
+                f"published_projects/{slug}",
+                label=label,
+                max_retry_after=MAX_WAIT,
+                paced=False,
             )
         except errors.RateLimited as exc:
             if exc.retry_after is not None:
@@ -328,7 +356,9 @@ class DescriptClient:
 
     # --- machinery -----------------------------------------------------------------------
 
-    def _create(self, path: str, body: dict[str, Any], on_send: OnSend | None) -> JobCreated:
+    def _create(
+        self, path: str, body: dict[str, Any], on_send: OnSend | None, ticket: Ticket | None
+    ) -> JobCreated:
         endpoint = f"POST /{path}"
         last_sent = 0.0
 
@@ -338,7 +368,9 @@ class DescriptClient:
             if on_send is not None:
                 on_send(sent_at, error)
 
-        response = self._call("POST", path, body=body, creates_job=True, on_send=stamp)
+        response = self._call(
+            "POST", path, body=body, creates_job=True, on_send=stamp, ticket=ticket
+        )
         try:
             return JobCreated.model_validate(response.json())
         except (ValueError, ValidationError):
@@ -369,20 +401,31 @@ class DescriptClient:
         label: str | None = None,
         on_send: OnSend | None = None,
         max_retry_after: float | None = None,
+        ticket: Ticket | None = None,
+        paced: bool = True,
     ) -> httpx.Response:
         """One request with retries. `max_retry_after`: a 429 asking for a longer pause is
-        raised at once (`RateLimited.retry_after`) instead of being waited out."""
+        raised at once (`RateLimited.retry_after`) instead of being waited out. `ticket`: the
+        rate limiter's place already taken for the first attempt. `paced=False`: the reply's
+        rate limit headers describe another budget (published projects) and are not learnt."""
         endpoint = label or f"{method} /{path}"
         attempts = throttled = 0
+        prepaid = ticket
         while True:
             attempts += 1
-            self.limiter.before_request()
+            ticket = prepaid or self.limiter.acquire()
+            prepaid = None
             sent_at = self.clock.now()  # server time: job times are the server's
             if on_send is not None:
-                on_send(sent_at, self.clock.error)
+                try:
+                    on_send(sent_at, self.clock.error)
+                except BaseException:
+                    self.limiter.release(ticket)  # not sent
+                    raise
             sent_local = self._wall()
             started = time.monotonic()
-            self.calls[endpoint] = self.calls.get(endpoint, 0) + 1
+            with self._calls_lock:
+                self.calls[endpoint] = self.calls.get(endpoint, 0) + 1
             try:
                 request = self._http.build_request(
                     method,
@@ -406,6 +449,7 @@ class DescriptClient:
                     ) from None
                 raise
             except NOT_SENT as exc:
+                self.limiter.release(ticket)
                 self._log(method, path, params, f"not sent: {type(exc).__name__}", started)
                 if attempts >= self.max_attempts:
                     raise errors.TransportFailure(
@@ -428,7 +472,8 @@ class DescriptClient:
                 continue
             self.clock.observe(response.headers.get("date"), sent_local, self._wall())
             self._log(method, path, params, str(response.status_code), started)
-            self.limiter.on_response(response.headers)
+            if paced:
+                self.limiter.on_response(response.headers, ticket)
             status = response.status_code
             if status == 429:
                 throttled += 1

@@ -1,16 +1,43 @@
-"""One rate limiter per process, shared by every request: honours Retry-After and paces
-proactively from X-RateLimit-Remaining so that a long apply mostly avoids 429s."""
+"""One rate limiter per process, shared by every request: spends exactly the budget the API
+allows, and honours Retry-After.
+
+A token bucket refilled by the server's own window. Each reply's `X-RateLimit-Remaining` (with
+`X-RateLimit-Consumed`, and `X-RateLimit-Limit` / `X-RateLimit-Reset` where sent) says how many
+requests the current window has left; requests sent after the one that reply answers are not in
+its count yet, so they are taken off. The reply that opened a window (consumed 1) dates it: the
+server counted that request before its reply arrived, so the window ends at most its length
+after the reply (never earlier: waiting is what the guess errs on). The window's length is the
+`X-RateLimit-Reset` of that opening reply, else the longest Retry-After seen, else 1 second.
+Until the bucket is empty requests go at once, however many at a time; then they wait for the
+window's end. A 429 empties the bucket and pauses every request for its Retry-After (plus a
+little jitter, so that parallel clients do not retry in lockstep). A server that sends no
+headers is not paced at all: only its 429s pause.
+
+Every request takes a `Ticket` (`acquire`, blocking; `try_acquire`, never blocking) and hands it
+back with its reply (`on_response`), or unused (`release`).
+"""
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 MAX_WAIT = 120.0  # never sleep longer than this on one Retry-After
-JITTER = 0.1  # up to +10 % on Retry-After, so parallel clients do not retry in lockstep
-LOW_WATER = 1  # remaining requests at which we start pacing
+JITTER = 0.1  # up to +10 % on Retry-After
+DEFAULT_WINDOW = 1.0  # seconds, until the server says otherwise
+MARGIN = 0.002  # seconds past a window's estimated end before its budget is counted again
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One request's place in the budget: its order and the window it was counted in."""
+
+    seq: int
+    window: int
 
 
 class RateLimiter:
@@ -24,39 +51,143 @@ class RateLimiter:
         self._clock = clock
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
-        self._paused_until = 0.0
-        self._window = 1.0  # estimate of the server's window, learned from Retry-After
-        self.waited = 0.0
+        self._skipped = 0.0  # time an injected sleep claimed that the clock did not show
+        self._seq = 0  # tickets handed out
+        self._window = 0  # windows opened (our count)
+        self._window_first = 0  # the first ticket of the current window
+        self._window_end = -math.inf
+        self._length = DEFAULT_WINDOW  # the server's window, in seconds
+        self._learned_length = False  # from X-RateLimit-Reset
+        self._opened_at: float | None = None  # when the reply opening a window came
+        self._opened = 0  # ... and which window it opened
+        self._limit: int | None = None  # requests per window; None until a reply says
+        self._tokens: int | None = None  # left in the current window; None: unknown (no limit)
+        self._paused_until = -math.inf
+        self.waited = 0.0  # seconds callers spent waiting
         self.throttled = 0  # 429s seen
 
-    def before_request(self) -> None:
-        """Block until the limiter allows the next request."""
-        with self._lock:
-            delay = self._paused_until - self._clock()
-        if delay > 0:
-            self.waited += delay
-            self._sleep(delay)
+    # --- budget --------------------------------------------------------------------------
 
-    def on_response(self, headers: Mapping[str, str]) -> None:
-        remaining = _int(headers.get("x-ratelimit-remaining"))
-        if remaining is None or remaining > LOW_WATER:
-            return
+    def _now(self) -> float:
+        return self._clock() + self._skipped
+
+    def _take(self, now: float) -> Ticket | float:
+        """Under the lock: a ticket now, or the seconds to wait for one."""
+        if now < self._paused_until:
+            return self._paused_until - now
+        if now >= self._window_end:
+            self._tokens = self._limit  # None: nothing known (yet), no pacing
+            self._window += 1
+            self._window_first = self._seq + 1
+            self._window_end = now + self._length + MARGIN  # corrected by the opening reply
+        if self._tokens is not None:
+            if self._tokens <= 0:
+                return max(self._window_end - now, 0.001)
+            self._tokens -= 1
+        self._seq += 1
+        return Ticket(self._seq, self._window)
+
+    def try_acquire(self) -> Ticket | None:
+        """A ticket if a request may go now, else None (nothing is taken)."""
         with self._lock:
-            # Out of requests in this window: wait for the next one instead of earning a 429.
-            pause = self._window if remaining == 0 else self._window / 2
-            self._paused_until = max(self._paused_until, self._clock() + pause)
+            taken = self._take(self._now())
+        return taken if isinstance(taken, Ticket) else None
+
+    def acquire(self) -> Ticket:
+        """Block until a request may go; its ticket."""
+        while True:
+            with self._lock:
+                before = self._now()
+                taken = self._take(before)
+            if isinstance(taken, Ticket):
+                return taken
+            with self._lock:
+                self.waited += taken
+            self._sleep(taken)
+            with self._lock:
+                # An injected sleep (tests, a manual clock) may not move the clock: count it.
+                self._skipped += max(0.0, taken - (self._now() - before))
+
+    def before_request(self) -> Ticket:
+        """Block until the next request may go (`acquire`)."""
+        return self.acquire()
+
+    def ready_in(self) -> float:
+        """Seconds until a request could go (0: now); nothing is taken."""
+        with self._lock:
+            now = self._now()
+            if now < self._paused_until:
+                return self._paused_until - now
+            if now >= self._window_end or self._tokens is None or self._tokens > 0:
+                return 0.0
+            return self._window_end - now
+
+    def rate(self) -> float | None:
+        """Requests per second the server allows, once its headers said; else None."""
+        with self._lock:
+            return None if self._limit is None else self._limit / self._length
+
+    def release(self, ticket: Ticket) -> None:
+        """The ticket's request was never sent: its place goes back to the window."""
+        with self._lock:
+            if ticket.window == self._window and self._tokens is not None:
+                self._tokens += 1
+
+    # --- what the server said ------------------------------------------------------------
+
+    def on_response(self, headers: Mapping[str, str], ticket: Ticket | None = None) -> None:
+        remaining = _int(headers.get("x-ratelimit-remaining"))
+        if remaining is None:
+            return
+        consumed = _int(headers.get("x-ratelimit-consumed"))
+        limit = _int(headers.get("x-ratelimit-limit"))
+        reset = _float(headers.get("x-ratelimit-reset"))
+        with self._lock:
+            now = self._now()
+            if limit is None and consumed is not None:
+                limit = consumed + remaining
+            if limit is not None and limit > 0:
+                self._limit = limit
+            if ticket is None:  # a caller outside the budget: take its word as it stands
+                later = 0
+                current = True
+            else:
+                later = self._seq - ticket.seq  # sent after it: not in its count yet
+                current = ticket.seq >= self._window_first
+            if consumed == 1 and ticket is not None:
+                # This request opened the server's window, which began before this reply.
+                if reset is not None and 0 < reset <= MAX_WAIT:  # seconds, not a date
+                    self._length = reset
+                    self._learned_length = True
+                if not current:  # the server's window began later than ours: follow it
+                    self._window += 1
+                    self._window_first = ticket.seq
+                self._opened_at, self._opened = now, self._window
+                self._window_end = now + self._length + MARGIN
+                self._tokens = remaining - later
+            elif current and self._limit is not None:
+                left = remaining - later
+                self._tokens = left if self._tokens is None else min(self._tokens, left)
 
     def on_throttled(self, retry_after: str | None) -> float:
         """Record a 429; return the seconds to wait before retrying."""
         seconds = _float(retry_after)
         if seconds is None or seconds < 0:
-            seconds = self._window
+            seconds = self._length
         seconds = min(seconds, MAX_WAIT)
         wait = seconds * (1 + self._rng.random() * JITTER)
         with self._lock:
             self.throttled += 1
-            self._window = max(seconds, 0.1)
-            self._paused_until = max(self._paused_until, self._clock() + wait)
+            now = self._now()
+            opened = self._opened_at is not None and self._opened == self._window
+            if not self._learned_length and self._opened_at is not None and opened:
+                # No X-RateLimit-Reset: the window lasts at least until the server's pause ends.
+                seen = now + seconds - self._opened_at
+                self._length = min(MAX_WAIT, max(self._length, seen))
+            self._paused_until = max(self._paused_until, now + wait)
+            self._window_end = max(self._window_end, now + wait)
+            if self._tokens is not None:
+                self._tokens = 0
         return wait
 
 

@@ -1,19 +1,25 @@
 """Execute a plan: write-ahead intent, submit, poll, record. The only code that changes state.
 
 Per project, actions run strictly in order, each job after the previous one stopped; projects
-run side by side up to `parallelism`. Every POST holds its drive gate (state/drive.py) from
-before it is sent until its job is known, so that no other POST that could make a look-alike job
-is in doubt at the same time, in this process or any other on the drive. A POST whose reply is
-lost keeps its gate until the job history proves what became of it (resolve.py); meanwhile other
-job types and other projects go on.
+run side by side (up to `parallelism`, default all). Every POST holds its drive gate
+(state/drive.py) from before it is sent until its job is known, so that no other POST that could
+make a look-alike job is in flight or in doubt at the same time, in this process or any other
+on the drive; POSTs of different gates are in flight together (sending.py), as many as the rate
+limiter has budget for, the chains with the most actions left first. A POST whose reply is lost
+keeps its gate until the job history proves what became of it (resolve.py); meanwhile other
+gates go on. Polls come when jobs are expected to be over (schedule.py).
+
+Only this thread journals and changes the document: workers run the HTTP calls alone and hand
+an attempt's send time here to be journaled before it goes out (`Stamp`).
 """
 
 from __future__ import annotations
 
+import heapq
+import math
 import signal
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,7 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from descript_iac.api import BatchPoller, DescriptClient, InFlight, OutcomeUnknown, fingerprint
+from descript_iac.api import BatchPoller, DescriptClient, InFlight, OutcomeUnknown
+from descript_iac.api.capabilities import Feature
 from descript_iac.api.errors import (
     ApiError,
     NotSupported,
@@ -29,27 +36,22 @@ from descript_iac.api.errors import (
     ServerError,
     TransportFailure,
 )
-from descript_iac.api.models import IMPORT_JOB, PUBLISH_JOB, Job, JobCreated
+from descript_iac.api.models import AGENT_JOB, IMPORT_JOB, PUBLISH_JOB, Job
+from descript_iac.api.ratelimit import Ticket
 from descript_iac.apply.evidence import EvidenceReader, desired_names
+from descript_iac.apply.outcome import describe, tally
+from descript_iac.apply.outgoing import gate_of, intent_kind, outgoing
 from descript_iac.apply.reconcile import gone_message
 from descript_iac.apply.reporting import Reporter
-from descript_iac.apply.requests import (
-    agent_request,
-    composition_id,
-    find_composition,
-    find_step,
-    import_request,
-    publish_request,
-)
 from descript_iac.apply.resolve import Verdict, complete_at
 from descript_iac.apply.result import ApplyResult, Failure
+from descript_iac.apply.schedule import PollSchedule
+from descript_iac.apply.sending import Reply, Sender, Stamp
 from descript_iac.config.desired import Workspace
 from descript_iac.errors import DescriptIacError
 from descript_iac.failpoints import failpoint
-from descript_iac.plan import digests, shown
 from descript_iac.plan.diff import plan_project, quarantine_advice
 from descript_iac.plan.model import Action, ActionKind, Plan, ProjectPlan
-from descript_iac.plan.publishing import settings_of
 from descript_iac.state.document import Intent, Quarantine, StateDocument
 from descript_iac.state.drive import Blocked, Claim, DriveRegistry, MemoryDriveRegistry, gate_key
 from descript_iac.state.events import (
@@ -69,15 +71,16 @@ from descript_iac.timing import Timing
 
 MAX_FAILED_POLLS = 10  # poll rounds in a row that may fail (each already retried) before giving up
 RESEND_STAMP = 0.25  # seconds after the intent's stamp from which an attempt's time is journaled
+MAX_IN_FLIGHT = 16  # POSTs in flight at once (each on its own gate)
 
 __all__ = ["ApplyOptions", "ApplyResult", "Engine", "Failure"]
 
 
 @dataclass(frozen=True)
 class ApplyOptions:
-    parallelism: int = 8
+    parallelism: int | None = None  # projects at once; None: all (the rate limit paces them)
     wait: bool = True
-    poll_interval: float = 2.0
+    poll_interval: float = 2.0  # the longest wait between polls while jobs run, at first
     max_poll_interval: float = 15.0
     timing: Timing = field(default_factory=Timing)
     # How long past its window an intent may keep waiting (for a running import to show its
@@ -86,17 +89,18 @@ class ApplyOptions:
     # How long this run waits for one job to stop before leaving it running (recorded: the next
     # plan or apply picks it up), so no run holds the lock for ever on a job that never ends.
     max_job_wait: float = 6 * 3600.0
+    max_in_flight: int = MAX_IN_FLIGHT
 
 
-@dataclass
+@dataclass(eq=False)
 class _Chain:
     plan: ProjectPlan
     index: int = 0
     job: InFlight | None = None
-    waiting_since: float = 0.0  # time.monotonic() when this run began to wait for `job`
+    waiting_since: float = 0.0  # engine clock when this run began to wait for `job`
     action: Action | None = None
-    # pending | active | waiting (its POST in doubt) | blocked (its gate is taken)
-    # | done | failed | stopped | submitted
+    # pending | ready | parked (its gate is this run's) | blocked (another run's) | flying
+    # | running | waiting (its POST in doubt) | done | failed | stopped | submitted
     state: str = "pending"
 
     @property
@@ -105,6 +109,22 @@ class _Chain:
 
     def current(self) -> Action | None:
         return self.plan.actions[self.index] if self.index < len(self.plan.actions) else None
+
+    @property
+    def left(self) -> int:
+        return len(self.plan.actions) - self.index
+
+
+@dataclass(eq=False)
+class _Flight:
+    """A POST handed to a worker: its gate is held until its job is known."""
+
+    chain: _Chain
+    action: Action
+    intent: Intent
+    claim: Claim
+    key: str
+    attempts: int = 0
 
 
 @dataclass
@@ -115,6 +135,9 @@ class _Doubt:
     claim: Claim | None  # None: the intent of an earlier run (nothing is held for it)
     own: bool  # sent by this run: the chain goes on with the same action once its job is found
     reported: bool = False
+
+
+FINAL = frozenset({"done", "failed", "stopped", "submitted"})
 
 
 class Engine:
@@ -148,76 +171,91 @@ class Engine:
         self.stopping = False
         self.doubts: dict[str, _Doubt] = {}  # intent id -> the POST in doubt
         self.blocked: dict[str, str] = {}  # address -> the gate it waits for (reported once)
-        self.progressed = False  # a job was sent or found since the last poll
+        self._skipped = 0.0  # time an injected sleep claimed that the clock did not show
+        self._sender = Sender(self.options.max_in_flight)
+        self._flights: dict[str, _Flight] = {}  # gate key -> the POST in flight
+        self._held: dict[str, str] = {}  # gate key -> "flight" | "doubt" (this run's)
+        self._ready: list[tuple[int, int, _Chain]] = []  # heap: most actions left first
+        self._parked: dict[str, list[_Chain]] = {}  # gate key -> chains waiting for it
+        self._waiting_gate: list[_Chain] = []  # blocked by another run: tried again each tick
+        self._running: dict[str, _Chain] = {}  # job id -> its chain
+        self._live = 0  # chains started and not over
+        self._order = 0
+        base = self.options.poll_interval
+        self.schedule = PollSchedule(base, self.options.max_poll_interval)
+        self._tick_due = 0.0  # next round of doubts and gates held elsewhere
+        self._failed_polls = 0
+        self._projects_api: bool | None = None  # whether the API has the projects endpoints
+
+    # --- time -----------------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return time.monotonic() + self._skipped
+
+    def _sleep(self, seconds: float) -> None:
+        before = self._now()
+        self.sleep(seconds)
+        # An injected sleep (tests on the emulator's manual clock) need not move the clock.
+        self._skipped += max(0.0, seconds - (self._now() - before))
 
     # --- the loop ------------------------------------------------------------------------
 
     def run(self) -> ApplyResult:
-        started = time.monotonic()
+        started = self._now()
         pending: deque[_Chain] = deque(_Chain(p) for p in self.plan.projects)
-        active: list[_Chain] = []
-        interval = self.options.poll_interval
-        failed_polls = 0
+        limit = self.options.parallelism or math.inf
+        self.schedule.last = started
+        self._tick_due = started + self.options.poll_interval
         self.reporter.start(self.plan)
-        with self._interrupts():
+        with self._interrupts(), self._sender:
             while True:
-                while not self.stopping and pending and len(active) < self.options.parallelism:
-                    chain = pending.popleft()
-                    chain.state = "active"
-                    active.append(chain)
-                if self.doubts:
-                    self._resolve_doubts()
-                for chain in active:
-                    if chain.state in ("active", "blocked") and chain.job is None:
-                        self._advance(chain)
-                if not self.options.wait:  # --no-wait: a chain is done once its job is sent
-                    for chain in active:
-                        if chain.job is not None:
-                            chain.state = "submitted"
-                            self.result.submitted_only.append(chain.address)
-                active = [c for c in active if c.state in ("active", "waiting", "blocked")]
-                if not active and (self.stopping or not pending):
+                while not self.stopping and pending and self._live < limit:
+                    self._live += 1
+                    self._advance(pending.popleft())
+                self._dispatch()
+                if self._live == 0 and (self.stopping or not pending):
                     break
-                self._leave_overdue(active)
-                in_flight = {c.job.job_id: c for c in active if c.job is not None}
-                idle = not in_flight and not self.doubts
-                if idle and not any(c.state == "blocked" for c in active):
-                    continue  # a chain became free to submit, or new chains can start
-                self.sleep(interval)
-                try:
-                    finished = self._poll(in_flight) if in_flight else 0
-                    failed_polls = 0
-                except (TransportFailure, ServerError) as exc:
-                    # The jobs run on regardless: keep trying, and give up only after a while
-                    # (the journal lets the next run pick them up).
-                    failed_polls += 1
-                    if failed_polls > MAX_FAILED_POLLS:
-                        raise
-                    self.reporter.note(f"Polling failed ({exc}); retrying.")
-                    finished = 0
-                # Back off while jobs run long; poll at the base rate again once anything moved,
-                # while a POST is in doubt, or while a chain waits for a gate (another run may
-                # free it at any moment).
-                base, cap = self.options.poll_interval, self.options.max_poll_interval
-                waiting = any(c.state == "blocked" for c in active)
-                busy = finished or self.doubts or self.progressed or waiting
-                interval = base if busy else min(cap, interval * 1.5)
-                self.progressed = False
+                self._wait()
+                now = self._now()
+                if now >= self._tick_due:
+                    self._tick(now)
+                if self._running and now >= self._poll_due(now):
+                    self._poll_round()
         self.result.not_started = [c.address for c in pending]
-        self.result.elapsed = time.monotonic() - started
+        self.result.elapsed = self._now() - started
         return self.result
 
-    def _leave_overdue(self, active: list[_Chain]) -> None:
-        limit = self.options.max_job_wait
-        for chain in active:
-            if chain.job is not None and time.monotonic() - chain.waiting_since > limit:
-                self.result.attention.append(
-                    f"{chain.address}: job {chain.job.job_id} is still running after "
-                    f"{limit / 3600:g} h; left running and recorded: the next plan or apply picks "
-                    "it up"
-                )
-                chain.job = None
-                chain.state = "stopped"
+    def _wait(self) -> None:
+        """Until a worker has news or the next thing is due; news is handled here."""
+        now = self._now()
+        due = [self._tick_due] if self.doubts or self._waiting_gate else []
+        if self._running:
+            due.append(self._poll_due(now))
+        if self._ready and len(self._flights) < self.options.max_in_flight:
+            due.append(now + self.client.limiter.ready_in())
+        timeout = max(0.0, min(due) - now) if due else None
+        if self._sender.busy:
+            message = self._sender.next(timeout)
+            while message is not None:
+                self._handle(message)
+                message = self._sender.next(0)
+        elif timeout:
+            self._sleep(timeout)
+
+    def _tick(self, now: float) -> None:
+        """Doubts and gates held by other runs, every poll interval."""
+        self._tick_due = now + self.options.poll_interval
+        if self.doubts:
+            self._resolve_doubts()
+        waiting, self._waiting_gate = self._waiting_gate, []
+        for chain in waiting:
+            self._queue(chain)
+
+    def _poll_due(self, now: float) -> float:
+        rate = self.client.limiter.rate()
+        ready = len(self._ready) + sum(len(p) for p in self._parked.values())
+        drain = ready / rate if rate and ready and not self.stopping else 0.0
+        return self.schedule.due(now, drain)
 
     @contextmanager
     def _interrupts(self) -> Iterator[None]:
@@ -244,12 +282,17 @@ class Engine:
 
     # --- one project's chain --------------------------------------------------------------
 
+    def _end(self, chain: _Chain, state: str) -> None:
+        if chain.state not in FINAL:
+            self._live -= 1
+        chain.state = state
+
     def _advance(self, chain: _Chain) -> None:
-        chain.state = "active"
-        while chain.job is None:
+        """Do the chain's actions that send nothing; queue the next POST, if any."""
+        while True:
             action = chain.current()
             if action is None:
-                chain.state = "done"
+                self._end(chain, "done")
                 return
             if action.kind is ActionKind.MOVE:
                 assert action.moved_from is not None
@@ -271,26 +314,93 @@ class Engine:
                 return
             if action.kind is ActionKind.BLOCKED:
                 raise RuntimeError(f"{chain.address}: blocked actions are not applied")
-            if self.stopping:
-                chain.state = "stopped"
-                return
-            self._submit(chain, action)
+            self._queue(chain)
             return
+
+    def _queue(self, chain: _Chain) -> None:
+        if self.stopping:
+            self._end(chain, "stopped")
+            return
+        chain.state = "ready"
+        self._order += 1
+        heapq.heappush(self._ready, (-chain.left, self._order, chain))
+
+    def _dispatch(self) -> None:
+        """Send the ready POSTs that the gates, the workers and the rate budget allow."""
+        limiter = self.client.limiter
+        while self._ready and len(self._flights) < self.options.max_in_flight:
+            chain = self._ready[0][2]
+            if self.stopping:
+                heapq.heappop(self._ready)
+                self._end(chain, "stopped")
+                continue
+            action = chain.current()
+            assert action is not None
+            key = gate_of(action, self.doc, chain.address)
+            if key in self._held:  # this run's POST of the same gate is in flight or in doubt
+                heapq.heappop(self._ready)
+                chain.state = "parked"
+                self._parked.setdefault(key, []).append(chain)
+                if self._held[key] == "doubt":
+                    self._report_blocked(chain, Blocked(key, "this process", None))
+                continue
+            lone = self._lone(action)
+            if lone and self._flights:
+                return  # it goes alone: once the POSTs in flight have landed
+            ticket = limiter.try_acquire()
+            if ticket is None:
+                return
+            heapq.heappop(self._ready)
+            flight = self._submit(chain, action, ticket)
+            if lone and flight is not None:
+                while flight.key in self._flights:  # nothing else happens until it landed
+                    message = self._sender.next(None)
+                    assert message is not None
+                    self._handle(message)
+
+    def _lone(self, action: Action) -> bool:
+        """Whether the action's POST is sent alone: nothing else in flight, and nothing else
+        done (no poll, no journal write) until its reply is recorded, so that no crash can leave
+        it in doubt but its own. That is a prompt-only create where the API has no projects
+        endpoints: lost, nothing but a person can tell its job from another client's."""
+        if action.job_type != AGENT_JOB or intent_kind(action) != "create":
+            return False
+        if self._projects_api is None:
+            self._projects_api = self.client.capabilities().has(Feature.PROJECTS)
+        return not self._projects_api
+
+    def _free(self, key: str) -> None:
+        """This run no longer holds the gate `key`: its waiting chains go on."""
+        self._held.pop(key, None)
+        for chain in self._parked.pop(key, []):
+            self._queue(chain)
 
     def _await_recorded(self, chain: _Chain, action: Action) -> None:
         project = self.doc.projects[chain.address]
         if action.job_type == PUBLISH_JOB:
             record = project.publishes[action.compositions[0]]
-            chain.job = InFlight(record.job_id, PUBLISH_JOB, record.sent_at)
+            job = InFlight(record.job_id, PUBLISH_JOB, record.sent_at)
         elif action.step_id:
             step = project.step(action.step_id)
             assert step is not None and step.job_id is not None
-            chain.job = InFlight(step.job_id, "agent", step.sent_at)
+            job = InFlight(step.job_id, "agent", step.sent_at)
         else:
             assert project.import_ is not None
-            chain.job = InFlight(project.import_.job_id, IMPORT_JOB, project.import_.sent_at)
-        chain.waiting_since = time.monotonic()
+            job = InFlight(project.import_.job_id, IMPORT_JOB, project.import_.sent_at)
         chain.action = action
+        self._run(chain, job)
+
+    def _run(self, chain: _Chain, job: InFlight) -> None:
+        """The chain waits for `job` to stop (or, with --no-wait, is done with it)."""
+        chain.job = job
+        chain.waiting_since = self._now()
+        if not self.options.wait:  # --no-wait: a chain is done once its job is sent
+            chain.job = None
+            self._end(chain, "submitted")
+            self.result.submitted_only.append(chain.address)
+            return
+        chain.state = "running"
+        self._running[job.job_id] = chain
 
     def _await_intent(self, chain: _Chain) -> None:
         """An intent an earlier run left open: find its job before anything else is sent."""
@@ -304,136 +414,116 @@ class Engine:
         desired = self.workspace.projects.get(chain.address)
         chain.plan = plan_project(chain.address, desired, self.doc, self.plan.options)
         chain.index = 0
-        chain.state = "active"
         if any(a.kind is ActionKind.BLOCKED for a in chain.plan.actions):
             reasons = "; ".join(a.reason for a in chain.plan.actions)
             self._fail(chain, chain.plan.actions[0], reasons)
-
-    def _outgoing(self, chain: _Chain, action: Action) -> tuple[Intent, Callable[..., JobCreated]]:
-        """The intent to journal and the POST to send for `action`."""
-        desired = self.workspace.projects[chain.address]
-        salt = self.doc.salt
-        project = self.doc.projects.get(chain.address)
-        project_id = project.project_id if project else None
-        facets = digests.recorded_facets(salt, desired)
-        send: Callable[..., JobCreated]
-        target: str | None = None
-        name: str | None = None
-        published = None
-        if action.job_type == PUBLISH_JOB:
-            assert project_id is not None
-            name = action.compositions[0]
-            composition = find_composition(desired, name)
-            target = composition_id(desired, project, name)
-            published = settings_of(composition.publish) if composition.publish else None
-            kind = "publish"
-            step_digest = step_prompt = step_model = None
-            request = publish_request(desired, composition, project_id, target)
-            body, path = request.body(), "jobs/publish"
-            send = lambda on_send: self.client.publish(request, on_send)  # noqa: E731
-        elif action.job_type == IMPORT_JOB:
-            kind = "update" if action.kind is ActionKind.UPDATE else "create"
-            imported = import_request(desired, action, project_id if kind == "update" else None)
-            body, path = imported.body(), "jobs/import/project_media"
-            send = lambda on_send: self.client.import_project_media(imported, on_send)  # noqa: E731
-            step_digest = step_prompt = step_model = None
-        else:
-            step = find_step(desired, action.step_id)
-            kind = "create" if action.kind in (ActionKind.CREATE, ActionKind.REPLACE) else "step"
-            if step.composition and kind == "step":
-                name = step.composition
-                target = composition_id(desired, project, name)
-            on = project_id if kind == "step" else None
-            prompt = agent_request(desired, step, on, target)
-            body, path = prompt.body(), "jobs/agent"
-            send = lambda on_send: self.client.agent(prompt, on_send)  # noqa: E731
-            step_digest = digests.step_digest(salt, desired, step)
-            step_prompt, step_model = (
-                shown.step_prompt(desired, step),
-                shown.step_model(desired, step),
-            )
-        intent = Intent(
-            intent_id=str(uuid.uuid4()),
-            action=kind,
-            step_id=action.step_id,
-            fingerprint=fingerprint("POST", path, body),
-            sent_at=self.client.clock.now(),
-            clock_error=self.client.clock.error,
-            job_type=action.job_type or "",
-            media_names=sorted(action.media),
-            composition_names=sorted(action.compositions),
-            project_id=project_id if kind in ("update", "step", "publish") else None,
-            facets=facets,
-            media={n: facets.media[n] for n in action.media} if kind != "publish" else {},
-            step_digest=step_digest,
-            step_prompt=step_prompt,
-            step_model=step_model,
-            replaces=action.kind is ActionKind.REPLACE,
-            composition=name,
-            composition_id=target,
-            publish=published,
-        )
-        return intent, send
+            return
+        self._advance(chain)
 
     def _window_end(self, sent_at: float, error: float) -> float:
         return sent_at + error + self.timing.commit_span
 
-    def _submit(self, chain: _Chain, action: Action) -> None:
+    # --- sending --------------------------------------------------------------------------
+
+    def _submit(self, chain: _Chain, action: Action, ticket: Ticket) -> _Flight | None:
+        limiter = self.client.limiter
         try:
-            intent, send = self._outgoing(chain, action)
+            intent, send = outgoing(self.client, self.doc, self.workspace, chain.address, action)
         except DescriptIacError as exc:  # nothing was sent: e.g. a composition the import lacks
+            limiter.release(ticket)
             self._fail(chain, action, str(exc))
-            return
+            return None
         key = gate_key(intent.job_type, intent.project_id)
         end = self._window_end(intent.sent_at, intent.clock_error)
         claim = self.registry.claim(key, intent.intent_id, end, self.client.clock.now())
         if isinstance(claim, Blocked):
+            limiter.release(ticket)
             chain.state = "blocked"
+            self._waiting_gate.append(chain)
             self._report_blocked(chain, claim)
-            return
+            return None
         self.blocked.pop(chain.address, None)
-        self.record(IntentOpened(address=chain.address, intent=intent))
+        try:
+            self.record(IntentOpened(address=chain.address, intent=intent))
+        except BaseException:
+            limiter.release(ticket)
+            self.registry.release(claim)
+            raise
         failpoint("after_intent")
         chain.action = action
-
-        attempts = 0
+        chain.state = "flying"
+        flight = _Flight(chain, action, intent, claim, key)
+        self._flights[key] = flight
+        self._held[key] = "flight"
+        sender = self._sender
 
         def on_send(sent_at: float, error: float) -> None:
-            # Journaled before the request goes out: the job, if any, is created after this.
-            nonlocal attempts
-            attempts += 1
-            if attempts > 1 or sent_at - intent.sent_at > RESEND_STAMP:
+            # On the worker's thread, just before each attempt goes out: an attempt later than
+            # the intent's stamp, or a retry, is journaled first (by this engine's thread).
+            flight.attempts += 1
+            if flight.attempts == 1 and sent_at - intent.sent_at <= RESEND_STAMP:
+                sender.check()
+                return
+            sender.stamp(flight, sent_at, error)
+
+        sender.start(flight, lambda hook: send(hook, ticket), on_send)
+        return flight
+
+    def _handle(self, message: Stamp | Reply) -> None:
+        flight: _Flight = message.flight
+        if isinstance(message, Stamp):
+            try:
                 self.record(
                     IntentSent(
-                        address=chain.address,
-                        intent_id=intent.intent_id,
-                        sent_at=sent_at,
-                        clock_error=error,
+                        address=flight.chain.address,
+                        intent_id=flight.intent.intent_id,
+                        sent_at=message.sent_at,
+                        clock_error=message.error,
                     )
                 )
-                self.registry.extend(claim, self._window_end(sent_at, error))
+                self.registry.extend(flight.claim, self._window_end(message.sent_at, message.error))
+            except BaseException:
+                message.answer(False)
+                raise
+            message.answer(True)
+            return
+        del self._flights[flight.key]
+        self._replied(flight, message)
 
-        try:
-            created = send(on_send)
-        except OutcomeUnknown as exc:
+    def _replied(self, flight: _Flight, reply: Reply) -> None:
+        chain, action, intent, claim = flight.chain, flight.action, flight.intent, flight.claim
+        exc = reply.error
+        if isinstance(exc, OutcomeUnknown):
             self.record(
                 IntentUnknown(address=chain.address, intent_id=intent.intent_id, reason=exc.reason)
             )
-            self.doubts[intent.intent_id] = _Doubt(chain, intent.intent_id, key, claim, own=True)
+            self.doubts[intent.intent_id] = _Doubt(
+                chain, intent.intent_id, flight.key, claim, own=True
+            )
+            self._held[flight.key] = "doubt"
             chain.state = "waiting"
+            # The history is read one interval after the reply was lost at the earliest: what
+            # the server did, and other clients' jobs of the same moment, show there a bit later.
+            self._tick_due = max(self._tick_due, self._now() + self.options.poll_interval)
             self.reporter.note(f"{chain.address}: {exc}")
+            for parked in self._parked.get(flight.key, []):
+                self._report_blocked(parked, Blocked(flight.key, "this process", None))
             return
-        except PaymentRequired as exc:
-            self._refused(chain, action, intent, claim, exc)
+        if isinstance(exc, PaymentRequired):
+            self._refused(flight, exc)
             self.stopping = True
             self.result.stopped_reason = "out of credits (402): nothing new was sent after it"
             return
-        except (ApiError, TransportFailure, NotSupported) as exc:
-            self._refused(chain, action, intent, claim, exc)
+        if isinstance(exc, (ApiError, TransportFailure, NotSupported)):
+            self._refused(flight, exc)
             return
+        if exc is not None:  # Abandoned cannot come while the run goes on: anything else is
+            raise exc  # a bug or an interrupt, raised here as if the call had been made here
+        assert reply.created is not None
         failpoint("after_post")
-        self._submitted(chain, action, intent.intent_id, created.model_dump())
+        self._submitted(chain, action, intent.intent_id, reply.created.model_dump())
         self.registry.release(claim)
+        self._free(flight.key)
         failpoint("after_job_recorded")
 
     def _report_blocked(self, chain: _Chain, blocked: Blocked) -> None:
@@ -450,17 +540,17 @@ class Engine:
             why = f"{blocked.holder} has a {job_type} job in doubt"
         self.reporter.note(f"{chain.address}: waiting: {why}; a look-alike job must not be sent")
 
-    def _refused(
-        self, chain: _Chain, action: Action, intent: Intent, claim: Claim, exc: Exception
-    ) -> None:
+    def _refused(self, flight: _Flight, exc: Exception) -> None:
         # The server did nothing (a reply that proves it, or no connection): the intent closes.
+        chain = flight.chain
         self.record(
             IntentDropped(
-                address=chain.address, intent_id=intent.intent_id, reason=f"refused: {exc}"
+                address=chain.address, intent_id=flight.intent.intent_id, reason=f"refused: {exc}"
             )
         )
-        self.registry.release(claim)
-        self._fail(chain, action, str(exc))
+        self.registry.release(flight.claim)
+        self._free(flight.key)
+        self._fail(chain, flight.action, str(exc))
 
     def _submitted(
         self, chain: _Chain, action: Action, intent_id: str, reply: dict[str, Any]
@@ -480,11 +570,10 @@ class Engine:
         )
         self.registry.record_jobs({reply["job_id"]})
         self.result.jobs_issued += 1
-        self.progressed = True
-        chain.job = InFlight(reply["job_id"], intent.job_type, intent.sent_at)
-        chain.waiting_since = time.monotonic()
-        chain.state = "active"
+        self.schedule.sent(intent.job_type, self._now())
+        chain.action = action
         self.reporter.submitted(chain.address, action.label, reply["job_id"])
+        self._run(chain, InFlight(reply["job_id"], intent.job_type, intent.sent_at))
 
     # --- POSTs in doubt --------------------------------------------------------------------
 
@@ -507,10 +596,14 @@ class Engine:
         try:
             self._conclude(doubt, intent, verdict, what)
         finally:  # the outcome is recorded: the gate is free
-            if doubt.claim is not None:
-                self.registry.release(doubt.claim)
-            else:
-                self.registry.settle(doubt.key, doubt.intent_id)
+            self._release_doubt(doubt)
+
+    def _release_doubt(self, doubt: _Doubt) -> None:
+        if doubt.claim is not None:
+            self.registry.release(doubt.claim)
+            self._free(doubt.key)
+        else:
+            self.registry.settle(doubt.key, doubt.intent_id)
 
     def _conclude(self, doubt: _Doubt, intent: Intent, verdict: Verdict, what: str) -> None:
         chain, address = doubt.chain, doubt.chain.address
@@ -530,7 +623,7 @@ class Engine:
             )
             self.reporter.note(f"{what} was never created ({verdict.reason}); sending it again")
             if doubt.own:
-                chain.state = "active"
+                self._queue(chain)
             else:
                 self._replan(chain)
         else:
@@ -555,7 +648,8 @@ class Engine:
             del self.doubts[doubt.intent_id]
             if doubt.claim is not None:
                 self.registry.release(doubt.claim)  # its window is recorded with the gate
-            chain.state = "stopped"
+                self._free(doubt.key)  # what waited for it asks the registry again
+            self._end(chain, "stopped")
             self.result.left_in_doubt.append(chain.address)
             self.reporter.note(f"{what} is left in doubt ({verdict.reason}); run apply again later")
             return
@@ -570,7 +664,24 @@ class Engine:
 
     # --- polling --------------------------------------------------------------------------
 
-    def _poll(self, in_flight: dict[str, _Chain]) -> int:
+    def _poll_round(self) -> None:
+        try:
+            finished = self._poll()
+            self._failed_polls = 0
+        except (TransportFailure, ServerError) as exc:
+            # The jobs run on regardless: keep trying, and give up only after a while (the
+            # journal lets the next run pick them up).
+            self._failed_polls += 1
+            if self._failed_polls > MAX_FAILED_POLLS:
+                raise
+            self.reporter.note(f"Polling failed ({exc}); retrying.")
+            finished = 0
+        now = self._now()
+        self.schedule.polled(now, finished)
+        self._leave_overdue(now)
+
+    def _poll(self) -> int:
+        in_flight = dict(self._running)
         jobs = self.poller.refresh({job_id: c.job for job_id, c in in_flight.items() if c.job})
         failpoint("mid_poll")
         finished = 0
@@ -580,8 +691,9 @@ class Engine:
                 if job_id in self.poller.gone:
                     # Past the history: nothing can be learnt of it; the project waits for a
                     # person (`state drop-job`), the rest of the apply goes on.
+                    del self._running[job_id]
                     chain.job = None
-                    chain.state = "stopped"
+                    self._end(chain, "stopped")
                     self.result.attention.append(gone_message(chain.address, job_id))
                 continue
             if not job.finished:
@@ -596,63 +708,39 @@ class Engine:
                 )
             )
             failpoint("after_job_stopped")
+            del self._running[job_id]
+            self.schedule.learn(job)
             self._finished(chain, job)
         return finished
+
+    def _leave_overdue(self, now: float) -> None:
+        limit = self.options.max_job_wait
+        for job_id, chain in list(self._running.items()):
+            if now - chain.waiting_since > limit:
+                self.result.attention.append(
+                    f"{chain.address}: job {job_id} is still running after "
+                    f"{limit / 3600:g} h; left running and recorded: the next plan or apply picks "
+                    "it up"
+                )
+                del self._running[job_id]
+                chain.job = None
+                self._end(chain, "stopped")
 
     def _finished(self, chain: _Chain, job: Job) -> None:
         action = chain.action
         assert action is not None
         chain.job = None
-        result = job.result
-        status = result.status if result else job.job_state
-        if result is not None:
-            self.result.media_seconds += float(result.media_seconds_used or 0)
-            if job.agent_result is not None:
-                self.result.ai_credits += float(job.agent_result.ai_credits_used or 0)
-        ok = status == "success"
-        message = self._describe(job)
+        ok = job.result is not None and job.result.status == "success"
+        tally(self.result, job, action, ok)
+        message = describe(job)
         self.reporter.stopped(chain.address, action.label, job, ok, message)
         if not ok:
             self._fail(chain, action, message)
             return
-        if action.kind is ActionKind.CREATE:
-            self.result.created += 1
-        elif action.kind is ActionKind.REPLACE:
-            self.result.replaced += 1
-        elif action.kind is ActionKind.UPDATE:
-            self.result.updated += 1
-        elif action.kind is ActionKind.PUBLISH:
-            self.result.published += 1
-        if action.step_id:
-            self.result.steps_run += 1
         chain.index += 1
-
-    @staticmethod
-    def _describe(job: Job) -> str:
-        result = job.result
-        if result is None:
-            return job.job_state
-        if job.agent_result is not None and job.agent_result.agent_response:
-            text = job.agent_result.agent_response
-        elif job.publish_result is not None:
-            text = job.publish_result.share_url or ""
-        elif job.import_result is not None:
-            statuses = job.import_result.media_status
-            failed = [
-                f"{n} ({m.error_message or m.status})"
-                for n, m in statuses.items()
-                if m.status != "success"
-            ]
-            text = f"{len(statuses)} media"
-            if failed:
-                text += f", failed: {', '.join(failed)}"
-        else:
-            text = ""
-        if result.error_message:
-            text = f"{result.error_message}" + (f" ({text})" if text else "")
-        return f"{result.status}: {text}" if text else result.status
+        self._advance(chain)
 
     def _fail(self, chain: _Chain, action: Action, message: str) -> None:
-        chain.state = "failed"
         chain.job = None
+        self._end(chain, "failed")
         self.result.failures.append(Failure(chain.address, action.label, message))

@@ -201,10 +201,9 @@ def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan]
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option(
     "--parallelism",
-    default=8,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Projects at once.",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Projects at once (default: all, paced by the API's rate limit).",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON event per line.")
 @click.option("--no-wait", is_flag=True, help="Submit and record; the next run picks jobs up.")
@@ -214,7 +213,8 @@ def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan]
     show_default=True,
     type=float,
     envvar="DESCRIPT_IAC_POLL_INTERVAL",
-    help="Seconds between polls [env DESCRIPT_IAC_POLL_INTERVAL].",
+    help="Longest wait between polls while jobs run; polls come sooner when jobs are expected "
+    "to be over [env DESCRIPT_IAC_POLL_INTERVAL].",
 )
 @refresh_option
 @plan_options
@@ -223,7 +223,7 @@ def apply(
     ctx: click.Context,
     source: Path,
     auto_approve: bool,
-    parallelism: int,
+    parallelism: int | None,
     as_json: bool,
     no_wait: bool,
     poll_interval: float,
