@@ -1,10 +1,11 @@
 """One rate limiter per process, shared by every request: spends exactly the budget the API
 allows, and honours Retry-After.
 
-A token bucket refilled by the server's own window. Each reply's `X-RateLimit-Remaining` (with
-`X-RateLimit-Consumed`, and `X-RateLimit-Limit` / `X-RateLimit-Reset` where sent) says how many
-requests the current window has left; requests sent after the one that reply answers are not in
-its count yet, so they are taken off. The reply that opened a window (consumed 1) dates it: the
+A token bucket refilled by the server's own window. Each request takes a token; each reply's
+`X-RateLimit-Remaining` (with `X-RateLimit-Consumed`, and `X-RateLimit-Limit` /
+`X-RateLimit-Reset` where sent) lowers what is left to what the server says, so that other
+clients' requests are counted too (the replies of requests in flight together may come in any
+order: a reply never raises the count). The reply that opened a window (consumed 1) dates it: the
 server counted that request before its reply arrived, so the window ends at most its length
 after the reply (never earlier: waiting is what the guess errs on). The window's length is the
 `X-RateLimit-Reset` of that opening reply, else the longest Retry-After seen, else 1 second.
@@ -166,8 +167,10 @@ class RateLimiter:
                 self._window_end = now + self._length + MARGIN
                 self._tokens = remaining - later
             elif current and self._limit is not None:
-                left = remaining - later
-                self._tokens = left if self._tokens is None else min(self._tokens, left)
+                # Our tickets are already off `_tokens`; `remaining` counts what the server
+                # counted up to this request, ours (in any order) and other clients'. The lower
+                # of the two is exact for one client and never above the truth for several.
+                self._tokens = remaining if self._tokens is None else min(self._tokens, remaining)
 
     def on_throttled(self, retry_after: str | None) -> float:
         """Record a 429; return the seconds to wait before retrying."""

@@ -1,0 +1,217 @@
+"""Sending the ready POSTs: as many at once as their gates, the workers and the rate budget
+allow, each holding its drive gate until its job is known; and what their replies mean."""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+from descript_iac.api import InFlight, OutcomeUnknown
+from descript_iac.api.capabilities import Feature
+from descript_iac.api.errors import (
+    ApiError,
+    NotSupported,
+    PaymentRequired,
+    TransportFailure,
+)
+from descript_iac.api.models import AGENT_JOB
+from descript_iac.api.ratelimit import Ticket
+from descript_iac.apply.chain import Chain, Doubt, Flight
+from descript_iac.apply.outgoing import gate_of, intent_kind, outgoing
+from descript_iac.apply.run_state import RunState
+from descript_iac.apply.sending import Reply, Stamp
+from descript_iac.errors import DescriptIacError
+from descript_iac.failpoints import failpoint
+from descript_iac.plan.model import Action
+from descript_iac.state.drive import Blocked, gate_key
+from descript_iac.state.events import (
+    IntentDropped,
+    IntentOpened,
+    IntentSent,
+    IntentUnknown,
+    JobSubmitted,
+)
+
+RESEND_STAMP = 0.25  # seconds after the intent's stamp from which an attempt's time is journaled
+
+
+class Dispatching(RunState):
+    def _dispatch(self) -> None:
+        """Send the ready POSTs that the gates, the workers and the rate budget allow."""
+        limiter = self.client.limiter
+        while self._ready and len(self._flights) < self.options.max_in_flight:
+            chain = self._ready[0][2]
+            if self.stopping:
+                heapq.heappop(self._ready)
+                self._end(chain, "stopped")
+                continue
+            action = chain.current()
+            assert action is not None
+            key = gate_of(action, self.doc, chain.address)
+            if key in self._held:  # this run's POST of the same gate is in flight or in doubt
+                heapq.heappop(self._ready)
+                chain.state = "parked"
+                self._parked.setdefault(key, []).append(chain)
+                if self._held[key] == "doubt":
+                    self._report_blocked(chain, Blocked(key, "this process", None))
+                continue
+            lone = self._lone(action)
+            if lone and self._flights:
+                return  # it goes alone: once the POSTs in flight have landed
+            ticket = limiter.try_acquire()
+            if ticket is None:
+                return
+            heapq.heappop(self._ready)
+            flight = self._submit(chain, action, ticket)
+            if lone and flight is not None:
+                while flight.key in self._flights:  # nothing else happens until it landed
+                    message = self._sender.next(None)
+                    assert message is not None
+                    self._handle(message)
+
+    def _lone(self, action: Action) -> bool:
+        """Whether the action's POST is sent alone: nothing else in flight, and nothing else
+        done (no poll, no journal write) until its reply is recorded, so that no crash can leave
+        it in doubt but its own. That is a prompt-only create where the API has no projects
+        endpoints: lost, nothing but a person can tell its job from another client's."""
+        if action.job_type != AGENT_JOB or intent_kind(action) != "create":
+            return False
+        if self._projects_api is None:
+            self._projects_api = self.client.capabilities().has(Feature.PROJECTS)
+        return not self._projects_api
+
+    def _submit(self, chain: Chain, action: Action, ticket: Ticket) -> Flight | None:
+        limiter = self.client.limiter
+        try:
+            intent, send = outgoing(self.client, self.doc, self.workspace, chain.address, action)
+        except DescriptIacError as exc:  # nothing was sent: e.g. a composition the import lacks
+            limiter.release(ticket)
+            self._fail(chain, action, str(exc))
+            return None
+        key = gate_key(intent.job_type, intent.project_id)
+        end = self._window_end(intent.sent_at, intent.clock_error)
+        claim = self.registry.claim(key, intent.intent_id, end, self.client.clock.now())
+        if isinstance(claim, Blocked):
+            limiter.release(ticket)
+            chain.state = "blocked"
+            self._waiting_gate.append(chain)
+            self._report_blocked(chain, claim)
+            return None
+        self.blocked.pop(chain.address, None)
+        try:
+            self.record(IntentOpened(address=chain.address, intent=intent))
+        except BaseException:
+            limiter.release(ticket)
+            self.registry.release(claim)
+            raise
+        failpoint("after_intent")
+        chain.action = action
+        chain.state = "flying"
+        flight = Flight(chain, action, intent, claim, key)
+        self._flights[key] = flight
+        self._held[key] = "flight"
+        sender = self._sender
+
+        def on_send(sent_at: float, error: float) -> None:
+            # On the worker's thread, just before each attempt goes out: an attempt later than
+            # the intent's stamp, or a retry, is journaled first (by this engine's thread).
+            flight.attempts += 1
+            if flight.attempts == 1 and sent_at - intent.sent_at <= RESEND_STAMP:
+                sender.check()
+                return
+            sender.stamp(flight, sent_at, error)
+
+        sender.start(flight, lambda hook: send(hook, ticket), on_send)
+        return flight
+
+    def _handle(self, message: Stamp | Reply) -> None:
+        flight: Flight = message.flight
+        if isinstance(message, Stamp):
+            try:
+                self.record(
+                    IntentSent(
+                        address=flight.chain.address,
+                        intent_id=flight.intent.intent_id,
+                        sent_at=message.sent_at,
+                        clock_error=message.error,
+                    )
+                )
+                self.registry.extend(flight.claim, self._window_end(message.sent_at, message.error))
+            except BaseException:
+                message.answer(False)
+                raise
+            message.answer(True)
+            return
+        del self._flights[flight.key]
+        self._replied(flight, message)
+
+    def _replied(self, flight: Flight, reply: Reply) -> None:
+        chain, action, intent, claim = flight.chain, flight.action, flight.intent, flight.claim
+        exc = reply.error
+        if isinstance(exc, OutcomeUnknown):
+            self.record(
+                IntentUnknown(address=chain.address, intent_id=intent.intent_id, reason=exc.reason)
+            )
+            self.doubts[intent.intent_id] = Doubt(
+                chain, intent.intent_id, flight.key, claim, own=True
+            )
+            self._held[flight.key] = "doubt"
+            chain.state = "waiting"
+            # The history is read one interval after the reply was lost at the earliest: what
+            # the server did, and other clients' jobs of the same moment, show there a bit later.
+            self._tick_due = max(self._tick_due, self._now() + self.options.poll_interval)
+            self.reporter.note(f"{chain.address}: {exc}")
+            for parked in self._parked.get(flight.key, []):
+                self._report_blocked(parked, Blocked(flight.key, "this process", None))
+            return
+        if isinstance(exc, PaymentRequired):
+            self._refused(flight, exc)
+            self.stopping = True
+            self.result.stopped_reason = "out of credits (402): nothing new was sent after it"
+            return
+        if isinstance(exc, (ApiError, TransportFailure, NotSupported)):
+            self._refused(flight, exc)
+            return
+        if exc is not None:  # Abandoned cannot come while the run goes on: anything else is
+            raise exc  # a bug or an interrupt, raised here as if the call had been made here
+        assert reply.created is not None
+        failpoint("after_post")
+        self._submitted(chain, action, intent.intent_id, reply.created.model_dump())
+        self.registry.release(claim)
+        self._free(flight.key)
+        failpoint("after_job_recorded")
+
+    def _refused(self, flight: Flight, exc: Exception) -> None:
+        # The server did nothing (a reply that proves it, or no connection): the intent closes.
+        chain = flight.chain
+        self.record(
+            IntentDropped(
+                address=chain.address, intent_id=flight.intent.intent_id, reason=f"refused: {exc}"
+            )
+        )
+        self.registry.release(flight.claim)
+        self._free(flight.key)
+        self._fail(chain, flight.action, str(exc))
+
+    def _submitted(
+        self, chain: Chain, action: Action, intent_id: str, reply: dict[str, Any]
+    ) -> None:
+        intent = next(
+            i for i in self.doc.projects[chain.address].intents if i.intent_id == intent_id
+        )
+        self.record(
+            JobSubmitted(
+                address=chain.address,
+                intent_id=intent_id,
+                job_id=reply["job_id"],
+                project_id=reply.get("project_id"),
+                drive_id=reply.get("drive_id"),
+                project_url=reply.get("project_url"),
+            )
+        )
+        self.registry.record_jobs({reply["job_id"]})
+        self.result.jobs_issued += 1
+        self.schedule.sent(intent.job_type, self._now())
+        chain.action = action
+        self.reporter.submitted(chain.address, action.label, reply["job_id"])
+        self._run(chain, InFlight(reply["job_id"], intent.job_type, intent.sent_at))

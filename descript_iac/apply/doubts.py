@@ -1,0 +1,102 @@
+"""POSTs in doubt: their job is looked for in the history (resolve.py) until it is found, proven
+never made, or quarantined; meanwhile the gate stays held."""
+
+from __future__ import annotations
+
+from descript_iac.apply.chain import Chain, Doubt
+from descript_iac.apply.resolve import Verdict, complete_at
+from descript_iac.apply.run_state import RunState
+from descript_iac.plan.diff import quarantine_advice
+from descript_iac.state.document import Intent, Quarantine
+from descript_iac.state.drive import gate_key
+from descript_iac.state.events import IntentDropped, Quarantined, adopted
+
+
+class Doubting(RunState):
+    def _await_intent(self, chain: Chain) -> None:
+        """An intent an earlier run left open: find its job before anything else is sent."""
+        intent = self.doc.projects[chain.address].intents[0]
+        key = gate_key(intent.job_type, intent.project_id)
+        self.doubts[intent.intent_id] = Doubt(chain, intent.intent_id, key, None, own=False)
+        chain.state = "waiting"
+
+    def _resolve_doubts(self) -> None:
+        intents = []
+        for doubt in self.doubts.values():
+            project = self.doc.projects[doubt.chain.address]
+            intent = next(i for i in project.intents if i.intent_id == doubt.intent_id)
+            intents.append((doubt.chain.address, intent))
+        verdicts = self.evidence.verdicts(self.doc, intents)
+        for _, intent in intents:
+            self._settle(self.doubts[intent.intent_id], intent, verdicts[intent.intent_id])
+
+    def _settle(self, doubt: Doubt, intent: Intent, verdict: Verdict) -> None:
+        what = f"{doubt.chain.address}: the {intent.step_id or intent.action} job"
+        if verdict.kind == "wait":
+            self._keep_waiting(doubt, intent, verdict, what)
+            return
+        del self.doubts[doubt.intent_id]
+        try:
+            self._conclude(doubt, intent, verdict, what)
+        finally:  # the outcome is recorded: the gate is free
+            self._release_doubt(doubt)
+
+    def _release_doubt(self, doubt: Doubt) -> None:
+        if doubt.claim is not None:
+            self.registry.release(doubt.claim)
+            self._free(doubt.key)
+        else:
+            self.registry.settle(doubt.key, doubt.intent_id)
+
+    def _conclude(self, doubt: Doubt, intent: Intent, verdict: Verdict, what: str) -> None:
+        chain, address = doubt.chain, doubt.chain.address
+        if verdict.kind == "adopt" and verdict.job is not None:
+            job = verdict.job.model_dump(mode="json", exclude_none=True)
+            self.reporter.note(f"{what} is {job['job_id']}: {verdict.reason}")
+            if doubt.own and chain.action is not None:
+                self._submitted(chain, chain.action, intent.intent_id, job)
+                return
+            for event in adopted(address, intent.intent_id, job):
+                self.record(event)
+            self.registry.record_jobs({job["job_id"]})
+            self._replan(chain)
+        elif verdict.kind == "reissue":
+            self.record(
+                IntentDropped(address=address, intent_id=intent.intent_id, reason=verdict.reason)
+            )
+            self.reporter.note(f"{what} was never created ({verdict.reason}); sending it again")
+            if doubt.own:
+                self._queue(chain)
+            else:
+                self._replan(chain)
+        else:
+            quarantine = Quarantine(
+                reason=verdict.reason,
+                candidates=list(verdict.candidates),
+                intent_id=intent.intent_id,
+            )
+            self.record(Quarantined(address=address, quarantine=quarantine))
+            action = chain.action or chain.current()
+            assert action is not None
+            self._fail(
+                chain, action, quarantine_advice(address, verdict.reason, verdict.candidates)
+            )
+
+    def _keep_waiting(self, doubt: Doubt, intent: Intent, verdict: Verdict, what: str) -> None:
+        chain = doubt.chain
+        now = self.client.clock.now()
+        give_up = complete_at(intent, self.timing) + self.options.max_doubt_wait
+        if self.stopping or now > give_up:
+            # Leave it open: the intent stays in the state, and the next run resolves it.
+            del self.doubts[doubt.intent_id]
+            if doubt.claim is not None:
+                self.registry.release(doubt.claim)  # its window is recorded with the gate
+                self._free(doubt.key)  # what waited for it asks the registry again
+            self._end(chain, "stopped")
+            self.result.left_in_doubt.append(chain.address)
+            self.reporter.note(f"{what} is left in doubt ({verdict.reason}); run apply again later")
+            return
+        if not doubt.reported:
+            doubt.reported = True
+            until = f" until {self._clock_text(verdict.until)}" if verdict.until else ""
+            self.reporter.note(f"{what}: waiting for evidence{until} ({verdict.reason})")
