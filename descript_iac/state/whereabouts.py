@@ -95,8 +95,9 @@ def new_state_problem(root: Path, store: StateStore, last: Whereabouts) -> str:
     where = f"--state {last.path}" if last.path else "the same --backend-url"
     return (
         f"{store.location()} holds no state yet, but the workspace {root} was last applied with "
-        f"its state at {last.path or last.location}: a new state would create every project again. Run from "
-        f"the directory you applied it from, pass {where}, or declare it in the workspace "
+        f"its state at {last.path or last.location}: a new state would create every project "
+        f"again. Run from the directory you applied it from, pass {where}, or declare it in the "
+        "workspace "
         "(`state: {backend: local, path: ...}`, relative to the file, works from any directory)"
     )
 
