@@ -4,6 +4,7 @@ allow, each holding its drive gate until its job is known; and what their replie
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from typing import Any
 
 from descript_iac.api import InFlight, OutcomeUnknown
@@ -41,17 +42,18 @@ class Dispatching(RunState):
         limiter = self.client.limiter
         while self._ready and len(self._flights) < self.options.max_in_flight:
             chain = self._ready[0][2]
-            if self.stopping:
-                heapq.heappop(self._ready)
-                self._end(chain, "stopped")
-                continue
             action = chain.current()
             assert action is not None
             key = gate_of(action, self.doc, chain.address)
+            if self.stopping:
+                heapq.heappop(self._ready)
+                self._end(chain, "stopped")
+                self._next_parked(key)  # which ends them too
+                continue
             if key in self._held:  # this run's POST of the same gate is in flight or in doubt
                 heapq.heappop(self._ready)
                 chain.state = "parked"
-                self._parked.setdefault(key, []).append(chain)
+                self._parked.setdefault(key, deque()).append(chain)
                 if self._held[key] == "doubt":
                     self._report_blocked(chain, Blocked(key, "this process", None))
                 continue
@@ -63,6 +65,8 @@ class Dispatching(RunState):
                 return
             heapq.heappop(self._ready)
             flight = self._submit(chain, action, ticket)
+            if flight is None and chain.state != "blocked":
+                self._next_parked(key)  # it failed before sending: the gate is free
             if lone and flight is not None:
                 while flight.key in self._flights:  # nothing else happens until it landed
                     message = self._sender.next(None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -62,7 +63,7 @@ class RunState:
         self._flights: dict[str, Flight] = {}  # gate key -> the POST in flight
         self._held: dict[str, str] = {}  # gate key -> "flight" | "doubt" (this run's)
         self._ready: list[tuple[int, int, Chain]] = []  # heap: most actions left first
-        self._parked: dict[str, list[Chain]] = {}  # gate key -> chains waiting for it
+        self._parked: dict[str, deque[Chain]] = {}  # gate key -> chains waiting for it
         self._waiting_gate: list[Chain] = []  # blocked by another run: tried again each tick
         self._running: dict[str, Chain] = {}  # job id -> its chain
         self._live = 0  # chains started and not over
@@ -100,10 +101,22 @@ class RunState:
         heapq.heappush(self._ready, (-chain.left, self._order, chain))
 
     def _free(self, key: str) -> None:
-        """This run no longer holds the gate `key`: its waiting chains go on."""
+        """This run no longer holds the gate `key`: the next chain waiting for it goes on."""
         self._held.pop(key, None)
-        for chain in self._parked.pop(key, []):
+        self._next_parked(key)
+
+    def _next_parked(self, key: str) -> None:
+        """While nothing holds `key`, the first chain parked on it goes back to the ready ones
+        (the others stay parked: only one POST of a gate can go, and waking every one of
+        thousands of chains at each release would cost time in proportion to their square)."""
+        parked = self._parked.get(key)
+        while parked and key not in self._held:
+            chain = parked.popleft()
             self._queue(chain)
+            if chain.state == "ready":
+                break  # else it ended (the run is stopping): the next one
+        if parked is not None and not parked:
+            del self._parked[key]
 
     def _run(self, chain: Chain, job: InFlight) -> None:
         """The chain waits for `job` to stop (or, with --no-wait, is done with it)."""
