@@ -72,8 +72,9 @@ class RateLimiter:
     def _now(self) -> float:
         return self._clock() + self._skipped
 
-    def _take(self, now: float) -> Ticket | float:
-        """Under the lock: a ticket now, or the seconds to wait for one."""
+    def _take(self, now: float, keep: int = 0) -> Ticket | float:
+        """Under the lock: a ticket now, or the seconds to wait for one. `keep`: the tokens
+        that must stay in the window for others."""
         if now < self._paused_until:
             return self._paused_until - now
         if now >= self._window_end:
@@ -82,16 +83,17 @@ class RateLimiter:
             self._window_first = self._seq + 1
             self._window_end = now + self._length + MARGIN  # corrected by the opening reply
         if self._tokens is not None:
-            if self._tokens <= 0:
+            if self._tokens <= keep:
                 return max(self._window_end - now, 0.001)
             self._tokens -= 1
         self._seq += 1
         return Ticket(self._seq, self._window)
 
-    def try_acquire(self) -> Ticket | None:
-        """A ticket if a request may go now, else None (nothing is taken)."""
+    def try_acquire(self, keep: int = 0) -> Ticket | None:
+        """A ticket if a request may go now and leave more than `keep` tokens in the window
+        (kept for requests that come first), else None (nothing is taken)."""
         with self._lock:
-            taken = self._take(self._now())
+            taken = self._take(self._now(), keep)
         return taken if isinstance(taken, Ticket) else None
 
     def acquire(self) -> Ticket:
@@ -113,15 +115,22 @@ class RateLimiter:
         """Block until the next request may go (`acquire`)."""
         return self.acquire()
 
-    def ready_in(self) -> float:
-        """Seconds until a request could go (0: now); nothing is taken."""
+    def ready_in(self, keep: int = 0) -> float:
+        """Seconds until a request could go leaving `keep` tokens (0: now); nothing is taken."""
         with self._lock:
             now = self._now()
             if now < self._paused_until:
                 return self._paused_until - now
-            if now >= self._window_end or self._tokens is None or self._tokens > 0:
+            if now >= self._window_end or self._tokens is None or self._tokens > keep:
                 return 0.0
             return self._window_end - now
+
+    def window_left(self) -> float | None:
+        """Seconds until the current window's budget is renewed; None when nothing paces."""
+        with self._lock:
+            if self._tokens is None:
+                return None
+            return max(0.0, self._window_end - self._now())
 
     def rate(self) -> float | None:
         """Requests per second the server allows, once its headers said; else None."""

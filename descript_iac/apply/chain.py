@@ -42,6 +42,7 @@ class Flight:
     intent: Intent
     claim: Claim
     key: str
+    started: float  # engine clock when it was handed to a worker
     attempts: int = 0
 
 

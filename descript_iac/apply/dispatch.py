@@ -60,7 +60,8 @@ class Dispatching(RunState):
             lone = self._lone(action)
             if lone and self._flights:
                 return  # it goes alone: once the POSTs in flight have landed
-            ticket = limiter.try_acquire()
+            self._keep = self._reserve(chain.left)
+            ticket = limiter.try_acquire(self._keep)
             if ticket is None:
                 return
             heapq.heappop(self._ready)
@@ -72,6 +73,23 @@ class Dispatching(RunState):
                     message = self._sender.next(None)
                     assert message is not None
                     self._handle(message)
+
+    def _reserve(self, left: int) -> int:
+        """Tokens kept back from a chain with `left` actions left, for the chains parked behind
+        a gate's POST in flight that have more actions left (the critical path: every create
+        shares one gate). They go one after another, each once the one before landed: as many
+        as their turnaround lets fit in what is left of the rate limit's window. Without that,
+        the chains with fewer actions would spend each window's budget at its start, and the
+        longest chains would go at the pace of one or two round trips per window."""
+        window = self.client.limiter.window_left()
+        if not window:
+            return 0  # not paced, or a new window: nothing to keep
+        fits = int(window / self._turnaround) if self._turnaround else 1
+        keep = 0
+        for key, held in self._held.items():
+            if held == "flight" and (parked := self._parked.get(key)) and parked[0].left > left:
+                keep += max(1, min(len(parked), fits))
+        return keep
 
     def _lone(self, action: Action) -> bool:
         """Whether the action's POST is sent alone: nothing else in flight, and nothing else
@@ -111,7 +129,7 @@ class Dispatching(RunState):
         failpoint("after_intent")
         chain.action = action
         chain.state = "flying"
-        flight = Flight(chain, action, intent, claim, key)
+        flight = Flight(chain, action, intent, claim, key, self._now())
         self._flights[key] = flight
         self._held[key] = "flight"
         sender = self._sender
@@ -147,6 +165,8 @@ class Dispatching(RunState):
             message.answer(True)
             return
         del self._flights[flight.key]
+        took = self._now() - flight.started
+        self._turnaround = took if self._turnaround is None else (self._turnaround + took) / 2
         self._replied(flight, message)
 
     def _replied(self, flight: Flight, reply: Reply) -> None:

@@ -77,7 +77,7 @@ class Engine(Dispatching, Doubting, Polling):
         if self._running:
             due.append(self._poll_due(now))
         if self._ready and len(self._flights) < self.options.max_in_flight:
-            due.append(now + self.client.limiter.ready_in())
+            due.append(now + self.client.limiter.ready_in(self._keep))
         timeout = max(0.0, min(due) - now) if due else None
         if self._sender.busy:
             message = self._sender.next(timeout)

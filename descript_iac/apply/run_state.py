@@ -67,6 +67,8 @@ class RunState:
         self._waiting_gate: list[Chain] = []  # blocked by another run: tried again each tick
         self._running: dict[str, Chain] = {}  # job id -> its chain
         self._live = 0  # chains started and not over
+        self._keep = 0  # tokens the last dispatch kept back for chains that come first
+        self._turnaround: float | None = None  # seconds from a POST's start to its reply, lately
         self._order = 0
         base = self.options.poll_interval
         self.schedule = PollSchedule(base, self.options.max_poll_interval)

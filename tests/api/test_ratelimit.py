@@ -136,3 +136,16 @@ def test_retry_after_caps_at_the_longest_wait() -> None:
     clock = FakeClock()
     bucket = limiter(clock)
     assert bucket.on_throttled("86400") <= 120 * 1.1
+
+
+def test_tokens_kept_back_go_only_to_who_they_were_kept_for() -> None:
+    """The engine keeps a token for the next POST of a gate in flight (the critical path): the
+    others stop short of it, and it still gets it."""
+    clock = FakeClock()
+    bucket = limiter(clock)
+    bucket.on_response(headers(5, consumed=1), bucket.acquire())
+    others = []
+    while (ticket := bucket.try_acquire(keep=1)) is not None and len(others) < 10:
+        others.append(ticket)
+    assert len(others) == 3 and bucket.ready_in(keep=1) > 0 and bucket.ready_in() == 0.0
+    assert bucket.try_acquire() is not None and bucket.try_acquire() is None
