@@ -318,7 +318,9 @@ def _job_submitted(doc: StateDocument, event: JobSubmitted) -> None:
         if intent.action == "create":
             project.created_by = "agent"
             project.facets = intent.facets
-    if event.project_id:
+    # Only a create (or a replace) makes the address's project; any other job runs on the
+    # project already recorded, and never moves the address to another one.
+    if event.project_id and (intent.action == "create" or intent.replaces):
         project.project_id = event.project_id
         project.drive_id = event.drive_id or project.drive_id
         project.project_url = event.project_url or project.project_url

@@ -32,6 +32,9 @@ class JournalHeader(BaseModel):
     journal_id: str | None = None  # None in journals written before journal ids existed
     lineage: str
     base_serial: int
+    # The salt of the document's digests (None in journals written before it was kept): `state
+    # recover` checks an intent's plain values against it before recomputing its digests.
+    salt: str | None = None
 
     @classmethod
     def from_json(cls, data: Any, where: str) -> JournalHeader:

@@ -193,7 +193,7 @@ class LocalStateStore(StateStore):
             )
         self._journal_id = str(uuid.uuid4())
         header = JournalHeader(
-            journal_id=self._journal_id, lineage=doc.lineage, base_serial=doc.serial
+            journal_id=self._journal_id, lineage=doc.lineage, base_serial=doc.serial, salt=doc.salt
         )
         try:
             self._journal_file = open(self.journal, "ab", buffering=0)  # noqa: SIM115

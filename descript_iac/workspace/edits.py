@@ -190,7 +190,7 @@ def recover_state(settings: RunSettings) -> list[str]:
         else:
             return [f"The journal belonged to the state and was folded (now serial {doc.serial})."]
         doc = store.read_document()
-        notes = merge_journal(doc, found.events)
+        notes = merge_journal(doc, found.events, found.header)
         store.retire_journal(doc)
         base = found.header.base_serial if found.header else "?"
         return [
