@@ -182,7 +182,13 @@ def recover_state(settings: RunSettings) -> list[str]:
     with store.lock("state recover", settings.lock_timeout):
         found = store.leftover_journal()
         if found is None:
-            return ["No journal to recover; the state is as it was."]
+            if not store.exists():
+                raise DescriptIacError(
+                    f"{store.location()}: no state and no journal here; nothing was recovered. "
+                    "Name the state the journal was left beside: --workspace DIR (its `state:` "
+                    "block or its name says where), or --state PATH"
+                )
+            return [f"No journal beside {store.location()} to recover; the state is as it was."]
         try:
             doc = store.recover()  # it belongs to the state after all: folded as usual
         except StateError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import httpx
@@ -130,3 +131,59 @@ def test_apply_while_another_run_holds_the_lock(served: Served, tmp_path: Path) 
         unlocked = run_cli("force-unlock", holder.lock_id, "--workspace", str(root))
         assert unlocked.exit_code == 0 and "Removed the lock held by" in unlocked.output
     assert served.projects() == []
+
+
+def _suggested(output: str, verb: str) -> list[str]:
+    """The command a message suggests (between backquotes), as words."""
+    start = output.index(f"`descript-iac {verb}")
+    return shlex.split(output[start + 1 : output.index("`", start + 1)])[1:]
+
+
+def test_suggested_commands_find_the_state_that_suggested_them(
+    served: Served, tmp_path: Path
+) -> None:
+    from descript_iac.state.lock import FileLock
+
+    _setup(tmp_path)  # run from the workspace's parent: the state is state/ws.json here
+    (tmp_path / "state").mkdir()
+    holder = FileLock(tmp_path / "state" / "ws.json.lock").acquire("apply ws")
+    locked = cli(*APPLY, env=served.env(), cwd=tmp_path)
+    assert locked.returncode == 1
+    unlock = _suggested(locked.stderr, "force-unlock")
+    assert unlock == ["force-unlock", holder.lock_id, "--workspace", "ws"]
+    unlocked = cli(*unlock, env=served.env(), cwd=tmp_path)
+    assert unlocked.returncode == 0 and "Removed the lock held by" in unlocked.stdout
+    # A journal left beside a state that was replaced: the suggested recover finds both.
+    killed = cli(
+        *APPLY, env=served.env(DESCRIPT_IAC_FAILPOINT="after_job_recorded:1"), cwd=tmp_path
+    )
+    assert killed.returncode == -9
+    state = LocalStateStore(tmp_path / "state" / "ws.json")
+    restored = state.read_document()  # a backup of the same state, one serial on
+    restored.serial += 1
+    state.overwrite(restored)
+    mismatch = cli(*APPLY, env=served.env(), cwd=tmp_path)
+    recover = _suggested(mismatch.stderr, "state recover")
+    assert recover == ["state", "recover", "--workspace", "ws"]
+    recovered = cli(*recover, env=served.env(), cwd=tmp_path)
+    assert recovered.returncode == 0 and "recorded job" in recovered.stdout
+    assert state.read().projects["ep"].import_ is not None
+
+
+def test_recover_says_where_it_looked_when_there_is_nothing(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    result = run_cli("state", "recover", "--workspace", str(tmp_path / "elsewhere"))
+    assert result.exit_code == 1
+    assert "state/elsewhere.json: no state and no journal here; nothing was recovered" in (
+        result.output
+    )
+
+
+def test_suggestions_name_a_database_by_its_variable_never_its_url(tmp_path: Path) -> None:
+    from descript_iac.workspace.settings import RunSettings
+
+    url = "postgresql://iac:s3cret-pw@db.example.com/iac"
+    settings = RunSettings.for_workspace(tmp_path / "ws", backend_url=url)
+    found = settings.found_by()
+    assert "s3cret" not in found and "db.example.com" not in found
+    assert found == f' --workspace {tmp_path / "ws"} --backend-url "$DESCRIPT_IAC_BACKEND_URL"'

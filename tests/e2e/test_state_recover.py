@@ -58,7 +58,9 @@ def test_recover_keeps_aside_a_create_and_everything_done_on_its_project(
     assert len(mine) == 2  # its import and step clean
     shutil.copy(team_state, me / "state" / "ws.json")  # the teammate's state pulled from git
     blocked = cli(*APPLY, env=served.env(), cwd=me)
-    assert blocked.returncode == 1 and "state recover" in blocked.stderr
+    assert (
+        blocked.returncode == 1 and "`descript-iac state recover --workspace ws`" in blocked.stderr
+    )
     recovered = cli("state", "recover", "--workspace", "ws", env=served.env(), cwd=me)
     assert recovered.returncode == 0, recovered.stdout + recovered.stderr
     state = LocalStateStore(me / "state" / "ws.json").read()
