@@ -22,9 +22,7 @@ from descript_iac.state.events import Event, apply_event
 
 
 def _restore(backup: Path) -> str:
-    return (
-        f"It was not changed. Restore it from {backup.name} or from version control. {STALE}"
-    )
+    return f"It was not changed. Restore it from {backup.name} or from version control. {STALE}"
 
 
 def read_document(path: Path, backup: Path) -> StateDocument:
