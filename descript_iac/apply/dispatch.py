@@ -41,7 +41,7 @@ class Dispatching(RunState):
         """Send the ready POSTs that the gates, the workers and the rate budget allow."""
         limiter = self.client.limiter
         while self._ready and len(self._flights) < self.options.max_in_flight:
-            chain = self._ready[0][2]
+            chain = self._ready[0][-1]
             action = chain.current()
             assert action is not None
             key = gate_of(action, self.doc, chain.address)

@@ -62,7 +62,7 @@ class RunState:
         self._sender = Sender(self.options.max_in_flight)
         self._flights: dict[str, Flight] = {}  # gate key -> the POST in flight
         self._held: dict[str, str] = {}  # gate key -> "flight" | "doubt" (this run's)
-        self._ready: list[tuple[int, int, Chain]] = []  # heap: most actions left first
+        self._ready: list[tuple[int, int, int, Chain]] = []  # heap: lone POSTs, longest chains
         self._parked: dict[str, deque[Chain]] = {}  # gate key -> chains waiting for it
         self._waiting_gate: list[Chain] = []  # blocked by another run: tried again each tick
         self._running: dict[str, Chain] = {}  # job id -> its chain
@@ -100,7 +100,11 @@ class RunState:
             return
         chain.state = "ready"
         self._order += 1
-        heapq.heappush(self._ready, (-chain.left, self._order, chain))
+        # A POST that goes alone goes first (at the start nothing is in flight to wait for);
+        # then the chains with the most actions left.
+        action = chain.current()
+        alone = action is not None and self._lone(action)
+        heapq.heappush(self._ready, (0 if alone else 1, -chain.left, self._order, chain))
 
     def _free(self, key: str) -> None:
         """This run no longer holds the gate `key`: the next chain waiting for it goes on."""
@@ -161,6 +165,9 @@ class RunState:
     # --- in engine.py and dispatch.py ----------------------------------------------------
 
     def _advance(self, chain: Chain) -> None:
+        raise NotImplementedError
+
+    def _lone(self, action: Action) -> bool:
         raise NotImplementedError
 
     def _replan(self, chain: Chain) -> None:
