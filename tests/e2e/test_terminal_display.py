@@ -1,0 +1,155 @@
+"""The terminal display, as a user sees it: a real `descript-iac apply` of several projects in a
+pseudo-terminal of 60 and of 200 columns, its bytes played on a virtual terminal (pyte).
+
+After the run, the screen and its scrollback hold every permanent line once (each job's
+submission and its end, the summary), no row of the live block and no summary of it; every
+project's final state is there; nothing the display wrote is wider than the terminal. Without a
+terminal, the same run prints plain timestamped lines and no control sequence.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.builders import (
+    cli_env,
+    run_in_terminal,
+    start_emulator,
+    terminal_lines,
+    write_workspace,
+)
+
+pytestmark = pytest.mark.e2e
+
+ROWS = 30
+LONG = "ep-2-with-a-long-address-for-narrow-terminals"  # its row cannot fit in 60 columns
+ADDRESSES = ("ep-1", LONG, "ep-3", "ep-4", "ep-5")
+LABELS = ("create", "step cleanup")
+STAMP = re.compile(r"^\[\d\d:\d\d:\d\d\] ")
+BAR = re.compile(r"\[[#.]{10}\]")
+CONTROL = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[Any]:
+    # Jobs of a second each, polled every tenth: the block is redrawn many times per job.
+    running = start_emulator(job_seconds=1.0)
+    yield running
+    running.stop()
+
+
+def _workspace(root: Path) -> Path:
+    projects = "".join(
+        f"""
+  {address}:
+    media:
+      host.wav: {{url: "https://cdn.example.com/{address}/host.wav"}}
+    steps:
+      - {{id: cleanup, prompt: "Remove filler words and add Studio Sound to every clip"}}
+"""
+        for address in ADDRESSES
+    )
+    return write_workspace(root / "ws", {"descript.yaml": "version: 1\nprojects:" + projects})
+
+
+def _flat(lines: list[str]) -> str:
+    """The lines as one text, line breaks and runs of blanks as one space: a permanent line
+    wrapped at the terminal's width reads whole again."""
+    return re.sub(r"\s+", " ", " ".join(lines))
+
+
+def _display_part(lines: list[str]) -> list[str]:
+    """From the `Applying:` line to the apply's summary (the plan above it is not the
+    display's: click prints it, and the terminal wraps it)."""
+    start = next(i for i, line in enumerate(lines) if "] Applying: 10 job(s)" in line)
+    end = next(i for i, line in enumerate(lines) if line.startswith("Apply complete"))
+    return lines[start : end - 1]  # the summary begins with a blank line
+
+
+def _segments(raw: bytes) -> list[str]:
+    """Each run of text the display wrote between line starts, control sequences removed."""
+    text = CONTROL.sub(b"", raw).decode()
+    return re.split(r"\r\n|\r|\n", text)
+
+
+@pytest.mark.parametrize("columns", [60, 200])
+def test_live_display_leaves_each_line_once_and_no_row(
+    api: Any, tmp_path: Path, columns: int
+) -> None:
+    ws = _workspace(tmp_path)
+    args = ["apply", str(ws), "--auto-approve", "--poll-interval", "0.1"]
+    code, raw = run_in_terminal(args, cli_env(api), tmp_path, columns, ROWS)
+    lines = terminal_lines(raw, columns, ROWS)
+    assert code == 0, "\n".join(lines)
+
+    # The live block was drawn (rows with a bar, the summary line), and moved over.
+    written = CONTROL.sub(b"", raw).decode()
+    assert BAR.search(written) and "jobs done, " in written and b"\x1b[1A" in raw
+    if columns == 200:  # room for the project's Descript URL on its row
+        assert re.search(r"\] +\d+% [^\r\n]*  https://web\.descript\.com/", written)
+    else:  # the long address is cut to the width on its row, with an ellipsis
+        assert re.search(r"  ep-2-with-a-[a-z-]+\u2026  \[", written)
+
+    # No stale line: nothing of the block is left on the screen or in the scrollback.
+    shown = _display_part(lines)
+    leftovers = [
+        line for line in lines if BAR.search(line) or "jobs done, " in line or "queued" in line
+    ]
+    assert leftovers == []
+    # Between the permanent lines, only their own continuations (wrapped at the width, never
+    # indented as rows are).
+    assert [line for line in shown if line.startswith(" ")] == []
+    flat = _flat(lines)
+    for address in ADDRESSES:
+        for label in LABELS:
+            assert flat.count(f"] {address}: {label}: submitted job ") == 1, (address, label)
+            assert len(re.findall(rf"] {re.escape(address)}: {label}: done \(\d+/10\)", flat)) == 1
+    assert flat.count("] Applying: 10 job(s) across 5 project(s).") == 1
+    assert flat.count("Apply complete: 10 job(s) issued, 5 project(s) created") == 1
+    # Every project's final state, with its Descript URL.
+    for address in ADDRESSES:
+        step_done = re.search(
+            rf"] {re.escape(address)}: step cleanup: done \(\d+/10\) success: .*?"
+            r"https://web\.descript\.com/\S+",
+            flat,
+        )
+        assert step_done, address
+    assert sum(1 for line in lines if STAMP.match(line)) >= 21
+
+    # Nothing the display wrote is wider than the terminal (the terminal would have wrapped it,
+    # and the display would have lost count of its lines).
+    display = raw[raw.index(b"] Applying: ") :]
+    wide = [s for s in _segments(display) if len(s) > columns]
+    assert wide == []
+
+
+def test_without_a_terminal_the_output_is_plain_lines(api: Any, tmp_path: Path) -> None:
+    ws = _workspace(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "descript_iac", "apply", str(ws), "--auto-approve",
+         "--poll-interval", "0.1"],
+        env={**_env(), **cli_env(api)}, cwd=tmp_path, capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert b"\x1b" not in done.stdout and b"\r" not in done.stdout and done.stderr == b""
+    lines = done.stdout.decode().splitlines()
+    shown = _display_part(lines)
+    assert [line for line in shown if not STAMP.match(line)] == []  # a timestamped line each
+    assert len(shown) == 1 + 2 * 10  # Applying, then each job's submission and end
+    for address in ADDRESSES:
+        for label in LABELS:
+            assert sum(f"] {address}: {label}: submitted job " in s for s in shown) == 1
+            assert sum(f"] {address}: {label}: done (" in s for s in shown) == 1
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
