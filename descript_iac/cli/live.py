@@ -60,7 +60,6 @@ class LiveReporter(Reporter):
             highlight=False,
             markup=False,
             emoji=False,
-            width=200,
         )
         self.color = color
         self.rows: dict[str, Row] = {}

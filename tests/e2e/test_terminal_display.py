@@ -89,14 +89,6 @@ def test_live_display_leaves_each_line_once_and_no_row(
     lines = terminal_lines(raw, columns, ROWS)
     assert code == 0, "\n".join(lines)
 
-    # The live block was drawn (rows with a bar, the summary line), and moved over.
-    written = CONTROL.sub(b"", raw).decode()
-    assert BAR.search(written) and "jobs done, " in written and b"\x1b[1A" in raw
-    if columns == 200:  # room for the project's Descript URL on its row
-        assert re.search(r"\] +\d+% [^\r\n]*  https://web\.descript\.com/", written)
-    else:  # the long address is cut to the width on its row, with an ellipsis
-        assert re.search(r"  ep-2-with-a-[a-z-]+\u2026  \[", written)
-
     # No stale line: nothing of the block is left on the screen or in the scrollback.
     shown = _display_part(lines)
     leftovers = [
@@ -128,6 +120,14 @@ def test_live_display_leaves_each_line_once_and_no_row(
     display = raw[raw.index(b"] Applying: ") :]
     wide = [s for s in _segments(display) if len(s) > columns]
     assert wide == []
+
+    # The live block was drawn (rows with a bar, the summary line), and moved over.
+    written = CONTROL.sub(b"", raw).decode()
+    assert BAR.search(written) and "jobs done, " in written and b"\x1b[1A" in raw
+    if columns == 200:  # room for the project's Descript URL on its row
+        assert re.search(r"\] +\d+% [^\r\n]*  https://web\.descript\.com/", written)
+    else:  # the long address is cut to the width on its row, with an ellipsis
+        assert re.search(r"  ep-2-with-a-[a-z-]+\u2026  \[", written)
 
 
 def test_without_a_terminal_the_output_is_plain_lines(api: Any, tmp_path: Path) -> None:
