@@ -153,3 +153,41 @@ def _env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+
+
+COLOUR = re.compile(rb"\x1b\[(?:[0-9;]*;)?(?:3[0-7]|9[0-7]|38;[25]|4[0-7]|10[0-7])[0-9;]*m")
+
+
+@pytest.mark.parametrize("flag", [None, "--color"])
+def test_no_color_is_honoured_and_the_flag_wins(api: Any, tmp_path: Path, flag: str | None) -> None:
+    ws = _workspace(tmp_path)
+    args = ["apply", str(ws), "--auto-approve", "--poll-interval", "0.1", *([flag] if flag else [])]
+    code, raw = run_in_terminal(args, cli_env(api, NO_COLOR="1"), tmp_path, 120, ROWS)
+    assert code == 0, raw.decode()
+    plan, display = raw.split(b"] Applying: ", 1)
+    assert BAR.search(CONTROL.sub(b"", display).decode())  # the live display ran
+    if flag is None:  # neither the plan nor the live display has colour
+        assert COLOUR.findall(plan) == [] and COLOUR.findall(display) == []
+    else:
+        assert COLOUR.search(plan) and COLOUR.search(display)
+
+
+def test_jobs_wait_shows_a_live_row_then_only_the_outcome(api: Any, tmp_path: Path) -> None:
+    import httpx
+
+    from tests.builders import TOKEN
+
+    body = {"project_name": "x", "add_media": {"a.wav": {"url": "https://cdn.example.com/a.wav"}}}
+    reply = httpx.post(
+        f"{api.base_url}/jobs/import/project_media",
+        json=body,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    job_id = reply.json()["job_id"]
+    args = ["jobs", "wait", job_id, "--interval", "0.1"]
+    code, raw = run_in_terminal(args, cli_env(api), tmp_path, 60, ROWS)
+    lines = terminal_lines(raw, 60, ROWS)
+    assert code == 0, lines
+    written = CONTROL.sub(b"", raw).decode()
+    assert re.search(rf"  {job_id[:8]}\S*  \[[#.]{{10}}\] +\d+% running", written)  # its row
+    assert lines == [f"{job_id}: stopped, success"]
