@@ -22,7 +22,7 @@ from rich.live import Live
 from rich.text import Text
 
 from descript_iac.api.models import Job
-from descript_iac.cli.progress import Reporter, stopped_line
+from descript_iac.cli.progress import Reporter
 from descript_iac.plan.model import Plan
 from descript_iac.redact import redact
 
@@ -44,6 +44,8 @@ class Row:
 class LiveReporter(Reporter):
     """Permanent lines through rich, above a live block of the jobs in flight."""
 
+    refresh_per_second = 4.0
+
     def __init__(
         self,
         out: TextIO | None = None,
@@ -63,7 +65,7 @@ class LiveReporter(Reporter):
         )
         self.color = color
         self.rows: dict[str, Row] = {}
-        self.urls: dict[str, str] = {}
+        self._shown: list[Row] = []  # what the block draws (see `write`)
         self._lock = threading.Lock()
         self._live: Live | None = None
 
@@ -72,6 +74,7 @@ class LiveReporter(Reporter):
     def _begin(self) -> None:
         if self._live is not None:
             return
+        self._show_rows()
         # Whatever else is printed on this terminal while the block is up (warnings, -v logs)
         # goes above it; stderr only when it is this same terminal.
         self._live = Live(
@@ -79,17 +82,24 @@ class LiveReporter(Reporter):
             console=self.console,
             transient=True,
             auto_refresh=True,
-            refresh_per_second=4,
+            refresh_per_second=self.refresh_per_second,
             redirect_stdout=True,
             redirect_stderr=_same_terminal(self.out, sys.stderr),
         )
         self._live.start(refresh=True)
 
+    def _show_rows(self) -> None:
+        """The rows the block shows from its next drawing on."""
+        with self._lock:
+            self._shown = list(self.rows.values())
+
     def _refresh(self) -> None:
-        """Draw the block again now (a permanent line redraws it by itself)."""
+        """Draw the block again now, with the rows as they are."""
         if self._live is None:
             self._begin()
-        else:
+            return
+        with self._live._lock:
+            self._show_rows()
             self._live.refresh()
 
     def close(self) -> None:
@@ -99,13 +109,26 @@ class LiveReporter(Reporter):
         super().close()
 
     def write(self, text: str) -> None:
-        """A permanent line: above the block, wrapped at the terminal's width."""
-        self.console.print(Text(redact(text)), soft_wrap=False, overflow="fold")
+        """A permanent line: above the block (drawn again below it with the rows as they are
+        now), wrapped at the terminal's width.
+
+        The block changes height only here and in `_refresh`, holding the Live's lock: rich
+        moves the cursor back over the block as tall as it last drew it, so a drawing of a
+        taller or shorter block between that move and this print (rich's refresh thread, or
+        something printed while the block is up) would leave a row behind or erase a permanent
+        line. rich's refresh thread draws the rows last shown: the same height."""
+        line = Text(redact(text))
+        if self._live is None:
+            self.console.print(line, soft_wrap=False, overflow="fold")
+            return
+        with self._live._lock:  # re-entered by rich's own print hook (an RLock)
+            self._show_rows()
+            self.console.print(line, soft_wrap=False, overflow="fold")
 
     def board_lines(self, width: int, height: int) -> list[Text]:
-        """The block at this width and height: rows, then the summary line."""
+        """The block at this width and height: the rows shown, then the summary line."""
         with self._lock:
-            rows = list(self.rows.values())
+            rows = list(self._shown)
         room = max(1, height - 2)
         shown = rows if len(rows) <= room else rows[: room - 1]
         lines = [fit_row(row, width, self.color) for row in shown]
@@ -135,8 +158,7 @@ class LiveReporter(Reporter):
         super().submitted(address, label, job_id)
 
     def progress(self, address: str, label: str, job: Job) -> None:
-        if job.project_url:
-            self.urls[address] = redact(job.project_url)
+        self.remember_url(address, job)
         percent = job.progress.percent if job.progress and job.progress.percent else 0
         with self._lock:
             self.rows[address] = Row(
@@ -148,13 +170,10 @@ class LiveReporter(Reporter):
         self._refresh()
 
     def stopped(self, address: str, label: str, job: Job, ok: bool, message: str) -> None:
-        url = redact(job.project_url) if job.project_url else self.urls.get(address, "")
         with self._lock:
             self.rows.pop(address, None)
-        self.done_jobs += 1
         # The row that showed the project's URL goes: its permanent line keeps it.
-        text = stopped_line(address, label, ok, message, self.done_jobs, self.total)
-        self.line(f"{text}  {url}" if url else text)
+        super().stopped(address, label, job, ok, message)
 
 
 class Board:

@@ -36,6 +36,7 @@ class Reporter:
         self.progress_lines = progress_lines
         self.summary = summary
         self._last_status: dict[str, str] = {}
+        self.urls: dict[str, str] = {}  # address -> the project's Descript URL, once known
 
     def __enter__(self) -> Reporter:
         return self
@@ -68,7 +69,12 @@ class Reporter:
     def submitted(self, address: str, label: str, job_id: str) -> None:
         self.line(f"{address}: {label}: submitted job {job_id}")
 
+    def remember_url(self, address: str, job: Job) -> None:
+        if job.project_url:
+            self.urls[address] = redact(job.project_url)
+
     def progress(self, address: str, label: str, job: Job) -> None:
+        self.remember_url(address, job)
         if not self.progress_lines:
             return  # plain logs of an apply stay short: only state changes are logged
         text = f"{address}: {label}: {job_status(job)}"
@@ -77,8 +83,13 @@ class Reporter:
             self.line(text)
 
     def stopped(self, address: str, label: str, job: Job, ok: bool, message: str) -> None:
+        """The job's end, with the project's Descript URL: the same line on a terminal (above
+        the live block) and in a log."""
+        self.remember_url(address, job)
         self.done_jobs += 1
-        self.line(stopped_line(address, label, ok, message, self.done_jobs, self.total))
+        text = stopped_line(address, label, ok, message, self.done_jobs, self.total)
+        url = self.urls.get(address)
+        self.line(f"{text}  {url}" if url else text)
 
     def done(self, address: str, label: str, message: str) -> None:
         self.line(f"{address}: {label}: {message}")

@@ -132,9 +132,9 @@ def test_live_display_leaves_each_line_once_and_no_row(
 
 def test_without_a_terminal_the_output_is_plain_lines(api: Any, tmp_path: Path) -> None:
     ws = _workspace(tmp_path)
+    args = ["apply", str(ws), "--auto-approve", "--poll-interval", "0.1"]
     done = subprocess.run(
-        [sys.executable, "-m", "descript_iac", "apply", str(ws), "--auto-approve",
-         "--poll-interval", "0.1"],
+        [sys.executable, "-m", "descript_iac", *args],
         env={**_env(), **cli_env(api)}, cwd=tmp_path, capture_output=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -146,7 +146,34 @@ def test_without_a_terminal_the_output_is_plain_lines(api: Any, tmp_path: Path) 
     for address in ADDRESSES:
         for label in LABELS:
             assert sum(f"] {address}: {label}: submitted job " in s for s in shown) == 1
-            assert sum(f"] {address}: {label}: done (" in s for s in shown) == 1
+            ends = [s for s in shown if f"] {address}: {label}: done (" in s]
+            assert len(ends) == 1 and re.search(r"  https://web\.descript\.com/\S+$", ends[0])
+
+    # The same lines as the permanent lines of the live display on a wide terminal (times,
+    # job ids, project ids and the order jobs end in aside).
+    again = tmp_path / "again"  # its own workspace and state
+    args[1] = str(_workspace(again))
+    code, raw = run_in_terminal(args, cli_env(api), again, 200, ROWS)
+    on_terminal = _unwrapped(_display_part(terminal_lines(raw, 200, ROWS)))
+    assert code == 0 and sorted(map(_generic, on_terminal)) == sorted(map(_generic, shown))
+
+
+def _unwrapped(lines: list[str]) -> list[str]:
+    """Lines wrapped at the terminal's width joined again (each permanent line has a stamp)."""
+    joined: list[str] = []
+    for line in lines:
+        if STAMP.match(line) or not joined:
+            joined.append(line)
+        else:
+            joined[-1] += " " + line
+    return joined
+
+
+def _generic(line: str) -> str:
+    """A line without what differs from run to run (and its runs of blanks as one)."""
+    line = re.sub(r"\s+", " ", STAMP.sub("", line))
+    line = re.sub(r"\(\d+/10\)", "(n/10)", line)
+    return re.sub(r"(job |https://web\.descript\.com/)\S+", r"\1ID", line)
 
 
 def _env() -> dict[str, str]:
