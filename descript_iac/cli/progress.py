@@ -1,6 +1,7 @@
-"""Show an apply's progress: a live display on a terminal (cli/live.py), timestamped lines in CI,
-or JSON events (one per line: apply_start, job_submitted, job_progress, job_stopped,
-apply_complete). Each display implements `apply.reporting.Reporter`."""
+"""Show an apply's progress: a live display on a terminal (cli/live.py), the same timestamped
+lines without its rows in CI, or JSON events (one per line: apply_start, job_submitted,
+job_progress, job_stopped, project_done, note, apply_complete). Each display implements
+`apply.reporting.Reporter`; `apply`, `jobs wait` and the one-off commands share them."""
 
 from __future__ import annotations
 
