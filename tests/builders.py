@@ -524,11 +524,18 @@ projects:
 
 
 def run_in_terminal(
-    args: list[str], env: dict[str, str], cwd: Path, columns: int, rows: int, timeout: float = 120
+    args: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    columns: int,
+    rows: int,
+    timeout: float = 120,
+    on_output=None,  # type: ignore[no-untyped-def]
 ) -> tuple[int, bytes]:
     """Run `python -m descript_iac ARGS` with a pseudo-terminal of `columns` x `rows` as its
     stdin, stdout and stderr (TERM=xterm-256color, no COLUMNS/LINES to go by); return its exit
-    code and every byte it wrote."""
+    code and every byte it wrote. `on_output(everything so far)` is called after each read (a
+    test moves a manual clock once the display showed what it waits for)."""
     import fcntl
     import select
     import struct
@@ -563,6 +570,8 @@ def run_in_terminal(
                 if not chunk:
                     break
                 out += chunk
+                if on_output is not None:
+                    on_output(bytes(out))
             elif process.poll() is not None:
                 break
         else:

@@ -199,22 +199,35 @@ def test_no_color_is_honoured_and_the_flag_wins(api: Any, tmp_path: Path, flag: 
         assert COLOUR.search(plan) and COLOUR.search(display)
 
 
-def test_jobs_wait_shows_a_live_row_then_only_the_outcome(api: Any, tmp_path: Path) -> None:
+def test_jobs_wait_shows_a_live_row_then_only_the_outcome(tmp_path: Path) -> None:
     import httpx
 
-    from tests.builders import TOKEN
+    from tests.builders import TOKEN, advance_clock
 
+    # The job runs until the test moves the emulator's clock: once its row was drawn.
+    running = start_emulator(job_seconds=10.0, manual_clock=True)
     body = {"project_name": "x", "add_media": {"a.wav": {"url": "https://cdn.example.com/a.wav"}}}
     reply = httpx.post(
-        f"{api.base_url}/jobs/import/project_media",
+        f"{running.base_url}/jobs/import/project_media",
         json=body,
         headers={"Authorization": f"Bearer {TOKEN}"},
     )
     job_id = reply.json()["job_id"]
+    row = re.compile(rf"  {job_id[:8]}\S*  \[[#.]{{10}}\] +\d+% (queued|running)")
+    moved: list[float] = []
+
+    def end_the_job_once_shown(written: bytes) -> None:
+        if not moved and row.search(CONTROL.sub(b"", written).decode()):
+            moved.append(advance_clock(running, 60))
+
     args = ["jobs", "wait", job_id, "--interval", "0.1"]
-    code, raw = run_in_terminal(args, cli_env(api), tmp_path, 60, ROWS)
+    try:
+        code, raw = run_in_terminal(
+            args, cli_env(running), tmp_path, 60, ROWS, 30, on_output=end_the_job_once_shown
+        )
+    finally:
+        running.stop()
     lines = terminal_lines(raw, 60, ROWS)
     assert code == 0, lines
-    written = CONTROL.sub(b"", raw).decode()
-    assert re.search(rf"  {job_id[:8]}\S*  \[[#.]{{10}}\] +\d+% running", written)  # its row
+    assert moved  # its row was drawn while it ran
     assert lines == [f"{job_id}: stopped, success"]
