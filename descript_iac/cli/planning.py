@@ -205,6 +205,12 @@ def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan]
     envvar="DESCRIPT_IAC_POLL_INTERVAL",
     help="Seconds between polls [env DESCRIPT_IAC_POLL_INTERVAL].",
 )
+@click.option(
+    "--new-state",
+    is_flag=True,
+    help="Start a new, empty state even though this workspace was applied with its state "
+    "elsewhere (from another working directory).",
+)
 @refresh_option
 @plan_options
 @click.pass_context
@@ -216,6 +222,7 @@ def apply(
     as_json: bool,
     no_wait: bool,
     poll_interval: float,
+    new_state: bool,
     refresh: bool,
     targets: tuple[str, ...],
     allow_replace: bool,
@@ -266,6 +273,7 @@ def apply(
             _confirm(auto_approve, show),
             saved,
             refresh=refresh,
+            new_state=new_state,
         )
         if outcome.result is None:
             reporter.unchanged(no_changes_line(outcome.plan))

@@ -3,7 +3,7 @@
 Format 3 (this release writes it; formats 1 and 2, the indented JSON of earlier releases, are
 read):
 
-    {"format_version":3,"lineage":"…","salt":"…","serial":7,
+    {"format_version":4,"lineage":"…","salt":"…","serial":7,
     "forgotten":{
     "old-ep":[{…}]
     },

@@ -17,12 +17,12 @@ from pathlib import Path
 from descript_iac.collector import paused
 from descript_iac.errors import StateError, describe_os_error
 from descript_iac.state import codec
-from descript_iac.state.document import StateDocument, document_from_json
+from descript_iac.state.document import STALE, StateDocument, document_from_json
 from descript_iac.state.events import Event, apply_event
 
 
 def _restore(backup: Path) -> str:
-    return f"It was not changed. Restore it from {backup.name} or from version control."
+    return f"It was not changed. Restore it from {backup.name} or from version control. {STALE}"
 
 
 def read_document(path: Path, backup: Path) -> StateDocument:

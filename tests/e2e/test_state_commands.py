@@ -130,3 +130,46 @@ def test_apply_while_another_run_holds_the_lock(served: Served, tmp_path: Path) 
         unlocked = run_cli("force-unlock", holder.lock_id, "--workspace", str(root))
         assert unlocked.exit_code == 0 and "Removed the lock held by" in unlocked.output
     assert served.projects() == []
+
+
+def test_an_apply_from_another_directory_never_starts_a_second_state(
+    served: Served, tmp_path: Path
+) -> None:
+    """The default state path is relative to the working directory: applying the same workspace
+    from inside it would start an empty state and create the project again. It is refused,
+    naming where the state is; --state finds it; --new-state is the deliberate way out."""
+    root = _setup(tmp_path)
+    assert cli(*APPLY, env=served.env(), cwd=tmp_path).returncode == 0
+    made = len(served.projects())
+    inside = cli(
+        "apply", ".", "--auto-approve", "--poll-interval", "0.05", env=served.env(), cwd=root
+    )
+    assert inside.returncode == 1
+    said = inside.stdout + inside.stderr
+    assert "state/ws.json holds no state yet, but the workspace" in said
+    assert f"--state {tmp_path / 'state' / 'ws.json'}" in said and "Traceback" not in said
+    assert len(served.projects()) == made and not (root / "state" / "ws.json").exists()
+    plan = cli("plan", ".", env=served.env(), cwd=root)
+    assert "was last applied with its state at" in plan.stdout + plan.stderr
+    found = cli(
+        "apply",
+        ".",
+        "--auto-approve",
+        "--state",
+        str(tmp_path / "state" / "ws.json"),
+        env=served.env(),
+        cwd=root,
+    )
+    assert found.returncode == 0 and "No changes" in found.stdout
+    fresh = cli(
+        "apply",
+        ".",
+        "--auto-approve",
+        "--new-state",
+        "--poll-interval",
+        "0.05",
+        env=served.env(),
+        cwd=root,
+    )
+    assert fresh.returncode == 0, fresh.stderr
+    assert len(served.projects()) == made + 1
