@@ -235,7 +235,7 @@ class Dispatching(RunState):
         )
         self.registry.record_jobs({reply["job_id"]})
         self.result.jobs_issued += 1
-        self.schedule.sent(intent.job_type, self._now())
+        self.schedule.sent(intent.job_type, self._now(), alone=not self._running)
         chain.action = action
         self.reporter.submitted(chain.address, action.label, reply["job_id"])
         self._run(chain, InFlight(reply["job_id"], intent.job_type, intent.sent_at))

@@ -47,8 +47,11 @@ class PollSchedule:
         known = self._runs.get(job.job_type)
         self._runs[job.job_type] = seconds if known is None else known + LEARNT * (seconds - known)
 
-    def sent(self, job_type: str, now: float) -> None:
-        """A job of `job_type` was created at `now` (its reply arrived)."""
+    def sent(self, job_type: str, now: float, alone: bool = False) -> None:
+        """A job of `job_type` was created at `now` (its reply arrived); `alone`: no other job
+        runs, so the interval counts from it (a poll sooner could only find it running)."""
+        if alone:
+            self.last = max(self.last, now)
         run = self._runs.get(job_type)
         if run is not None:
             heapq.heappush(self._expected, now + run * SLACK + MARGIN)
