@@ -77,9 +77,10 @@ def _assemble(header: dict[str, Any], maps: dict[str, dict[str, bytes]]) -> byte
     if rest:
         parts.append(b"," + orjson.dumps(rest, option=_SORTED)[1:-1])
     for name in _MAPS:
-        parts.append(b',\n"' + name.encode() + b'":' + _lines(maps[name]))
+        parts.append(b',\n"' + name.encode() + b'":')
+        _lines(maps[name], parts)
     parts.append(b"}\n")
-    return b"".join(parts)
+    return b"".join(parts)  # one copy of the whole document
 
 
 def encode_document(doc: StateDocument) -> bytes:
@@ -112,11 +113,15 @@ def _project_json(project: ProjectState) -> bytes:
 _PROJECT = ProjectState.__pydantic_serializer__
 
 
-def _lines(entries: dict[str, bytes]) -> bytes:
+def _lines(entries: dict[str, bytes], parts: list[bytes]) -> None:
+    """Append to `parts` the map of `entries`, one per line, sorted by key."""
     if not entries:
-        return b"{}"
-    rows = [orjson.dumps(address) + b":" + entries[address] for address in sorted(entries)]
-    return b"{\n" + b",\n".join(rows) + b"\n}"
+        parts.append(b"{}")
+        return
+    parts.append(b"{\n")
+    for address in sorted(entries):
+        parts += (orjson.dumps(address), b":", entries[address], b",\n")
+    parts[-1] = b"\n}"
 
 
 def read_current(raw: bytes) -> StateDocument | None:
