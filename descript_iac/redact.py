@@ -114,7 +114,8 @@ def _identifier(key: Any) -> bool:
 
 def scrub(value: Any) -> Any:
     """`value` with every string redacted: dicts and lists are walked, keys are kept as they
-    are, and so are the values of identifier keys (ids, digests, states, times, addresses).
+    are, and so are the string values of identifier keys (ids, digests, states, times,
+    addresses) and their lists of strings.
 
     The secrets are looked up once per call and each distinct string is redacted once (a state
     of 10,000 projects repeats most of its strings): the same result as `redact` on each."""
@@ -130,7 +131,7 @@ def scrub(value: Any) -> Any:
                 done[item] = result
             return result
         if isinstance(item, dict):
-            return {k: (v if keys[k] else walk(v)) for k, v in item.items()}
+            return {k: (v if keys[k] and _plain(v) else walk(v)) for k, v in item.items()}
         if isinstance(item, (list, tuple)):
             return [walk(x) for x in item]
         return item
@@ -156,6 +157,15 @@ def scrub_needed(serialized: bytes) -> bool:
         if any(form.encode("utf-8", "surrogatepass") in serialized for form in forms):
             return True
     return False
+
+
+def _plain(value: Any) -> bool:
+    """Whether the value of an identifier key is one that can be kept as it is: a string or a
+    list of strings. A mapping under such a key (the workspace's `state:` block with its
+    database URL) is walked like any other."""
+    if isinstance(value, str):
+        return True
+    return isinstance(value, (list, tuple)) and all(isinstance(x, str) for x in value)
 
 
 class _Keys(dict[Any, bool]):

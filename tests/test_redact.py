@@ -119,3 +119,19 @@ def test_scrub_keeps_digests_and_uuids_under_any_key() -> None:
     out = scrub(value)
     assert out["media"] == value["media"] and out["other"] == value["other"]
     assert out["note"] == f"{MASK} stew"
+
+
+def test_a_mapping_under_an_identifier_key_is_walked() -> None:
+    """The workspace's `state:` block is a mapping under the key `state`: its database URL must
+    be scrubbed (the workspace cache stores what `scrub` returns), while plain identifiers
+    under such keys, and lists of them, are kept as they are."""
+    value = {
+        "state": {"backend": "postgresql", "url": "postgresql://ci:hunter2pw@db.example:5432/x"},
+        "candidates": ["2024abcd", "2024efgh"],
+        "status": "2024",
+    }
+    register_secret("2024")
+    out = scrub(value)
+    assert "hunter2pw" not in repr(out)
+    assert out["state"]["url"] == "postgresql://***@db.example:5432/x"
+    assert out["candidates"] == ["2024abcd", "2024efgh"] and out["status"] == "2024"

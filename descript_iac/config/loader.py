@@ -22,7 +22,7 @@ from descript_iac.config.interpolate import interpolate
 from descript_iac.config.lifecycle import check_lifecycle
 from descript_iac.config.model import Defaults, WorkspaceFile
 from descript_iac.config.moved import check_moves
-from descript_iac.config.statesetting import STATE_KEY, Block, collect_state
+from descript_iac.config.statesetting import STATE_KEY, Declared, collect_state
 from descript_iac.config.typing_errors import translate
 from descript_iac.config.yamlsource import (
     MAX_FILE_BYTES,
@@ -158,7 +158,7 @@ def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache |
     defaults: Defaults | None = None
     defaults_where = ""
     loaded: list[tuple[Source, WorkspaceFile, set[Path_]]] = []
-    declared: list[tuple[Path, Source, Block]] = []
+    declared: list[Declared] = []
     files = workspace_files(root)
     for file in files:
         source, parsed, secret, found = _load_one(file, env, cache)
@@ -166,7 +166,7 @@ def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache |
         if parsed is not None:
             loaded.append((source, parsed, secret))
             if parsed.state is not None:
-                declared.append((file, source, parsed.state))
+                declared.append((file, source, parsed.state, secret))
     state, found = collect_state(declared, root)
     problems.extend(found)
     for source, parsed, _secret in loaded:
@@ -243,7 +243,7 @@ def read_state_setting(root: Path, environ: Mapping[str, str] | None = None) -> 
     if not root.exists() or (root.is_dir() and not any(_yaml_files(root))):
         return None
     env = os.environ if environ is None else environ
-    declared: list[tuple[Path, Source, Block]] = []
+    declared: list[Declared] = []
     problems: list[Problem] = []
     for file in workspace_files(root):
         try:
@@ -267,7 +267,7 @@ def read_state_setting(root: Path, environ: Mapping[str, str] | None = None) -> 
             problems.extend(translate(exc, only, WorkspaceFile, secret))
             continue
         if parsed.state is not None:
-            declared.append((file, only, parsed.state))
+            declared.append((file, only, parsed.state, secret))
     state, found = collect_state(declared, root)
     problems.extend(found)
     if problems:

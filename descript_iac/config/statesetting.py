@@ -2,7 +2,7 @@
 
 A local path is resolved against the directory of the file that declares it, so the workspace
 finds the same state from any working directory. A PostgreSQL URL is interpolated like any value
-and is a secret even when written in the file itself.
+and is a secret; a password written in the file itself is refused (it would be committed).
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ import os
 import re
 from pathlib import Path
 from typing import Union
+from urllib.parse import urlsplit
 
 from descript_iac.config.desired import StateSetting
 from descript_iac.config.model import LocalState, PostgresState
-from descript_iac.config.yamlsource import Source
+from descript_iac.config.yamlsource import Path_, Source
 from descript_iac.errors import Problem
 from descript_iac.redact import register_url_secret
 
@@ -23,6 +24,8 @@ STATE_KEY = re.compile(r"""\bstate['"]?\s*:""")
 URL_SCHEMES = ("postgresql://", "postgres://")
 
 Block = Union[LocalState, PostgresState]
+# A declared block: the file, its source, the block, and the paths of values from `${env:}`.
+Declared = tuple[Path, Source, Block, set[Path_]]
 
 
 def workspace_name(root: Path) -> str:
@@ -32,8 +35,9 @@ def workspace_name(root: Path) -> str:
 
 
 def _resolve(
-    file: Path, source: Source, block: Block, root: Path, where: str
+    declared: Declared, root: Path, where: str
 ) -> tuple[StateSetting | None, list[Problem]]:
+    file, source, block, from_env = declared
     if isinstance(block, LocalState):
         path = Path(os.path.normpath(file.absolute().parent / block.path))
         return StateSetting("local", where, path=path), []
@@ -45,19 +49,28 @@ def _resolve(
                 "'url' must be a postgresql:// URL (postgresql://USER:PASSWORD@HOST:PORT/DBNAME)",
             )
         ]
+    if urlsplit(block.url).password and ("state", "url") not in from_env:
+        return None, [
+            source.problem(
+                ("state", "url"),
+                "the database password is written in the file, and would be committed with it; "
+                'write url: "${env:DESCRIPT_IAC_PG_URL}" and set that variable',
+            )
+        ]
     name = block.name or workspace_name(root)
     setting = StateSetting("postgresql", where, url=block.url, name=name, schema=block.schema_name)
     return setting, []
 
 
 def collect_state(
-    declared: list[tuple[Path, Source, Block]], root: Path
+    declared: list[Declared], root: Path
 ) -> tuple[StateSetting | None, list[Problem]]:
     """The one `state:` block of a workspace; a second one is a problem naming both places."""
     setting: StateSetting | None = None
     first = ""
     problems: list[Problem] = []
-    for file, source, block in declared:
+    for item in declared:
+        source = item[1]
         pos = source.pos(("state",), key=True)
         where = f"{source.path}:{pos.line}"
         if first:
@@ -72,6 +85,6 @@ def collect_state(
             )
             continue
         first = where
-        setting, found = _resolve(file, source, block, root, where)
+        setting, found = _resolve(item, root, where)
         problems.extend(found)
     return setting, problems

@@ -27,6 +27,18 @@ class LockInfo:
     command: str
     created_at: str
 
+    @classmethod
+    def of_this_process(cls, command: str) -> LockInfo:
+        """A new holder: this host, process and user, running `command`, from now."""
+        return cls(
+            lock_id=str(uuid.uuid4()),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            user=getpass.getuser(),
+            command=command,
+            created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+
     def describe(self) -> str:
         return (
             f"{self.user}@{self.host} pid {self.pid} running '{self.command}' since "
@@ -65,14 +77,7 @@ class FileLock:
         return info.host == socket.gethostname() and info.pid > 0 and not _pid_alive(info.pid)
 
     def acquire(self, command: str, timeout: float = 0.0) -> LockInfo:
-        info = LockInfo(
-            lock_id=str(uuid.uuid4()),
-            host=socket.gethostname(),
-            pid=os.getpid(),
-            user=getpass.getuser(),
-            command=command,
-            created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        )
+        info = LockInfo.of_this_process(command)
         deadline = time.monotonic() + timeout
         while True:
             try:

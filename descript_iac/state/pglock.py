@@ -10,12 +10,7 @@ recognised because its backend no longer holds the lock (`pg_locks`), and is ove
 
 from __future__ import annotations
 
-import getpass
-import os
-import socket
 import time
-import uuid
-from datetime import datetime, timezone
 
 from descript_iac.errors import LockError
 from descript_iac.state.lock import POLL, LockInfo
@@ -57,14 +52,7 @@ class AdvisoryLock:
             if time.monotonic() >= deadline:
                 raise LockError(self._held_by(state_id))
             time.sleep(POLL)
-        info = LockInfo(
-            lock_id=str(uuid.uuid4()),
-            host=socket.gethostname(),
-            pid=os.getpid(),
-            user=getpass.getuser(),
-            command=command,
-            created_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        )
+        info = LockInfo.of_this_process(command)
         self.database.execute(
             CLAIM_ROW,
             [state_id, info.lock_id, info.host, info.pid, info.user, command, info.created_at],

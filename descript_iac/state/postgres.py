@@ -21,7 +21,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from descript_iac.errors import LockError, StateError
+from descript_iac.errors import LockError, LockLost, StateError
 from descript_iac.failpoints import failpoint
 from descript_iac.redact import scrub
 from descript_iac.state.document import StateDocument, document_from_json
@@ -56,6 +56,7 @@ class PostgresStateStore(StateStore):
         self.name = name
         self._state_id: int | None = None
         self._holding: LockInfo | None = None
+        self._session = 0  # pg_backend_pid() of the session holding the lock
         self._journal_id: str | None = None  # the journal this run began
         self._seq = 0
         self._created = False  # begin() stored the first document (discard takes it back)
@@ -195,11 +196,21 @@ class PostgresStateStore(StateStore):
             raise RuntimeError("append() before begin()")
         state_id = self._locked_id()
         self._seq += 1
-        # Autocommit: the row is committed when this returns, before the POST it announces.
-        self.database.execute(
-            "INSERT INTO {s}.journal_events (state_id, seq, event) VALUES (%s, %s, %s)",
-            [state_id, self._seq, Jsonb(scrub(event.to_json()))],
+        # Autocommit: the row is committed when this returns, before the POST it announces. It
+        # is written only by the session that holds the lock: behind a transaction pool another
+        # session may answer, and the lock would not be ours any more.
+        written = self.database.execute(
+            "INSERT INTO {s}.journal_events (state_id, seq, event) "
+            "SELECT %s, %s, %s WHERE pg_backend_pid() = %s",
+            [state_id, self._seq, Jsonb(scrub(event.to_json())), self._session],
         )
+        if not written:
+            raise LockLost(
+                f"{self.location()}: the database session that holds the lock is not the one "
+                "answering any more (a transaction-pooling proxy such as PgBouncer in transaction "
+                "mode?); nothing more is sent. Connect directly or in session mode, then run "
+                "again: what was recorded is kept"
+            )
 
     def commit(self, doc: StateDocument) -> None:
         state_id = self._locked_id()
@@ -274,6 +285,8 @@ class PostgresStateStore(StateStore):
         state_id = self._row_id(create=True)
         assert state_id is not None
         info = self._lock.acquire(state_id, command, timeout)
+        # The server session that holds the lock: each journal row is written only by it.
+        self._session = int(self.database.fetch_one("SELECT pg_backend_pid()")[0])
         self._holding = info
         try:
             yield info

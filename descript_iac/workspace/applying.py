@@ -16,7 +16,7 @@ from descript_iac.plan import Plan, PlanOptions
 from descript_iac.plan.render import blocked_lines
 from descript_iac.session import open_client, open_registry
 from descript_iac.state.document import StateDocument
-from descript_iac.state.events import Event, apply_event
+from descript_iac.state.recorder import Recorder
 from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.saved import SavedPlan, check_fresh, check_same
 from descript_iac.workspace.settings import RunSettings
@@ -58,13 +58,7 @@ def apply_workspace(
             check_fresh(saved, doc, store)
             if saved.new_state and not existed:
                 doc.lineage, doc.salt = saved.new_state.lineage, saved.new_state.salt
-        recorded = 0
-
-        def record(event: Event) -> None:
-            nonlocal recorded
-            store.append(event)
-            apply_event(doc, event)
-            recorded += 1
+        record = Recorder(store, doc)
 
         with open_client(settings.api) as client:
             if on_client:
@@ -121,7 +115,7 @@ def apply_workspace(
                 registry.close()
                 if lost:
                     pass
-                elif recorded:
+                elif record.count:
                     store.commit(doc)
                 else:
                     store.discard()

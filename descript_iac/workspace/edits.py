@@ -18,8 +18,8 @@ from descript_iac.state.events import (
     ProjectForgotten,
     ProjectMoved,
     adopted,
-    apply_event,
 )
+from descript_iac.state.recorder import Recorder
 from descript_iac.state.recovery import merge_journal
 from descript_iac.state.store import StateStore
 from descript_iac.workspace.settings import RunSettings
@@ -43,20 +43,14 @@ def edit_state(
     with store.lock(command, settings.lock_timeout):
         doc = store.recover()
         store.begin(doc)
-        recorded = 0
-
-        def record(event: Event) -> None:
-            nonlocal recorded
-            store.append(event)
-            apply_event(doc, event)
-            recorded += 1
+        record = Recorder(store, doc)
 
         try:
             result = change(doc, record)
         except BaseException:
             store.discard()
             raise
-        if recorded:
+        if record.count:
             store.commit(doc)
         else:
             store.discard()

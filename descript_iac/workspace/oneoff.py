@@ -23,7 +23,8 @@ from descript_iac.plan import PlanOptions, compute_plan
 from descript_iac.plan.render import blocked_lines
 from descript_iac.session import ApiTarget, open_client, open_registry
 from descript_iac.state.document import CompositionRecord, ProjectState, StateDocument
-from descript_iac.state.events import Event, ProjectLinked, apply_event
+from descript_iac.state.events import ProjectLinked
+from descript_iac.state.recorder import Recorder
 from descript_iac.state.store import LocalStateStore
 from descript_iac.timing import Timing
 from descript_iac.workspace.features import checked_plan
@@ -129,13 +130,7 @@ def _run(
         registry = open_registry(settings.api, client)
         registry.record_jobs(doc.known_job_ids())
         store.begin(doc)
-        recorded = 0
-
-        def record(event: Event) -> None:
-            nonlocal recorded
-            store.append(event)
-            apply_event(doc, event)
-            recorded += 1
+        record = Recorder(store, doc)
 
         try:
             linked: list[CompositionRecord] = []
@@ -188,7 +183,7 @@ def _run(
             return OneOffOutcome(address, copy, result, found.notes, made_by)
         finally:
             registry.close()
-            if recorded:
+            if record.count:
                 store.commit(doc)
             else:
                 store.discard()

@@ -79,7 +79,7 @@ def test_a_postgresql_block_interpolates_its_url_and_keeps_it_secret(
     named = write_workspace(
         tmp_path / "other",
         {
-            "a.yaml": PROJECT + f'state: {{backend: postgresql, url: "{URL}", name: ads, '
+            "a.yaml": PROJECT + 'state: {backend: postgresql, url: "${env:SHOWS_PG}", name: ads, '
             "schema: team_b}\n"
         },
     )
@@ -113,6 +113,10 @@ def test_a_postgresql_block_interpolates_its_url_and_keeps_it_secret(
             "'schema' may hold lowercase letters, digits and '_'",
         ),
         ('state: {backend: postgresql, url: "${env:NOT_SET_PG}"}', "NOT_SET_PG is not set"),
+        (
+            'state: {backend: postgresql, url: "postgresql://u:hidden-pw@h/db"}',
+            "2:35: the database password is written in the file",
+        ),
     ],
 )
 def test_a_bad_state_block_is_reported_where_it_is(

@@ -167,6 +167,24 @@ def test_a_killed_connection_stops_every_write_and_loses_nothing(pg_url: str) ->
     assert folded is not None
 
 
+def test_a_session_other_than_the_lock_holders_writes_no_journal_row(pg_url: str) -> None:
+    """Behind a transaction pool (PgBouncer in transaction mode) another server session may
+    answer a store's statements: the lock is then not ours, and no event may be recorded as if
+    it were (the caller would go on to send the POST it announces)."""
+    shows = store(pg_url)
+    with shows.lock("apply"):
+        shows.commit(StateDocument())
+    doc = shows.read()
+    with shows.lock("apply"):
+        shows.begin(doc)
+        shows.append(IntentOpened(address="before", intent=intent("i-before")))
+        # What a pooler does: the same client connection, another server session.
+        shows.database._conn = psycopg.connect(pg_url, autocommit=True)
+        with pytest.raises(LockLost, match=r"session that holds the lock .* PgBouncer"):
+            shows.append(IntentOpened(address="after", intent=intent("i-after")))
+    assert sql(pg_url, "SELECT count(*) FROM descript_iac.journal_events") == [(1,)]
+
+
 def test_the_url_and_its_password_never_reach_a_message(
     pg_url: str, postgres_server: PostgresServer
 ) -> None:
