@@ -18,10 +18,9 @@ from descript_iac.timing import UNSYNCED_ERROR
 
 # 2: intents keep their send time's error; steps their earlier jobs. 3: the non-secret values a
 # reviewer needs (names, URLs without query strings, prompts), imported projects, accepted drift.
-# 4: compact canonical JSON, one project per line (state/codec.py). 5: the same without the
-# fields of project records that hold their default. Older formats are read (the new fields are
-# empty) and written back as the current one.
-FORMAT_VERSION = 5
+# 4: compact canonical JSON, one project per line (state/codec.py). Older formats are read (the
+# new fields are empty) and written back as the current one.
+FORMAT_VERSION = 4
 
 
 def _in_order(value: dict[str, Any]) -> bool:

@@ -47,7 +47,7 @@ def applied(*addresses: str) -> StateDocument:
 
 
 def encode(doc: StateDocument) -> bytes:
-    return codec.encode(scrub(codec.stored_json(doc)))
+    return codec.encode(scrub(doc.to_json()))
 
 
 def read(raw: bytes, tmp_path: Path) -> StateDocument:
@@ -73,7 +73,7 @@ def test_round_trip_is_exact_and_canonical(tmp_path: Path) -> None:
 def test_layout_is_one_project_per_line_with_sorted_keys() -> None:
     doc = applied("ep-b", "ep-a")
     lines = encode(doc).decode().splitlines()
-    assert lines[0].startswith('{"format_version":5,')
+    assert lines[0].startswith('{"format_version":4,')
     assert lines[1:4] == ['"forgotten":{', lines[2], "},"]
     assert lines[4] == '"projects":{'
     assert lines[5].startswith('"ep-a":{') and lines[6].startswith('"ep-b":{')
@@ -82,7 +82,7 @@ def test_layout_is_one_project_per_line_with_sorted_keys() -> None:
         body = json.loads(row.split(":", 1)[1].rstrip(","))
         assert list(body) == sorted(body)
     whole = json.loads("\n".join(lines))
-    assert whole["format_version"] == 5 and set(whole["projects"]) == {"ep-a", "ep-b"}
+    assert whole["format_version"] == 4 and set(whole["projects"]) == {"ep-a", "ep-b"}
 
 
 def test_a_change_to_one_project_is_a_one_line_diff() -> None:
@@ -105,23 +105,6 @@ def test_earlier_formats_are_read(version: int, tmp_path: Path) -> None:
     assert encode(got) == encode(doc)  # written back in the current format
 
 
-def test_format_4_is_read_in_one_pass_and_written_back_without_defaults(tmp_path: Path) -> None:
-    """Format 4 (the previous release) wrote every field of every record; format 5 leaves out
-    those at their default, and reading fills them in again."""
-    doc = applied("ep-a", "ep-b")
-    doc.projects["ep-a"].steps[0].attempts = 2  # not the default: kept
-    old = codec.encode(scrub(doc.to_json())).replace(b'"format_version":5,', b'"format_version":4,')
-    assert b'"intents":[]' in old and b'"job_state":"stopped"' in old
-    assert codec.read_current(old) == doc  # the fast path reads it
-    got = read(old, tmp_path)
-    assert got == doc
-    new = codec.encode_document(got)
-    assert new.startswith(b'{"format_version":5,') and len(new) < len(old)
-    assert b'"intents"' not in new and b'"tainted"' not in new  # empty list, None: left out
-    assert b'"attempts":2' in new and b'"attempts":1' not in new
-    assert read(new, tmp_path) == doc
-
-
 def test_the_fast_path_refuses_what_the_full_check_refuses(tmp_path: Path) -> None:
     """A format-3 file whose header lacks a key is not taken for an empty state."""
     raw = encode(applied("ep-a"))
@@ -142,7 +125,7 @@ def test_empty_document(tmp_path: Path) -> None:
     ("raw", "message"),
     [
         (
-            b'{"format_version":5,"lineage":"x","salt":"y","serial":1,\n"projects":{\n"ep":{',
+            b'{"format_version":4,"lineage":"x","salt":"y","serial":1,\n"projects":{\n"ep":{',
             "corrupt or truncated",
         ),
         (b"\xff\xfe", "not UTF-8"),
@@ -154,7 +137,7 @@ def test_empty_document(tmp_path: Path) -> None:
             r"not valid \(serial: ",
         ),
         (
-            b'{"format_version":5,"lineage":"l","salt":"s","serial":1,\n'
+            b'{"format_version":4,"lineage":"l","salt":"s","serial":1,\n'
             b'"projects":{\n"ep":{"steps":[{"id":"s"}]}\n}}',
             r"not valid \(projects\.ep\.steps\.0\.",
         ),
