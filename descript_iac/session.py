@@ -92,16 +92,19 @@ def open_client(target: ApiTarget) -> Iterator[DescriptClient]:
 def open_registry(
     target: ApiTarget, client: DescriptClient, store: StateStore | None = None
 ) -> DriveRegistry:
-    """The drive-wide gates and recorded jobs this run shares with others: in the state's
-    PostgreSQL database (every machine of the team) when the state is there, else under this
-    machine's cache directory."""
+    """The drive-wide gates and recorded jobs this run shares with others: under this
+    machine's cache directory, and also in the state's PostgreSQL database (every machine of the
+    team) when the state is there."""
+    local = LocalDriveRegistry(target.drives_dir / client.account_key)
     if store is not None and store.backend == "postgresql":
+        from descript_iac.state.combined_drive import CombinedDriveRegistry
         from descript_iac.state.pgdrive import PostgresDriveRegistry
         from descript_iac.state.postgres import PostgresStateStore
 
         assert isinstance(store, PostgresStateStore)
-        return PostgresDriveRegistry(store.database, client.account_key)
-    return LocalDriveRegistry(target.drives_dir / client.account_key)
+        shared = PostgresDriveRegistry(store.database, client.account_key)
+        return CombinedDriveRegistry(local, shared)
+    return local
 
 
 def own_drive_id(target: ApiTarget, client: DescriptClient) -> str | None:

@@ -518,3 +518,86 @@ projects:
       - id: clean
         prompt: Remove filler words
 """
+
+
+# --- a real terminal: the CLI in a pseudo-terminal, its output on a virtual screen ------------
+
+
+def run_in_terminal(
+    args: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    columns: int,
+    rows: int,
+    timeout: float = 120,
+    on_output=None,  # type: ignore[no-untyped-def]
+) -> tuple[int, bytes]:
+    """Run `python -m descript_iac ARGS` with a pseudo-terminal of `columns` x `rows` as its
+    stdin, stdout and stderr (TERM=xterm-256color, no COLUMNS/LINES to go by); return its exit
+    code and every byte it wrote. `on_output(everything so far)` is called after each read (a
+    test moves a manual clock once the display showed what it waits for)."""
+    import fcntl
+    import select
+    import struct
+    import sys
+    import termios
+    import time
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    child_env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    child_env.update({"TERM": "xterm-256color", **env})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "descript_iac", *args],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=child_env,
+        cwd=cwd,
+        start_new_session=True,
+    )
+    os.close(slave)
+    out = bytearray()
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                out += chunk
+                if on_output is not None:
+                    on_output(bytes(out))
+            elif process.poll() is not None:
+                break
+        else:
+            process.kill()
+            raise AssertionError(f"{args} did not finish within {timeout}s:\n{out.decode()}")
+        return process.wait(timeout=30), bytes(out)
+    finally:
+        os.close(master)
+
+
+def terminal_lines(raw: bytes, columns: int, rows: int) -> list[str]:
+    """What a terminal of `columns` x `rows` shows after `raw`: its scrollback, then its screen
+    (pyte, a VT100 emulator), each line without trailing blanks; the empty rows below the last
+    line written are left out."""
+    import pyte
+
+    screen = pyte.HistoryScreen(columns, rows, history=100_000)
+    stream = pyte.ByteStream(screen)
+    stream.feed(raw)
+
+    def text(line: object) -> str:
+        return "".join(line[x].data for x in range(columns)).rstrip()  # type: ignore[index]
+
+    lines = [text(line) for line in screen.history.top] + [
+        text(screen.buffer[y]) for y in range(rows)
+    ]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines

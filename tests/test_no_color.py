@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from descript_iac.cli import planning
+from descript_iac.cli import context
 from descript_iac.cli.context import Globals
 
 
@@ -25,9 +25,9 @@ def test_colour(
     tty: bool,
     expected: bool,
 ) -> None:
-    monkeypatch.setattr(planning, "is_tty", lambda: tty)
+    monkeypatch.setattr(context, "is_tty", lambda: tty)
     if no_color is None:
         monkeypatch.delenv("NO_COLOR", raising=False)
     else:
         monkeypatch.setenv("NO_COLOR", no_color)
-    assert planning._color(Globals(None, None, False, 0.0, flag)) is expected
+    assert context.use_color(Globals(None, None, False, 0.0, flag)) is expected

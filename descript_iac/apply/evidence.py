@@ -63,19 +63,25 @@ class EvidenceReader:
     registry: DriveRegistry
     timing: Timing
     name_of: NameOf = lambda address, intent: None
-    _details: dict[str, ProjectDetails | None] = field(default_factory=dict)
+    _details: dict[str, ProjectDetails] = field(default_factory=dict)
+    _forbidden: set[str] = field(default_factory=set)
 
     def verdicts(
         self,
         doc: StateDocument,
         intents: list[tuple[str, Intent]],
         history: list[Job] | None = None,
+        as_of: float | None = None,
     ) -> dict[str, Verdict]:
         """A verdict for each (address, intent), by intent id. `history`: a listing the caller
-        read just now that covers every intent's window (else one is read)."""
+        read that covers every intent's window (else one is read); `as_of`: the server time
+        taken before that listing's first page was read (the listing is complete up to it)."""
         if not intents:
             return {}
-        as_of = self.client.clock.now() - self.client.clock.error
+        if as_of is None:
+            if history is not None:
+                raise ValueError("a history given needs the time it was read at (as_of)")
+            as_of = self.client.clock.now() - self.client.clock.error
         if history is None:
             oldest = min(window(i, self.timing)[0] for _, i in intents)
             types = {i.job_type for _, i in intents}
@@ -99,6 +105,7 @@ class EvidenceReader:
                     details=self._details_for(intent, base),
                     named=self._named(address, intent),
                 )
+                evidence = replace(evidence, forbidden=frozenset(self._forbidden))
             out[intent.intent_id] = resolve(intent, evidence, self.timing)
         return out
 
@@ -110,14 +117,15 @@ class EvidenceReader:
             project_id = job.project_id
             if not project_id:
                 continue
-            if project_id not in self._details:
+            if project_id not in self._details and project_id not in self._forbidden:
                 try:
                     self._details[project_id] = self.client.get_project(project_id)
-                except (NotFound, Forbidden):
-                    self._details[project_id] = None
-            details = self._details[project_id]
-            if details is not None:
-                found[project_id] = details
+                except Forbidden:
+                    self._forbidden.add(project_id)  # another user's: never this token's
+                except NotFound:
+                    pass  # not readable yet (a lagging listing): asked again next round
+            if project_id in self._details:
+                found[project_id] = self._details[project_id]
         return found
 
     def _named(self, address: str, intent: Intent) -> list[ProjectSummary] | None:

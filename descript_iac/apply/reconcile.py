@@ -86,11 +86,13 @@ def reconcile(
             times.append(0.0)  # an imported project without a job: the whole 30 days
     if not times:
         return result
+    # The listing is complete up to the time before its first page is read, not after its last.
+    as_of = client.clock.now() - client.clock.error
     history = history_since(client, min(times))
     by_id = {job.job_id: job for job in history}
 
     reader = EvidenceReader(client, registry, timing, name_of or (lambda a, i: None))
-    verdicts = reader.verdicts(doc, intents, history)
+    verdicts = reader.verdicts(doc, intents, history, as_of)
     for address, intent in intents:
         verdict = verdicts[intent.intent_id]
         what = f"{address}: the {intent.action}{' ' + intent.step_id if intent.step_id else ''} job"

@@ -54,6 +54,8 @@ class Evidence:
     # project made in its window. None: the API has no projects endpoints.
     details: Mapping[str, ProjectDetails] | None = None
     named: Sequence[ProjectSummary] | None = None
+    # Projects the API refused to show us (403): made by another user, never by this token.
+    forbidden: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,12 @@ def judge(intent: Intent, job: Job, evidence: Evidence) -> Judgement:
         result = job.import_result
         if result is not None and not _names_match(intent, job):
             return "rejected"
+    if is_create(intent) and job.project_id in evidence.forbidden:
+        return "rejected"  # a project this token made is always readable by it
     details = evidence.details.get(job.project_id or "") if evidence.details is not None else None
-    if details is not None and is_create(intent):
-        if intent.facets is None or name_digest(evidence.salt, details.name) != intent.facets.name:
+    # (An intent journaled by an older release has no facets: it is judged as without details.)
+    if details is not None and is_create(intent) and intent.facets is not None:
+        if name_digest(evidence.salt, details.name) != intent.facets.name:
             return "rejected"
         stopped_import = intent.job_type == IMPORT_JOB and job.import_result is not None
         if stopped_import and not set(intent.media_names) <= set(details.media_files):

@@ -182,8 +182,12 @@ def main(
     )
     if verbose:
         _log_requests()
+    else:
+        _stop_logging_requests()
     if color is not None:
         ctx.color = color
+    elif os.environ.get("NO_COLOR"):
+        ctx.color = False  # click strips any style from what it prints (no-color.org)
 
 
 def _set_global(ctx: click.Context, name: str, value: Any) -> None:
@@ -204,12 +208,38 @@ def _log_requests() -> None:
         def format(self, record: logging.LogRecord) -> str:
             return redact(super().format(record))
 
-    handler = logging.StreamHandler(sys.stderr)
+    class _StderrHandler(logging.StreamHandler):
+        """Writes to `sys.stderr` as it is at each record: on a terminal, the live display
+        puts its own in place so that log lines go above its block."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.stream = sys.stderr
+            super().emit(record)
+
+    handler = _StderrHandler(sys.stderr)
     handler.setFormatter(_RedactingFormatter("%(asctime)s %(name)s %(message)s"))
     logger = logging.getLogger("descript_iac")
     logger.handlers = [handler]
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    _logging_requests.append(True)
+
+
+_logging_requests: list[bool] = []  # set by -v in this process
+
+
+def _stop_logging_requests() -> None:
+    """A run without -v after one with it in the same process (the Python API, tests) logs
+    nothing: the handler -v installed writes to the stderr of the moment."""
+    if not _logging_requests:
+        return
+    import logging
+
+    logger = logging.getLogger("descript_iac")
+    logger.handlers = []
+    logger.setLevel(logging.NOTSET)
+    logger.propagate = True
+    _logging_requests.clear()
 
 
 # Each verb's module is imported only when that verb runs (or its own help is shown), so start-up
@@ -259,9 +289,10 @@ COMMANDS: dict[str, str | tuple[str, str]] = {
     ),
     "init": (
         "descript_iac.cli.init:init",
-        "Start a workspace in DIRECTORY (default: .): descript.yaml with the schema header and "
-        "a commented example, the JSON Schema for editors, and .gitignore entries in the "
-        "working directory (where state/ lives).",
+        "Start a workspace in DIRECTORY (default: .): descript.yaml with the schema header, a "
+        "commented example and a `state:` block (the state in DIRECTORY/state/, found from any "
+        "working directory), the JSON Schema for editors, and .gitignore entries in the working "
+        "directory.",
     ),
     "show": (
         "descript_iac.cli.show:show",

@@ -11,10 +11,10 @@ import click
 
 from descript_iac.api.credentials import save_api_key
 from descript_iac.api.models import JOB_TYPES, Job
-from descript_iac.cli.context import echo, get_globals, is_tty
+from descript_iac.cli.context import echo, get_globals, use_color
 from descript_iac.errors import DescriptIacError
 from descript_iac.session import ApiTarget, describe, open_client
-from descript_iac.workspace.jobs import cancel_job
+from descript_iac.workspace.jobs import cancel_job, wait_for_job
 
 emulator_option = click.option(
     "--emulator", is_flag=True, help="Talk to the embedded emulator instead of the real API."
@@ -122,26 +122,11 @@ def wait_job(
     ctx: click.Context, job_id: str, interval: float, timeout: float, emulator: bool
 ) -> None:
     """Poll a job until it stops, with a live progress line; exit 1 if it failed."""
-    deadline = time.monotonic() + timeout
-    live = is_tty()
-    with open_client(_target(ctx, emulator)) as client:
-        while True:
-            job = client.get_job(job_id)
-            if job.finished:
-                break
-            percent = job.progress.percent if job.progress and job.progress.percent else 0
-            label = job.progress.label if job.progress and job.progress.label else job.job_state
-            line = f"{job.job_state} {percent:3.0f}% {label}"
-            if live:
-                sys.stdout.write("\r\033[K" + line)
-                sys.stdout.flush()
-            else:
-                echo(line)
-            if time.monotonic() > deadline:
-                raise DescriptIacError(f"job {job_id} still {job.job_state} after {timeout:.0f}s")
-            time.sleep(interval)
-    if live:
-        sys.stdout.write("\r\033[K")
+    from descript_iac.cli.progress import display
+
+    reporter = display(color=use_color(get_globals(ctx)), progress_lines=True, summary=False)
+    with reporter:  # the live row is gone before the outcome is printed
+        job = wait_for_job(_target(ctx, emulator), job_id, interval, timeout, reporter)
     result = job.result
     echo(f"{job_id}: {job.job_state}, {_outcome(job) or 'no result'}")
     if result and result.error_message:

@@ -59,6 +59,13 @@ def is_tty() -> bool:
     return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
 
 
+def use_color(g: Globals) -> bool:
+    """--color/--no-color, else colour on a terminal unless NO_COLOR is set (no-color.org)."""
+    if g.color is not None:
+        return g.color
+    return is_tty() and not os.environ.get("NO_COLOR")
+
+
 def echo(text: str = "", *, err: bool = False) -> None:
     """Print through the redactor: no secret ever reaches a terminal or a CI log."""
     from descript_iac.redact import redact

@@ -22,6 +22,12 @@ from descript_iac.workspace import import_project
     help="A declared step that already ran on the project (repeatable; the first steps, in "
     "order). Unmarked steps run on the next apply.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Import a project the API shows nothing of (no projects API, and no job of it in the "
+    "30-day history): for a project whose jobs are older than 30 days.",
+)
 @workspace_argument
 @emulator_option
 @click.pass_context
@@ -30,6 +36,7 @@ def import_command(
     address: str,
     project_id: str,
     mark_applied: tuple[str, ...],
+    force: bool,
     directory: Path,
     emulator: bool,
 ) -> None:
@@ -38,9 +45,10 @@ def import_command(
     Records only what the API proves: with the projects API its name, media files and
     compositions; otherwise what its jobs in the history (30 days) show. Declared steps are
     marked applied only where asked. The next plan shows what is still missing, never a
-    second project. The token is checked first (GET /status).
+    second project. The token is checked first (GET /status). An id the API shows nothing of
+    (no projects API, and no job of it in the 30-day history) is refused unless --force.
     """
     for line in import_project(
-        _settings(ctx, directory, emulator), address, project_id, mark_applied
+        _settings(ctx, directory, emulator), address, project_id, mark_applied, force
     ):
         echo(line)

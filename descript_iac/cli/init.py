@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
 from descript_iac.cli.context import echo, get_globals
 from descript_iac.config.schema import render_schema
+from descript_iac.config.statesetting import workspace_name
 
 SCHEMA_FILE = "descript-iac.schema.json"
 EXAMPLE = """\
@@ -36,13 +38,15 @@ projects:
       - id: polish
         prompt: Remove filler words and add Studio Sound to every clip
 
-# Keep the state in PostgreSQL (CI, teams) instead of state/<workspace>.json:
-# state: {backend: postgresql, url: "${env:DESCRIPT_IAC_PG_URL}"}
+# Where the state lives, relative to this file: the same state from any working directory.
+# For CI and teams keep it in PostgreSQL instead:
+#   state: {backend: postgresql, url: "${env:DESCRIPT_IAC_PG_URL}"}
+state: {backend: local, path: state/WORKSPACE.json}
 """
 GITIGNORE = [
     "# descript-iac: commit state/*.json (and a *.journal a failed run leaves), not these",
-    "state/*.backup",
-    "state/*.lock",
+    "**/state/*.backup",
+    "**/state/*.lock",
     "state/emulator/",
     "*.plan",
 ]
@@ -63,15 +67,16 @@ def _gitignore(path: Path) -> list[str]:
 @click.argument("directory", default=".", type=click.Path(path_type=Path, file_okay=False))
 @click.pass_context
 def init(ctx: click.Context, directory: Path) -> None:
-    """Start a workspace in DIRECTORY (default: .): descript.yaml with the schema header and a
-    commented example, the JSON Schema for editors, and .gitignore entries in the working
-    directory (where state/ lives). Existing files are left as they are."""
+    """Start a workspace in DIRECTORY (default: .): descript.yaml with the schema header, a
+    commented example and a `state:` block (the state in DIRECTORY/state/, found from any
+    working directory), the JSON Schema for editors, and .gitignore entries in the working
+    directory. Existing files are left as they are."""
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / "descript.yaml"
     if config.exists():
         echo(f"{config}: already there; left as it is.")
     else:
-        config.write_text(EXAMPLE)
+        config.write_text(EXAMPLE.replace("WORKSPACE", workspace_name(directory)))
         echo(f"Wrote {config} (a commented example).")
     schema = directory / SCHEMA_FILE
     schema.write_text(render_schema())
@@ -79,9 +84,11 @@ def init(ctx: click.Context, directory: Path) -> None:
     added = _gitignore(Path(".gitignore"))
     echo(f"{'Added to' if added else 'Already in'} .gitignore: {', '.join(GITIGNORE[1:])}")
     state = get_globals(ctx).settings(directory).store().location()
+    if Path(state).is_absolute():
+        state = os.path.relpath(state)
     echo(
-        f"State: {state} (relative to where you run descript-iac; commit it with the "
-        "workspace, or keep it in PostgreSQL: uncomment the state: block)."
+        f"State: {state} (as the state: block of {config} says; commit it with the workspace, "
+        "or keep it in PostgreSQL: see the comment there)."
     )
     echo("")
     echo("Next steps:")

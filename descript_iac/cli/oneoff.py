@@ -10,10 +10,9 @@ from typing import Any
 
 import click
 
-from descript_iac.cli.context import echo, get_globals, is_tty
-from descript_iac.cli.progress import JsonReporter, LiveReporter, Reporter
+from descript_iac.cli.context import echo, get_globals, use_color
+from descript_iac.cli.progress import Reporter, display
 from descript_iac.errors import DescriptIacError
-from descript_iac.plan.model import Plan
 from descript_iac.session import ApiTarget
 from descript_iac.workspace.oneoff import (
     OneOffOutcome,
@@ -28,32 +27,6 @@ from descript_iac.workspace.oneoff import (
 from descript_iac.workspace.oneoff_requests import AgentPrompt, MediaImport
 
 TEAM_ACCESS = click.Choice(["edit", "comment", "view", "none"])
-
-
-class _Quiet:
-    """One-off runs have one job: no 'Applying N jobs' header and no apply summary."""
-
-    total: int
-
-    def start(self, plan: Plan) -> None:
-        self.total = 1
-
-    def complete(self, result: Any) -> None:
-        pass
-
-
-class OneOffLines(_Quiet, Reporter):
-    pass
-
-
-class OneOffLive(_Quiet, LiveReporter):
-    def complete(self, result: Any) -> None:
-        self._clear()
-        self.out.flush()
-
-
-class OneOffJson(_Quiet, JsonReporter):
-    pass
 
 
 def _common(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -88,10 +61,9 @@ def _settings(ctx: click.Context, emulator: bool, no_wait: bool, poll: float) ->
     )
 
 
-def _reporter(as_json: bool) -> Reporter:
-    if as_json:
-        return OneOffJson()
-    return OneOffLive() if is_tty() else OneOffLines()
+def _reporter(ctx: click.Context, as_json: bool) -> Reporter:
+    """One-off runs have one job: no 'Applying N jobs' headline and no apply summary."""
+    return display(as_json=as_json, color=use_color(get_globals(ctx)), summary=False)
 
 
 @click.command("import-media")
@@ -136,8 +108,8 @@ def import_media(
         --media intro.mp4=https://cdn.example.com/intro.mp4 --composition Full
     """
     request = MediaImport(name, media, compositions, team_access, folder, callback_url)
-    reporter = _reporter(as_json)
-    outcome = run_import(_settings(ctx, emulator, no_wait, poll_interval), request, reporter)
+    with _reporter(ctx, as_json) as reporter:
+        outcome = run_import(_settings(ctx, emulator, no_wait, poll_interval), request, reporter)
     _finish(outcome, as_json)
 
 
@@ -190,8 +162,8 @@ def agent(
         team_access=team_access,
         callback_url=callback_url,
     )
-    reporter = _reporter(as_json)
-    outcome = run_agent(_settings(ctx, emulator, no_wait, poll_interval), request, reporter)
+    with _reporter(ctx, as_json) as reporter:
+        outcome = run_agent(_settings(ctx, emulator, no_wait, poll_interval), request, reporter)
     _finish(outcome, as_json)
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from descript_iac.cli.context import Globals, echo, get_globals, is_tty
+from descript_iac.cli.context import Globals, echo, get_globals, use_color
 from descript_iac.errors import DescriptIacError, PlanError
 from descript_iac.plan import Plan, PlanOptions
 from descript_iac.plan.render import (
@@ -21,9 +20,6 @@ from descript_iac.plan.render import (
     render_text,
 )
 from descript_iac.workspace import RunSettings, is_local, load_saved_plan, plan_workspace, save_plan
-
-if TYPE_CHECKING:
-    from descript_iac.cli.progress import Reporter
 
 IMPORT_INTO_EXISTING = "import-into-existing"
 
@@ -94,13 +90,6 @@ def _options(
     )
 
 
-def _color(g: Globals) -> bool:
-    """--color/--no-color, else colour on a terminal unless NO_COLOR is set (no-color.org)."""
-    if g.color is not None:
-        return g.color
-    return is_tty() and not os.environ.get("NO_COLOR")
-
-
 refresh_option = click.option(
     "--refresh",
     is_flag=True,
@@ -164,7 +153,7 @@ def plan(
     elif fmt == "markdown":
         click.echo(render_markdown(result), nl=False)
     else:
-        click.echo(render_text(result, color=_color(g)), nl=False)
+        click.echo(render_text(result, color=use_color(g)), nl=False)
     if out is not None:
         if result.blocked:
             raise PlanError(f"the plan is blocked; it was not saved to {out}")
@@ -216,6 +205,12 @@ def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan]
     envvar="DESCRIPT_IAC_POLL_INTERVAL",
     help="Seconds between polls [env DESCRIPT_IAC_POLL_INTERVAL].",
 )
+@click.option(
+    "--new-state",
+    is_flag=True,
+    help="Start a new, empty state even though this workspace was applied with its state "
+    "elsewhere (from another working directory).",
+)
 @refresh_option
 @plan_options
 @click.pass_context
@@ -227,6 +222,7 @@ def apply(
     as_json: bool,
     no_wait: bool,
     poll_interval: float,
+    new_state: bool,
     refresh: bool,
     targets: tuple[str, ...],
     allow_replace: bool,
@@ -242,7 +238,7 @@ def apply(
     --refresh, drift is shown too and, once approved, recorded as accepted.
     """
     from descript_iac.apply import ApplyOptions  # the engine and httpx: only to apply
-    from descript_iac.cli.progress import JsonReporter, LiveReporter, Reporter
+    from descript_iac.cli.progress import display
     from descript_iac.workspace import apply_workspace
 
     g = get_globals(ctx)
@@ -257,35 +253,31 @@ def apply(
     else:
         options = _options(targets, allow_replace, allow_forget, replace, capabilities)
     settings = _settings(g, source, emulator, capabilities)
-    reporter: Reporter
-    if as_json:
-        reporter = JsonReporter()
-    elif is_tty():
-        reporter = LiveReporter()
-    else:
-        reporter = Reporter()
+    reporter = display(as_json=as_json, color=use_color(g))
 
     def show(plan: Plan) -> None:
         if not as_json:
-            click.echo(render_text(plan, color=_color(g)), nl=False)
+            click.echo(render_text(plan, color=use_color(g)), nl=False)
 
-    outcome = apply_workspace(
-        settings,
-        options,
-        ApplyOptions(
-            parallelism=parallelism,
-            wait=not no_wait,
-            poll_interval=poll_interval,
-            timing=settings.timing,
-        ),
-        reporter,
-        _confirm(auto_approve, show),
-        saved,
-        refresh=refresh,
-    )
-    if outcome.result is None:
-        reporter.unchanged(no_changes_line(outcome.plan))
-    else:
-        reporter.complete(outcome.result)
+    with reporter:  # whatever happens, the live block is ended before anything else is said
+        outcome = apply_workspace(
+            settings,
+            options,
+            ApplyOptions(
+                parallelism=parallelism,
+                wait=not no_wait,
+                poll_interval=poll_interval,
+                timing=settings.timing,
+            ),
+            reporter,
+            _confirm(auto_approve, show),
+            saved,
+            refresh=refresh,
+            new_state=new_state,
+        )
+        if outcome.result is None:
+            reporter.unchanged(no_changes_line(outcome.plan))
+        else:
+            reporter.complete(outcome.result)
     if not outcome.ok:
         sys.exit(1)

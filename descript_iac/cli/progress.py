@@ -1,5 +1,7 @@
-"""Show an apply's progress: a live display on a terminal, timestamped lines in CI, or JSON
-events (one per line: apply_start, job_submitted, job_progress, job_stopped, apply_complete)."""
+"""Show an apply's progress: a live display on a terminal (cli/live.py), the same timestamped
+lines without its rows in CI, or JSON events (one per line: apply_start, job_submitted,
+job_progress, job_stopped, project_done, note, apply_complete). Each display implements
+`apply.reporting.Reporter`; `apply`, `jobs wait` and the one-off commands share them."""
 
 from __future__ import annotations
 
@@ -7,24 +9,52 @@ import json
 import sys
 import time
 from datetime import datetime
+from types import TracebackType
 from typing import Any, TextIO
 
 from descript_iac.api.models import Job
 from descript_iac.apply.result import ApplyResult
+from descript_iac.cli.context import is_tty
 from descript_iac.plan.model import Plan
 from descript_iac.redact import redact
 
 
 class Reporter:
-    """Base reporter: plain timestamped lines (what CI logs want)."""
+    """Plain timestamped lines (what CI logs want); the base of the other displays.
 
-    def __init__(self, out: TextIO | None = None) -> None:
+    `progress_lines`: also log a running job's status each time it changes (`jobs wait`, where
+    there is nothing else to show); an apply logs only submissions and stops. `summary`: the
+    "Applying" headline and the closing summary (a one-off command of one job has neither).
+    A display is a context manager: leaving it ends whatever it left on the terminal."""
+
+    def __init__(
+        self, out: TextIO | None = None, *, progress_lines: bool = False, summary: bool = True
+    ) -> None:
         self.out = out or sys.stdout
         self.started = time.monotonic()
         self.total = 0
         self.done_jobs = 0
+        self.progress_lines = progress_lines
+        self.summary = summary
+        self._last_status: dict[str, str] = {}
+        self.urls: dict[str, str] = {}  # address -> the project's Descript URL, once known
+
+    def __enter__(self) -> Reporter:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.out.flush()
 
     def write(self, text: str) -> None:
+        """A permanent line."""
         self.out.write(redact(text) + "\n")
         self.out.flush()
 
@@ -34,18 +64,33 @@ class Reporter:
 
     def start(self, plan: Plan) -> None:
         self.total = plan.estimated_jobs + plan.counts["await"]
-        self.line(f"Applying: {self.total} job(s) across {len(plan.projects)} project(s).")
+        if self.summary:
+            self.line(f"Applying: {self.total} job(s) across {len(plan.projects)} project(s).")
 
     def submitted(self, address: str, label: str, job_id: str) -> None:
         self.line(f"{address}: {label}: submitted job {job_id}")
 
+    def remember_url(self, address: str, job: Job) -> None:
+        if job.project_url:
+            self.urls[address] = redact(job.project_url)
+
     def progress(self, address: str, label: str, job: Job) -> None:
-        return  # plain logs stay short: only state changes are logged
+        self.remember_url(address, job)
+        if not self.progress_lines:
+            return  # plain logs of an apply stay short: only state changes are logged
+        text = f"{address}: {label}: {job_status(job)}"
+        if self._last_status.get(address) != text:
+            self._last_status[address] = text
+            self.line(text)
 
     def stopped(self, address: str, label: str, job: Job, ok: bool, message: str) -> None:
+        """The job's end, with the project's Descript URL: the same line on a terminal (above
+        the live block) and in a log."""
+        self.remember_url(address, job)
         self.done_jobs += 1
-        mark = "done" if ok else "FAILED"
-        self.line(f"{address}: {label}: {mark} ({self.done_jobs}/{self.total}) {message}")
+        text = stopped_line(address, label, ok, message, self.done_jobs, self.total)
+        url = self.urls.get(address)
+        self.line(f"{text}  {url}" if url else text)
 
     def done(self, address: str, label: str, message: str) -> None:
         self.line(f"{address}: {label}: {message}")
@@ -54,62 +99,44 @@ class Reporter:
         self.line(text)
 
     def complete(self, result: ApplyResult) -> None:
-        for text in summary_lines(result):
-            self.write(text)
+        self.close()
+        if self.summary:
+            for text in summary_lines(result):
+                self.write(text)
 
     def unchanged(self, text: str) -> None:
         """Nothing to apply."""
+        self.close()
         self.write(text)
 
 
-class LiveReporter(Reporter):
-    """On a terminal: permanent lines for events, and a live block of the jobs in flight."""
+def job_status(job: Job) -> str:
+    """A running job in a few words: `running  40% Transcribing`."""
+    percent = job.progress.percent if job.progress and job.progress.percent else 0
+    label = job.progress.label if job.progress and job.progress.label else ""
+    return f"{job.job_state} {percent:3.0f}% {label}".rstrip()
 
-    def __init__(self, out: TextIO | None = None) -> None:
-        super().__init__(out)
-        self.live: dict[str, str] = {}
-        self.drawn = 0
 
-    def _clear(self) -> None:
-        if self.drawn:
-            self.out.write(f"\033[{self.drawn}F\033[J")
-            self.drawn = 0
+def stopped_line(address: str, label: str, ok: bool, message: str, done: int, total: int) -> str:
+    mark = "done" if ok else "FAILED"
+    return f"{address}: {label}: {mark} ({done}/{total}) {message}"
 
-    def _draw(self) -> None:
-        elapsed = time.monotonic() - self.started
-        rows = [f"  {line}" for line in self.live.values()]
-        rows.append(f"  [{self.done_jobs}/{self.total} jobs done, {elapsed:.0f}s elapsed]")
-        for row in rows:
-            self.out.write(redact(row)[:200] + "\n")
-        self.drawn = len(rows)
-        self.out.flush()
 
-    def line(self, text: str) -> None:
-        self._clear()
-        super().line(text)
-        self._draw()
+def display(
+    *,
+    as_json: bool = False,
+    color: bool = False,
+    progress_lines: bool = False,
+    summary: bool = True,
+) -> Reporter:
+    """The display for this run: JSON events, a live display on a terminal, else plain lines."""
+    if as_json:
+        return JsonReporter(summary=summary)
+    if is_tty():
+        from descript_iac.cli.live import LiveReporter  # rich: only on a terminal
 
-    def submitted(self, address: str, label: str, job_id: str) -> None:
-        self.live[address] = f"{address}: {label}: queued"
-        super().submitted(address, label, job_id)
-
-    def progress(self, address: str, label: str, job: Job) -> None:
-        percent = job.progress.percent if job.progress and job.progress.percent else 0
-        text = job.progress.label if job.progress and job.progress.label else job.job_state
-        filled = int(percent // 10)
-        bar = "#" * filled + "." * (10 - filled)
-        self.live[address] = f"{address}: {label}: [{bar}] {percent:3.0f}% {text}"
-        self._clear()
-        self._draw()
-
-    def stopped(self, address: str, label: str, job: Job, ok: bool, message: str) -> None:
-        self.live.pop(address, None)
-        super().stopped(address, label, job, ok, message)
-
-    def complete(self, result: ApplyResult) -> None:
-        self._clear()
-        self.out.flush()
-        super().complete(result)
+        return LiveReporter(color=color, progress_lines=progress_lines, summary=summary)
+    return Reporter(progress_lines=progress_lines, summary=summary)
 
 
 class JsonReporter(Reporter):
@@ -119,7 +146,8 @@ class JsonReporter(Reporter):
 
     def start(self, plan: Plan) -> None:
         self.total = plan.estimated_jobs + plan.counts["await"]
-        self.event("apply_start", jobs=self.total, projects=len(plan.projects))
+        if self.summary:
+            self.event("apply_start", jobs=self.total, projects=len(plan.projects))
 
     def submitted(self, address: str, label: str, job_id: str) -> None:
         self.event("job_submitted", address=address, action=label, job_id=job_id)
@@ -157,6 +185,8 @@ class JsonReporter(Reporter):
         self.event("apply_complete", ok=True, jobs_issued=0, message=text)
 
     def complete(self, result: ApplyResult) -> None:
+        if not self.summary:
+            return
         self.event(
             "apply_complete",
             ok=result.ok,

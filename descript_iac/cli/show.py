@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from descript_iac.cli.context import echo, get_globals
-from descript_iac.cli.planning import _color, _settings
+from descript_iac.cli.context import echo, get_globals, use_color
+from descript_iac.cli.planning import _settings
 from descript_iac.plan.render import render_json, render_text
 from descript_iac.redact import scrub
 from descript_iac.workspace import load_saved_plan, show_state
@@ -86,7 +86,7 @@ def show(ctx: click.Context, source: Path, as_json: bool) -> None:
             click.echo(render_json(saved.plan), nl=False)
             return
         echo(f"Saved plan {source}: workspace {saved.workspace}, state {saved.state}")
-        click.echo(render_text(saved.plan, color=_color(g)), nl=False)
+        click.echo(render_text(saved.plan, color=use_color(g)), nl=False)
         return
     view = show_state(_settings(g, source, False, ()))
     if as_json:

@@ -195,10 +195,23 @@ def rebuild(ctx: click.Context, directory: Path, auto_approve: bool, emulator: b
 @click.argument("job_id")
 @workspace_argument
 @click.option("--emulator", is_flag=True, help="Read the job from the embedded emulator.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Adopt a job that is not among the quarantine's candidates, was created outside the "
+    "intent's window or on another project, or that another workspace recorded.",
+)
 @click.pass_context
-def adopt(ctx: click.Context, address: str, job_id: str, directory: Path, emulator: bool) -> None:
-    """Record JOB_ID as the job that ADDRESS's open intent created."""
-    echo(adopt_job(_settings(ctx, directory, emulator), address, job_id))
+def adopt(
+    ctx: click.Context, address: str, job_id: str, directory: Path, emulator: bool, force: bool
+) -> None:
+    """Record JOB_ID as the job that ADDRESS's open intent created (ends a quarantine).
+
+    The job must be one the intent could have made: among the quarantine's candidates, created
+    in the intent's window, on its project, and recorded by no other workspace; else it is
+    refused unless --force. The job's project, creation time and (for an agent job) the start
+    of its response are shown."""
+    echo(adopt_job(_settings(ctx, directory, emulator), address, job_id, force))
 
 
 @state.command("drop-intent")

@@ -30,6 +30,7 @@ from descript_iac.emulator import validation as v
 from descript_iac.emulator.clock import Clock, ManualClock, RealClock, iso
 from descript_iac.emulator.exceptions import (
     Conflict,
+    Forbidden,
     InvalidInput,
     NotFound,
     Unauthorized,
@@ -239,7 +240,10 @@ class Backend:
         if not v.is_uuid(project_id):
             raise InvalidInput(f"Invalid project_id {project_id!r}: expected a UUID")
         with self.lock:
-            return project_views.detail(self.project_for(token, project_id))
+            project = self.project_for(token, project_id)
+            if not project_views.accessible(project, self.user_id(token)):
+                raise Forbidden("User does not have access to this project")
+            return project_views.detail(project)
 
     def edit_in_descript(self, token: str, body: Any) -> dict[str, str]:
         with self.lock:

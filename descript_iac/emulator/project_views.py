@@ -73,6 +73,12 @@ def _sort_key(project: ProjectRecord, sort: str) -> Any:
     return project.updated_at or project.created_at  # last_viewed_at: the emulator has no views
 
 
+def accessible(project: ProjectRecord, user: str) -> bool:
+    """Whether `user` may see the project: their own, or shared with the drive's members (a
+    project made with `team_access: none` by someone else is not listed, and is 403 by id)."""
+    return project.created_by == user or project.team_access != "none"
+
+
 def list_projects(backend: Backend, token: str, params: dict[str, str]) -> dict[str, Any]:
     now = backend.clock.now()
     limit = v.list_limit(params.get("limit"))
@@ -86,11 +92,13 @@ def list_projects(backend: Backend, token: str, params: dict[str, str]) -> dict[
     if creator == "me":
         creator = backend.user_id(token)
     drive = backend.drive_id(token)
+    user = backend.user_id(token)
     lag = backend.config.faults.projects_lag
     rows = [
         p
         for p in backend.projects.values()
         if p.drive_id == drive
+        and accessible(p, user)
         and p.created_at + lag <= now
         and name in p.name.casefold()
         and (folder is None or (p.folder_path or "") == folder)

@@ -18,6 +18,7 @@ from descript_iac.config.desired import DesiredProject
 from descript_iac.config.model import AgentStep, Composition, SequenceMedia, UrlMedia
 from descript_iac.plan.shown import shown_facets
 from descript_iac.redact import salted_digest
+from descript_iac.state import salting
 from descript_iac.state.document import ImportFacets
 
 
@@ -85,14 +86,14 @@ def composition_digest(salt: str, composition: Composition) -> str:
 
 def name_digest(salt: str, name: str) -> str:
     """A project name's digest (the resolver compares the API's project names with it)."""
-    return salted_digest(salt, "name", name)
+    return salting.name_digest(salt, name)
 
 
 def import_facets(salt: str, project: DesiredProject) -> ImportFacets:
     # Built without validation: every value is a digest string made just here.
     return ImportFacets.model_construct(
         name=name_digest(salt, project.name),
-        team_access=salted_digest(salt, "team_access", project.team_access),
+        team_access=salting.team_access_digest(salt, project.team_access),
         media={n: media_identity(salt, m) for n, m in sorted(project.spec.media.items())},
         compositions={c.name: composition_digest(salt, c) for c in project.spec.compositions},
         folder=salted_digest(salt, "folder", project.spec.folder) if project.spec.folder else None,
@@ -113,8 +114,9 @@ def facets_digest(salt: str, facets: ImportFacets) -> str:
 
 def step_digest(salt: str, project: DesiredProject, step: AgentStep) -> str:
     # A step's composition target counts only when set, so earlier digests stay the same.
-    target = (step.composition,) if step.composition else ()
-    return salted_digest(salt, "step", step.prompt, project.step_model(step) or "", *target)
+    return salting.step_digest_of(
+        salt, step.prompt, project.step_model(step) or "", step.composition
+    )
 
 
 @dataclass(frozen=True)

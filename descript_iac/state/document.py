@@ -313,12 +313,17 @@ class StateDocument(_Record):
 
 # Keys a stored document must have: a file without them is not a state (a `{}` left by an editor,
 # a truncated copy) and is refused, never taken for a new empty state.
+# A backup or an older commit lacks what later runs recorded: their jobs would be sent again.
+STALE = (
+    "An older copy lacks the jobs recorded since it was written, and apply would send them "
+    "again: `descript-iac plan --refresh` lists the jobs in the history it does not know."
+)
 REQUIRED_KEYS = ("format_version", "lineage", "serial", "salt", "projects")
 
 
 def document_from_json(data: Any, where: str, backup: str = "the backup") -> StateDocument:
     """Validate a stored document; anything but a complete, known-format state is refused."""
-    restore = f"It was not changed. Restore it from {backup} or from version control."
+    restore = f"It was not changed. Restore it from {backup} or from version control. {STALE}"
     if not isinstance(data, dict):
         raise StateError(f"{where}: the state is not a JSON object. {restore}")
     version = data.get("format_version")

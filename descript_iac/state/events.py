@@ -177,8 +177,10 @@ Event = Annotated[
 _EVENT: TypeAdapter[Event] = TypeAdapter(Event)
 
 
-def parse_event(data: Any) -> Event:
-    """An event from its JSON form; an unknown or malformed one is a `StateError`."""
+def parse_event(data: Any, found_by: str = "") -> Event:
+    """An event from its JSON form; an unknown or malformed one is a `StateError`.
+
+    `found_by`: the options that find the state, for the command the message suggests."""
     try:
         return _EVENT.validate_python(data)
     except ValidationError as exc:
@@ -187,8 +189,8 @@ def parse_event(data: Any) -> Event:
         where = ".".join(str(p) for p in first["loc"])
         raise StateError(
             f"journal event {kind!r} is not valid ({where}: {first['msg']}); it may come from a "
-            "newer descript-iac. Keep the journal: upgrade, or run `descript-iac state recover` "
-            "to fold what the rest of it proves"
+            "newer descript-iac. Keep the journal: upgrade, or run "
+            f"`descript-iac state recover{found_by}` to fold what the rest of it proves"
         ) from None
 
 
@@ -318,7 +320,9 @@ def _job_submitted(doc: StateDocument, event: JobSubmitted) -> None:
         if intent.action == "create":
             project.created_by = "agent"
             project.facets = intent.facets
-    if event.project_id:
+    # Only a create (or a replace) makes the address's project; any other job runs on the
+    # project already recorded, and never moves the address to another one.
+    if event.project_id and (intent.action == "create" or intent.replaces):
         project.project_id = event.project_id
         project.drive_id = event.drive_id or project.drive_id
         project.project_url = event.project_url or project.project_url

@@ -32,22 +32,27 @@ class JournalHeader(BaseModel):
     journal_id: str | None = None  # None in journals written before journal ids existed
     lineage: str
     base_serial: int
+    # The salt of the document's digests (None in journals written before it was kept): `state
+    # recover` checks an intent's plain values against it before recomputing its digests.
+    salt: str | None = None
 
     @classmethod
-    def from_json(cls, data: Any, where: str) -> JournalHeader:
+    def from_json(cls, data: Any, where: str, found_by: str = "") -> JournalHeader:
         try:
             return cls.model_validate(data)
         except ValidationError:
             raise StateError(
                 f"{where}:1: the journal has no valid header; it was not folded. Keep it and run "
-                "`descript-iac state recover` to fold what can be proven from it."
+                f"`descript-iac state recover{found_by}` to fold what can be proven from it."
             ) from None
 
 
 def check_header(
-    header: JournalHeader, doc: StateDocument, where: str
+    header: JournalHeader, doc: StateDocument, where: str, found_by: str = ""
 ) -> Literal["fold", "folded"]:
-    """Whether the journal extends `doc` ("fold") or was already folded into it ("folded")."""
+    """Whether the journal extends `doc` ("fold") or was already folded into it ("folded").
+
+    `found_by`: the options that find the state (`--workspace DIR`), for the command suggested."""
     if header.journal_id is not None and header.journal_id == doc.folded_journal:
         return "folded"
     if header.lineage == doc.lineage and header.base_serial == doc.serial:
@@ -56,7 +61,8 @@ def check_header(
         f"{where}: this journal was written for state serial {header.base_serial} (lineage "
         f"{header.lineage}), but the state is at serial {doc.serial} (lineage {doc.lineage}): the "
         "state was replaced (a pull from git, a restored backup) while a run had unrecorded "
-        "jobs. Nothing was changed. Run `descript-iac state recover` to fold into the state what "
+        f"jobs. Nothing was changed. Run `descript-iac state recover{found_by}` to fold into the "
+        "state what "
         "the journal proves (its jobs are never sent again)."
     )
 
@@ -68,7 +74,9 @@ class Journal:
     skipped: list[str] = field(default_factory=list)  # what `state recover` could not read
 
 
-def parse_journal(lines: list[bytes], where: str, tolerant: bool = False) -> Journal | None:
+def parse_journal(
+    lines: list[bytes], where: str, tolerant: bool = False, found_by: str = ""
+) -> Journal | None:
     """A journal from its lines (JSON, one record each; the first is the header).
 
     A torn last line is a write that never happened and is ignored. Anything else unreadable is
@@ -85,7 +93,8 @@ def parse_journal(lines: list[bytes], where: str, tolerant: bool = False) -> Jou
             if not tolerant:
                 raise StateError(
                     f"{where}:{number}: the journal is corrupt in the middle; it was not folded. "
-                    "Keep it, and run `descript-iac state recover` to fold what can be proven "
+                    f"Keep it, and run `descript-iac state recover{found_by}` to fold what can "
+                    "be proven "
                     "from it."
                 ) from None
             skipped.append(f"{where}:{number}: not JSON")
@@ -93,7 +102,7 @@ def parse_journal(lines: list[bytes], where: str, tolerant: bool = False) -> Jou
         return None
     header: JournalHeader | None
     try:
-        header = JournalHeader.from_json(records[0][1], where)
+        header = JournalHeader.from_json(records[0][1], where, found_by)
     except StateError:
         if not tolerant:
             raise
@@ -102,7 +111,7 @@ def parse_journal(lines: list[bytes], where: str, tolerant: bool = False) -> Jou
     events: list[Event] = []
     for number, record in records[1:] if header is not None else records:
         try:
-            events.append(parse_event(record))
+            events.append(parse_event(record, found_by))
         except StateError as exc:
             if not tolerant:
                 raise StateError(f"{where}:{number}: {exc}") from None

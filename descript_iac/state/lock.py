@@ -57,8 +57,9 @@ def _pid_alive(pid: int) -> bool:
 
 
 class FileLock:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, found_by: str = "") -> None:
         self.path = path
+        self.found_by = found_by  # the options that find the state, for force-unlock
 
     def holder(self) -> LockInfo | None:
         try:
@@ -93,7 +94,8 @@ class FileLock:
                     raise LockError(
                         f"the state is locked by {who}. Wait for it, retry with "
                         "--lock-timeout SECONDS, or if it is truly gone run "
-                        f"`descript-iac force-unlock {holder.lock_id if holder else 'LOCK_ID'}`"
+                        f"`descript-iac force-unlock {holder.lock_id if holder else 'LOCK_ID'}"
+                        f"{self.found_by}`"
                     ) from None
                 time.sleep(POLL)
                 continue

@@ -37,9 +37,10 @@ ON CONFLICT (state_id) DO UPDATE SET lock_id = EXCLUDED.lock_id, host = EXCLUDED
 class AdvisoryLock:
     """The lock of one state (`where` names it in messages)."""
 
-    def __init__(self, database: Database, where: str) -> None:
+    def __init__(self, database: Database, where: str, found_by: str = "") -> None:
         self.database = database
         self.where = where
+        self.found_by = found_by  # the options that find the state, for force-unlock
 
     def _key(self) -> int:
         return Database.lock_key(self.database.namespace())
@@ -80,10 +81,10 @@ class AdvisoryLock:
         info, backend_pid, locker = self._holder(state_id)
         if info is not None and locker is not None and backend_pid == locker:
             who = info.describe()
-            unlock = f"`descript-iac force-unlock {info.lock_id}`"
+            unlock = f"`descript-iac force-unlock {info.lock_id}{self.found_by}`"
         else:
             who = f"a PostgreSQL session (backend pid {locker}) that named no holder"
-            unlock = "`descript-iac force-unlock LOCK_ID`"
+            unlock = f"`descript-iac force-unlock LOCK_ID{self.found_by}`"
         return (
             f"{self.where} is locked by {who}. Wait for it, or retry with --lock-timeout "
             f"SECONDS. A run that died holds no lock (PostgreSQL ends it with its connection); "

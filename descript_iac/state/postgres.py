@@ -51,8 +51,9 @@ SELECT (SELECT max(version) FROM {s}.schema_version),
 class PostgresStateStore(StateStore):
     backend = "postgresql"
 
-    def __init__(self, database: Database, name: str) -> None:
+    def __init__(self, database: Database, name: str, found_by: str = "") -> None:
         self.database = database
+        self.found_by = found_by
         self.name = name
         self._state_id: int | None = None
         self._holding: LockInfo | None = None
@@ -60,7 +61,7 @@ class PostgresStateStore(StateStore):
         self._journal_id: str | None = None  # the journal this run began
         self._seq = 0
         self._created = False  # begin() stored the first document (discard takes it back)
-        self._lock = AdvisoryLock(database, self.location())
+        self._lock = AdvisoryLock(database, self.location(), found_by)
 
     def location(self) -> str:
         schema = self.database.schema
@@ -107,7 +108,7 @@ class PostgresStateStore(StateStore):
         where = self._journal_where()
         for seq, record in rows:
             try:
-                events.append(parse_event(record))
+                events.append(parse_event(record, self.found_by))
             except StateError as exc:
                 if not tolerant:
                     raise StateError(
@@ -130,8 +131,8 @@ class PostgresStateStore(StateStore):
         doc, journal = self._load()
         if journal is None or journal.header is None:
             return doc
-        if check_header(journal.header, doc, self._journal_where()) == "fold":
-            fold_events(doc, journal.events, self._journal_where())
+        if check_header(journal.header, doc, self._journal_where(), self.found_by) == "fold":
+            fold_events(doc, journal.events, self._journal_where(), self.found_by)
         return doc
 
     def read_document(self) -> StateDocument:
@@ -152,10 +153,10 @@ class PostgresStateStore(StateStore):
         doc, journal = self._load()
         if journal is None or journal.header is None:
             return doc
-        if check_header(journal.header, doc, self._journal_where()) == "folded":
+        if check_header(journal.header, doc, self._journal_where(), self.found_by) == "folded":
             self._delete_journal()  # cannot happen with the one-transaction fold; kept for safety
             return doc
-        fold_events(doc, journal.events, self._journal_where())
+        fold_events(doc, journal.events, self._journal_where(), self.found_by)
         doc.folded_journal = journal.header.journal_id
         self.commit(doc)
         return doc
@@ -186,7 +187,8 @@ class PostgresStateStore(StateStore):
             ).rowcount
         if not started:
             raise StateError(
-                f"{self.location()}: a journal is already there; run `descript-iac state recover`"
+                f"{self.location()}: a journal is already there; run "
+                f"`descript-iac state recover{self.found_by}`"
             )
         self._journal_id, self._seq = journal_id, 0
         self._created = bool(created)

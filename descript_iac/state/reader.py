@@ -17,12 +17,12 @@ from pathlib import Path
 from descript_iac.collector import paused
 from descript_iac.errors import StateError, describe_os_error
 from descript_iac.state import codec
-from descript_iac.state.document import StateDocument, document_from_json
+from descript_iac.state.document import STALE, StateDocument, document_from_json
 from descript_iac.state.events import Event, apply_event
 
 
 def _restore(backup: Path) -> str:
-    return f"It was not changed. Restore it from {backup.name} or from version control."
+    return f"It was not changed. Restore it from {backup.name} or from version control. {STALE}"
 
 
 def read_document(path: Path, backup: Path) -> StateDocument:
@@ -84,7 +84,9 @@ def check_one_owner(where: str, doc: StateDocument, advice: str) -> None:
                 )
 
 
-def fold_events(doc: StateDocument, events: list[Event], journal: Path | str) -> None:
+def fold_events(
+    doc: StateDocument, events: list[Event], journal: Path | str, found_by: str = ""
+) -> None:
     """Apply a journal's events to `doc`: one that cannot apply is a `StateError` naming the
     journal, never a crash. (The events are typed, but a job's body is the API's dict, and a
     hand-edited or damaged journal can hold one that breaks a rule of the document.)"""
@@ -94,13 +96,15 @@ def fold_events(doc: StateDocument, events: list[Event], journal: Path | str) ->
         except StateError as exc:
             raise StateError(
                 f"{journal}: its event {number} ({event.type}) cannot be applied: {exc}. It was "
-                "not folded. Keep it, and run `descript-iac state recover` to fold what can be "
+                f"not folded. Keep it, and run `descript-iac state recover{found_by}` to fold "
+                "what can be "
                 "proven from it."
             ) from None
         except (KeyError, TypeError, ValueError, AttributeError, AssertionError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise StateError(
                 f"{journal}: its event {number} ({event.type}) cannot be applied ({reason}); it "
-                "was not folded. Keep it, and run `descript-iac state recover` to fold what can "
+                f"was not folded. Keep it, and run `descript-iac state recover{found_by}` to fold "
+                "what can "
                 "be proven from it."
             ) from None

@@ -37,6 +37,9 @@ class StateStore(abc.ABC):
     """What plan and apply need from a state backend."""
 
     backend: str = "local"  # or "postgresql": the drive registry follows the state (session.py)
+    # The options that find this state again (" --workspace ws", " --state PATH"), for the
+    # commands its messages suggest; set by `RunSettings.store`, never a secret.
+    found_by: str = ""
 
     @abc.abstractmethod
     def exists(self) -> bool:
@@ -103,11 +106,12 @@ class StateStore(abc.ABC):
 
 
 class LocalStateStore(StateStore):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, found_by: str = "") -> None:
         self.path = path
+        self.found_by = found_by
         self.backup = path.with_name(path.name + ".backup")
         self.journal = path.with_name(path.name + ".journal")
-        self._lock = FileLock(path.with_name(path.name + ".lock"))
+        self._lock = FileLock(path.with_name(path.name + ".lock"), found_by)
         self._journal_file: Any = None
         self._journal_id = ""
         self._created = False
@@ -130,7 +134,7 @@ class LocalStateStore(StateStore):
             lines = self.journal.read_bytes().split(b"\n")
         except OSError as exc:
             raise file_error(exc, "read the journal", self.journal) from None
-        return parse_journal(lines, str(self.journal), tolerant)
+        return parse_journal(lines, str(self.journal), tolerant, self.found_by)
 
     def _journal_events(self, doc: StateDocument) -> list[Event] | None:
         """Events of the journal that belongs to `doc`; None when there is none to fold."""
@@ -138,13 +142,13 @@ class LocalStateStore(StateStore):
         if found is None:
             return None
         assert found.header is not None  # a strict read has one
-        if check_header(found.header, doc, str(self.journal)) == "folded":
+        if check_header(found.header, doc, str(self.journal), self.found_by) == "folded":
             return None
         return found.events
 
     def read(self) -> StateDocument:
         doc = self._load()
-        fold_events(doc, self._journal_events(doc) or [], self.journal)
+        fold_events(doc, self._journal_events(doc) or [], self.journal, self.found_by)
         return doc
 
     def read_document(self) -> StateDocument:
@@ -163,10 +167,10 @@ class LocalStateStore(StateStore):
                 self._remove_journal()  # empty, or a torn header: no event to lose
             return doc
         assert found.header is not None  # a strict read has one
-        if check_header(found.header, doc, str(self.journal)) == "folded":
+        if check_header(found.header, doc, str(self.journal), self.found_by) == "folded":
             self._remove_journal()  # folded by a run that died before removing it
             return doc
-        fold_events(doc, found.events, self.journal)
+        fold_events(doc, found.events, self.journal, self.found_by)
         doc.folded_journal = found.header.journal_id
         self.commit(doc)
         return doc
@@ -189,11 +193,12 @@ class LocalStateStore(StateStore):
             self._created = True  # ... and goes again if nothing is recorded (discard)
         if self.journal.exists():
             raise StateError(
-                f"{self.journal}: a journal is already there; run `descript-iac state recover`"
+                f"{self.journal}: a journal is already there; run "
+                f"`descript-iac state recover{self.found_by}`"
             )
         self._journal_id = str(uuid.uuid4())
         header = JournalHeader(
-            journal_id=self._journal_id, lineage=doc.lineage, base_serial=doc.serial
+            journal_id=self._journal_id, lineage=doc.lineage, base_serial=doc.serial, salt=doc.salt
         )
         try:
             self._journal_file = open(self.journal, "ab", buffering=0)  # noqa: SIM115

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from descript_iac.workspace.adopting import RebuildOutcome, import_project, rebuild_state
     from descript_iac.workspace.applying import ApplyOutcome, apply_workspace
     from descript_iac.workspace.edits import (
-        adopt_job,
         drop_intent,
         drop_job,
         edit_state,
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
         recover_state,
         remove_project,
     )
+    from descript_iac.workspace.job_adoption import adopt_job
     from descript_iac.workspace.planning import PlanOutcome, plan_workspace
     from descript_iac.workspace.saved import SavedPlan, is_local, load_saved_plan, save_plan
     from descript_iac.workspace.settings import RunSettings, read_state
@@ -43,7 +43,7 @@ _MODULES = {
     "rebuild_state": "descript_iac.workspace.adopting",
     "ApplyOutcome": "descript_iac.workspace.applying",
     "apply_workspace": "descript_iac.workspace.applying",
-    "adopt_job": "descript_iac.workspace.edits",
+    "adopt_job": "descript_iac.workspace.job_adoption",
     "drop_intent": "descript_iac.workspace.edits",
     "drop_job": "descript_iac.workspace.edits",
     "edit_state": "descript_iac.workspace.edits",

@@ -42,9 +42,16 @@ def _marked_steps(desired: DesiredProject, mark_applied: Sequence[str]) -> int:
 
 
 def import_project(
-    settings: RunSettings, address: str, project_id: str, mark_applied: Sequence[str] = ()
+    settings: RunSettings,
+    address: str,
+    project_id: str,
+    mark_applied: Sequence[str] = (),
+    force: bool = False,
 ) -> list[str]:
-    """Manage PROJECT_ID (made elsewhere) as ADDRESS, recording what the API proves of it."""
+    """Manage PROJECT_ID (made elsewhere) as ADDRESS, recording what the API proves of it.
+
+    A project the API shows nothing of (no projects API, no job in the 30-day history) is
+    refused unless `force`: a mistyped id would otherwise be recorded and block every plan."""
     workspace = load_workspace(settings.root)
     desired = workspace.projects.get(address)
     if desired is None:
@@ -72,6 +79,8 @@ def import_project(
         with open_client(settings.api) as client:
             client.status()
             evidence = read_project(client, project_id)
+            if evidence.details is None and not evidence.jobs and not force:
+                raise DescriptIacError(_unseen(address, project_id))
             if evidence.running:
                 job = evidence.running[0]
                 raise DescriptIacError(
@@ -98,6 +107,17 @@ def import_project(
         return _import_notes(desired, evidence.details is not None, project, project_id, marked)
 
     return edit_state(settings, "import", change, create=True, store=store)
+
+
+def _unseen(address: str, project_id: str) -> str:
+    return (
+        f"{address}: project {project_id} is not shown by the API: the job history (30 days) "
+        "has no job on it, and this API has no projects API to look it up by id (GET "
+        "/v1/projects/{id}, 2026 level). Nothing was imported. Check the id in the project's URL "
+        "(https://web.descript.com/PROJECT_ID); if it is right and the project's jobs are older "
+        "than 30 days, run the import again with --force (the state then records the project "
+        "with nothing proven about it)."
+    )
 
 
 def _import_notes(

@@ -17,6 +17,7 @@ from descript_iac.plan.render import blocked_lines
 from descript_iac.session import open_client, open_registry
 from descript_iac.state.document import StateDocument
 from descript_iac.state.recorder import Recorder
+from descript_iac.state.whereabouts import elsewhere, new_state_problem, remember_store
 from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.saved import SavedPlan, check_fresh, check_same
 from descript_iac.workspace.settings import RunSettings
@@ -44,15 +45,25 @@ def apply_workspace(
     saved: SavedPlan | None = None,
     on_client: Callable[[DescriptClient], None] | None = None,
     refresh: bool = False,
+    new_state: bool = False,
 ) -> ApplyOutcome:
     """Resolve what an earlier run left in doubt, plan, confirm, execute, record.
 
     With `refresh`, drift is read too, shown with the plan and, once confirmed, recorded as
-    accepted (jobs made outside descript-iac become external jobs of their project)."""
+    accepted (jobs made outside descript-iac become external jobs of their project).
+
+    A new, empty state is refused while this machine remembers the workspace's state elsewhere
+    (it was applied from another working directory), unless `new_state`."""
     workspace = load_workspace(settings.root, cache_dir=settings.workspace_cache)
     store = settings.store(workspace.state)
     with store.lock("apply", settings.lock_timeout):
         existed = store.exists()
+        if existed:
+            remember_store(settings.root, store)
+        elif not new_state and (last := elsewhere(settings.root, store)) is not None:
+            raise DescriptIacError(
+                new_state_problem(settings.root, store, last) + "; --new-state starts one anyway"
+            )
         doc = store.recover()
         if saved is not None:
             check_fresh(saved, doc, store)
@@ -117,6 +128,7 @@ def apply_workspace(
                     pass
                 elif record.count:
                     store.commit(doc)
+                    remember_store(settings.root, store)
                 else:
                     store.discard()
 

@@ -130,7 +130,7 @@ def _state_checks(store: StateStore) -> list[Check]:
     else:
         gone = lock.stale(holder)
         advice = (
-            f"its process is gone: `descript-iac force-unlock {holder.lock_id}`"
+            f"its process is gone: `descript-iac force-unlock {holder.lock_id}{store.found_by}`"
             if gone
             else "a run is in progress; wait for it"
         )

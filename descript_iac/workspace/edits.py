@@ -9,7 +9,6 @@ from typing import TypeVar
 
 from descript_iac.config.model import ADDRESS_PATTERN
 from descript_iac.errors import DescriptIacError, StateError
-from descript_iac.session import open_client
 from descript_iac.state.document import StateDocument
 from descript_iac.state.events import (
     Event,
@@ -17,7 +16,6 @@ from descript_iac.state.events import (
     JobAbandoned,
     ProjectForgotten,
     ProjectMoved,
-    adopted,
 )
 from descript_iac.state.recorder import Recorder
 from descript_iac.state.recovery import merge_journal
@@ -122,28 +120,6 @@ def _open_intents(doc: StateDocument, address: str) -> list[str]:
     return [i.intent_id for i in project.intents]
 
 
-def adopt_job(settings: RunSettings, address: str, job_id: str) -> str:
-    """Record JOB_ID as the job an open intent of ADDRESS sent (ends a quarantine)."""
-
-    def change(doc: StateDocument, record: Callable[[Event], None]) -> str:
-        intents = _open_intents(doc, address)
-        intent = doc.projects[address].intents[0]
-        if job_id in doc.known_job_ids():
-            raise DescriptIacError(f"job {job_id} is already recorded in the state")
-        with open_client(settings.api) as client:
-            job = client.get_job(job_id)
-        if job.job_type != intent.job_type:
-            raise DescriptIacError(
-                f"job {job_id} is a {job.job_type} job; the open intent of {address} sent a "
-                f"{intent.job_type} job"
-            )
-        for event in adopted(address, intents[0], job.model_dump(mode="json", exclude_none=True)):
-            record(event)
-        return f"{address}: adopted job {job_id} ({job.job_type}, {job.job_state})."
-
-    return edit_state(settings, "state adopt", change)
-
-
 def drop_intent(settings: RunSettings, address: str) -> str:
     """Close ADDRESS's open intents: the next apply sends their jobs again."""
 
@@ -182,7 +158,13 @@ def recover_state(settings: RunSettings) -> list[str]:
     with store.lock("state recover", settings.lock_timeout):
         found = store.leftover_journal()
         if found is None:
-            return ["No journal to recover; the state is as it was."]
+            if not store.exists():
+                raise DescriptIacError(
+                    f"{store.location()}: no state and no journal here; nothing was recovered. "
+                    "Name the state the journal was left beside: --workspace DIR (its `state:` "
+                    "block or its name says where), or --state PATH"
+                )
+            return [f"No journal beside {store.location()} to recover; the state is as it was."]
         try:
             doc = store.recover()  # it belongs to the state after all: folded as usual
         except StateError:
@@ -190,7 +172,7 @@ def recover_state(settings: RunSettings) -> list[str]:
         else:
             return [f"The journal belonged to the state and was folded (now serial {doc.serial})."]
         doc = store.read_document()
-        notes = merge_journal(doc, found.events)
+        notes = merge_journal(doc, found.events, found.header)
         store.retire_journal(doc)
         base = found.header.base_serial if found.header else "?"
         return [

@@ -13,6 +13,7 @@ from descript_iac.state.document import StateDocument
 from descript_iac.state.drive import DriveRegistry, ReadOnlyDriveRegistry
 from descript_iac.state.events import Event, apply_event
 from descript_iac.state.store import StateStore
+from descript_iac.state.whereabouts import elsewhere, new_state_problem
 from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.settings import RunSettings
 
@@ -42,6 +43,8 @@ def plan_workspace(
     notes: list[str] = []
     drift: list[Drift] = []
     warnings: list[str] = []
+    if doc.serial == 0 and (last := elsewhere(settings.root, store)) is not None:
+        warnings.append(new_state_problem(settings.root, store, last))
     if refresh:
         from descript_iac.apply import reconcile  # the API client and httpx: only to refresh
         from descript_iac.apply.evidence import desired_names

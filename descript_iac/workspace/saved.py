@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -38,11 +39,23 @@ class SavedPlan(BaseModel):
 
 def save_plan(plan: Plan, doc: StateDocument, root: Path, store: StateStore, path: Path) -> None:
     new = None if store.exists() else NewState(lineage=doc.lineage, salt=doc.salt)
-    saved = SavedPlan(workspace=str(root), state=store.location(), new_state=new, plan=plan)
+    saved = SavedPlan(
+        workspace=str(root), state=_portable(store.location()), new_state=new, plan=plan
+    )
     # Scrubbed like every other file descript-iac writes (an action's reason may quote a
     # server's message); written atomically, so a full disk cannot leave half a plan.
     data = scrub(saved.model_dump(mode="json"))
     write_atomically(path, json.dumps(data, indent=2) + "\n", what="the plan")
+
+
+def _portable(location: str) -> str:
+    """A local state inside the working directory, relative to it: a plan made in one checkout
+    (a pull request's CI job) is applied in another (the merge's), where the same relative path
+    is the same state."""
+    if not is_local(location) or not os.path.isabs(location):
+        return location
+    relative = os.path.relpath(location)
+    return location if relative.startswith("..") else relative
 
 
 def is_local(location: str) -> bool:

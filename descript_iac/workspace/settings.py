@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -82,30 +83,43 @@ class RunSettings:
             raise DescriptIacError(
                 "--state and --backend-url both say where the state is; give one of them"
             )
+        found_by = self.found_by()
         if self.state_path is not None:
-            return LocalStateStore(self.state_path)
+            return LocalStateStore(self.state_path, found_by)
         if isinstance(declared, _Unread):
             declared = read_state_setting(self.root)
         if self.backend_url is not None:
             from_block = declared if declared and declared.backend == "postgresql" else None
             name = from_block.name if from_block else None
             schema = from_block.schema if from_block else None
-            return _postgres(self.backend_url, name or workspace_name(self.root), schema)
+            name = name or workspace_name(self.root)
+            return _postgres(self.backend_url, name, schema, found_by)
         if declared is None:
-            return LocalStateStore(default_state_path(self.root))
+            return LocalStateStore(default_state_path(self.root), found_by)
         if declared.backend == "local":
             assert declared.path is not None
-            return LocalStateStore(declared.path)
+            return LocalStateStore(declared.path, found_by)
         assert declared.url is not None and declared.name is not None
-        return _postgres(declared.url, declared.name, declared.schema)
+        return _postgres(declared.url, declared.name, declared.schema, found_by)
+
+    def found_by(self) -> str:
+        """The options that find this run's state again, for the commands a message suggests
+        (` --workspace DIR`, ` --state PATH`). Never a database URL: a `--backend-url` is
+        named by its environment variable."""
+        if self.state_path is not None:
+            return f" --state {shlex.quote(str(self.state_path))}"
+        found = f" --workspace {shlex.quote(str(self.root))}"
+        if self.backend_url is not None:
+            found += ' --backend-url "$DESCRIPT_IAC_BACKEND_URL"'
+        return found
 
 
-def _postgres(url: str, name: str, schema: str | None) -> StateStore:
+def _postgres(url: str, name: str, schema: str | None, found_by: str) -> StateStore:
     # Imported here: psycopg is loaded only by runs whose state is on PostgreSQL.
     from descript_iac.state.pgdatabase import DEFAULT_SCHEMA, Database
     from descript_iac.state.postgres import PostgresStateStore
 
-    return PostgresStateStore(Database(url, schema or DEFAULT_SCHEMA), name)
+    return PostgresStateStore(Database(url, schema or DEFAULT_SCHEMA), name, found_by)
 
 
 def read_state(settings: RunSettings) -> StateDocument:

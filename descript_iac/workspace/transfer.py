@@ -69,7 +69,8 @@ def _copy(
         target.overwrite(doc)
         replaced = f"serial {current.serial}, lineage {current.lineage}"
         after = (
-            " It has a journal of a run that died: run `descript-iac state recover` to fold "
+            " It has a journal of a run that died: run "
+            f"`descript-iac state recover{target.found_by}` to fold "
             "what that journal proves into the copy."
             if journal
             else ""

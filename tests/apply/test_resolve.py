@@ -86,6 +86,7 @@ def evidence(
     excluded: set[str] | None = None,
     projects: dict[str, str] | None = None,
     named: list[tuple[str, str, float]] | None = None,
+    forbidden: set[str] | None = None,
 ) -> Evidence:
     """`projects`: project id -> name, for the projects API (None: the API has none)."""
     api = projects is not None or named is not None
@@ -102,6 +103,7 @@ def evidence(
         ]
         if api
         else None,
+        forbidden=frozenset(forbidden or set()),
     )
 
 
@@ -223,6 +225,20 @@ CASES = [
         evidence([job("a"), job("b")], projects={"p-a": OURS, "p-b": OURS}),
         "quarantine",
         None,
+    ),
+    (
+        "api: a project the API will not show us (403) is another user's, never adopted",
+        intent(),
+        evidence([job("a")], projects={}, forbidden={"p-a"}),
+        "reissue",
+        None,
+    ),
+    (
+        "api: an intent journaled without facets (older release) still adopts its own job",
+        intent(facets=None),
+        evidence([job("a")], projects={"p-a": OURS}),
+        "adopt",
+        "a",
     ),
     (
         "api: a project with our name but no job in the history is never re-sent",

@@ -173,7 +173,7 @@ def test_fmt_refuses_what_is_not_yaml_at_its_line(tmp_path: Path) -> None:
 def test_init_makes_a_workspace_that_validates_plans_and_is_formatted(tmp_path: Path) -> None:
     made = run_cli("init", "shows")
     assert made.exit_code == 0, made.output
-    assert "State: state/shows.json" in made.output and "Next steps:" in made.output
+    assert "State: shows/state/shows.json" in made.output and "Next steps:" in made.output
     text = Path("shows/descript.yaml").read_text()
     assert text.startswith("# yaml-language-server: $schema=descript-iac.schema.json\n")
     assert Path("shows/descript-iac.schema.json").exists()
@@ -182,6 +182,15 @@ def test_init_makes_a_workspace_that_validates_plans_and_is_formatted(tmp_path: 
     assert run_cli("fmt", "shows", "--check").exit_code == 0
     plan = run_cli("plan", "shows")
     assert "Plan: 1 project to create, 1 step to run" in plan.output
+    # The state: block init wrote: the same state from any working directory.
+    applied = run_cli("apply", "shows", "--emulator", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert Path("shows/state/shows.json").exists() and not Path("state/shows.json").exists()
+    os.chdir("shows")
+    try:
+        assert "No changes" in run_cli("plan", ".").output
+    finally:
+        os.chdir("..")
     # run again: nothing is overwritten or repeated
     Path("shows/descript.yaml").write_text(text + "# mine\n")
     again = run_cli("init", "shows")

@@ -28,6 +28,7 @@ class Served:
     root: str
     token: str
     process: subprocess.Popen[str]
+    output: str = ""  # what `emulator serve` printed, once it stopped
 
     @property
     def base_url(self) -> str:
@@ -90,6 +91,7 @@ def _serve(*extra: str) -> Iterator[Served]:
     yield served
     process.terminate()
     out, _ = process.communicate(timeout=10)
+    served.output = out
     assert f"export DESCRIPT_API_TOKEN={E2E_TOKEN}" in out  # serve tells users what to export
 
 

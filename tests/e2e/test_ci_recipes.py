@@ -174,9 +174,14 @@ def test_recipe_plans_on_a_pull_request_and_applies_that_plan_on_merge(
         [sys.executable, "-m", "descript_iac", "init", "shows"], cwd=dev, env=ci.env, check=True
     )
     if pg_url:  # the recipe's recommended state, as the README shows it
-        (dev / "shows" / "state.yaml").write_text(
-            'version: 1\nstate: {backend: postgresql, url: "${env:DESCRIPT_IAC_PG_URL}"}\n'
-        )
+        config = dev / "shows" / "descript.yaml"
+        lines = [
+            'state: {backend: postgresql, url: "${env:DESCRIPT_IAC_PG_URL}"}'
+            if line.startswith("state:")
+            else line
+            for line in config.read_text().splitlines()
+        ]
+        config.write_text("\n".join(lines) + "\n")
     ci.git("add", "-A", cwd=dev)
     ci.git("commit", "--quiet", "-m", "A show", cwd=dev)
     ci.git("push", "--quiet", "origin", "main:add-show", cwd=dev)
@@ -193,7 +198,7 @@ def test_recipe_plans_on_a_pull_request_and_applies_that_plan_on_merge(
     assert "Apply complete: 2 job(s) issued" in applied
     assert _jobs(served) == 2
     committed = ci.git("ls-tree", "-r", "--name-only", "main", cwd=ci.origin)
-    assert ("state/shows.json" in committed) is (pg_url is None)
+    assert ("shows/state/shows.json" in committed) is (pg_url is None)
 
     # 3. The next pull request, from a fresh clone: nothing to do (the state was carried).
     posted, _ = ci.pull_request("main")

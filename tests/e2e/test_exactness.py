@@ -238,3 +238,34 @@ def test_another_clients_prompt_only_create_is_never_adopted(
     else:
         assert done.returncode == 0, output
         assert jobs["Coffee script"] == Counter({"Write a script about coffee": 1})
+
+
+def test_another_users_identical_import_is_never_adopted(
+    served_manual: Served, tmp_path: Path
+) -> None:
+    """Another user of the drive imports a project with our very name, media and composition
+    names while our POST failed without creating anything. Nothing in the job view tells them
+    apart, but the projects API refuses to show us their project (403): a project this token
+    made is always readable by it, so that job is not ours, and apply sends its own."""
+    _workspace(tmp_path, EPISODE)
+    served_manual.faults(
+        api_level="2026",
+        foreign_same_user=False,
+        next_posts={"import/project_media": ["500-before"]},
+    )
+    body = {
+        "kind": "import",
+        "project_name": "Episode 42",
+        "media": ["host.wav", "guest.wav"],
+        "compositions": ["Full episode"],
+    }
+    with look_alike_at_our_post(served_manual, "500-before", body) as made:
+        done = cli(*APPLY, env=_env(served_manual), cwd=tmp_path, timeout=60)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    project = _state(tmp_path)["projects"]["episode"]
+    assert project["import"]["job_id"] != made[0]  # never adopted
+    ours = [
+        p for p in served_manual.projects() if p["name"] == "Episode 42" and not p.get("foreign")
+    ]
+    assert len(ours) == 1 and ours[0]["project_id"] == project["project_id"]

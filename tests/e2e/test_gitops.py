@@ -331,3 +331,23 @@ def test_a_failed_import_names_its_root_cause(served: Served, tmp_path: Path) ->
     plan = run_cli("plan", str(ws), env=served.env())
     assert "tainted, the import failed" in plan.output
     assert "talk: Unsupported file type" in plan.output
+
+
+def test_import_refuses_a_project_id_the_api_shows_nothing_of(
+    served: Served, tmp_path: Path
+) -> None:
+    ws = write_workspace(tmp_path / "ws", {"main.yaml": WORKSPACE})
+    refused = run_cli(
+        "import", "trailer", "nonexistent-id", "--workspace", str(ws), env=served.env()
+    )
+    assert refused.exit_code == 1
+    assert "trailer: project nonexistent-id is not shown by the API" in refused.output
+    assert "the job history (30 days) has no job on it" in refused.output
+    assert "no projects API" in refused.output and "--force" in refused.output
+    assert "Nothing was imported" in refused.output
+    assert not Path("state/ws.json").exists() or "trailer" not in _state()["projects"]
+    forced = run_cli(
+        "import", "trailer", "nonexistent-id", "--force", "--workspace", str(ws), env=served.env()
+    )
+    assert forced.exit_code == 0, forced.output
+    assert _state()["projects"]["trailer"]["project_id"] == "nonexistent-id"

@@ -120,7 +120,13 @@ def test_foreign_media_and_composition_names_are_settings() -> None:
 def test_the_other_client_can_be_another_user() -> None:
     with serving(manual_clock=True, api_level="2026", foreign_same_user=False) as (running, api):
         api.post("/jobs/agent", json={"project_name": "Mine", "prompt": "Write a script"})
-        inspect(running, "foreign", {"kind": "prompt_create"})
+        theirs = inspect(running, "foreign", {"kind": "prompt_create"}).json()["project_id"]
         mine = api.get("/projects", params={"created_by": "me"}).json()["data"]
         every = api.get("/projects").json()["data"]
-    assert [p["name"] for p in mine] == ["Mine"] and len(every) == 2
+        # The spec: projects "accessible to the authenticated user"; another user's project
+        # without team access is not listed, and is 403 by id.
+        by_id = api.get(f"/projects/{theirs}")
+        # Its job is still in the drive's job history, like every job on the drive.
+        assert theirs in {j["project_id"] for j in api.get("/jobs").json()["data"]}
+    assert [p["name"] for p in mine] == ["Mine"] and [p["name"] for p in every] == ["Mine"]
+    assert by_id.status_code == 403 and by_id.json()["error"] == "forbidden"

@@ -186,3 +186,43 @@ def test_a_job_committed_late_is_not_missed_by_incremental_reads(pg_url: str) ->
         assert reader.recorded_jobs() == {"j0", "j2"}
         slow.commit()
     assert reader.recorded_jobs() == {"j0", "j1", "j2"}
+
+
+def test_a_postgresql_run_and_a_local_run_on_one_machine_share_their_gates(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """A run with its state in PostgreSQL takes this machine's gates too: a run with a local
+    state (or a one-off command) on the same machine and token never has a POST of the same gate
+    in doubt at the same time, and each excludes the jobs the other recorded."""
+    from descript_iac.state.combined_drive import CombinedDriveRegistry
+
+    def local() -> LocalDriveRegistry:
+        return LocalDriveRegistry(tmp_path / DRIVE)
+
+    def shared() -> PostgresDriveRegistry:
+        return PostgresDriveRegistry(Database(pg_url), DRIVE)
+
+    team = CombinedDriveRegistry(local(), shared())
+    claim = team.claim(IMPORT, "team", NOW + 300, NOW)
+    assert isinstance(claim, Claim)
+    assert isinstance(local().claim(IMPORT, "solo", NOW + 300, NOW), Blocked)
+    assert isinstance(shared().claim(IMPORT, "other-machine", NOW + 300, NOW), Blocked)
+    team.release(claim)
+    # Held on this machine by a local run: the team run is blocked, and holds nothing in
+    # PostgreSQL meanwhile (another machine may go on).
+    solo = local()
+    held = solo.claim(IMPORT, "solo", NOW + 300, NOW)
+    assert isinstance(held, Claim)
+    assert isinstance(team.claim(IMPORT, "team-2", NOW + 300, NOW), Blocked)
+    elsewhere = shared()
+    assert isinstance(elsewhere.claim(IMPORT, "other-machine", NOW + 300, NOW), Claim)
+    solo.record_jobs({"job-solo"})
+    elsewhere.record_jobs({"job-elsewhere"})
+    assert {"job-solo", "job-elsewhere"} <= team.recorded_jobs()
+    solo.release(held)
+    # Held on another machine only: the team run is blocked and keeps nothing on this one.
+    assert isinstance(team.claim(IMPORT, "team-3", NOW + 300, NOW), Blocked)
+    assert isinstance(solo.claim(IMPORT, "solo-2", NOW + 300, NOW), Claim)
+    team.close()
+    die(solo)
+    die(elsewhere)

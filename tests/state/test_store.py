@@ -61,7 +61,8 @@ def _run_events() -> list[Event]:
     return [
         IntentOpened(
             address="ep",
-            intent=_intent("i1", "agent", step_id="s1", action="step", project_id="p1"),
+            # A prompt-only create: its job makes the project p1.
+            intent=_intent("i1", "agent", step_id="s1", action="create"),
         ),
         JobSubmitted(address="ep", intent_id="i1", job_id="j1", project_id="p1"),
         JobUpdated(
