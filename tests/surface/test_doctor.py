@@ -85,4 +85,6 @@ def test_state_in_doubt_and_a_lock_left_by_a_dead_process(tmp_path: Path) -> Non
         "OK   State state/show.json: serial 0, 0 project(s); a run left a journal" in result.output
     )
     assert "FIX  Lock show.json: held by ci@" in result.output
-    assert "its process is gone: `descript-iac force-unlock lock-1`" in result.output
+    assert f"its process is gone: `descript-iac force-unlock lock-1 --workspace {root}`" in (
+        result.output
+    )
