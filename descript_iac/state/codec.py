@@ -1,9 +1,9 @@
 """The state document as bytes: canonical, compact JSON with one project per line.
 
-Format 3 (this release writes it; formats 1 and 2, the indented JSON of earlier releases, are
+Format 4 (this release writes it; formats 1 to 3, the indented JSON of earlier releases, are
 read):
 
-    {"format_version":4,"lineage":"…","salt":"…","serial":7,
+    {"format_version":4,"folded_journal":null,"lineage":"…","salt":"…","serial":7,
     "forgotten":{
     "old-ep":[{…}]
     },
@@ -19,7 +19,8 @@ and the same document is always the same bytes. It is still one JSON document: `
 
 Reading validates the whole document in one pass of pydantic's JSON parser (no intermediate
 dicts) with the garbage collector paused: ~0.4 s for 10,000 projects, where the indented format
-through `json.loads` and `model_validate` took 2.2 s.
+through `json.loads` and `model_validate` took 2.2 s. Writing serializes each project with
+pydantic's serializer straight to JSON (no intermediate dicts either).
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ import orjson
 
 from descript_iac.collector import paused
 from descript_iac.redact import scrub, scrub_needed
-from descript_iac.state.document import FORMAT_VERSION, REQUIRED_KEYS, StateDocument
+from descript_iac.state.document import (
+    FORMAT_VERSION,
+    REQUIRED_KEYS,
+    ProjectState,
+    StateDocument,
+)
 
 _MAPS = ("forgotten", "projects")  # one entry per line, in this order after the header
 _SORTED = orjson.OPT_SORT_KEYS
@@ -40,37 +46,67 @@ def encode(data: dict[str, Any]) -> bytes:
     """The canonical bytes (current format) of a document's JSON form (`doc.to_json()`, after
     `scrub`)."""
     with paused():
-        # The version first (a reader knows the format from the first bytes), then sorted keys.
-        rest = {k: v for k, v in data.items() if k not in _MAPS and k != "format_version"}
-        parts = [b'{"format_version":' + str(FORMAT_VERSION).encode()]
-        if rest:
-            parts.append(b"," + orjson.dumps(rest, option=_SORTED)[1:-1])
-        for name in _MAPS:
-            parts.append(b',\n"' + name.encode() + b'":' + _lines(data.get(name) or {}))
-        parts.append(b"}\n")
-        return b"".join(parts)
+        rest = {k: v for k, v in data.items() if k not in _MAPS}
+        maps = {
+            name: {a: orjson.dumps(v, option=_SORTED) for a, v in (data.get(name) or {}).items()}
+            for name in _MAPS
+        }
+        return _assemble(rest, maps)
+
+
+def _assemble(header: dict[str, Any], maps: dict[str, dict[str, bytes]]) -> bytes:
+    """The document from its header values and its maps' entries, each already encoded."""
+    # The version first (a reader knows the format from the first bytes), then sorted keys.
+    rest = {k: v for k, v in header.items() if k != "format_version"}
+    parts = [b'{"format_version":' + str(FORMAT_VERSION).encode()]
+    if rest:
+        parts.append(b"," + orjson.dumps(rest, option=_SORTED)[1:-1])
+    for name in _MAPS:
+        parts.append(b',\n"' + name.encode() + b'":')
+        _lines(maps[name], parts)
+    parts.append(b"}\n")
+    return b"".join(parts)  # one copy of the whole document
 
 
 def encode_document(doc: StateDocument) -> bytes:
-    """The bytes to store for `doc`: scrubbed (`redact.scrub`), canonical. Scrubbing walks every
-    value of the document in Python (longer than the rest of the write at 10,000 projects), so
-    it is skipped when the encoded document holds nothing it could change."""
+    """The bytes to store for `doc`: scrubbed (`redact.scrub`), canonical.
+
+    Each project is written by pydantic's serializer straight to JSON (no intermediate dicts):
+    the records declare their fields in sorted order (document.py), so these are the bytes
+    `encode` gives for the same document (a project with a map out of order goes through
+    orjson). Scrubbing walks every value in Python, so it is done (the slow way, through
+    `encode`) only when the bytes hold something it could change."""
     with paused():
-        data = doc.to_json()
-        raw = encode(data)
+        header = doc.model_dump(mode="json", exclude={"projects", "forgotten"})
+        projects = {a: _project_json(p) for a, p in doc.projects.items()}
+        forgotten = {
+            a: b"[" + b",".join(_project_json(p) for p in history) + b"]"
+            for a, history in doc.forgotten.items()
+        }
+        raw = _assemble(header, {"forgotten": forgotten, "projects": projects})
         if scrub_needed(raw):
-            raw = encode(scrub(data))
+            raw = encode(scrub(doc.to_json()))
         return raw
 
 
-def _lines(entries: dict[str, Any]) -> bytes:
+def _project_json(project: ProjectState) -> bytes:
+    if project.maps_in_order():
+        return _PROJECT.to_json(project, by_alias=True)
+    return orjson.dumps(project.model_dump(mode="json", by_alias=True), option=_SORTED)
+
+
+_PROJECT = ProjectState.__pydantic_serializer__
+
+
+def _lines(entries: dict[str, bytes], parts: list[bytes]) -> None:
+    """Append to `parts` the map of `entries`, one per line, sorted by key."""
     if not entries:
-        return b"{}"
-    rows = [
-        orjson.dumps(address) + b":" + orjson.dumps(entries[address], option=_SORTED)
-        for address in sorted(entries)
-    ]
-    return b"{\n" + b",\n".join(rows) + b"\n}"
+        parts.append(b"{}")
+        return
+    parts.append(b"{\n")
+    for address in sorted(entries):
+        parts += (orjson.dumps(address), b":", entries[address], b",\n")
+    parts[-1] = b"\n}"
 
 
 def read_current(raw: bytes) -> StateDocument | None:

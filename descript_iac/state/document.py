@@ -23,15 +23,25 @@ from descript_iac.timing import UNSYNCED_ERROR
 FORMAT_VERSION = 4
 
 
+def _in_order(value: dict[str, Any]) -> bool:
+    keys = list(value)
+    return keys == sorted(keys)
+
+
 class _Record(BaseModel):
+    """A record of the document. Fields are declared in the order of their stored names
+    (sorted, as the canonical JSON has them: codec.py), so that pydantic's serializer writes
+    the canonical form (when the maps are in order too: `ProjectState.maps_in_order`); a test
+    checks the order."""
+
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class MediaRecord(_Record):
-    identity: str  # salted digest of scheme://host/path (+ revision, language) or of the tracks
-    status: str | None = None  # success | failed, once the import stopped
     duration_seconds: float | None = None
     error_message: str | None = None
+    identity: str  # salted digest of scheme://host/path (+ revision, language) or of the tracks
+    status: str | None = None  # success | failed, once the import stopped
 
 
 class CompositionRecord(_Record):
@@ -44,33 +54,33 @@ class ShownFacets(_Record):
 
     Never a secret: a value from the environment is None, a URL keeps no query string."""
 
+    compositions: dict[str, str] = Field(default_factory=dict)  # name -> clips and size
+    media: dict[str, str | None] = Field(default_factory=dict)  # name -> URL or tracks
     name: str | None = None
     team_access: str | None = None
-    media: dict[str, str | None] = Field(default_factory=dict)  # name -> URL or tracks
-    compositions: dict[str, str] = Field(default_factory=dict)  # name -> clips and size
 
 
 class ImportFacets(_Record):
     """Digests of the import-time inputs, one per facet so a plan can say what changed."""
 
-    name: str
-    team_access: str
-    media: dict[str, str] = Field(default_factory=dict)  # media name -> identity digest
     compositions: dict[str, str] = Field(default_factory=dict)  # composition name -> digest
-    shown: ShownFacets | None = None  # None in states older than format 3
     folder: str | None = None  # digest of the drive folder a new project is placed in
+    media: dict[str, str] = Field(default_factory=dict)  # media name -> identity digest
+    name: str
+    shown: ShownFacets | None = None  # None in states older than format 3
+    team_access: str
 
 
 class ImportRecord(_Record):
+    compositions: list[CompositionRecord] = Field(default_factory=list)
+    created_at: str | None = None
+    error_message: str | None = None
     job_id: str
     job_state: str = "queued"
-    status: str | None = None  # success | partial | error, once stopped
-    error_message: str | None = None
     media: dict[str, MediaRecord] = Field(default_factory=dict)
-    compositions: list[CompositionRecord] = Field(default_factory=list)
     media_seconds_used: float = 0.0
     sent_at: float = 0.0
-    created_at: str | None = None
+    status: str | None = None  # success | partial | error, once stopped
     stopped_at: str | None = None
     # Earlier imports into the same project (capability import-into-existing).
     updates: list[str] = Field(default_factory=list)
@@ -80,44 +90,44 @@ StepOrigin = Literal["apply", "import", "rebuild"]
 
 
 class StepRecord(_Record):
-    id: str
+    agent_response: str | None = None
+    ai_credits_used: float = 0.0
+    attempts: int = 1
+    created_at: str | None = None
     digest: str  # salted digest of prompt and model
+    earlier_job_ids: list[str] = Field(default_factory=list)  # failed attempts, newest last
+    error_message: str | None = None
+    id: str
     # None: marked applied by `import --mark-applied` without a job the history could name.
     job_id: str | None
     job_state: str = "queued"
+    media_seconds_used: float = 0.0
+    model: str | None = None
+    origin: StepOrigin = "apply"  # how the record was made: by apply, import or state rebuild
+    prompt: str | None = None  # what ran (None: from the environment, or before format 3)
+    sent_at: float = 0.0
     status: str | None = (
         None  # success | error (| unknown: abandoned past the history), once stopped
     )
-    error_message: str | None = None
-    agent_response: str | None = None
-    ai_credits_used: float = 0.0
-    media_seconds_used: float = 0.0
-    attempts: int = 1
-    earlier_job_ids: list[str] = Field(default_factory=list)  # failed attempts, newest last
-    sent_at: float = 0.0
-    created_at: str | None = None
     stopped_at: str | None = None
-    prompt: str | None = None  # what ran (None: from the environment, or before format 3)
-    model: str | None = None
-    origin: StepOrigin = "apply"  # how the record was made: by apply, import or state rebuild
 
 
 class ExternalJob(_Record):
     """A job on a managed project that descript-iac did not send (run by hand, or by another
     tool), accepted into the state (`apply --refresh`, `import`): never adopted, not drift."""
 
+    created_at: str | None = None
     job_id: str
     job_type: str
-    created_at: str | None = None
     status: str | None = None
 
 
 class PublishSettings(_Record):
     """What a publish job was asked for (plain values: none of them is a secret)."""
 
+    access_level: str | None = None
     media_type: str = "Video"
     resolution: str | None = None
-    access_level: str | None = None
 
     def describe(self) -> str:
         parts = [self.media_type, self.resolution, self.access_level]
@@ -130,97 +140,99 @@ class PublishRecord(_Record):
 
     composition: str
     composition_id: str | None = None
-    settings: PublishSettings
-    job_id: str
-    job_state: str = "queued"
-    status: str | None = None  # success | error, once stopped
-    error_message: str | None = None
-    share_url: str | None = None
     # The project's jobs (import, steps) that had run when it was published: a later step makes
     # the share page stale, and the plan publishes again.
     content: list[str] = Field(default_factory=list)
-    earlier_job_ids: list[str] = Field(default_factory=list)
-    sent_at: float = 0.0
     created_at: str | None = None
+    earlier_job_ids: list[str] = Field(default_factory=list)
+    error_message: str | None = None
+    job_id: str
+    job_state: str = "queued"
+    sent_at: float = 0.0
+    settings: PublishSettings
+    share_url: str | None = None
+    status: str | None = None  # success | error, once stopped
     stopped_at: str | None = None
 
 
 class OrphanRecord(_Record):
+    job_ids: list[str] = Field(default_factory=list)
     project_id: str
     project_url: str | None = None
-    replaced_at: str
     reason: str
-    job_ids: list[str] = Field(default_factory=list)
+    replaced_at: str
 
 
 IntentAction = Literal["create", "update", "step", "publish"]
 
 
 class Intent(_Record):
-    """A POST about to be sent (write-ahead), until its job id is known."""
+    """A POST about to be sent (write-ahead), until its job id is known.
 
-    intent_id: str
+    `sent_at`: when the request that may have committed the job was sent (server time, see
+    timing.py), and `clock_error` how far off that time may be; updated before every attempt.
+    `job_type`, `media_names`, `composition_names`, `project_id`: what the job history can show
+    about the job, to find it if the reply was lost. `facets`, `media`, `step_*`, `replaces`:
+    records to write once the job is known. `composition`, `composition_id`: a publish, or an
+    agent job aimed at one composition."""
+
     action: IntentAction
-    step_id: str | None = None
-    fingerprint: str
-    # When the request that may have committed the job was sent (server time, see timing.py),
-    # and how far off that time may be. Updated before every attempt.
-    sent_at: float
-    clock_error: float = UNSYNCED_ERROR
     attempts: int = 0
-    # What the job history can show about the job, to find it if the reply was lost.
-    job_type: str
-    media_names: list[str] = Field(default_factory=list)
-    composition_names: list[str] = Field(default_factory=list)
-    project_id: str | None = None  # for agent jobs on an existing project
-    # Records to write once the job is known.
-    facets: ImportFacets | None = None
-    media: dict[str, str] = Field(default_factory=dict)  # name -> identity, for the import
-    step_digest: str | None = None
-    step_prompt: str | None = None  # shown values of the step (None: a secret)
-    step_model: str | None = None
-    replaces: bool = False
-    # A publish, or an agent job aimed at one composition: its name and id.
+    clock_error: float = UNSYNCED_ERROR
     composition: str | None = None
     composition_id: str | None = None
-    publish: PublishSettings | None = None
+    composition_names: list[str] = Field(default_factory=list)
+    facets: ImportFacets | None = None
+    fingerprint: str
+    intent_id: str
+    job_type: str
+    media: dict[str, str] = Field(default_factory=dict)  # name -> identity, for the import
+    media_names: list[str] = Field(default_factory=list)
     outcome: Literal["sending", "unknown"] = "sending"
+    project_id: str | None = None  # for agent jobs on an existing project
+    publish: PublishSettings | None = None
     reason: str | None = None
+    replaces: bool = False
+    sent_at: float
+    step_digest: str | None = None
+    step_id: str | None = None
+    step_model: str | None = None
+    step_prompt: str | None = None  # shown values of the step (None: a secret)
 
 
 class Quarantine(_Record):
-    reason: str
     candidates: list[str] = Field(default_factory=list)
     intent_id: str | None = None
+    reason: str
 
 
 class Totals(_Record):
-    media_seconds: float = 0.0
     ai_credits: float = 0.0
+    media_seconds: float = 0.0
 
 
 class ProjectState(_Record):
-    project_id: str | None = None
-    drive_id: str | None = None
-    project_url: str | None = None
+    # Drift accepted by a person (`apply --refresh`): keys of the differences not reported again.
+    accepted_drift: list[str] = Field(default_factory=list)
     created_by: Literal["import", "agent"] | None = None
+    drive_id: str | None = None
+    external_jobs: list[ExternalJob] = Field(default_factory=list)
     facets: ImportFacets | None = None
     import_: ImportRecord | None = Field(default=None, alias="import")
-    steps: list[StepRecord] = Field(default_factory=list)
-    publishes: dict[str, PublishRecord] = Field(default_factory=dict)  # by composition name
+    intents: list[Intent] = Field(default_factory=list)
     # Compositions of a project made outside descript-iac (a one-off agent job on it).
     linked_compositions: list[CompositionRecord] = Field(default_factory=list)
-    totals: Totals = Field(default_factory=Totals)
     orphans: list[OrphanRecord] = Field(default_factory=list)
-    intents: list[Intent] = Field(default_factory=list)
-    tainted: str | None = None
+    project_id: str | None = None
+    project_url: str | None = None
+    publishes: dict[str, PublishRecord] = Field(default_factory=dict)  # by composition name
     quarantine: Quarantine | None = None
     # Jobs on this project that `state recover` found in a journal and that none of the records
     # above accounts for (e.g. a step run twice by two runs): kept so they are never adopted.
     recovered_job_ids: list[str] = Field(default_factory=list)
-    external_jobs: list[ExternalJob] = Field(default_factory=list)
-    # Drift accepted by a person (`apply --refresh`): keys of the differences not reported again.
-    accepted_drift: list[str] = Field(default_factory=list)
+    steps: list[StepRecord] = Field(default_factory=list)
+    tainted: str | None = None
+    totals: Totals = Field(default_factory=Totals)
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
@@ -248,6 +260,24 @@ class ProjectState(_Record):
         if self.import_ is not None:
             found.update({c.name: c.id for c in self.import_.compositions})
         return found
+
+    def maps_in_order(self) -> bool:
+        """Whether every map of the record has its keys in sorted order, as the canonical JSON
+        has them (true of a record read from a stored document, and of most records changed
+        since): then pydantic's serializer writes its canonical bytes (codec.py)."""
+        maps: list[dict[str, Any]] = [self.publishes]
+        if self.import_ is not None:
+            maps.append(self.import_.media)
+        facets = [self.facets]
+        for intent in self.intents:
+            maps.append(intent.media)
+            facets.append(intent.facets)
+        for one in facets:
+            if one is not None:
+                maps += (one.media, one.compositions)
+                if one.shown is not None:
+                    maps += (one.shown.media, one.shown.compositions)
+        return all(len(m) < 2 or _in_order(m) for m in maps)
 
     def content(self) -> list[str]:
         """The jobs that made the project what it is now: its import and its successful steps."""

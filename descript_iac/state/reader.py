@@ -67,12 +67,15 @@ def _read_carefully(raw: bytes, path: Path, backup: Path) -> StateDocument:
 
 def check_one_owner(where: str, doc: StateDocument, advice: str) -> None:
     """Refuse a document that records one job id under two projects."""
-    seen: dict[str, str] = {}
     owners = [(f"projects.{a}", p) for a, p in doc.projects.items()]
     for address, history in doc.forgotten.items():
         owners += [(f"forgotten.{address}.{i}", p) for i, p in enumerate(history)]
-    for owner, project in owners:
-        for job_id in sorted(project.job_ids()):
+    ids = [project.job_ids() for _, project in owners]
+    if len(set().union(*ids)) == sum(map(len, ids)):
+        return  # no id twice (the common case, in one pass)
+    seen: dict[str, str] = {}
+    for (owner, _), found in zip(owners, ids, strict=True):
+        for job_id in sorted(found):
             first = seen.setdefault(job_id, owner)
             if first != owner:
                 raise StateError(

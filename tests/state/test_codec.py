@@ -4,7 +4,9 @@ format still read, and bad documents refused with a message that says what to do
 from __future__ import annotations
 
 import json
+import typing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -12,8 +14,15 @@ from hypothesis import strategies as st
 
 from descript_iac.errors import StateError
 from descript_iac.redact import register_secret, scrub, scrub_needed
-from descript_iac.state import codec
-from descript_iac.state.document import ProjectState, StateDocument
+from descript_iac.state import codec, document
+from descript_iac.state.document import (
+    Intent,
+    ProjectState,
+    PublishRecord,
+    PublishSettings,
+    ShownFacets,
+    StateDocument,
+)
 from descript_iac.state.reader import read_document
 from descript_iac.state.store import LocalStateStore
 from tests.builders import desired_project, record_apply
@@ -185,3 +194,94 @@ def test_the_store_writes_the_scrubbed_document(tmp_path: Path) -> None:
     LocalStateStore(tmp_path / "ws.json").commit(doc)
     text = (tmp_path / "ws.json").read_text()
     assert "s3cr3t-value-from-env" not in text and "token=abc" not in text
+
+
+# The maps of a project record (checked by `ProjectState.maps_in_order`), by record and field.
+MAPS = {
+    ("ImportFacets", "compositions"),
+    ("ImportFacets", "media"),
+    ("ImportRecord", "media"),
+    ("Intent", "media"),
+    ("ProjectState", "publishes"),
+    ("ShownFacets", "compositions"),
+    ("ShownFacets", "media"),
+}
+
+
+def test_records_declare_their_fields_in_stored_order() -> None:
+    """pydantic's serializer writes fields in declaration order: sorted, they are the canonical
+    bytes. Every map is one `maps_in_order` checks (a new one must be added there)."""
+    maps = set()
+    for record in vars(document).values():
+        if not (isinstance(record, type) and issubclass(record, document._Record)):
+            continue
+        if record is StateDocument:
+            continue
+        names = [field.alias or name for name, field in record.model_fields.items()]
+        assert names == sorted(names), record.__name__
+        for name, field in record.model_fields.items():
+            if typing.get_origin(field.annotation) is dict:
+                maps.add((record.__name__, name))
+    assert maps == MAPS
+
+
+def reversed_maps(project: ProjectState) -> None:
+    """Every map of `project` rebuilt with its keys in reverse order (as code adding entries
+    may leave them)."""
+    records: list[Any] = [project, project.import_, *project.intents]
+    for facets in (project.facets, *(i.facets for i in project.intents)):
+        records += [facets, facets.shown if facets else None]
+    for record in records:
+        for kind, name in MAPS:
+            if record is not None and type(record).__name__ == kind:
+                setattr(record, name, dict(reversed(getattr(record, name).items())))
+
+
+def test_a_project_with_maps_out_of_order_is_written_canonically() -> None:
+    doc = applied("ep-a", "ep-b")
+    project = doc.projects["ep-a"]
+    facets = project.facets
+    assert facets is not None
+    facets.compositions = {"Full": "sha256:1", "Short": "sha256:2"}
+    facets.shown = ShownFacets(media={"a": "x", "b": None}, compositions={"c": "1", "d": "2"})
+    settings = PublishSettings()
+    project.publishes = {
+        name: PublishRecord(composition=name, settings=settings, job_id=f"j-{name}")
+        for name in ("Full", "Short")
+    }
+    project.intents = [
+        Intent(
+            action="create",
+            fingerprint="f",
+            intent_id="i",
+            job_type="import",
+            sent_at=1.0,
+            media={"a.wav": "sha256:a", "b.wav": "sha256:b"},
+            facets=facets.model_copy(deep=True),
+        )
+    ]
+    assert project.maps_in_order()
+    reversed_maps(project)
+    assert not project.maps_in_order()
+    raw = codec.encode_document(doc)
+    assert raw == encode(doc)
+    assert b'"publishes":{"Full":' in raw and b'"media":{"a":"x","b":null}' in raw
+
+
+@given(
+    st.lists(st.text(max_size=20), min_size=1, max_size=4),
+    st.lists(st.floats() | st.integers(0, 2**40).map(float), min_size=1, max_size=4),
+)
+def test_the_serializer_writes_the_bytes_orjson_writes(
+    texts: list[str], floats: list[float]
+) -> None:
+    """Any text (escapes, non-ASCII) and any number (exponents, infinities) is written by the
+    fast path exactly as the canonical encoder writes it."""
+    doc = applied("ep-a")
+    project = doc.projects["ep-a"]
+    for i, (text, number) in enumerate(zip(texts * 4, floats * 4, strict=False)):
+        step = project.steps[i % len(project.steps)]
+        step.agent_response, step.ai_credits_used = text, number
+        project.accepted_drift.append(text)
+        project.totals.media_seconds = number
+    assert codec.encode_document(doc) == encode(doc)
