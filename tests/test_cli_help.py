@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import pytest
 
@@ -108,3 +110,21 @@ def test_plan_without_refresh_does_not_load_the_network_stack(tmp_path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "NET []" in out.stdout and "1 project to create" in out.stdout
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_a_poll_interval_below_the_floor_is_a_usage_error_before_anything_is_sent(
+    how: str, tmp_path: Path
+) -> None:
+    """A negative interval crashed after the first POST ("sleep length must be non-negative");
+    zero polled in a tight loop. Both are refused before anything is read or sent."""
+    args = ["apply", str(tmp_path), "--auto-approve"]
+    env = {"DESCRIPT_API_URL": "http://127.0.0.1:9/v1", "DESCRIPT_API_TOKEN": "t"}
+    if how == "option":
+        args += ["--poll-interval", "-1"]
+    else:
+        env["DESCRIPT_IAC_POLL_INTERVAL"] = "0"
+    result = run_cli(*args, env=env)
+    assert result.exit_code == 2
+    assert "Invalid value for '--poll-interval'" in result.output
+    assert "Traceback" not in result.output and "This is a bug" not in result.output

@@ -200,7 +200,7 @@ def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan]
     "--poll-interval",
     default=2.0,
     show_default=True,
-    type=float,
+    type=click.FloatRange(min=0.01),
     envvar="DESCRIPT_IAC_POLL_INTERVAL",
     help="Longest wait between polls while jobs run; polls come sooner when jobs are expected "
     "to be over [env DESCRIPT_IAC_POLL_INTERVAL].",
