@@ -239,13 +239,17 @@ class DescriptClient:
         name: str | None = None,
         created_after: float | None = None,
         created_before: float | None = None,
+        created_by: str | None = None,
         cursor: str | None = None,
         limit: int = 100,
     ) -> ProjectList:
-        """One page of projects (2026 API), newest first; `name` matches as a substring."""
+        """One page of projects (2026 API), newest first; `name` matches as a substring;
+        `created_by`: a user's UUID, or "me" for the token's user."""
         params: dict[str, str] = {"limit": str(limit)}
         if name:
             params["name"] = name
+        if created_by:
+            params["created_by"] = created_by
         if created_after is not None:
             params["created_after"] = iso_z(created_after)
         if created_before is not None:

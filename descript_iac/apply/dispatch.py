@@ -106,6 +106,8 @@ class Dispatching(RunState):
         limiter = self.client.limiter
         try:
             intent, send = outgoing(self.client, self.doc, self.workspace, chain.address, action)
+            intent.commit_span = self.options.timing.commit_span
+            intent.history_lag = self.options.timing.history_lag
         except DescriptIacError as exc:  # nothing was sent: e.g. a composition the import lacks
             limiter.release(ticket)
             self._fail(chain, action, str(exc))

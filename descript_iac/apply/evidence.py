@@ -133,5 +133,8 @@ class EvidenceReader:
         if name is None:
             return None
         start, end = window(intent, self.timing)
-        page = self.client.list_projects(name=name, created_after=start - 1, created_before=end + 1)
+        # Only the token's own user's projects: a project another user made cannot be ours.
+        page = self.client.list_projects(
+            name=name, created_after=start - 1, created_before=end + 1, created_by="me"
+        )
         return [p for p in page.data if p.name == name]

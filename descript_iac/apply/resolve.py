@@ -69,15 +69,17 @@ class Verdict:
 
 def window(intent: Intent, timing: Timing) -> tuple[float, float]:
     """When the intent's job, if it exists, was created (server time)."""
+    span = max(timing.commit_span, intent.commit_span or 0.0)
     return (
         intent.sent_at - intent.clock_error,
-        intent.sent_at + intent.clock_error + timing.commit_span,
+        intent.sent_at + intent.clock_error + span,
     )
 
 
 def complete_at(intent: Intent, timing: Timing) -> float:
-    """Server time after which the job history shows the intent's job if it exists."""
-    return window(intent, timing)[1] + timing.history_lag
+    """Server time after which the job history shows the intent's job if it exists. The
+    longer of the settings now and those in force when the intent was sent."""
+    return window(intent, timing)[1] + max(timing.history_lag, intent.history_lag or 0.0)
 
 
 def is_create(intent: Intent) -> bool:

@@ -179,11 +179,15 @@ class Intent(_Record):
     action: IntentAction
     attempts: int = 0
     clock_error: float = UNSYNCED_ERROR
+    # The --commit-span and --history-lag in force when it was sent (None: an older release's):
+    # a later run never judges it with shorter ones.
+    commit_span: float | None = None
     composition: str | None = None
     composition_id: str | None = None
     composition_names: list[str] = Field(default_factory=list)
     facets: ImportFacets | None = None
     fingerprint: str
+    history_lag: float | None = None
     intent_id: str
     job_type: str
     media: dict[str, str] = Field(default_factory=dict)  # name -> identity, for the import

@@ -352,3 +352,16 @@ def test_never_a_second_job_never_a_foreign_one(
         # With the projects API, our job is found as soon as it is listed, unless a foreign
         # project in the window carries our name (never drawn here).
         assert verdict.kind == "adopt"
+
+
+def test_an_intent_is_judged_with_the_longest_settings_it_was_ever_given() -> None:
+    """A run sent its POST with --commit-span 600 --history-lag 300; a later run with the
+    defaults must not re-send before the evidence those settings promised is complete."""
+    sent_with_longer = intent(commit_span=600.0, history_lag=300.0)
+    assert complete_at(sent_with_longer, TIMING) == SENT + 1 + 600 + 300
+    early = resolve(sent_with_longer, evidence([], as_of=COMPLETE + 1), TIMING)
+    assert early.kind == "wait" and early.until == SENT + 1 + 600 + 300
+    late = resolve(sent_with_longer, evidence([], as_of=SENT + 1 + 900 + 1), TIMING)
+    assert late.kind == "reissue"
+    # Shorter settings recorded never shorten the settings in force now.
+    assert complete_at(intent(commit_span=1.0, history_lag=0.0), TIMING) == COMPLETE
