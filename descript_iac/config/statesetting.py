@@ -49,7 +49,11 @@ def _resolve(
                 "'url' must be a postgresql:// URL (postgresql://USER:PASSWORD@HOST:PORT/DBNAME)",
             )
         ]
-    if urlsplit(block.url).password and ("state", "url") not in from_env:
+    try:
+        password = urlsplit(block.url).password
+    except ValueError as exc:  # e.g. an unclosed [ in the host
+        return None, [source.problem(("state", "url"), f"'url' is not a valid URL ({exc})")]
+    if password and ("state", "url") not in from_env:
         return None, [
             source.problem(
                 ("state", "url"),

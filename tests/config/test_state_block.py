@@ -117,6 +117,10 @@ def test_a_postgresql_block_interpolates_its_url_and_keeps_it_secret(
             'state: {backend: postgresql, url: "postgresql://u:hidden-pw@h/db"}',
             "2:35: the database password is written in the file",
         ),
+        (
+            'state: {backend: postgresql, url: "postgresql://u@[bad/db"}',
+            "2:35: 'url' is not a valid URL (Invalid IPv6 URL)",
+        ),
     ],
 )
 def test_a_bad_state_block_is_reported_where_it_is(
