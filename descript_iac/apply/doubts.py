@@ -38,8 +38,11 @@ class Doubting(RunState):
         del self.doubts[doubt.intent_id]
         try:
             self._conclude(doubt, intent, verdict, what)
-        finally:  # the outcome is recorded: the gate is free
-            self._release_doubt(doubt)
+        except BaseException:  # the outcome may not be recorded: the window keeps the gate
+            if doubt.claim is not None:
+                self.registry.leave(doubt.claim)
+            raise
+        self._release_doubt(doubt)  # the outcome is recorded: the gate is free
 
     def _release_doubt(self, doubt: Doubt) -> None:
         if doubt.claim is not None:
@@ -90,7 +93,7 @@ class Doubting(RunState):
             # Leave it open: the intent stays in the state, and the next run resolves it.
             del self.doubts[doubt.intent_id]
             if doubt.claim is not None:
-                self.registry.release(doubt.claim)  # its window is recorded with the gate
+                self.registry.leave(doubt.claim)  # its window stays recorded with the gate
                 self._free(doubt.key)  # what waited for it asks the registry again
             self._end(chain, "stopped")
             self.result.left_in_doubt.append(chain.address)

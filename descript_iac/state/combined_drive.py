@@ -40,6 +40,11 @@ class CombinedDriveRegistry(DriveRegistry):
         self.second.release(two)
         self.first.release(one)
 
+    def leave(self, claim: Claim) -> None:
+        one, two = self._parts(claim)
+        self.second.leave(two)
+        self.first.leave(one)
+
     def settle(self, key: str, intent_id: str) -> None:
         self.second.settle(key, intent_id)
         self.first.settle(key, intent_id)

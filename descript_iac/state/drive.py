@@ -67,6 +67,12 @@ class DriveRegistry(abc.ABC):
         """The intent's outcome is known: free the gate."""
 
     @abc.abstractmethod
+    def leave(self, claim: Claim) -> None:
+        """The run stops waiting for the intent's outcome (Ctrl-C, a doubt past its wait): let
+        go of the gate, but keep its window, which blocks every other POST of the gate until it
+        has passed, or until the intent is settled."""
+
+    @abc.abstractmethod
     def settle(self, key: str, intent_id: str) -> None:
         """An intent of an earlier run was resolved: forget what its gate kept of it."""
 
@@ -97,6 +103,9 @@ class ReadOnlyDriveRegistry(DriveRegistry):
     def release(self, claim: Claim) -> None:
         pass
 
+    def leave(self, claim: Claim) -> None:
+        pass
+
     def settle(self, key: str, intent_id: str) -> None:
         pass
 
@@ -115,14 +124,23 @@ class MemoryDriveRegistry(DriveRegistry):
 
     def __init__(self) -> None:
         self.gates: dict[str, tuple[str, float]] = {}
+        self.left: set[str] = set()  # gates kept only as the record of their window
         self.jobs: set[str] = set()
 
     def claim(self, key: str, intent_id: str, window_end: float, now: float) -> Claim | Blocked:
         held = self.gates.get(key)
         if held is not None and held[0] != intent_id:
-            return Blocked(key, "this process", None)
+            if key not in self.left:
+                return Blocked(key, "this process", None)
+            if held[1] > now:
+                return Blocked(key, "an earlier intent of this process", held[1])
+        self.left.discard(key)
         self.gates[key] = (intent_id, window_end)
         return Claim(key, intent_id)
+
+    def leave(self, claim: Claim) -> None:
+        if self.gates.get(claim.key, ("", 0.0))[0] == claim.intent_id:
+            self.left.add(claim.key)
 
     def extend(self, claim: Claim, window_end: float) -> None:
         self.gates[claim.key] = (claim.intent_id, window_end)
@@ -133,6 +151,7 @@ class MemoryDriveRegistry(DriveRegistry):
     def settle(self, key: str, intent_id: str) -> None:
         if self.gates.get(key, ("", 0.0))[0] == intent_id:
             del self.gates[key]
+            self.left.discard(key)
 
     def recorded_jobs(self) -> frozenset[str]:
         return frozenset(self.jobs)
@@ -193,7 +212,10 @@ class LocalDriveRegistry(DriveRegistry):
 
     def release(self, claim: Claim) -> None:
         self.settle(claim.key, claim.intent_id)
-        fd = self._held.pop(claim.key, None)
+        self.leave(claim)
+
+    def leave(self, claim: Claim) -> None:
+        fd = self._held.pop(claim.key, None)  # the record of its window stays
         if fd is not None:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)

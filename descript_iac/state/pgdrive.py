@@ -97,6 +97,14 @@ class PostgresDriveRegistry(DriveRegistry):
         self.settle(claim.key, claim.intent_id)
         self._held.discard(claim.key)
 
+    def leave(self, claim: Claim) -> None:
+        self.database.execute(
+            "UPDATE {s}.drive_gates SET holder_session = NULL "
+            "WHERE drive = %s AND gate = %s AND intent_id = %s",
+            [self.drive, claim.key, claim.intent_id],
+        )
+        self._held.discard(claim.key)
+
     def settle(self, key: str, intent_id: str) -> None:
         self.database.execute(
             "DELETE FROM {s}.drive_gates WHERE drive = %s AND gate = %s AND intent_id = %s",

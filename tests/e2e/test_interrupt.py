@@ -77,3 +77,44 @@ def test_first_interrupt_stops_submitting_and_records_what_runs(
         cwd=tmp_path,
     )
     assert rerun.returncode == 0 and "1 job(s) issued" in rerun.stdout
+
+
+def test_an_interrupt_while_a_post_is_in_doubt_keeps_its_gate_closed_until_its_window_ends(
+    served: Served, tmp_path: Path
+) -> None:
+    """Ctrl-C while a create's reply is lost: the run ends, but the gate's record of the window
+    in which that job may still appear stays, so another run on the drive sends no look-alike
+    create until the window has passed (the record used to be deleted on the way out)."""
+    from descript_iac.state.drive import Blocked, LocalDriveRegistry, gate_key
+
+    served.faults(next_posts={"agent": ["lose"]})
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "main.yaml").write_text(WORKSPACE)
+    env = {**os.environ, **served.env(DESCRIPT_IAC_COMMIT_SPAN="300")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "descript_iac", "apply", str(root), "--auto-approve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if "waiting for evidence" in line:
+            proc.send_signal(signal.SIGINT)
+            break
+    rest, _ = proc.communicate(timeout=60)
+    output = "".join(lines) + rest
+    assert "left in doubt" in output, output
+    drives = Path(os.environ["XDG_CACHE_HOME"]) / "descript-iac" / "drives"
+    (drive,) = [p for p in drives.iterdir() if (p / "gates").is_dir()]
+    other_run = LocalDriveRegistry(drive)
+    now = time.time()
+    blocked = other_run.claim(gate_key("agent", None), "another-run", now + 300, now)
+    assert isinstance(blocked, Blocked) and blocked.until is not None
+    assert blocked.until > now + 200  # the whole window, not a moment
+    other_run.close()

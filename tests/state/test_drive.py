@@ -226,3 +226,15 @@ def test_a_postgresql_run_and_a_local_run_on_one_machine_share_their_gates(
     team.close()
     die(solo)
     die(elsewhere)
+
+
+def test_a_gate_left_in_doubt_blocks_others_until_its_window_ends(drive: Drive) -> None:
+    """`leave`: the run stops waiting, its window stays (on either backend)."""
+    ours = drive.run()
+    claim = ours.claim(IMPORT, "ours", NOW + 300, NOW)
+    assert isinstance(claim, Claim)
+    ours.leave(claim)
+    other = drive.run()
+    blocked = other.claim(IMPORT, "theirs", NOW + 600, NOW + 10)
+    assert isinstance(blocked, Blocked) and blocked.until == NOW + 300
+    assert isinstance(other.claim(IMPORT, "theirs", NOW + 600, NOW + 301), Claim)
