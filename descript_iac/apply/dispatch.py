@@ -20,7 +20,7 @@ from descript_iac.api.ratelimit import Ticket
 from descript_iac.apply.chain import Chain, Doubt, Flight
 from descript_iac.apply.outgoing import gate_of, intent_kind, outgoing
 from descript_iac.apply.run_state import RunState
-from descript_iac.apply.sending import Reply, Stamp
+from descript_iac.apply.sending import Abandoned, Reply, Stamp
 from descript_iac.errors import DescriptIacError
 from descript_iac.failpoints import failpoint
 from descript_iac.plan.model import Action
@@ -151,6 +151,9 @@ class Dispatching(RunState):
     def _handle(self, message: Stamp | Reply) -> None:
         flight: Flight = message.flight
         if isinstance(message, Stamp):
+            if self.stopping:  # Ctrl-C or a 402: a retry not sent yet stays unsent
+                message.answer(False)
+                return
             try:
                 self.record(
                     IntentSent(
@@ -190,6 +193,21 @@ class Dispatching(RunState):
             for parked in self._parked.get(flight.key, []):
                 self._report_blocked(parked, Blocked(flight.key, "this process", None))
             return
+        if isinstance(exc, Abandoned):
+            # Its retry was refused above: every earlier attempt was refused by the server
+            # (only those are retried), so nothing was made. The intent closes; the next run
+            # sends the job.
+            self.record(
+                IntentDropped(
+                    address=chain.address,
+                    intent_id=intent.intent_id,
+                    reason="not sent: the run stopped before its retry went out",
+                )
+            )
+            self.registry.release(claim)
+            self._free(flight.key)
+            self._end(chain, "stopped")
+            return
         if isinstance(exc, PaymentRequired):
             self._refused(flight, exc)
             self.stopping = True
@@ -198,8 +216,8 @@ class Dispatching(RunState):
         if isinstance(exc, (ApiError, TransportFailure, NotSupported)):
             self._refused(flight, exc)
             return
-        if exc is not None:  # Abandoned cannot come while the run goes on: anything else is
-            raise exc  # a bug or an interrupt, raised here as if the call had been made here
+        if exc is not None:  # anything else is a bug or an interrupt, raised here as if the
+            raise exc  # call had been made here
         assert reply.created is not None
         failpoint("after_post")
         self._submitted(chain, action, intent.intent_id, reply.created.model_dump())

@@ -118,3 +118,48 @@ def test_an_interrupt_while_a_post_is_in_doubt_keeps_its_gate_closed_until_its_w
     assert isinstance(blocked, Blocked) and blocked.until is not None
     assert blocked.until > now + 200  # the whole window, not a moment
     other_run.close()
+
+
+def test_an_interrupt_stops_a_retry_waiting_out_a_429(served: Served, tmp_path: Path) -> None:
+    """A POST answered 429 waits out its Retry-After; Ctrl-C meanwhile means no new job: the
+    retry is not sent (the 429 proved nothing was made), the intent closes, and the next run
+    sends the job once."""
+    served.faults(next_posts={"agent": ["429:4"]})
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "main.yaml").write_text(WORKSPACE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "descript_iac", "apply", str(root), "--auto-approve", "-v"],
+        cwd=tmp_path,
+        env={**os.environ, **served.env()},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if "429" in line:
+            proc.send_signal(signal.SIGINT)
+            break
+    rest, _ = proc.communicate(timeout=60)
+    output = "".join(lines) + rest
+    assert "Interrupted: no new jobs will be sent" in output, output
+    assert "submitted job" not in output
+    assert [p for p in served.projects() if p["name"] == "ep"] == []
+    state = LocalStateStore(tmp_path / "state" / "ws.json").read()
+    project = state.projects.get("ep")
+    assert project is None or not project.intents  # closed, not left in doubt
+    rerun = cli(
+        "apply",
+        str(root),
+        "--auto-approve",
+        "--poll-interval",
+        "0.05",
+        env=served.env(),
+        cwd=tmp_path,
+    )
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    made = [p for p in served.projects() if p["name"] == "ep"]
+    assert len(made) == 1 and len(made[0]["jobs"]) == 2
