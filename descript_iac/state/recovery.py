@@ -67,6 +67,8 @@ def merge_journal(
                 aside.intents.add(event.intent.intent_id)
                 notes.append(f"{event.address}: {why}")
                 continue
+            # Carried: its digests (recorded with its job, once known) must fit doc's salt.
+            _resalt(doc, event.address, event.intent, header)
         if isinstance(event, JobSubmitted):
             intent = next(
                 (i for i in (project.intents if project else []) if i.intent_id == event.intent_id),
@@ -92,8 +94,7 @@ def merge_journal(
                 if project is not None and intent is not None:
                     project.intents.remove(intent)
                 continue
-            _resalt(doc, event, intent, header)
-            apply_event(doc, event)
+            apply_event(doc, event)  # its intent's digests were fitted when it was opened
             notes.append(f"{event.address}: recorded job {event.job_id} from the journal")
             continue
         apply_event(doc, event)
@@ -177,10 +178,8 @@ def _keep_aside(
     orphan.job_ids = [*orphan.job_ids, event.job_id]
 
 
-def _resalt(
-    doc: StateDocument, event: JobSubmitted, intent: Intent, header: JournalHeader | None
-) -> None:
-    """Make the digests `event` records fit `doc`'s salt, or refuse."""
+def _resalt(doc: StateDocument, address: str, intent: Intent, header: JournalHeader | None) -> None:
+    """Make the digests `intent` will record with its job fit `doc`'s salt, or refuse."""
     same = header is None or (
         header.salt == doc.salt if header.salt is not None else header.lineage == doc.lineage
     )
@@ -190,7 +189,7 @@ def _resalt(
         intent.action == "create" and intent.job_type == "agent"
     )
     if records_facets or intent.media:
-        _refuse(event, header, "its project's media, compositions and name")
+        _refuse(address, intent, header, "its project's media, compositions and name")
     if intent.step_digest is None:
         return
     prompt, model = intent.step_prompt, intent.step_model or ""
@@ -201,16 +200,17 @@ def _resalt(
         or salting.step_digest_of(journal_salt, prompt, model, intent.composition)
         != intent.step_digest
     ):
-        _refuse(event, header, f"step {intent.step_id}'s prompt and model")
+        _refuse(address, intent, header, f"step {intent.step_id}'s prompt and model")
     assert prompt is not None
     intent.step_digest = salting.step_digest_of(doc.salt, prompt, model, intent.composition)
 
 
-def _refuse(event: JobSubmitted, header: JournalHeader | None, what: str) -> None:
+def _refuse(address: str, intent: Intent, header: JournalHeader | None, what: str) -> None:
     lineage = header.lineage if header else "?"
     serial = header.base_serial if header else "?"
+    job = f"the {intent.step_id or intent.job_type} job"
     raise StateError(
-        f"{event.address}: job {event.job_id} of the journal must be recorded with digests of "
+        f"{address}: {job} of the journal must be recorded with digests of "
         f"{what}, salted for the state the journal was written for (lineage {lineage}), and the "
         "journal does not hold the plain values to recompute them for this state's salt. "
         "Nothing was changed and the journal is kept. Put back the state the journal was "

@@ -115,7 +115,7 @@ def test_recover_refuses_digests_it_cannot_recompute(served: Served, tmp_path: P
     before = (me / "state" / "ws.json").read_bytes()
     refused = cli("state", "recover", "--workspace", "ws", env=served.env(), cwd=me)
     assert refused.returncode == 1
-    assert "script: job " in refused.stderr
+    assert "script: the write job of the journal" in refused.stderr
     assert "Nothing was changed and the journal is kept" in refused.stderr
     assert "Put back the state the journal was written for" in refused.stderr
     assert (me / "state" / "ws.json").read_bytes() == before
