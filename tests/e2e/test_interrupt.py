@@ -26,27 +26,15 @@ projects:
 """
 
 
-def test_first_interrupt_stops_submitting_and_records_what_runs(
-    served: Served, tmp_path: Path
-) -> None:
-    served.faults()  # no faults; jobs take 0.15 s each, polls every 0.5 s
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "main.yaml").write_text(WORKSPACE)
-    args = [
-        sys.executable,
-        "-m",
-        "descript_iac",
-        "apply",
-        str(root),
-        "--auto-approve",
-        "--poll-interval",
-        "0.5",
-    ]
+def _interrupted_apply(
+    root: Path, cwd: Path, env: dict[str, str], when: str, *options: str
+) -> tuple[int, str]:
+    """`apply ROOT --auto-approve OPTIONS` in a subprocess, sent SIGINT (Ctrl-C) as soon as a
+    line of its output holds `when`; its exit code and whole output."""
     proc = subprocess.Popen(
-        args,
-        cwd=tmp_path,
-        env={**os.environ, **served.env()},
+        [sys.executable, "-m", "descript_iac", "apply", str(root), "--auto-approve", *options],
+        cwd=cwd,
+        env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -55,12 +43,24 @@ def test_first_interrupt_stops_submitting_and_records_what_runs(
     lines = []
     for line in proc.stdout:
         lines.append(line)
-        if "create (step one): submitted job" in line:
+        if when in line:
             proc.send_signal(signal.SIGINT)
             break
     rest, _ = proc.communicate(timeout=60)
-    output = "".join(lines) + rest
-    assert proc.returncode == 1, output
+    return proc.returncode, "".join(lines) + rest
+
+
+def test_first_interrupt_stops_submitting_and_records_what_runs(
+    served: Served, tmp_path: Path
+) -> None:
+    served.faults()  # no faults; jobs take 0.15 s each, polls every 0.5 s
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "main.yaml").write_text(WORKSPACE)
+    code, output = _interrupted_apply(
+        root, tmp_path, served.env(), "create (step one): submitted job", "--poll-interval", "0.5"
+    )
+    assert code == 1, output
     assert "Interrupted: no new jobs will be sent" in output
     assert "create (step one): done" in output and "step two: submitted" not in output
     assert "Stopped early: interrupted." in output
@@ -91,24 +91,9 @@ def test_an_interrupt_while_a_post_is_in_doubt_keeps_its_gate_closed_until_its_w
     root = tmp_path / "ws"
     root.mkdir()
     (root / "main.yaml").write_text(WORKSPACE)
-    env = {**os.environ, **served.env(DESCRIPT_IAC_COMMIT_SPAN="300")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "descript_iac", "apply", str(root), "--auto-approve"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    _, output = _interrupted_apply(
+        root, tmp_path, served.env(DESCRIPT_IAC_COMMIT_SPAN="300"), "waiting for evidence"
     )
-    assert proc.stdout is not None
-    lines = []
-    for line in proc.stdout:
-        lines.append(line)
-        if "waiting for evidence" in line:
-            proc.send_signal(signal.SIGINT)
-            break
-    rest, _ = proc.communicate(timeout=60)
-    output = "".join(lines) + rest
     assert "left in doubt" in output, output
     drives = Path(os.environ["XDG_CACHE_HOME"]) / "descript-iac" / "drives"
     (drive,) = [p for p in drives.iterdir() if (p / "gates").is_dir()]
@@ -128,23 +113,7 @@ def test_an_interrupt_stops_a_retry_waiting_out_a_429(served: Served, tmp_path: 
     root = tmp_path / "ws"
     root.mkdir()
     (root / "main.yaml").write_text(WORKSPACE)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "descript_iac", "apply", str(root), "--auto-approve", "-v"],
-        cwd=tmp_path,
-        env={**os.environ, **served.env()},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    lines = []
-    for line in proc.stdout:
-        lines.append(line)
-        if "429" in line:
-            proc.send_signal(signal.SIGINT)
-            break
-    rest, _ = proc.communicate(timeout=60)
-    output = "".join(lines) + rest
+    _, output = _interrupted_apply(root, tmp_path, served.env(), "429", "-v")
     assert "Interrupted: no new jobs will be sent" in output, output
     assert "submitted job" not in output
     assert [p for p in served.projects() if p["name"] == "ep"] == []
