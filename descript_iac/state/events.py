@@ -371,15 +371,29 @@ def _job_updated(doc: StateDocument, event: JobUpdated) -> None:
             return
 
 
-def _update_publish(record: PublishRecord, job: dict[str, Any], result: dict[str, Any]) -> None:
+def _newly_stopped(
+    record: ImportRecord | StepRecord | PublishRecord,
+    job: dict[str, Any],
+    result: dict[str, Any],
+    status: str | None,
+) -> bool:
+    """Note the job's state and creation time on its record; True when this view is the first
+    to show it finished (its end, status and message are then noted too, `status` when the
+    result has none). A record's result is written once."""
     was_stopped = record.status is not None
     record.job_state = job["job_state"]
     record.created_at = job.get("created_at") or record.created_at
     if job["job_state"] not in FINISHED_STATES or was_stopped:
-        return
+        return False
     record.stopped_at = job.get("stopped_at")
-    record.status = result.get("status") or "error"
+    record.status = result.get("status") or status
     record.error_message = result.get("error_message")
+    return True
+
+
+def _update_publish(record: PublishRecord, job: dict[str, Any], result: dict[str, Any]) -> None:
+    if not _newly_stopped(record, job, result, "error"):
+        return
     record.composition_id = result.get("composition_id") or record.composition_id
     # The share page's address is kept; the signed, expiring download_url never is.
     record.share_url = result.get("share_url") or record.share_url
@@ -388,14 +402,9 @@ def _update_publish(record: PublishRecord, job: dict[str, Any], result: dict[str
 def _update_import(project: ProjectState, job: dict[str, Any], result: dict[str, Any]) -> None:
     record = project.import_
     assert record is not None
-    was_stopped = record.status is not None
-    record.job_state = job["job_state"]
-    record.created_at = job.get("created_at") or record.created_at
-    if job["job_state"] not in FINISHED_STATES or was_stopped:
+    cancelled = "error" if job["job_state"] == "cancelled" else None
+    if not _newly_stopped(record, job, result, cancelled):
         return
-    record.stopped_at = job.get("stopped_at")
-    record.status = result.get("status") or ("error" if job["job_state"] == "cancelled" else None)
-    record.error_message = result.get("error_message")
     for name, status in (result.get("media_status") or {}).items():
         media = record.media.get(name)
         if media is None:
@@ -428,14 +437,8 @@ def _update_import(project: ProjectState, job: dict[str, Any], result: dict[str,
 def _update_step(
     project: ProjectState, step: StepRecord, job: dict[str, Any], result: dict[str, Any]
 ) -> None:
-    was_stopped = step.status is not None
-    step.job_state = job["job_state"]
-    step.created_at = job.get("created_at") or step.created_at
-    if job["job_state"] not in FINISHED_STATES or was_stopped:
+    if not _newly_stopped(step, job, result, "error"):
         return
-    step.stopped_at = job.get("stopped_at")
-    step.status = result.get("status") or "error"
-    step.error_message = result.get("error_message")
     step.agent_response = result.get("agent_response")
     step.ai_credits_used = float(result.get("ai_credits_used") or 0)
     step.media_seconds_used = float(result.get("media_seconds_used") or 0)
