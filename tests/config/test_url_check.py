@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from descript_iac.config.checks import parsed_url_problem, url_problem
@@ -16,5 +16,8 @@ def reference_problem(url: str) -> str | None:
 
 
 @given(st.from_regex(r"\A(https?|HTTP|ftp)://[a-zA-Z0-9.:@\[\]-]{0,20}[/?#]?[\t -~]{0,10}\Z"))
+@example("https://cdn.example.com:65535/a.wav")
+@example("https://cdn.example.com:65536/a.wav")
+@example("https://cdn.example.com:99999/a.wav")
 def test_url_problem_agrees_with_urlsplit(url: str) -> None:
     assert url_problem(url) == reference_problem(url)
