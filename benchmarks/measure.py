@@ -8,9 +8,10 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CLI = str(Path(sys.executable).with_name("descript-iac"))
 
@@ -57,3 +58,13 @@ def print_table(rows: list[tuple[str, str, str, str, str]]) -> None:
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + " |")
+
+
+def median_seconds(runs: int, fn: Callable[[], Any]) -> float:
+    """The median wall time of `runs` calls of `fn` in this process."""
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)

@@ -23,9 +23,11 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import median_seconds
 
 from descript_iac.state.document import (
     ImportRecord,
@@ -73,15 +75,6 @@ def applied_state(projects: int) -> StateDocument:
     return doc
 
 
-def median_of(runs: int, fn: Callable[[], Any]) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
 def measure(make: Callable[[], StateStore], doc: StateDocument) -> dict[str, float]:
     store = make()
     with store.lock("bench"):
@@ -95,8 +88,8 @@ def measure(make: Callable[[], StateStore], doc: StateDocument) -> dict[str, flo
             start = time.perf_counter()
             store.append(event)
             samples.append(time.perf_counter() - start)
-        commit = median_of(1, lambda: store.commit(fresh))
-    read = median_of(5, lambda: make().read())
+        commit = median_seconds(1, lambda: store.commit(fresh))
+    read = median_seconds(5, lambda: make().read())
     return {"event": statistics.median(samples), "read": read, "commit": commit}
 
 

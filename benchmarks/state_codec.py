@@ -20,13 +20,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from measure import load_note, print_table
+from measure import load_note, median_seconds, print_table
 from workload import ENV, applied_state, write_workspace
 
 from descript_iac.collector import paused
@@ -35,15 +33,6 @@ from descript_iac.state import codec
 from descript_iac.state.document import ProjectState, StateDocument
 from descript_iac.state.events import parse_event
 from descript_iac.state.store import LocalStateStore
-
-
-def median_seconds(runs: int, fn: Callable[[], Any]) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def format_1_read(path: Path) -> StateDocument:
