@@ -6,7 +6,9 @@ vocabulary (`api.capabilities`, `api.models`) does not bring httpx in with it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from descript_iac.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from descript_iac.api.client import DescriptClient, fingerprint
@@ -15,27 +17,20 @@ if TYPE_CHECKING:
     from descript_iac.api.poller import BatchPoller, InFlight
 
 _MODULES = {
-    "DescriptClient": "client",
-    "fingerprint": "client",
-    "Credentials": "credentials",
-    "Token": "credentials",
-    "resolve": "credentials",
-    "ApiError": "errors",
-    "OutcomeUnknown": "errors",
-    "PaymentRequired": "errors",
-    "BatchPoller": "poller",
-    "InFlight": "poller",
+    "DescriptClient": ".client",
+    "fingerprint": ".client",
+    "Credentials": ".credentials",
+    "Token": ".credentials",
+    "resolve": ".credentials",
+    "ApiError": ".errors",
+    "OutcomeUnknown": ".errors",
+    "PaymentRequired": ".errors",
+    "BatchPoller": ".poller",
+    "InFlight": ".poller",
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _MODULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(globals(), _MODULES)
 
 
 __all__ = [

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from descript_iac.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from descript_iac.config.desired import DesiredProject, Workspace
@@ -11,14 +13,7 @@ if TYPE_CHECKING:
 __all__ = ["DesiredProject", "Workspace", "load_workspace"]
 
 # Imported on first use: a `validate` answered from the workspace cache builds no pydantic model.
-_MODULES = {"DesiredProject": "desired", "Workspace": "desired", "load_workspace": "loader"}
+_MODULES = {"DesiredProject": ".desired", "Workspace": ".desired", "load_workspace": ".loader"}
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _MODULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{_MODULES[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(globals(), _MODULES)

@@ -6,7 +6,9 @@ The CLI only unpacks options and calls these functions; tests and other tools ca
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from descript_iac.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from descript_iac.apply import ApplyOptions, ApplyResult
@@ -65,14 +67,7 @@ _MODULES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _MODULES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(_MODULES[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(globals(), _MODULES)
 
 
 __all__ = [
