@@ -18,6 +18,19 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 
 
+# One project of one medium and one composition: what most end-to-end tests apply.
+ONE_IMPORT = """
+version: 1
+projects:
+  ep:
+    media:
+      host.wav: {url: "https://cdn.example.com/ep/host.wav"}
+    compositions:
+      - name: Full
+        clips: [{media: host.wav}]
+"""
+
+
 def write_workspace(root: Path, files: dict[str, str]) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():

@@ -10,21 +10,12 @@ import httpx
 import pytest
 
 from descript_iac.state.store import LocalStateStore
-from tests.builders import run_cli
+from tests.builders import ONE_IMPORT, run_cli
 from tests.e2e.conftest import Served, cli, ticking
 
 pytestmark = pytest.mark.e2e
 
-WORKSPACE = """
-version: 1
-projects:
-  ep:
-    media:
-      host.wav: {url: "https://cdn.example.com/ep/host.wav"}
-    compositions:
-      - name: Full
-        clips: [{media: host.wav}]
-"""
+WORKSPACE = ONE_IMPORT
 APPLY = ("apply", "ws", "--auto-approve", "--poll-interval", "0.05")
 
 

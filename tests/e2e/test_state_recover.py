@@ -9,20 +9,12 @@ from pathlib import Path
 import pytest
 
 from descript_iac.state.store import LocalStateStore
+from tests.builders import ONE_IMPORT
 from tests.e2e.conftest import Served, cli
 
 pytestmark = pytest.mark.e2e
 
-MEDIA = """
-version: 1
-projects:
-  ep:
-    media:
-      host.wav: {url: "https://cdn.example.com/ep/host.wav"}
-    compositions:
-      - name: Full
-        clips: [{media: host.wav}]
-"""
+MEDIA = ONE_IMPORT
 WITH_STEP = (
     MEDIA
     + """    steps:
