@@ -111,10 +111,6 @@ class RateLimiter:
                 # An injected sleep (tests, a manual clock) may not move the clock: count it.
                 self._skipped += max(0.0, taken - (self._now() - before))
 
-    def before_request(self) -> Ticket:
-        """Block until the next request may go (`acquire`)."""
-        return self.acquire()
-
     def ready_in(self, keep: int = 0) -> float:
         """Seconds until a request could go leaving `keep` tokens (0: now); nothing is taken."""
         with self._lock:
