@@ -186,7 +186,10 @@ def test_valid_files_are_answered_by_the_schema_alone() -> None:
 
 
 def test_the_shipped_schema_is_the_checked_in_one() -> None:
-    assert SCHEMA_FILE.read_text() == (REPO / "schemas" / "descript-iac.schema.json").read_text()
+    checked_in = REPO / "schemas" / "descript-iac.schema.json"
+    assert SCHEMA_FILE.read_text() == checked_in.read_text(), (
+        f"copy {checked_in} to {SCHEMA_FILE}: validate reads the shipped one"
+    )
 
 
 @pytest.mark.parametrize(
