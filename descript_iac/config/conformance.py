@@ -70,10 +70,61 @@ def _pattern(text: str) -> Callable[[str], object]:
     return re.compile(body).search
 
 
+# Combinators as plain loops: a 10,000-project workspace is a few million calls.
+def _all(checks: list[Check]) -> Check:
+    if not checks:
+        return _anything
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda v: first(v) and second(v)
+
+    def every(value: Any) -> bool:
+        for check in checks:  # noqa: SIM110 (no generator per call)
+            if not check(value):
+                return False
+        return True
+
+    return every
+
+
+def _any(options: list[Check]) -> Check:
+    if len(options) == 2:
+        first, second = options
+        return lambda v: first(v) or second(v)
+
+    def some(value: Any) -> bool:
+        for option in options:  # noqa: SIM110 (no generator per call)
+            if option(value):
+                return True
+        return False
+
+    return some
+
+
+def _one(options: list[Check]) -> Check:
+    def exactly_one(value: Any) -> bool:
+        return sum(1 for option in options if option(value)) == 1
+
+    return exactly_one
+
+
+def _items(item: Check) -> Check:
+    def each(value: Any) -> bool:
+        if isinstance(value, list):
+            for element in value:
+                if not item(element):
+                    return False
+        return True
+
+    return each
+
+
 class _Reader:
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = schema
-        self.defs: dict[str, Check] = {}
+        self.defs: dict[str, Check | None] = {}  # None: being compiled
 
     def compile(self, node: Any) -> Check:
         if not isinstance(node, dict):
@@ -85,9 +136,7 @@ class _Reader:
         ]
         if any(k in node for k in _OBJECT):
             checks.append(self._object(node))
-        if len(checks) == 1:
-            return checks[0]
-        return lambda v: all(c(v) for c in checks)
+        return _all(checks)
 
     def _keyword(self, keyword: str, arg: Any) -> Check:
         if keyword == "type":
@@ -101,19 +150,17 @@ class _Reader:
         if keyword == "enum":
             return lambda v: any(_same(v, choice) for choice in arg)
         if keyword == "anyOf":
-            options = [self.compile(n) for n in arg]
-            return lambda v: any(o(v) for o in options)
+            return _any([self.compile(n) for n in arg])
         if keyword == "oneOf":
-            options = [self.compile(n) for n in arg]
-            return lambda v: sum(1 for o in options if o(v)) == 1
+            return _one([self.compile(n) for n in arg])
         if keyword == "required":
-            return lambda v: not isinstance(v, dict) or all(k in v for k in arg)
+            names = frozenset(arg)
+            return lambda v: not isinstance(v, dict) or names <= v.keys()
         if keyword == "propertyNames":
-            names = self.compile(arg)
-            return lambda v: not isinstance(v, dict) or all(names(k) for k in v)
+            name = self.compile(arg)
+            return lambda v: not isinstance(v, dict) or all(name(k) for k in v)
         if keyword == "items":
-            item = self.compile(arg)
-            return lambda v: not isinstance(v, list) or all(item(i) for i in v)
+            return _items(self.compile(arg))
         if keyword == "minItems":
             return lambda v: not isinstance(v, list) or len(v) >= arg
         if keyword == "minLength":
@@ -128,43 +175,57 @@ class _Reader:
         raise UnreadableSchema(f"keyword {keyword!r}")
 
     def _object(self, node: dict[str, Any]) -> Check:
-        properties = {k: self.compile(n) for k, n in node.get("properties", {}).items()}
+        """`properties`, `patternProperties` and `additionalProperties` together: a key is
+        checked by its property and every pattern it matches, else by `additionalProperties`
+        (false: the key is refused)."""
+        named = {k: self.compile(n) for k, n in node.get("properties", {}).items()}
         patterns = [
             (_pattern(p), self.compile(n)) for p, n in node.get("patternProperties", {}).items()
         ]
         extra = node.get("additionalProperties", True)
-        others: Check | None = (
-            None if extra is False else ((lambda v: True) if extra is True else self.compile(extra))
-        )
+        others: Check | None = None
+        if extra is True:
+            others = _anything
+        elif extra is not False:
+            others = self.compile(extra)
 
-        def check(value: Any) -> bool:
+        def fields(value: Any) -> bool:
+            if not isinstance(value, dict):
+                return True
+            for key, item in value.items():
+                check = named.get(key, others)
+                if check is None or not check(item):
+                    return False
+            return True
+
+        def matched_fields(value: Any) -> bool:
             if not isinstance(value, dict):
                 return True
             for key, item in value.items():
                 applying = [c for search, c in patterns if search(key) is not None]
-                if key in properties:
-                    applying.append(properties[key])
-                if not applying:
-                    if others is None:
-                        return False
+                if key in named:
+                    applying.append(named[key])
+                if not applying and others is not None:
                     applying.append(others)
-                if not all(c(item) for c in applying):
+                if not applying or not all(c(item) for c in applying):
                     return False
             return True
 
-        return check
+        return matched_fields if patterns else fields
 
     def _ref(self, ref: str) -> Check:
         prefix = "#/$defs/"
-        if not ref.startswith(prefix) or ref[len(prefix) :] not in self.schema.get("$defs", {}):
-            raise UnreadableSchema(f"$ref {ref!r}")
         name = ref[len(prefix) :]
+        if not ref.startswith(prefix) or name not in self.schema.get("$defs", {}):
+            raise UnreadableSchema(f"$ref {ref!r}")
         if name not in self.defs:
-            self.defs[name] = lambda v: False  # a recursive reference, until compiled
-            compiled = self.compile(self.schema["$defs"][name])
-            self.defs[name] = compiled
-        defs = self.defs
-        return lambda v: defs[name](v)
+            self.defs[name] = None
+            self.defs[name] = self.compile(self.schema["$defs"][name])
+        compiled = self.defs[name]
+        if compiled is None:  # a reference to a definition from inside it
+            defs = self.defs
+            return lambda v: defs[name](v)  # type: ignore[misc]
+        return compiled
 
 
 def compile_schema(schema: dict[str, Any]) -> Check:
