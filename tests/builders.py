@@ -146,7 +146,7 @@ def record_apply(  # type: ignore[no-untyped-def]
             "fingerprint": "sha256:x",
             "sent_at": 1000.0,
             "job_type": job_type,
-            "facets": facets.model_dump(),
+            "facets": facets.to_json(),
             "media": dict(facets.media) if job_type == IMPORT_JOB else {},
             "step_digest": digests.step_digest(salt, project, step) if step else None,
             "step_prompt": shown.step_prompt(project, step) if step else None,

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import msgspec
+
 from descript_iac.api import DescriptClient
 from descript_iac.api.capabilities import Feature
 from descript_iac.api.errors import NotFound
@@ -105,12 +107,11 @@ def proven_facets(want: ImportFacets, evidence: ProjectEvidence, salt: str) -> I
         team_access=want.team_access,
         media={n: d for n, d in want.media.items() if n in media},
         compositions={n: d for n, d in want.compositions.items() if n in compositions},
-        shown=values.model_copy(
-            update={
-                "name": shown_name,
-                "media": {n: v for n, v in values.media.items() if n in media},
-                "compositions": {n: v for n, v in values.compositions.items() if n in compositions},
-            }
+        shown=msgspec.structs.replace(
+            values,
+            name=shown_name,
+            media={n: v for n, v in values.media.items() if n in media},
+            compositions={n: v for n, v in values.compositions.items() if n in compositions},
         ),
     )
 

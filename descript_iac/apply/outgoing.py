@@ -20,7 +20,7 @@ from descript_iac.config.desired import Workspace
 from descript_iac.plan import digests, shown
 from descript_iac.plan.model import Action, ActionKind
 from descript_iac.plan.publishing import settings_of
-from descript_iac.state.document import Intent, StateDocument
+from descript_iac.state.document import Intent, IntentAction, StateDocument
 from descript_iac.state.drive import gate_key
 
 OnSend = Callable[[float, float], None]
@@ -28,7 +28,7 @@ OnSend = Callable[[float, float], None]
 Send = Callable[[OnSend, "Ticket | None"], JobCreated]
 
 
-def intent_kind(action: Action) -> str:
+def intent_kind(action: Action) -> IntentAction:
     """The intent's `action`: create, update, step or publish."""
     if action.job_type == PUBLISH_JOB:
         return "publish"

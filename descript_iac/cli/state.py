@@ -76,7 +76,7 @@ def show(ctx: click.Context, address: str | None, directory: Path, as_json: bool
             known = ", ".join(sorted(doc.projects)) or "none"
             raise DescriptIacError(f"{address}: no such project in the state (known: {known})")
         if as_json:
-            record = scrub(project.model_dump(mode="json", by_alias=True))
+            record = scrub(project.to_json())
             echo(json.dumps(record, indent=2, sort_keys=True))
             return
         from descript_iac.cli.show import project_lines

@@ -14,6 +14,8 @@ from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
+
 from descript_iac.config.desired import DesiredProject
 from descript_iac.config.model import AgentStep, Composition, SequenceMedia, UrlMedia
 from descript_iac.plan.shown import shown_facets
@@ -90,8 +92,7 @@ def name_digest(salt: str, name: str) -> str:
 
 
 def import_facets(salt: str, project: DesiredProject) -> ImportFacets:
-    # Built without validation: every value is a digest string made just here.
-    return ImportFacets.model_construct(
+    return ImportFacets(
         name=name_digest(salt, project.name),
         team_access=salting.team_access_digest(salt, project.team_access),
         media={n: media_identity(salt, m) for n, m in sorted(project.spec.media.items())},
@@ -102,13 +103,13 @@ def import_facets(salt: str, project: DesiredProject) -> ImportFacets:
 
 def recorded_facets(salt: str, project: DesiredProject) -> ImportFacets:
     """The facets the state records: the digests, and the values a reviewer may see later."""
-    return import_facets(salt, project).model_copy(update={"shown": shown_facets(project)})
+    return msgspec.structs.replace(import_facets(salt, project), shown=shown_facets(project))
 
 
 def facets_digest(salt: str, facets: ImportFacets) -> str:
     # The shown values are for reviewers; the digests alone say what the project is. Facets
     # added later (folder) count only when set, so earlier digests stay the same.
-    data = facets.model_dump(exclude={"shown"}, exclude_none=True)
+    data = {k: v for k, v in facets.to_json().items() if k != "shown" and v is not None}
     return salted_digest(salt, "facets", _canonical(data))
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import msgspec
+
 from descript_iac.config.desired import DesiredProject, Move
 from descript_iac.errors import PlanError
 from descript_iac.plan.model import Action, ActionKind
@@ -39,7 +41,7 @@ def apply_moves(
     projects = dict(state.projects)
     for to, move in pending.items():
         projects[to] = projects.pop(move.from_address)
-    return state.model_copy(update={"projects": projects}), pending
+    return msgspec.structs.replace(state, projects=projects), pending
 
 
 def move_action(move: Move, desired: DesiredProject | None) -> Action:

@@ -27,6 +27,8 @@ from descript_iac.state.document import (
     Quarantine,
     StateDocument,
     StepRecord,
+    check_project,
+    copied,
 )
 from descript_iac.timing import FINISHED_STATES
 
@@ -223,7 +225,7 @@ def _intent(project: ProjectState, intent_id: str) -> Intent | None:
 
 def _intent_opened(doc: StateDocument, event: IntentOpened) -> None:
     project = doc.project(event.address)
-    intent = event.intent.model_copy(deep=True)
+    intent = copied(event.intent)
     project.intents = [i for i in project.intents if i.intent_id != intent.intent_id] + [intent]
 
 
@@ -251,7 +253,7 @@ def _intent_dropped(doc: StateDocument, event: IntentDropped) -> None:
 
 
 def _quarantined(doc: StateDocument, event: Quarantined) -> None:
-    doc.project(event.address).quarantine = event.quarantine.model_copy()
+    doc.project(event.address).quarantine = copied(event.quarantine)
 
 
 def _retire(project: ProjectState, reason: str) -> None:
@@ -473,7 +475,7 @@ def _project_imported(doc: StateDocument, event: ProjectImported) -> None:
             f"{event.address}: already manages project {current.project_id}; an import cannot "
             "replace it"
         )
-    project = event.project.model_copy(deep=True)
+    project = copied(event.project)
     # A project managed again after `state rm` is no longer forgotten (its jobs are one owner's).
     for address in list(doc.forgotten):
         kept = [p for p in doc.forgotten[address] if p.project_id != project.project_id]
@@ -496,13 +498,13 @@ def _drift_accepted(doc: StateDocument, event: DriftAccepted) -> None:
     project = doc.project(event.address)
     project.accepted_drift = sorted({*project.accepted_drift, *event.keys})
     known = project.job_ids()
-    project.external_jobs += [j.model_copy() for j in event.jobs if j.job_id not in known]
+    project.external_jobs += [copied(j) for j in event.jobs if j.job_id not in known]
 
 
 def _project_linked(doc: StateDocument, event: ProjectLinked) -> None:
     project = doc.project(event.address)
     project.project_id = event.project_id
-    project.linked_compositions = [c.model_copy() for c in event.compositions]
+    project.linked_compositions = [copied(c) for c in event.compositions]
 
 
 def _drop_if_empty(doc: StateDocument, address: str) -> None:
@@ -534,3 +536,9 @@ def apply_event(doc: StateDocument, event: Event) -> None:
     if handler is None:  # pragma: no cover - the union and the table are kept together
         raise StateError(f"no handler for journal event {type(event).__name__}")
     handler(doc, event)
+    # Records do not check assignments: the project the event changed is checked here (O(1)
+    # per event), so a job's value of the wrong type is refused with the event that holds it.
+    for address in (event.address, getattr(event, "to", "")):
+        project = doc.projects.get(address)
+        if project is not None:
+            check_project(address, project)

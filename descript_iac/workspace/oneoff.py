@@ -22,7 +22,7 @@ from descript_iac.errors import PlanError
 from descript_iac.plan import PlanOptions, compute_plan
 from descript_iac.plan.render import blocked_lines
 from descript_iac.session import ApiTarget, open_client, open_registry
-from descript_iac.state.document import CompositionRecord, ProjectState, StateDocument
+from descript_iac.state.document import CompositionRecord, ProjectState, StateDocument, copied
 from descript_iac.state.events import ProjectLinked
 from descript_iac.state.recorder import Recorder
 from descript_iac.state.store import LocalStateStore
@@ -179,7 +179,7 @@ def _run(
                 ),
                 None,
             )
-            copy = project.model_copy(deep=True)
+            copy = copied(project)
             return OneOffOutcome(address, copy, result, found.notes, made_by)
         finally:
             registry.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,9 +34,9 @@ def intent(**kw: object) -> Intent:
         "job_type": "import/project_media",
         "media_names": ["host.wav"],
         "composition_names": ["Full"],
-        "facets": ImportFacets(name=name_digest(SALT, OURS), team_access="t").model_dump(),
+        "facets": ImportFacets(name=name_digest(SALT, OURS), team_access="t").to_json(),
     }
-    return Intent.model_validate({**base, **kw})
+    return msgspec.convert({**base, **kw}, Intent)
 
 
 def prompt_create() -> Intent:

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import jsonschema
+import msgspec
 import pytest
 
 from descript_iac.plan import PlanOptions, compute_plan
@@ -159,7 +160,7 @@ def test_a_state_from_before_format_3_says_the_old_value_was_not_recorded() -> N
     record_apply(doc, desired_project("ep", media=MEDIA, steps=STEPS))
     record = doc.projects["ep"]
     assert record.facets is not None
-    record.facets = record.facets.model_copy(update={"shown": None})
+    record.facets = msgspec.structs.replace(record.facets, shown=None)
     for step in record.steps:
         step.prompt = None
     after = desired_project(

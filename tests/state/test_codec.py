@@ -8,6 +8,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -196,7 +197,7 @@ def test_the_store_writes_the_scrubbed_document(tmp_path: Path) -> None:
     assert "s3cr3t-value-from-env" not in text and "token=abc" not in text
 
 
-# The maps of a project record (checked by `ProjectState.maps_in_order`), by record and field.
+# The maps of a project record, by record and field (the encoder sorts their keys).
 MAPS = {
     ("ImportFacets", "compositions"),
     ("ImportFacets", "media"),
@@ -209,19 +210,20 @@ MAPS = {
 
 
 def test_records_declare_their_fields_in_stored_order() -> None:
-    """pydantic's serializer writes fields in declaration order: sorted, they are the canonical
-    bytes. Every map is one `maps_in_order` checks (a new one must be added there)."""
+    """Records declare their fields as the file has them (sorted), so that reading one is reading
+    the other; `MAPS` names every map (`reversed_maps` must cover them all)."""
     maps = set()
     for record in vars(document).values():
         if not (isinstance(record, type) and issubclass(record, document._Record)):
             continue
         if record is StateDocument:
             continue
-        names = [field.alias or name for name, field in record.model_fields.items()]
+        fields = msgspec.structs.fields(record)
+        names = [field.encode_name for field in fields]
         assert names == sorted(names), record.__name__
-        for name, field in record.model_fields.items():
-            if typing.get_origin(field.annotation) is dict:
-                maps.add((record.__name__, name))
+        for field in fields:
+            if typing.get_origin(field.type) is dict:
+                maps.add((record.__name__, field.name))
     assert maps == MAPS
 
 
@@ -257,12 +259,11 @@ def test_a_project_with_maps_out_of_order_is_written_canonically() -> None:
             job_type="import",
             sent_at=1.0,
             media={"a.wav": "sha256:a", "b.wav": "sha256:b"},
-            facets=facets.model_copy(deep=True),
+            facets=document.copied(facets),
         )
     ]
-    assert project.maps_in_order()
     reversed_maps(project)
-    assert not project.maps_in_order()
+    assert list(project.publishes) == ["Short", "Full"]
     raw = codec.encode_document(doc)
     assert raw == encode(doc)
     assert b'"publishes":{"Full":' in raw and b'"media":{"a":"x","b":null}' in raw
@@ -270,13 +271,15 @@ def test_a_project_with_maps_out_of_order_is_written_canonically() -> None:
 
 @given(
     st.lists(st.text(max_size=20), min_size=1, max_size=4),
-    st.lists(st.floats() | st.integers(0, 2**40).map(float), min_size=1, max_size=4),
+    st.lists(
+        st.floats(allow_nan=False, allow_infinity=False) | st.integers(0, 2**40).map(float),
+        min_size=1,
+        max_size=4,
+    ),
 )
-def test_the_serializer_writes_the_bytes_orjson_writes(
-    texts: list[str], floats: list[float]
-) -> None:
-    """Any text (escapes, non-ASCII) and any number (exponents, infinities) is written by the
-    fast path exactly as the canonical encoder writes it."""
+def test_any_text_and_number_is_read_back_as_written(texts: list[str], floats: list[float]) -> None:
+    """Any text (escapes, non-ASCII) and any finite number (exponents) is written canonically
+    (records or their JSON form, the same bytes) and read back equal."""
     doc = applied("ep-a")
     project = doc.projects["ep-a"]
     for i, (text, number) in enumerate(zip(texts * 4, floats * 4, strict=False)):
@@ -284,4 +287,30 @@ def test_the_serializer_writes_the_bytes_orjson_writes(
         step.agent_response, step.ai_credits_used = text, number
         project.accepted_drift.append(text)
         project.totals.media_seconds = number
-    assert codec.encode_document(doc) == encode(doc)
+    raw = codec.encode_document(doc)
+    assert raw == encode(doc)
+    assert codec.read_current(raw) == doc
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "where"),
+    [
+        ("attempts", "2", "projects.ep-a.steps.1.attempts holds a value of the wrong type"),
+        ("ai_credits_used", float("inf"), "projects.ep-a.steps.1.ai_credits_used"),
+        ("earlier_job_ids", ["j", 7], "projects.ep-a.steps.1.earlier_job_ids.1"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_never_written(
+    tmp_path: Path, field: str, value: Any, where: str
+) -> None:
+    """Records do not check assignments: the write reads its bytes back first, so a wrong value
+    (or a number JSON cannot hold) is refused, naming it, and the stored state is unchanged."""
+    store = LocalStateStore(tmp_path / "ws.json")
+    doc = applied("ep-a", "ep-b")
+    store.commit(doc)
+    before = (tmp_path / "ws.json").read_bytes()
+    setattr(doc.projects["ep-a"].steps[1], field, value)
+    with pytest.raises(StateError, match="the state was not written") as caught:
+        store.commit(doc)
+    assert where in str(caught.value)
+    assert (tmp_path / "ws.json").read_bytes() == before

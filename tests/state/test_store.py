@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from descript_iac.errors import FileSystemError, LockError, StateError
@@ -53,7 +54,7 @@ def commit(store: StateStore, doc: StateDocument) -> None:
 
 def _intent(intent_id: str = "i1", job_type: str = "import/project_media", **kw: Any) -> Intent:
     base: dict[str, Any] = {"action": "create", "fingerprint": "sha256:x", "sent_at": 5.0}
-    return Intent.model_validate({**base, "intent_id": intent_id, "job_type": job_type, **kw})
+    return msgspec.convert({**base, "intent_id": intent_id, "job_type": job_type, **kw}, Intent)
 
 
 def _run_events() -> list[Event]:
@@ -163,7 +164,7 @@ def test_recover_keeps_aside_a_job_the_state_already_has_another_for(kit: Kit) -
     store = kit.store()
     _died_with_events(store)
     # The teammate's state ran the same step with another job.
-    theirs = StateDocument.model_validate(kit.raw())
+    theirs = msgspec.convert(kit.raw(), StateDocument)
     for event in _run_events():
         if isinstance(event, JobSubmitted):
             event = event.model_copy(update={"job_id": "j-theirs"})

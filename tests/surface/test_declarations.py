@@ -175,7 +175,7 @@ def test_an_export_by_slug_and_a_missing_slug(api2026, tmp_path: Path) -> None:
     text = (
         PUBLISHED_WORKSPACE
         + f"""    exports:
-      - {{published: {slug}, subtitles: subs/by-slug.vtt}}
+      - {{published: "{slug}", subtitles: subs/by-slug.vtt}}
       - {{published: no-such-slug, subtitles: subs/missing.vtt}}
 """
     )
