@@ -25,7 +25,6 @@ from typing import Any
 import orjson
 
 from descript_iac import __version__
-from descript_iac.config.files import workspace_files
 from descript_iac.config.interpolate import env_names, expand
 from descript_iac.redact import salted_digest, scrub, scrub_needed
 
@@ -41,7 +40,7 @@ def _code_fingerprint() -> str:
     PyYAML, or an edit in a checkout (found without importing them)."""
     here = Path(__file__).parent
     parts = [str(CACHE_FORMAT), __version__]
-    modules = sorted(here.glob("*.py"))
+    modules = sorted([*here.glob("*.py"), *here.glob("*.json")])  # the schema: conformance.py
     for name in ("pydantic", "pydantic_core", "yaml"):
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin:
@@ -140,30 +139,6 @@ class WorkspaceCache:
             self._open().set(key, entry)
         except Exception:  # a full disk or a read-only cache must not fail a plan
             return
-
-    def summary(self, root: Path, environ: Mapping[str, str]) -> tuple[int, int] | None:
-        """(projects, files) of the workspace at `root` when every file of it is cached and
-        they fit together (no project twice, one `defaults` at most); else None, and the
-        workspace must be loaded to say what is wrong."""
-        files = workspace_files(root)
-        addresses: set[str] = set()
-        defaults = 0
-        for file in files:
-            try:
-                raw = file.read_bytes()
-            except OSError:
-                return None
-            hit = self.get(self.key(raw), environ)
-            if hit is None:
-                return None
-            if "state" in hit.data or "moved" in hit.data:
-                return None  # checked across files (state, moves) by a full load
-            projects = hit.data.get("projects") or {}
-            if addresses & set(projects):
-                return None
-            addresses |= set(projects)
-            defaults += hit.data.get("defaults") is not None
-        return (len(addresses), len(files)) if defaults <= 1 else None
 
     def close(self) -> None:
         if self._cache is not None:

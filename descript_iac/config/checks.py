@@ -10,8 +10,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from descript_iac.config.model import UrlMedia, WorkspaceFile
-from descript_iac.config.yamlsource import Path_, Source
+from descript_iac.config.source import Path_, Source
 from descript_iac.errors import Problem
 
 # What Descript imports: audio and video files, recognised by the URL path's extension.
@@ -198,17 +197,18 @@ def check_defaults(source: Source, defaults: Any) -> list[Problem]:
     return []
 
 
-def media_url_warnings(source: Source, parsed: WorkspaceFile, secret: set[Path_]) -> list[Problem]:
+def media_url_warnings(source: Source, data: dict[str, Any], secret: set[Path_]) -> list[Problem]:
     """Media URLs whose path does not end in an audio or video extension: valid, but the import
-    will most likely fail ("Unsupported file type"). A URL from the environment is not quoted."""
+    will most likely fail ("Unsupported file type"). A URL from the environment is not quoted.
+    `data` is a valid file's (where a media item with a `url` is a URL media item)."""
     warnings: list[Problem] = []
-    for address, project in parsed.projects.items():
-        for name, item in project.media.items():
-            if not isinstance(item, UrlMedia):
+    for address, project in (data.get("projects") or {}).items():
+        for name, item in (project.get("media") or {}).items():
+            if "url" not in item:
                 continue
             path: Path_ = ("projects", address, "media", name, "url")
             try:
-                url_path = urlsplit(item.url).path
+                url_path = urlsplit(item["url"]).path
             except ValueError:
                 continue
             last = url_path.rsplit("/", 1)[-1]

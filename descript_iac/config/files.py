@@ -7,6 +7,9 @@ from pathlib import Path
 
 from descript_iac.errors import DescriptIacError
 
+# A larger file is refused unread (config/yamlsource.py says so).
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
 
 def workspace_files(root: Path) -> list[Path]:
     if not root.exists():

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from descript_iac.config.yamlsource import Path_, Source
+    from descript_iac.config.source import Path_, Source
     from descript_iac.errors import Problem
 from descript_iac.redact import register_secret
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from descript_iac.config.checks import did_you_mean, media_name_problem
-from descript_iac.config.yamlsource import Path_, Source
+from descript_iac.config.source import Path_, Source
 from descript_iac.errors import Problem
 
 

@@ -9,128 +9,27 @@ import dataclasses
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from descript_iac.collector import paused
 from descript_iac.config.cache import WorkspaceCache
-from descript_iac.config.checks import check_defaults, check_project, media_url_warnings
 from descript_iac.config.desired import DesiredProject, Move, StateSetting, Workspace
+from descript_iac.config.filecheck import check_file
 from descript_iac.config.files import display, workspace_files
 from descript_iac.config.interpolate import interpolate
-from descript_iac.config.lifecycle import check_lifecycle
 from descript_iac.config.model import Defaults, WorkspaceFile
 from descript_iac.config.moved import check_moves
+from descript_iac.config.source import Path_, Source
 from descript_iac.config.statesetting import STATE_KEY, Declared, collect_state
 from descript_iac.config.typing_errors import translate
-from descript_iac.config.yamlsource import (
-    MAX_FILE_BYTES,
-    SHALLOW,
-    Path_,
-    Pos,
-    Source,
-    read_source,
-)
+from descript_iac.config.yamlsource import read_source
 from descript_iac.errors import ConfigError, Problem
 
-SUPPORTED_VERSIONS = (1,)
 _UNRESOLVED = Defaults()
 
 
 _display = display
-
-
-def _check_version(source: Source, data: dict[str, Any]) -> list[Problem]:
-    if "version" not in data:
-        return [source.problem((), "missing required key 'version'; add 'version: 1'")]
-    version = data["version"]
-    if version not in SUPPORTED_VERSIONS or isinstance(version, bool):
-        return [
-            source.problem(
-                ("version",),
-                f"unsupported version {version!r}; this descript-iac reads version 1 "
-                "(upgrade descript-iac for newer files)",
-            )
-        ]
-    return []
-
-
-def _load_one(
-    file: Path, environ: Mapping[str, str], cache: WorkspaceCache | None
-) -> tuple[Source, WorkspaceFile | None, set[Path_], list[Problem]]:
-    display = _display(file)
-    key = None
-    if cache is not None:
-        key = _cache_key(file, cache)
-        hit = cache.get(key, environ) if key else None
-        if hit is not None:
-            at = {path: Pos(*where) for path, where in hit.keys.items()}
-            of = {path: Pos(*where) for path, where in hit.values.items()}
-            cached = Source(display, data=hit.data, keys=at, values=of)
-            return cached, _validated(hit.data), hit.secret, []
-    source = read_source(file, display)
-    try:
-        loaded = _check_one(source, environ)
-        if loaded[1] is not None:  # placed while the node graph is there
-            source.warnings = media_url_warnings(source, loaded[1], loaded[2])
-    finally:
-        source.release()  # the node graph: deeper positions are only needed to place problems
-    # A file with warnings is not cached: a cached file is read without its node graph.
-    if cache is not None and key and loaded[1] is not None and not source.warnings:
-        keys = {p: (k.line, k.column) for p, k in source.keys.items() if len(p) <= SHALLOW}
-        values = {p: (v.line, v.column) for p, v in source.values.items() if len(p) <= SHALLOW}
-        cache.put(key, source.data, source.templates, keys, values, environ)
-    return loaded
-
-
-def _cache_key(file: Path, cache: WorkspaceCache) -> str | None:
-    try:
-        if file.stat().st_size > MAX_FILE_BYTES:
-            return None
-        return cache.key(file.read_bytes())
-    except OSError:
-        return None  # read_source says what is wrong
-
-
-def _validated(data: dict[str, Any]) -> WorkspaceFile | None:
-    try:
-        return WorkspaceFile.model_validate(data)
-    except ValidationError:  # pragma: no cover - it validated when it was stored
-        return None
-
-
-def _check_one(
-    source: Source, environ: Mapping[str, str]
-) -> tuple[Source, WorkspaceFile | None, set[Path_], list[Problem]]:
-    problems = list(source.problems)
-    if problems:
-        return source, None, set(), problems
-    if source.data is None:
-        return source, None, set(), [source.problem((), "file is empty; add 'version: 1'")]
-    if not isinstance(source.data, dict):
-        return source, None, set(), [source.problem((), "top level must be a mapping")]
-    data, secret, interp_problems = interpolate(source, environ)
-    problems.extend(interp_problems)
-    version_problems = _check_version(source, data)
-    problems.extend(version_problems)
-    parsed: WorkspaceFile | None = None
-    try:
-        parsed = WorkspaceFile.model_validate(data)
-    except ValidationError as exc:
-        found = translate(exc, source, WorkspaceFile, secret)
-        if version_problems:
-            found = [p for p in found if "'version'" not in p.message]
-        problems.extend(found)
-    problems.extend(check_defaults(source, data.get("defaults")))
-    projects = data.get("projects")
-    if isinstance(projects, dict):
-        for address, project in projects.items():
-            problems.extend(check_project(source, address, project))
-            problems.extend(check_lifecycle(source, address, project))
-    if problems:
-        parsed = None
-    return source, parsed, secret, problems
 
 
 def load_workspace(
@@ -161,8 +60,9 @@ def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache |
     declared: list[Declared] = []
     files = workspace_files(root)
     for file in files:
-        source, parsed, secret, found = _load_one(file, env, cache)
-        problems.extend(found)
+        checked = check_file(file, env, cache, models=True)
+        problems.extend(checked.problems)
+        source, parsed, secret = checked.source, checked.parsed, checked.secret
         if parsed is not None:
             loaded.append((source, parsed, secret))
             if parsed.state is not None:

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    field_validator,
+)
 
 TeamAccess = Literal["edit", "comment", "view", "none"]
 
@@ -23,6 +31,15 @@ class _Model(BaseModel):
 
 
 _REVISION = "must be a whole number (0 or more) or a non-empty label; bump it to force a re-import"
+# What `_revision` accepts, said in the schema: editors flag the rest, and `validate` takes a
+# file's verdict from the schema alone (config/conformance.py).
+_REVISION_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "minimum": 0},
+        {"type": "string", "minLength": 1},
+        {"type": "null"},
+    ]
+}
 
 
 class UrlMedia(_Model):
@@ -33,7 +50,7 @@ class UrlMedia(_Model):
         "values from the environment are secret and never shown or saved.",
     )
     language: str | None = Field(default=None, description="Transcription language, e.g. 'en'.")
-    revision: int | str | None = Field(
+    revision: Annotated[int | str | None, WithJsonSchema(_REVISION_SCHEMA)] = Field(
         default=None,
         description="Bump to force a re-import of the same URL (a changed query string alone "
         "is not a change).",

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from descript_iac.config.desired import StateSetting
 from descript_iac.config.model import LocalState, PostgresState
-from descript_iac.config.yamlsource import Path_, Source
+from descript_iac.config.source import Path_, Source
 from descript_iac.errors import Problem
 from descript_iac.redact import register_url_secret
 

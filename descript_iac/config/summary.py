@@ -1,9 +1,11 @@
-"""What `validate` reports: the size of a valid workspace, from the cache when it can be.
+"""What `validate` reports: the size of a valid workspace, found without building a model.
 
-When every file of the workspace is in the workspace cache with the same bytes and the same
-values of the environment variables it uses, each was found valid by this very code, so the
-answer needs no parsing and no model: a `validate` of unchanged files starts in the time of
-its imports. Otherwise the workspace is loaded, which reports every problem.
+Each file is checked alone (config/filecheck.py): from the workspace cache when its bytes and
+the values of the environment variables it uses are unchanged, else read and checked against
+the workspace's JSON Schema, which needs no pydantic model. When every file is valid and they
+fit together (no project twice, one `defaults` at most), that is the answer. Otherwise, or when
+a file declares `state:` or `moved:` (checked across files on the models), the workspace is
+loaded in full, which reports every problem.
 """
 
 from __future__ import annotations
@@ -12,25 +14,54 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from descript_iac.collector import paused
 from descript_iac.config.cache import WorkspaceCache
+from descript_iac.config.filecheck import check_file
+from descript_iac.config.files import workspace_files
 from descript_iac.errors import Problem
+
+Summary = tuple[int, int, tuple[Problem, ...]]
 
 
 def check_workspace(
     root: Path, cache_dir: Path | None = None, environ: Mapping[str, str] | None = None
-) -> tuple[int, int, tuple[Problem, ...]]:
+) -> Summary:
     """(projects, files, warnings) of the valid workspace at `root`; `ConfigError` lists its
     problems."""
     env = os.environ if environ is None else environ
-    if cache_dir is not None:
-        cache = WorkspaceCache(cache_dir)
-        try:
-            found = cache.summary(root, env)
-        finally:
+    cache = WorkspaceCache(cache_dir) if cache_dir is not None else None
+    try:
+        with paused():
+            found = _without_models(root, env, cache)
+    finally:
+        if cache is not None:
             cache.close()
-        if found is not None:
-            return (*found, ())
+    if found is not None:
+        return found
     from descript_iac.config.loader import load_workspace
 
     workspace = load_workspace(root, env, cache_dir=cache_dir)
     return len(workspace.projects), len(workspace.files), workspace.warnings
+
+
+def _without_models(
+    root: Path, environ: Mapping[str, str], cache: WorkspaceCache | None
+) -> Summary | None:
+    files = workspace_files(root)
+    addresses: set[str] = set()
+    defaults = 0
+    warnings: list[Problem] = []
+    for file in files:
+        checked = check_file(file, environ, cache, models=False)
+        data = checked.source.data
+        if checked.problems or "state" in data or "moved" in data:
+            return None
+        projects = data.get("projects") or {}
+        if addresses & projects.keys():
+            return None
+        addresses |= projects.keys()
+        defaults += data.get("defaults") is not None
+        warnings.extend(checked.source.warnings)
+    if defaults > 1:
+        return None
+    return len(addresses), len(files), tuple(sorted(warnings))

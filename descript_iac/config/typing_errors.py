@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from descript_iac.config.checks import did_you_mean
-from descript_iac.config.yamlsource import Path_, Source
+from descript_iac.config.source import Path_, Source
 from descript_iac.errors import Problem
 
 _TYPE_NAMES = {

@@ -19,86 +19,31 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from descript_iac.config.files import MAX_FILE_BYTES
+from descript_iac.config.source import SHALLOW, Path_, Pos, Source
 from descript_iac.config.yamlresolve import MERGE, composer, scalar, tag_of
 from descript_iac.errors import Problem
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
 # Expanded nodes allowed per file (aliases count each time they are used).
 MAX_NODES = 200_000
-# Positions recorded on the first build: the top level and its keys' children.
-SHALLOW = 2
-
-Path_ = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Pos:
-    line: int  # 1-based
-    column: int  # 1-based
-
-
-@dataclass
-class Source:
-    """A parsed file: its data and where each part of it stands."""
-
-    path: str
-    data: Any = None
-    values: dict[Path_, Pos] = field(default_factory=dict)
-    keys: dict[Path_, Pos] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)  # valid, but worth a line
-    # Values whose interpolation failed: later checks skip them instead of piling on.
-    unchecked: set[Path_] = field(default_factory=set)
-    # Paths of string values holding `${`: the only ones interpolation needs to look at.
-    templated: list[Path_] = field(default_factory=list)
-    # Text as written of the values that came from the environment (secrets), by path.
-    templates: dict[Path_, str] = field(default_factory=dict)
-    # The node graph, until the full positions are built or the file is released.
-    root: Node | None = field(default=None, repr=False)
-    complete: bool = False  # `values` and `keys` cover every path
-
-    def pos(self, path: Path_, *, key: bool = False) -> Pos:
-        """The position of `path` (its key if asked and known), else its nearest ancestor."""
-        if len(path) > SHALLOW:
-            self._complete()
-        probe = path
-        while True:
-            if key and probe in self.keys:
-                return self.keys[probe]
-            if probe in self.values:
-                return self.values[probe]
-            if probe in self.keys:
-                return self.keys[probe]
-            if not probe:
-                return Pos(1, 1)
-            probe = probe[:-1]
-
-    def problem(self, path: Path_, message: str, *, key: bool = False) -> Problem:
-        p = self.pos(path, key=key)
-        return Problem(self.path, p.line, p.column, message)
-
-    def _complete(self) -> None:
-        if self.complete or self.root is None:
-            return
-        values: dict[Path_, Pos] = {}
-        keys: dict[Path_, Pos] = {}
-        _Builder(self, record=math.inf, values=values, keys=keys).build(self.root, ())
-        self.values, self.keys, self.complete = values, keys, True
-
-    def release(self) -> None:
-        """Drop the node graph: only the top two levels' positions stay known."""
-        self.root = None
 
 
 class _TooLarge(Exception):
     pass
+
+
+def positions(source: Source, root: Node) -> tuple[dict[Path_, Pos], dict[Path_, Pos]]:
+    """(values, keys): the position of every value and key under `root`, `source`'s graph."""
+    values: dict[Path_, Pos] = {}
+    keys: dict[Path_, Pos] = {}
+    _Builder(source, record=math.inf, values=values, keys=keys).build(root, ())
+    return values, keys
 
 
 def _mark(node: Node) -> Pos:

@@ -21,7 +21,8 @@ EXAMPLE_DIRS = sorted(p for p in EXAMPLES.iterdir() if p.is_dir() and p.name != 
 def test_checked_in_schema_matches_models() -> None:
     assert SCHEMA_FILE.read_text() == render_schema(), (
         "schemas/descript-iac.schema.json is stale: run "
-        "`descript-iac schema > schemas/descript-iac.schema.json`"
+        "`descript-iac schema > schemas/descript-iac.schema.json` and copy it to "
+        "descript_iac/config/ (what validate reads)"
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from descript_iac.config import load_workspace, loader
+from descript_iac.config import load_workspace, yamlsource
 from descript_iac.errors import ConfigError
 from descript_iac.redact import forget_secrets, redact
 from tests.builders import run_cli, write_workspace
@@ -28,13 +28,13 @@ projects:
 def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The files parsed (not served from the cache), by name."""
     names: list[str] = []
-    original = loader.read_source
+    original = yamlsource.read_source
 
     def counting(file: Path, display: str):  # type: ignore[no-untyped-def]
         names.append(file.name)
         return original(file, display)
 
-    monkeypatch.setattr(loader, "read_source", counting)
+    monkeypatch.setattr(yamlsource, "read_source", counting)
     return names
 
 
@@ -139,7 +139,9 @@ def test_plan_uses_the_cache_under_the_user_cache_dir(tmp_path: Path) -> None:
     assert second.exit_code == 0 and "2 projects to create" in second.output
 
 
-def test_validate_of_cached_files_builds_no_model(tmp_path: Path) -> None:
+def test_validate_builds_no_model_and_reads_no_yaml_when_cached(tmp_path: Path) -> None:
+    """A valid file new to the cache is checked against the JSON Schema, without pydantic's
+    models; once cached, not even parsed."""
     import subprocess
     import sys
 
@@ -149,15 +151,15 @@ def test_validate_of_cached_files_builds_no_model(tmp_path: Path) -> None:
         "import sys; from descript_iac.cli import main\n"
         f"try: main(['validate', {str(root)!r}])\n"
         "except SystemExit: pass\n"
-        "print('MODELS', sorted(m for m in sys.modules if m.startswith(('pydantic.main', 'yaml'))))"
+        "print('MODELS', 'pydantic.main' in sys.modules, 'YAML', 'yaml' in sys.modules)"
     )
     runs = [
         subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
         for _ in range(2)
     ]
     assert all("valid (2 projects in 2 file(s))" in r.stdout for r in runs)
-    assert "MODELS []" not in runs[0].stdout  # the first one parsed and validated
-    assert "MODELS []" in runs[1].stdout  # the second one answered from the cache
+    assert "MODELS False YAML True" in runs[0].stdout  # parsed, checked by the schema
+    assert "MODELS False YAML False" in runs[1].stdout  # answered from the cache
 
 
 @pytest.mark.parametrize(
