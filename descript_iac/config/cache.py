@@ -30,7 +30,7 @@ from descript_iac.redact import salted_digest, scrub, scrub_needed
 
 Path_ = tuple[str | int, ...]
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 SIZE_LIMIT = 512 * 1024 * 1024
 _MISSING = "\x00unset"
 
@@ -41,7 +41,7 @@ def _code_fingerprint() -> str:
     here = Path(__file__).parent
     parts = [str(CACHE_FORMAT), __version__]
     modules = sorted([*here.glob("*.py"), *here.glob("*.json")])  # the schema: conformance.py
-    for name in ("pydantic", "pydantic_core", "yaml"):
+    for name in ("pydantic", "pydantic_core", "yaml", "yaml_rs"):
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin:
             modules.append(Path(spec.origin))

@@ -47,12 +47,14 @@ def check_file(
     name = display(file)
     key = None
     if cache is not None:
-        key = _cache_key(file, cache)
+        key, content = _cache_key(file, cache)
         hit = cache.get(key, environ) if key else None
         if hit is not None:
             at = {path: Pos(*where) for path, where in hit.keys.items()}
             of = {path: Pos(*where) for path, where in hit.values.items()}
-            cached = Source(name, data=hit.data, keys=at, values=of)
+            # Stored by the fast path (keys only): other positions come from the same text.
+            text = None if of else content.decode("utf-8")
+            cached = Source(name, data=hit.data, keys=at, values=of, text=text)
             return CheckedFile(cached, hit.secret, [], _validated(hit.data) if models else None)
     from descript_iac.config.yamlsource import read_source  # a file served above needs no yaml
 
@@ -71,13 +73,14 @@ def check_file(
     return checked
 
 
-def _cache_key(file: Path, cache: WorkspaceCache) -> str | None:
+def _cache_key(file: Path, cache: WorkspaceCache) -> tuple[str | None, bytes]:
     try:
         if file.stat().st_size > MAX_FILE_BYTES:
-            return None
-        return cache.key(file.read_bytes())
+            return None, b""
+        content = file.read_bytes()
+        return cache.key(content), content
     except OSError:
-        return None  # read_source says what is wrong
+        return None, b""  # read_source says what is wrong
 
 
 def _validated(data: dict[str, Any]) -> WorkspaceFile | None:

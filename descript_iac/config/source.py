@@ -2,6 +2,8 @@
 
 Read from YAML by config/yamlsource.py, or rebuilt from the workspace cache with the positions
 of its top two levels (a file served from the cache was valid, so it needs no deeper one).
+Read by the fast path (config/yamlfast.py), it knows only its top two levels' keys and keeps
+its `text`: any other position is built by the full reader from that text when first asked.
 """
 
 from __future__ import annotations
@@ -45,10 +47,15 @@ class Source:
     # The node graph, until the full positions are built or the file is released.
     root: Node | None = field(default=None, repr=False)
     complete: bool = False  # `values` and `keys` cover every path
+    # The file's text, when only `keys` of the top two levels are known (the fast path).
+    text: str | None = field(default=None, repr=False)
 
     def pos(self, path: Path_, *, key: bool = False) -> Pos:
         """The position of `path` (its key if asked and known), else its nearest ancestor."""
-        if len(path) > SHALLOW:
+        if self.text is not None:
+            if not (key and len(path) <= SHALLOW and path in self.keys):
+                self._complete()
+        elif len(path) > SHALLOW:
             self._complete()
         probe = path
         while True:
@@ -67,12 +74,17 @@ class Source:
         return Problem(self.path, p.line, p.column, message)
 
     def _complete(self) -> None:
-        if self.complete or self.root is None:
+        if self.complete:
             return
-        from descript_iac.config.yamlsource import positions  # a node graph is yaml's
+        from descript_iac.config.yamlsource import compose, positions  # a node graph is yaml's
 
+        if self.root is None and self.text is not None:
+            self.root = compose(self.text)
+        if self.root is None:
+            return
         self.values, self.keys = positions(self, self.root)
         self.complete = True
+        self.root = None if self.text is not None else self.root
 
     def release(self) -> None:
         """Drop the node graph: only the top two levels' positions stay known."""

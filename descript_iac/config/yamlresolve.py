@@ -98,7 +98,7 @@ def scalar_value(tag: str, value: str) -> Any:
 
 
 IMPLICIT = "?"  # the tag the fast composer gives every untagged node: resolved by `tag_of`
-_RESOLVE_FIRST = frozenset("-+0123456789.tTfF~nN<")
+RESOLVE_FIRST = frozenset("-+0123456789.tTfF~nN<")
 
 
 def tag_of(node: Any) -> str:
@@ -109,7 +109,7 @@ def tag_of(node: Any) -> str:
     if node.style:  # quoted or block: a string
         return STR
     value = node.value
-    if value and value[0] not in _RESOLVE_FIRST:
+    if value and value[0] not in RESOLVE_FIRST:
         return STR
     return resolve_plain(value)
 
@@ -118,7 +118,7 @@ def scalar(node: Any) -> Any:
     """The Python value of a scalar node (`scalar_value` of `tag_of`, in one call)."""
     value = node.value
     if node.tag == IMPLICIT:
-        if node.style or (value and value[0] not in _RESOLVE_FIRST):
+        if node.style or (value and value[0] not in RESOLVE_FIRST):
             return value
         return scalar_value(resolve_plain(value), value)
     return scalar_value(node.tag, value)

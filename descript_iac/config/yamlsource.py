@@ -12,6 +12,9 @@ a valid file needs only those of its top two levels (`defaults`, each project's 
 first build records only those; the first question about a deeper path (a problem to report)
 builds the full position maps from the node graph, which is kept while the file is checked and
 released with `Source.release()`.
+
+Most files never get here: config/yamlfast.py reads them with yaml_rs when it can prove the
+data is the same, and keeps their text so that this reader can place any problem later.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from descript_iac.config.files import MAX_FILE_BYTES
 from descript_iac.config.source import SHALLOW, Path_, Pos, Source
+from descript_iac.config.yamlfast import fast_read
 from descript_iac.config.yamlresolve import MERGE, composer, scalar, tag_of
 from descript_iac.errors import Problem
 
@@ -44,6 +48,16 @@ def positions(source: Source, root: Node) -> tuple[dict[Path_, Pos], dict[Path_,
     keys: dict[Path_, Pos] = {}
     _Builder(source, record=math.inf, values=values, keys=keys).build(root, ())
     return values, keys
+
+
+def compose(text: str) -> Node | None:
+    """The node graph of `text`, a file read before without problems (for its positions)."""
+    parser = composer(text)
+    try:
+        node: Node | None = parser.get_single_node()
+    finally:
+        parser.dispose()
+    return node
 
 
 def _mark(node: Node) -> Pos:
@@ -219,6 +233,9 @@ def read_source(file: Path, display: str) -> Source:
     except UnicodeDecodeError as exc:
         source.problems.append(Problem(display, 1, 1, f"file is not UTF-8 text ({exc.reason})"))
         return source
+    fast = fast_read(text, display)
+    if fast is not None:
+        return fast
     tabs = _tab_problems(display, text)
     if tabs:
         source.problems.extend(tabs)
