@@ -41,10 +41,14 @@ _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 _INDICATORS = "&*!%@`"
 # Anchor, alias, tag or reserved indicator where a node can start.
 _NODE_START = re.compile(r"(?:^|[\[{,:]|[?-] ) *[&*!%@`]", re.MULTILINE)
-# Indicators libyaml and yaml_rs read apart: `[:x]`, `[?x]`, `[|x]`, `{a: :x}`.
-_FLOW = re.compile(r"[\[{,:] *[:?]|[\[{,] *[|>]")
+# Indicators libyaml and yaml_rs read apart: `[:x]`, `[?x]`, `[|x]`, `{a: :x}`, `[+:]`.
+_FLOW = re.compile(r"[\[{,:] *[:?]|[\[{,] *[|>]|:[,\[\]{}]")
 _DOT_EXPONENT = re.compile(r"\.[0-9_]+[eE][0-9_]")  # `.5e3`: a float to yaml_rs, text to us
 _INF_NAN = re.compile(r"\.(?:[iI][nN][fF]|[nN][aA][nN])(?![A-Za-z0-9_])")
+# A block scalar kept with its trailing breaks (`|+`), or with no content at the end of the
+# file: yaml_rs and libyaml count the line breaks apart.
+_KEEP = re.compile(r"[|>][0-9]?\+")
+_BLOCK_HEADER = re.compile(r"[|>][-+0-9]* *(?:#.*)?$")
 _OUR_INF_NAN = frozenset((".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN"))
 
 
@@ -85,6 +89,9 @@ def _declines(text: str, lines: list[str]) -> bool:
     if any(c in text for c in _INDICATORS) and _NODE_START.search(text):
         return True
     if _FLOW.search(text):
+        return True
+    last = text.rstrip()
+    if _BLOCK_HEADER.search(last[last.rfind("\n") + 1 :]) or _KEEP.search(text):
         return True
     if "_" in text and _underscore(text):
         return True

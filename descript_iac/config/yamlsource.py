@@ -233,9 +233,15 @@ def read_source(file: Path, display: str) -> Source:
     except UnicodeDecodeError as exc:
         source.problems.append(Problem(display, 1, 1, f"file is not UTF-8 text ({exc.reason})"))
         return source
-    fast = fast_read(text, display)
-    if fast is not None:
-        return fast
+    return read_text(text, display)
+
+
+def read_text(text: str, display: str, *, fast: bool = True) -> Source:
+    """Parse `text` (the fast path first when `fast`), as `read_source` does."""
+    found = fast_read(text, display) if fast else None
+    if found is not None:
+        return found
+    source = Source(display)
     tabs = _tab_problems(display, text)
     if tabs:
         source.problems.extend(tabs)
