@@ -51,13 +51,14 @@ def render_text(plan: Plan, color: bool = False) -> str:
     for project in plan.projects:
         head = project.headline
         lines.append(f"{paint(head.symbol, head, True)} {project.address}  ({project.where})")
-        width = max(len(a.label) for a in project.actions)
-        for action in project.actions:
-            label = action.label.ljust(width)
+        labels = [a.label for a in project.actions]
+        width = max(map(len, labels))
+        pad = " " * (4 + 3 + 1 + width + 4)
+        for action, label in zip(project.actions, labels, strict=True):
             lines.append(
-                f"    {paint(action.symbol.rjust(3), action.kind)} {label}  {action.reason}"
+                f"    {paint(action.symbol.rjust(3), action.kind)} {label.ljust(width)}  "
+                f"{action.reason}"
             )
-            pad = " " * (4 + 3 + 1 + width + 4)
             for detail in details(action):
                 lines.append(pad + detail.replace("\n", "\n" + pad + "  "))
         lines.append("")
