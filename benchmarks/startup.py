@@ -42,6 +42,10 @@ def main() -> None:
         root = Path(name) / "ws"
         root.mkdir()
         (root / "main.yaml").write_text(ONE)
+        # As `init` writes a workspace: with a `state:` block.
+        inited = Path(name) / "inited"
+        inited.mkdir()
+        (inited / "main.yaml").write_text(f"{ONE}state: {{backend: local, path: state.json}}\n")
         cache = Path(name) / "cache"
         env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
 
@@ -54,6 +58,10 @@ def main() -> None:
         def touch() -> None:  # a new comment: a new file for the cache, which stays warm
             (root / "main.yaml").write_text(f"{ONE}# edit {next(edits)}\n")
 
+        def touch_inited() -> None:
+            text = (inited / "main.yaml").read_text().split("# edit")[0]
+            (inited / "main.yaml").write_text(f"{text}# edit {next(edits)}\n")
+
         commands = {
             "bound: import click, pydantic, ruamel.yaml": (
                 [sys.executable, "-c", "import click, pydantic, ruamel.yaml"],
@@ -63,6 +71,10 @@ def main() -> None:
             "descript-iac validate (1 project), first run": (validate, wipe),
             "descript-iac validate (1 project), file changed": (validate, touch),
             "descript-iac validate (1 project), again": (validate, None),
+            "descript-iac validate (1 project, state: block), file changed": (
+                [CLI, "validate", str(inited)],
+                touch_inited,
+            ),
             "descript-iac plan --help": ([CLI, "plan", "--help"], None),
         }
         print(load_note())

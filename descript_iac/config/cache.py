@@ -115,11 +115,28 @@ class WorkspaceCache:
         values: dict[Path_, tuple[int, int]],
         environ: Mapping[str, str],
     ) -> None:
-        """Keep a file that loaded without problems. `data` is modified (secrets removed).
+        """Keep a file that loaded without problems (its values from the environment are stored
+        as their templates; `data` is given back unchanged).
 
         A file holding secret-shaped text of its own (a URL with a query string, a password
         in a URL: what `redact.scrub` masks) is not kept: the cache would hold it in clear,
         and it cannot be left out, as the plan needs it. Give such values with `${env:}`."""
+        values_from_env = {path: _get(data, path) for path in templates}
+        try:
+            self._keep(key, data, templates, keys, values, environ)
+        finally:
+            for path, value in values_from_env.items():
+                _put(data, path, value)
+
+    def _keep(
+        self,
+        key: str,
+        data: Any,
+        templates: dict[Path_, str],
+        keys: dict[Path_, tuple[int, int]],
+        values: dict[Path_, tuple[int, int]],
+        environ: Mapping[str, str],
+    ) -> None:
         for path in templates:
             _put(data, path, "")  # the values from the environment are not the question here
         if _holds_secrets(data):
@@ -154,7 +171,13 @@ def _holds_secrets(data: Any) -> bool:
     return scrub_needed(serialized) and scrub(data) != data
 
 
-def _put(data: Any, path: Path_, value: str) -> None:
+def _get(data: Any, path: Path_) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _put(data: Any, path: Path_, value: Any) -> None:
     parent = data
     for part in path[:-1]:
         parent = parent[part]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from descript_iac.config.model import AgentStep, Defaults, Project, UrlMedia
+from descript_iac.config.statesetting import StateSetting
 from descript_iac.errors import Problem
 
 DEFAULT_TEAM_ACCESS = "none"  # the API's documented default
@@ -71,18 +71,6 @@ class Move:
     @property
     def where(self) -> str:
         return f"{self.file}:{self.line}"
-
-
-@dataclass(frozen=True)
-class StateSetting:
-    """The workspace's `state:` block, resolved: where its state lives."""
-
-    backend: Literal["local", "postgresql"]
-    where: str  # file:line of the block
-    path: Path | None = None  # local: resolved against the declaring file's directory
-    url: str | None = field(default=None, repr=False)  # postgresql: a secret
-    name: str | None = None  # postgresql: the state's name (the workspace's name by default)
-    schema: str | None = None  # postgresql: None for the default schema
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,14 @@ from pydantic import ValidationError
 
 from descript_iac.collector import paused
 from descript_iac.config.cache import WorkspaceCache
-from descript_iac.config.desired import DesiredProject, Move, StateSetting, Workspace
+from descript_iac.config.desired import DesiredProject, Move, Workspace
 from descript_iac.config.filecheck import check_file
 from descript_iac.config.files import display, workspace_files
 from descript_iac.config.interpolate import interpolate
 from descript_iac.config.model import Defaults, WorkspaceFile
 from descript_iac.config.moved import check_moves
 from descript_iac.config.source import Path_, Source
-from descript_iac.config.statesetting import STATE_KEY, Declared, collect_state
+from descript_iac.config.statesetting import STATE_KEY, Declared, StateSetting, collect_state
 from descript_iac.config.typing_errors import translate
 from descript_iac.config.yamlsource import read_source
 from descript_iac.errors import ConfigError, Problem
@@ -66,7 +66,7 @@ def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache |
         if parsed is not None:
             loaded.append((source, parsed, secret))
             if parsed.state is not None:
-                declared.append((file, source, parsed.state, secret))
+                declared.append((file, source, source.data["state"], secret))
     state, found = collect_state(declared, root)
     problems.extend(found)
     for source, parsed, _secret in loaded:
@@ -167,7 +167,7 @@ def read_state_setting(root: Path, environ: Mapping[str, str] | None = None) -> 
             problems.extend(translate(exc, only, WorkspaceFile, secret))
             continue
         if parsed.state is not None:
-            declared.append((file, only, parsed.state, secret))
+            declared.append((file, only, data["state"], secret))
     state, found = collect_state(declared, root)
     problems.extend(found)
     if problems:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from descript_iac.config.desired import StateSetting
-from descript_iac.config.model import LocalState, PostgresState
 from descript_iac.config.source import Path_, Source
 from descript_iac.errors import Problem
 from descript_iac.redact import register_url_secret
@@ -23,9 +23,22 @@ from descript_iac.redact import register_url_secret
 STATE_KEY = re.compile(r"""\bstate['"]?\s*:""")
 URL_SCHEMES = ("postgresql://", "postgres://")
 
-Block = Union[LocalState, PostgresState]
-# A declared block: the file, its source, the block, and the paths of values from `${env:}`.
-Declared = tuple[Path, Source, Block, set[Path_]]
+# A declared block: the file, its source, the block's values (interpolated, of a valid shape:
+# `LocalState` or `PostgresState` of config/model.py, checked by the models or the schema) and
+# the paths of values from `${env:}`. Plain values, so that `validate` needs no model.
+Declared = tuple[Path, Source, Mapping[str, Any], set[Path_]]
+
+
+@dataclass(frozen=True)
+class StateSetting:
+    """The workspace's `state:` block, resolved: where its state lives."""
+
+    backend: Literal["local", "postgresql"]
+    where: str  # file:line of the block
+    path: Path | None = None  # local: resolved against the declaring file's directory
+    url: str | None = field(default=None, repr=False)  # postgresql: a secret
+    name: str | None = None  # postgresql: the state's name (the workspace's name by default)
+    schema: str | None = None  # postgresql: None for the default schema
 
 
 def workspace_name(root: Path) -> str:
@@ -38,11 +51,12 @@ def _resolve(
     declared: Declared, root: Path, where: str
 ) -> tuple[StateSetting | None, list[Problem]]:
     file, source, block, from_env = declared
-    if isinstance(block, LocalState):
-        path = Path(os.path.normpath(file.absolute().parent / block.path))
+    if block["backend"] == "local":
+        path = Path(os.path.normpath(file.absolute().parent / block["path"]))
         return StateSetting("local", where, path=path), []
-    register_url_secret(block.url)
-    if not block.url.startswith(URL_SCHEMES):
+    url: str = block["url"]
+    register_url_secret(url)
+    if not url.startswith(URL_SCHEMES):
         return None, [
             source.problem(
                 ("state", "url"),
@@ -50,7 +64,7 @@ def _resolve(
             )
         ]
     try:
-        password = urlsplit(block.url).password
+        password = urlsplit(url).password
     except ValueError as exc:  # e.g. an unclosed [ in the host
         return None, [source.problem(("state", "url"), f"'url' is not a valid URL ({exc})")]
     if password and ("state", "url") not in from_env:
@@ -61,8 +75,8 @@ def _resolve(
                 'write url: "${env:DESCRIPT_IAC_PG_URL}" and set that variable',
             )
         ]
-    name = block.name or workspace_name(root)
-    setting = StateSetting("postgresql", where, url=block.url, name=name, schema=block.schema_name)
+    name = block.get("name") or workspace_name(root)
+    setting = StateSetting("postgresql", where, url=url, name=name, schema=block.get("schema"))
     return setting, []
 
 

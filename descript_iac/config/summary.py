@@ -4,8 +4,9 @@ Each file is checked alone (config/filecheck.py): from the workspace cache when 
 the values of the environment variables it uses are unchanged, else read and checked against
 the workspace's JSON Schema, which needs no pydantic model. When every file is valid and they
 fit together (no project twice, one `defaults` at most), that is the answer. Otherwise, or when
-a file declares `state:` or `moved:` (checked across files on the models), the workspace is
-loaded in full, which reports every problem.
+a file declares `moved:` (checked across files on the models), the workspace is loaded in
+full, which reports every problem. A `state:` block is checked on its values
+(config/statesetting.py), as the full load checks it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from descript_iac.collector import paused
 from descript_iac.config.cache import WorkspaceCache
 from descript_iac.config.filecheck import check_file
 from descript_iac.config.files import workspace_files
+from descript_iac.config.statesetting import Declared, collect_state
 from descript_iac.errors import Problem
 
 Summary = tuple[int, int, tuple[Problem, ...]]
@@ -51,17 +53,20 @@ def _without_models(
     addresses: set[str] = set()
     defaults = 0
     warnings: list[Problem] = []
+    declared: list[Declared] = []
     for file in files:
         checked = check_file(file, environ, cache, models=False)
         data = checked.source.data
-        if checked.problems or "state" in data or "moved" in data:
+        if checked.problems or "moved" in data:
             return None
+        if data.get("state") is not None:
+            declared.append((file, checked.source, data["state"], checked.secret))
         projects = data.get("projects") or {}
         if addresses & projects.keys():
             return None
         addresses |= projects.keys()
         defaults += data.get("defaults") is not None
         warnings.extend(checked.source.warnings)
-    if defaults > 1:
+    if defaults > 1 or collect_state(declared, root)[1]:
         return None
     return len(addresses), len(files), tuple(sorted(warnings))

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from descript_iac.config.desired import StateSetting
 from descript_iac.config.loader import read_state_setting
-from descript_iac.config.statesetting import workspace_name
+from descript_iac.config.statesetting import StateSetting, workspace_name
 from descript_iac.errors import DescriptIacError
 from descript_iac.session import ApiTarget, cache_root
 from descript_iac.state.document import StateDocument

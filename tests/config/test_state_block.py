@@ -134,6 +134,9 @@ def test_a_bad_state_block_is_reported_where_it_is(
     with pytest.raises(ConfigError) as light:
         read_state_setting(root)
     assert message in str(light.value)
+    checked = run_cli("validate", str(root))  # validate checks the block without the models
+    assert checked.exit_code == 1 and message in checked.output
+    assert "hidden-pw" not in checked.output
 
 
 def test_one_state_block_per_workspace(tmp_path: Path) -> None:

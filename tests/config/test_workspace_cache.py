@@ -139,14 +139,23 @@ def test_plan_uses_the_cache_under_the_user_cache_dir(tmp_path: Path) -> None:
     assert second.exit_code == 0 and "2 projects to create" in second.output
 
 
-def test_validate_builds_no_model_and_reads_no_yaml_when_cached(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "state",
+    [
+        "",
+        "state: {backend: local, path: ../state/ws.json}\n",  # as `init` writes it
+        'state: {backend: postgresql, url: "${env:PG_URL}", schema: team}\n',
+    ],
+)
+def test_validate_builds_no_model_and_reads_no_yaml_when_cached(tmp_path: Path, state: str) -> None:
     """A valid file new to the cache is checked against the JSON Schema, without pydantic's
-    models; once cached, not even parsed."""
+    models (a `state:` block too); once cached, not even parsed."""
     import subprocess
     import sys
 
     root = workspace(tmp_path)
-    env = {**os.environ, "HOST_URL": SECRET}
+    (root / "state.yaml").write_text(f"version: 1\n{state}")
+    env = {**os.environ, "HOST_URL": SECRET, "PG_URL": "postgresql://u:pw-0af3@db/x"}
     code = (
         "import sys; from descript_iac.cli import main\n"
         f"try: main(['validate', {str(root)!r}])\n"
@@ -157,7 +166,7 @@ def test_validate_builds_no_model_and_reads_no_yaml_when_cached(tmp_path: Path) 
         subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
         for _ in range(2)
     ]
-    assert all("valid (2 projects in 2 file(s))" in r.stdout for r in runs)
+    assert all("valid (2 projects in 3 file(s))" in r.stdout for r in runs)
     assert "MODELS False YAML True" in runs[0].stdout  # parsed, checked by the schema
     assert "MODELS False YAML False" in runs[1].stdout  # answered from the cache
 
