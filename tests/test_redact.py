@@ -7,7 +7,7 @@ import re
 import pytest
 
 from descript_iac import redact as r
-from descript_iac.redact import MASK, redact, register_secret, scrub
+from descript_iac.redact import MASK, forget_secrets, redact, register_secret, scrub
 
 SECRET_SHAPED = [
     # (text, the secret part that must disappear)
@@ -135,3 +135,13 @@ def test_a_mapping_under_an_identifier_key_is_walked() -> None:
     assert "hunter2pw" not in repr(out)
     assert out["state"]["url"] == "postgresql://***@db.example:5432/x"
     assert out["candidates"] == ["2024abcd", "2024efgh"] and out["status"] == "2024"
+
+
+def test_a_secret_registered_after_a_text_was_redacted_is_masked_in_it() -> None:
+    """`redact` remembers results for short texts: a secret registered later still counts."""
+    text = "prompt: use the code hunter2-xyz"
+    assert redact(text) == text
+    register_secret("hunter2-xyz")
+    assert redact(text) == "prompt: use the code ***"
+    forget_secrets()
+    assert redact(text) == text

@@ -13,12 +13,8 @@ import click
 from descript_iac.cli.context import Globals, echo, get_globals, use_color
 from descript_iac.errors import DescriptIacError, PlanError
 from descript_iac.plan import Plan, PlanOptions
-from descript_iac.plan.render import (
-    no_changes_line,
-    render_json,
-    render_markdown,
-    render_text,
-)
+from descript_iac.plan.render import no_changes_line, render_markdown, render_text
+from descript_iac.plan.report import render_json
 from descript_iac.workspace import RunSettings, is_local, load_saved_plan, plan_workspace, save_plan
 
 IMPORT_INTO_EXISTING = "import-into-existing"

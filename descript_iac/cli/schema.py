@@ -17,7 +17,7 @@ def schema(of_plan: bool) -> None:
     of `plan --format json` (checked in as schemas/plan.schema.json).
     """
     if of_plan:
-        from descript_iac.plan.render import render_plan_schema
+        from descript_iac.plan.report import render_plan_schema
 
         click.echo(render_plan_schema(), nl=False)
         return

@@ -9,7 +9,8 @@ import click
 
 from descript_iac.cli.context import echo, get_globals, use_color
 from descript_iac.cli.planning import _settings
-from descript_iac.plan.render import render_json, render_text
+from descript_iac.plan.render import render_text
+from descript_iac.plan.report import render_json
 from descript_iac.redact import scrub
 from descript_iac.workspace import load_saved_plan, show_state
 from descript_iac.workspace.showing import ProjectView, StateView

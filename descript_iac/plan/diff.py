@@ -206,7 +206,6 @@ class _ProjectDiff:
     def existing(self, s: ProjectState, d: DesiredProject) -> list[Action]:
         assert self.want is not None
         want = self.want.facets
-        before = digests.facets_digest(self.salt, s.facets) if s.facets else None
         after = self.want.facets_digest
         awaiting = self.awaiting(s)
         if self.address in self.opts.replace:
@@ -217,6 +216,7 @@ class _ProjectDiff:
         head: list[Action] = []
         if changes.any:
             assert s.facets is not None
+            before = digests.facets_digest(self.salt, s.facets)  # only shown when changed
             values = tuple(value_changes(s.facets, self.shown_want(), changes))
             allowed = self.opts.allow_replace or d.on_change == "replace"
             if self.opts.import_into_existing and changes.only_additions:

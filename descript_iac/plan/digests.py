@@ -7,7 +7,6 @@ identity is scheme, host and path, plus the user's `revision` and the transcript
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
@@ -18,7 +17,7 @@ import msgspec
 
 from descript_iac.config.desired import DesiredProject
 from descript_iac.config.model import AgentStep, Composition, SequenceMedia, UrlMedia
-from descript_iac.plan.shown import shown_facets
+from descript_iac.plan.shown import PLAIN_URL, shown_facets
 from descript_iac.redact import salted_digest
 from descript_iac.state import salting
 from descript_iac.state.document import ImportFacets
@@ -45,17 +44,10 @@ def _encoder(sort_keys: bool) -> Callable[[Any], str]:
 _canonical = _encoder(sort_keys=True)
 _dumps = _encoder(sort_keys=False)
 
-# An http(s) URL with a plain host, an optional port, no whitespace or control characters:
-# split by this regex exactly as urlsplit would, at a fraction of the cost. Anything else
-# goes through urlsplit.
-_PLAIN_URL = re.compile(
-    r"(https?)://([A-Za-z0-9.-]+)(?::([0-9]{1,5}))?(/[^?#\x00-\x20\x7f]*)?(?:[?#][^\x00-\x20\x7f]*)?\Z"
-)
-
 
 def _url_identity(url: str) -> tuple[str, str, str]:
     """(scheme, host[:port], path) of `url`, as urlsplit gives them."""
-    match = _PLAIN_URL.match(url)
+    match = PLAIN_URL.match(url)
     if match is not None and (match.group(3) is None or int(match.group(3)) <= 65535):
         scheme, host, port, path = match.groups()
         number = int(port) if port else 0

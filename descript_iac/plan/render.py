@@ -1,18 +1,14 @@
-"""Show a plan: text for people (coloured on a terminal), JSON for machines (its schema is
-`schemas/plan.schema.json`), Markdown for pull-request comments. All three show what a reviewer
+"""Show a plan: text for people (coloured on a terminal), Markdown for pull-request comments (JSON
+for machines is `report.py`). All three show what a reviewer
 must see: the prompt (and model) of every step that will run, what an import sends (URLs
 without their query strings), old -> new of what changed, and drift found by `--refresh`.
 Never a secret: values from the environment are masked, and everything passes `redact`."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import click
-from pydantic import BaseModel, ConfigDict
 
-from descript_iac.plan.model import PLAN_FORMAT_VERSION, Action, ActionKind, Change, Plan
+from descript_iac.plan.model import Action, ActionKind, Change, Plan
 from descript_iac.redact import redact
 
 COLOURS = {
@@ -33,119 +29,10 @@ DRIFT_HINT = (
 )
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SentReport(_Strict):
-    kind: str  # media | composition
-    name: str
-    detail: str  # URL without its query string, tracks or clips; *** for a secret
-
-
-class ChangeReport(_Strict):
-    what: str
-    old: str | None  # None: absent
-    new: str | None
-    old_known: bool  # False: the state did not record the old value (format < 3)
-
-
-class ActionReport(_Strict):
-    address: str
-    action: str
-    symbol: str
-    step_id: str | None
-    job_type: str | None
-    reason: str
-    before: str | None
-    after: str | None
-    media: list[str]
-    compositions: list[str]
-    prompt: str | None  # the prompt a step sends (*** when it comes from the environment)
-    model: str | None
-    sends: list[SentReport]
-    changes: list[ChangeReport]
-    moved_from: str | None
-
-
-class DriftReport(_Strict):
-    address: str
-    kind: str  # job | renamed | media_removed | composition_removed
-    detail: str
-    job_id: str | None
-
-
-class PriorState(_Strict):
-    lineage: str
-    serial: int
-
-
-class PlanReport(_Strict):
-    """The JSON form of a plan (`plan --format json`)."""
-
-    format_version: int
-    prior_state: PriorState
-    config_digest: str
-    actions: list[ActionReport]
-    summary: dict[str, int]
-    estimated_jobs: int
-    up_to_date: list[str]
-    untargeted: list[str]
-    blocked: bool
-    drift: list[DriftReport]
-    text_summary: str
-
-
 def no_changes_line(plan: Plan) -> str:
     count = len(plan.up_to_date)
     noun = "project is" if count == 1 else "projects are"
     return f"No changes. {count} {noun} up to date."
-
-
-def report(plan: Plan) -> PlanReport:
-    return PlanReport(
-        format_version=PLAN_FORMAT_VERSION,
-        prior_state=PriorState(lineage=plan.lineage, serial=plan.serial),
-        config_digest=plan.config_digest,
-        actions=[
-            ActionReport(
-                address=a.address,
-                action=a.kind.value,
-                symbol=a.symbol,
-                step_id=a.step_id,
-                job_type=a.job_type,
-                reason=a.reason,
-                before=a.before,
-                after=a.after,
-                media=list(a.media),
-                compositions=list(a.compositions),
-                prompt=a.prompt,
-                model=a.model,
-                sends=[SentReport(kind=x.kind, name=x.name, detail=x.detail) for x in a.sends],
-                changes=[
-                    ChangeReport(what=c.what, old=c.old, new=c.new, old_known=c.old_known)
-                    for c in a.changes
-                ],
-                moved_from=a.moved_from,
-            )
-            for a in plan.actions
-        ],
-        summary={**plan.counts, "up_to_date": len(plan.up_to_date)},
-        estimated_jobs=plan.estimated_jobs,
-        up_to_date=list(plan.up_to_date),
-        untargeted=list(plan.untargeted),
-        blocked=bool(plan.blocked),
-        drift=[
-            DriftReport(address=d.address, kind=d.kind, detail=d.detail, job_id=d.job_id)
-            for d in plan.drift
-        ],
-        text_summary=plan.summary() if plan.has_changes else no_changes_line(plan),
-    )
-
-
-def render_json(plan: Plan) -> str:
-    data = report(plan).model_dump(mode="json")
-    return redact(json.dumps(data, indent=2, sort_keys=True)) + "\n"
 
 
 def render_text(plan: Plan, color: bool = False) -> str:
@@ -164,13 +51,14 @@ def render_text(plan: Plan, color: bool = False) -> str:
     for project in plan.projects:
         head = project.headline
         lines.append(f"{paint(head.symbol, head, True)} {project.address}  ({project.where})")
-        width = max(len(a.label) for a in project.actions)
-        for action in project.actions:
-            label = action.label.ljust(width)
+        labels = [a.label for a in project.actions]
+        width = max(map(len, labels))
+        pad = " " * (4 + 3 + 1 + width + 4)
+        for action, label in zip(project.actions, labels, strict=True):
             lines.append(
-                f"    {paint(action.symbol.rjust(3), action.kind)} {label}  {action.reason}"
+                f"    {paint(action.symbol.rjust(3), action.kind)} {label.ljust(width)}  "
+                f"{action.reason}"
             )
-            pad = " " * (4 + 3 + 1 + width + 4)
             for detail in details(action):
                 lines.append(pad + detail.replace("\n", "\n" + pad + "  "))
         lines.append("")
@@ -273,12 +161,3 @@ def render_markdown(plan: Plan) -> str:
         *_markdown_drift(plan),
     ]
     return redact("\n".join(out)) + "\n"
-
-
-def plan_schema() -> dict[str, Any]:
-    schema = PlanReport.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
-
-
-def render_plan_schema() -> str:
-    return json.dumps(plan_schema(), indent=2, sort_keys=True) + "\n"

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from descript_iac.config.model import UrlMedia
-from descript_iac.plan import digests
+from descript_iac.plan import digests, shown
 from descript_iac.redact import salted_digest
 
 SALT = "0123456789abcdef0123456789abcdef"
@@ -91,3 +91,24 @@ def test_canonical_text_is_json_dumps(value: object) -> None:
 
     assert digests._canonical(value) == json.dumps(value, sort_keys=True)
     assert digests._dumps(value) == json.dumps(value)
+
+
+def reference_without_query(url: str) -> str:
+    """The shown URL as first released (urlsplit and urlunsplit on every URL)."""
+    from urllib.parse import urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+
+
+@pytest.mark.parametrize("url", [*URLS, "http://cdn.example.com:99999/a.wav", "https://h.io/p?"])
+def test_shown_url_matches_urlsplit(url: str) -> None:
+    assert shown.without_query(url) == reference_without_query(url)
+
+
+@given(st.from_regex(r"\Ahttps?://[a-zA-Z0-9.:@\[\]-]{0,20}[/?#]?[ -~]{0,20}\Z", fullmatch=True))
+def test_shown_url_matches_urlsplit_on_generated_urls(url: str) -> None:
+    assert shown.without_query(url) == reference_without_query(url)
