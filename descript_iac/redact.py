@@ -64,8 +64,8 @@ IDENTIFIER_SUFFIXES = ("_id", "_ids", "_digest", "_at")
 
 def register_secret(value: str) -> None:
     """Remember `value` as a secret for the rest of the process (and its escaped forms)."""
-    if not value or len(value) < _MIN_LEN:
-        return
+    if not value or len(value) < _MIN_LEN or value in _secrets:
+        return  # (a value registered before has its escaped forms registered too)
     forms = {value, json.dumps(value)[1:-1], quote(value, safe=""), quote(value)}
     with _lock:
         _secrets.update(f for f in forms if len(f) >= _MIN_LEN)
