@@ -29,7 +29,7 @@ class _Record(msgspec.Struct, forbid_unknown_fields=True):
     """A record of the document: a msgspec struct (issue #13: a 10,000-project state is read in
     a fifth of the time pydantic models took, in half the memory). Every subclass is declared
     with `kw_only=True` (msgspec does not inherit it) and its fields in sorted order, as the
-    canonical JSON has them (codec.py sorts anyway).
+    canonical JSON has them: the encoder (codec.py) writes them in declaration order.
 
     A struct does not check assignments: `check_project` (after each journal event) and the
     write (codec.py decodes what it is about to store) refuse a record of the wrong type."""
