@@ -140,7 +140,14 @@ def _mixed(tmp: Path) -> tuple[object, StateDocument]:
 
 
 def _example(name: str):  # type: ignore[no-untyped-def]
-    return load_workspace(EXAMPLES / name, {})
+    """The example loaded from the checkout's root, so that the plan names its files the same
+    way wherever the checkout and the test's working directory are."""
+    here = os.getcwd()
+    os.chdir(EXAMPLES.parent)
+    try:
+        return load_workspace(Path(EXAMPLES.name) / name, {})
+    finally:
+        os.chdir(here)
 
 
 def _mixed_plan(tmp: Path, options: PlanOptions) -> Plan:
