@@ -123,39 +123,28 @@ class WorkspaceCache:
         and it cannot be left out, as the plan needs it. Give such values with `${env:}`."""
         values_from_env = {path: _get(data, path) for path in templates}
         try:
-            self._keep(key, data, templates, keys, values, environ)
+            for path in templates:
+                _put(data, path, "")  # the values from the environment are not the question
+            if _holds_secrets(data):
+                return
+            for path, template in templates.items():
+                _put(data, path, template)
+            names = [n for t in templates.values() for n in env_names(t)]
+            entry = {
+                "format": CACHE_FORMAT,
+                "data": data,
+                "templates": templates,
+                "env": self._env_digest(names, environ),
+                "keys": keys,
+                "values": values,
+            }
+            try:
+                self._open().set(key, entry)
+            except Exception:  # a full disk or a read-only cache must not fail a plan
+                return
         finally:
             for path, value in values_from_env.items():
                 _put(data, path, value)
-
-    def _keep(
-        self,
-        key: str,
-        data: Any,
-        templates: dict[Path_, str],
-        keys: dict[Path_, tuple[int, int]],
-        values: dict[Path_, tuple[int, int]],
-        environ: Mapping[str, str],
-    ) -> None:
-        for path in templates:
-            _put(data, path, "")  # the values from the environment are not the question here
-        if _holds_secrets(data):
-            return
-        for path, template in templates.items():
-            _put(data, path, template)
-        names = [n for t in templates.values() for n in env_names(t)]
-        entry = {
-            "format": CACHE_FORMAT,
-            "data": data,
-            "templates": templates,
-            "env": self._env_digest(names, environ),
-            "keys": keys,
-            "values": values,
-        }
-        try:
-            self._open().set(key, entry)
-        except Exception:  # a full disk or a read-only cache must not fail a plan
-            return
 
     def close(self) -> None:
         if self._cache is not None:

@@ -149,19 +149,7 @@ class _Walk:
         for key, value in data.items():
             if key.__class__ is not str or len(key) > MAX_KEY or not _plain_str(key):
                 return False
-            kind = value.__class__
-            if kind is str:
-                if not _plain_str(value):
-                    return False
-                if "${" in value:
-                    self.templated.append((*path, key))
-            elif kind is dict:
-                if not self.mapping(value, (*path, key), depth + 1):
-                    return False
-            elif kind is list:
-                if not self.sequence(value, (*path, key), depth + 1):
-                    return False
-            elif not (kind is int or kind is float or kind is bool or value is None):
+            if not self.value(value, path, key, depth):
                 return False
         return True
 
@@ -169,22 +157,23 @@ class _Walk:
         if depth > MAX_DEPTH:
             return False
         self.count += len(data)
-        for i, value in enumerate(data):
-            kind = value.__class__
-            if kind is str:
-                if not _plain_str(value):
-                    return False
-                if "${" in value:
-                    self.templated.append((*path, i))
-            elif kind is dict:
-                if not self.mapping(value, (*path, i), depth + 1):
-                    return False
-            elif kind is list:
-                if not self.sequence(value, (*path, i), depth + 1):
-                    return False
-            elif not (kind is int or kind is float or kind is bool or value is None):
+        return all(self.value(value, path, i, depth) for i, value in enumerate(data))
+
+    def value(self, value: Any, path: Path_, step: str | int, depth: int) -> bool:
+        """Whether the value at `path` + `step` (and all under it) is one the full reader would
+        give the same."""
+        kind = value.__class__
+        if kind is str:
+            if not _plain_str(value):
                 return False
-        return True
+            if "${" in value:
+                self.templated.append((*path, step))
+            return True
+        if kind is dict:
+            return self.mapping(value, (*path, step), depth + 1)
+        if kind is list:
+            return self.sequence(value, (*path, step), depth + 1)
+        return kind is int or kind is float or kind is bool or value is None
 
 
 def _plain_str(value: str) -> bool:
