@@ -26,6 +26,13 @@ projects:
 """
 
 
+def _apply_again(root: Path, served: Served, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The next apply after an interrupted one, run to its end."""
+    return cli(
+        "apply", str(root), "--auto-approve", "--poll-interval", "0.05", env=served.env(), cwd=cwd
+    )
+
+
 def _interrupted_apply(
     root: Path, cwd: Path, env: dict[str, str], when: str, *options: str
 ) -> tuple[int, str]:
@@ -67,15 +74,7 @@ def test_first_interrupt_stops_submitting_and_records_what_runs(
     state = LocalStateStore(tmp_path / "state" / "ws.json").read()
     assert [(s.id, s.status) for s in state.projects["ep"].steps] == [("one", "success")]
     time.sleep(0.1)
-    rerun = cli(
-        "apply",
-        str(root),
-        "--auto-approve",
-        "--poll-interval",
-        "0.05",
-        env=served.env(),
-        cwd=tmp_path,
-    )
+    rerun = _apply_again(root, served, tmp_path)
     assert rerun.returncode == 0 and "1 job(s) issued" in rerun.stdout
 
 
@@ -120,15 +119,7 @@ def test_an_interrupt_stops_a_retry_waiting_out_a_429(served: Served, tmp_path: 
     state = LocalStateStore(tmp_path / "state" / "ws.json").read()
     project = state.projects.get("ep")
     assert project is None or not project.intents  # closed, not left in doubt
-    rerun = cli(
-        "apply",
-        str(root),
-        "--auto-approve",
-        "--poll-interval",
-        "0.05",
-        env=served.env(),
-        cwd=tmp_path,
-    )
+    rerun = _apply_again(root, served, tmp_path)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     made = [p for p in served.projects() if p["name"] == "ep"]
     assert len(made) == 1 and len(made[0]["jobs"]) == 2

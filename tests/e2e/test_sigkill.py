@@ -10,20 +10,14 @@ from pathlib import Path
 import pytest
 
 from descript_iac.state.store import LocalStateStore
+from tests.builders import ONE_IMPORT
 from tests.e2e.conftest import Served, cli
 
 pytestmark = pytest.mark.e2e
 
-WORKSPACE = """
-version: 1
-projects:
-  ep:
-    media:
-      host.wav: {url: "https://cdn.example.com/ep/host.wav"}
-    compositions:
-      - name: Full
-        clips: [{media: host.wav}]
-    steps:
+WORKSPACE = (
+    ONE_IMPORT
+    + """    steps:
       - {id: clean, prompt: Remove filler words}
       - {id: caps, prompt: Add captions}
   script:
@@ -31,6 +25,7 @@ projects:
       - {id: write, prompt: Write a script about tea}
       - {id: title, prompt: Add a title card}
 """
+)
 EXPECTED = {
     "ep": Counter({"import/project_media": 1, "Remove filler words": 1, "Add captions": 1}),
     "script": Counter({"Write a script about tea": 1, "Add a title card": 1}),

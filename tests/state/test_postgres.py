@@ -3,6 +3,8 @@ locks keyed by (schema, name), a connection that is killed, and a URL that stays
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -138,7 +140,9 @@ def test_the_holder_row_names_who_holds_the_lock(pg_url: str) -> None:
     assert sql(pg_url, "SELECT count(*) FROM descript_iac.holders") == [(0,)]
 
 
-def test_a_killed_connection_stops_every_write_and_loses_nothing(pg_url: str) -> None:
+@contextmanager
+def _holding_a_journal(pg_url: str) -> Iterator[tuple[PostgresStateStore, StateDocument]]:
+    """A store holding the lock, its journal begun with one intent opened (at `before`)."""
     shows = store(pg_url)
     with shows.lock("apply"):
         shows.commit(StateDocument())
@@ -146,6 +150,11 @@ def test_a_killed_connection_stops_every_write_and_loses_nothing(pg_url: str) ->
     with shows.lock("apply"):
         shows.begin(doc)
         shows.append(IntentOpened(address="before", intent=intent("i-before")))
+        yield shows, doc
+
+
+def test_a_killed_connection_stops_every_write_and_loses_nothing(pg_url: str) -> None:
+    with _holding_a_journal(pg_url) as (shows, doc):
         backend = sql(pg_url, "SELECT backend_pid FROM descript_iac.holders")[0][0]
         assert sql(pg_url, "SELECT pg_terminate_backend(%s, 5000)", [backend]) == [(True,)]
         with pytest.raises(LockLost, match=r"connection to PostgreSQL at .* was lost"):
@@ -171,13 +180,7 @@ def test_a_session_other_than_the_lock_holders_writes_no_journal_row(pg_url: str
     """Behind a transaction pool (PgBouncer in transaction mode) another server session may
     answer a store's statements: the lock is then not ours, and no event may be recorded as if
     it were (the caller would go on to send the POST it announces)."""
-    shows = store(pg_url)
-    with shows.lock("apply"):
-        shows.commit(StateDocument())
-    doc = shows.read()
-    with shows.lock("apply"):
-        shows.begin(doc)
-        shows.append(IntentOpened(address="before", intent=intent("i-before")))
+    with _holding_a_journal(pg_url) as (shows, _doc):
         # What a pooler does: the same client connection, another server session.
         shows.database._conn = psycopg.connect(pg_url, autocommit=True)
         with pytest.raises(LockLost, match=r"session that holds the lock .* PgBouncer"):
