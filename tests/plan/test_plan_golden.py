@@ -200,9 +200,10 @@ def _fixed_ids(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def check_golden(name: str, text: str) -> None:
     path = GOLDEN / name
-    if os.environ.get("UPDATE_SNAPSHOTS") or not path.exists():
+    if os.environ.get("UPDATE_SNAPSHOTS"):
         path.parent.mkdir(exist_ok=True)
         path.write_text(text)
+    assert path.exists(), f"{name} is missing: make it with UPDATE_SNAPSHOTS=1 and review it"
     assert text == path.read_text(), f"{name} changed; rerun with UPDATE_SNAPSHOTS=1 if intended"
 
 

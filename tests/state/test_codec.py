@@ -314,3 +314,6 @@ def test_a_value_of_the_wrong_type_is_never_written(
         store.commit(doc)
     assert where in str(caught.value)
     assert (tmp_path / "ws.json").read_bytes() == before
+    with pytest.raises(StateError, match="the state was not written"):
+        store.commit(doc)  # a refused entry is never remembered as checked
+    assert (tmp_path / "ws.json").read_bytes() == before
