@@ -24,7 +24,7 @@ _WORDS = {
 }
 
 
-def located(data: Any, kind: type, error: msgspec.ValidationError) -> tuple[str, str]:
+def located(data: Any, kind: Any, error: msgspec.ValidationError) -> tuple[str, str]:
     """(dotted path, message) of the value of `data` that `error` (from converting `data` to
     `kind`) refused."""
     found = _SPLIT.match(str(error))
@@ -38,7 +38,7 @@ def located(data: Any, kind: type, error: msgspec.ValidationError) -> tuple[str,
     return ".".join(str(s) for s in steps), message
 
 
-def _resolved(data: Any, kind: type, path: str, error: str) -> list[str | int]:
+def _resolved(data: Any, kind: Any, path: str, error: str) -> list[str | int]:
     """The steps of msgspec's `path` into `data`, each `[...]` replaced by the map's key whose
     entry holds the refused value."""
     steps: list[str | int] = []
@@ -60,7 +60,7 @@ def _resolved(data: Any, kind: type, path: str, error: str) -> list[str | int]:
     return steps
 
 
-def _culprit(data: Any, kind: type, steps: list[str | int], entries: Any, error: str) -> str:
+def _culprit(data: Any, kind: Any, steps: list[str | int], entries: Any, error: str) -> str:
     """The key of the map at `steps` whose entry alone fails with the same `error` (else the
     first entry that fails at all; `...` if none does)."""
     if not isinstance(entries, dict):
