@@ -125,6 +125,6 @@ def test_a_poll_interval_below_the_floor_is_a_usage_error_before_anything_is_sen
     else:
         env["DESCRIPT_IAC_POLL_INTERVAL"] = "0"
     result = run_cli(*args, env=env)
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # a usage error: 2 is "changes present"
     assert "Invalid value for '--poll-interval'" in result.output
     assert "Traceback" not in result.output and "This is a bug" not in result.output

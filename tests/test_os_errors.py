@@ -120,7 +120,7 @@ def _big_state(path: Path, projects: int) -> None:
 
 
 @pytest.mark.parametrize("args", [("state", "show"), ("state", "show", "--json")])
-def test_closed_pipe_is_not_a_bug(tmp_path: Path, args: tuple[str, ...]) -> None:
+def test_closed_pipe_exits_quietly(tmp_path: Path, args: tuple[str, ...]) -> None:
     """`descript-iac state show | head -1`: the reader is gone before the output is written
     (closed at once here, so the test does not depend on the size of a pipe's buffer)."""
     state = tmp_path / "big.json"
@@ -136,8 +136,6 @@ def test_closed_pipe_is_not_a_bug(tmp_path: Path, args: tuple[str, ...]) -> None
     code = process.wait()
     _no_bug(err)
     assert "Exception ignored" not in err
-    assert err.strip() == (
-        "Error: <stdout>: the output was closed early (the reader, such as `head`, exited); "
-        "the rest was not written"
-    )
-    assert code == 1
+    # Quiet and 0, as Unix tools are: a `set -o pipefail` script must not fail on `| head`.
+    assert err == ""
+    assert code == 0

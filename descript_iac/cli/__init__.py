@@ -67,9 +67,23 @@ class _Group(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.UsageError as exc:
+            raise _input_error(exc) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.exceptions.UsageError as exc:
+            raise _input_error(exc) from None
         except DescriptIacError as exc:
             echo(exc.render(), err=True)
             sys.exit(exc.exit_code)
@@ -79,13 +93,13 @@ class _Group(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except BrokenPipeError as exc:
-            # `descript-iac state show | head -1`: the reader left. Say so on stderr, and keep
-            # Python from complaining again when it flushes stdout at exit.
+            # `descript-iac show ws | head -1`: the reader left, as it meant to. Exit quietly
+            # with 0 as Unix tools do (a `set -o pipefail` script must not fail), and keep
+            # Python from complaining when it flushes stdout at exit.
+            del exc
             with contextlib.suppress(OSError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            with contextlib.suppress(OSError):
-                echo(f"Error: {describe_os_error(exc, '<stdout>')}", err=True)
-            sys.exit(1)
+            sys.exit(0)
         except OSError as exc:
             # The user's machine refused a file operation (a full disk, a read-only file
             # system, a missing directory): not a bug, so no traceback and no bug report.
@@ -103,6 +117,14 @@ class _Group(click.Group):
                 err=True,
             )
             sys.exit(1)
+
+
+def _input_error(exc: click.exceptions.UsageError) -> click.exceptions.UsageError:
+    """Click exits 2 on a usage error; 2 is `--detailed-exitcode`'s "changes present", so a
+    typo in a CI script would read as changes. Every usage or input error exits 1, as in
+    Terraform."""
+    exc.exit_code = 1  # type: ignore[misc]  # click reads it from the instance in main()
+    return exc
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)

@@ -105,10 +105,16 @@ refresh_option = click.option(
     show_default=True,
 )
 @click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="The plan as JSON: the same as --format json (the form `show --json PLANFILE` prints).",
+)
+@click.option(
     "--detailed-exitcode",
     is_flag=True,
     help="Exit 0 when there are no changes, 2 when there are (or --refresh found drift), 1 on "
-    "error.",
+    "any error, including a usage error or an invalid workspace; 2 means nothing else.",
 )
 @refresh_option
 @plan_options
@@ -118,6 +124,7 @@ def plan(
     directory: Path,
     out: Path | None,
     fmt: str,
+    as_json: bool,
     detailed_exitcode: bool,
     refresh: bool,
     targets: tuple[str, ...],
@@ -132,6 +139,8 @@ def plan(
     Without --refresh no API call is made: the plan compares the config with the state.
     Every step that will run is shown with its prompt, every import with what it sends.
     """
+    if as_json:
+        fmt = "json"
     g = get_globals(ctx)
     settings = _settings(g, directory, emulator, capabilities)
     outcome = plan_workspace(

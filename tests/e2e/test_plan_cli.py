@@ -134,3 +134,45 @@ def test_refresh_reports_drift_and_unrecorded_jobs(served: Served, workspace: Pa
     state = json.loads(Path("state/show.json").read_text())
     external = state["projects"]["episode-042"]["external_jobs"]
     assert [j["job_id"] for j in external] == [job_id]
+
+
+def _invalid_workspace(workspace: Path) -> Path:
+    broken = workspace.parent / "broken"
+    broken.mkdir()
+    (broken / "show.yaml").write_text("projects:\n  ep:\n    nmae: typo\n")
+    return broken
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("usage error", 1),  # a typo in a CI script must not read as "changes present"
+        ("validation error", 1),
+        ("no changes", 0),
+        ("changes", 2),
+    ],
+)
+def test_detailed_exitcode_table(served: Served, workspace: Path, case: str, expected: int) -> None:
+    """2 means "changes present" and nothing else; every usage or input error exits 1."""
+    args = ["plan", str(workspace), "--detailed-exitcode"]
+    if case == "usage error":
+        args += ["--taget", "x"]
+    elif case == "validation error":
+        args[1] = str(_invalid_workspace(workspace))
+    elif case == "no changes":
+        run_cli(
+            "apply", str(workspace), "--auto-approve", "--poll-interval", "0.05", env=served.env()
+        )
+    result = run_cli(*args, env=served.env())
+    assert result.exit_code == expected, result.output
+
+
+def test_plan_json_is_format_json(workspace: Path) -> None:
+    as_flag = run_cli("plan", str(workspace), "--json")
+    as_format = run_cli("plan", str(workspace), "--format", "json")
+    assert as_flag.exit_code == 0, as_flag.output
+    # A plan without state draws a fresh lineage (and so fresh digests) each time: compare
+    # the document's shape and its actions.
+    docs = [json.loads(r.stdout) for r in (as_flag, as_format)]
+    shapes = [(sorted(d), [(a["action"], a["address"]) for a in d["actions"]]) for d in docs]
+    assert shapes[0] == shapes[1] and shapes[0][1]
