@@ -20,6 +20,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from descript_iac import __version__
 from descript_iac.cli.context import Globals, echo, get_globals
+from descript_iac.cli.durations import DURATION
 from descript_iac.cli.global_options import attach
 from descript_iac.errors import DescriptIacError, describe_os_error
 from descript_iac.redact import redact, register_url_secret
@@ -151,22 +152,22 @@ def _input_error(exc: click.exceptions.UsageError) -> click.exceptions.UsageErro
 @click.option("-v", "--verbose", is_flag=True, help="Log every API request (secrets redacted).")
 @click.option(
     "--lock-timeout",
-    type=float,
+    type=DURATION,
     default=0.0,
     show_default=True,
-    help="Seconds to wait for the state lock held by another run.",
+    help="How long to wait for the state lock held by another run (30, 10s, 5m, 1h).",
 )
 @click.option("--color/--no-color", default=None, help="Force or disable colours.")
 @click.option(
     "--commit-span",
-    type=click.FloatRange(min=0),
+    type=DURATION,
     envvar="DESCRIPT_IAC_COMMIT_SPAN",
     help="Seconds a POST whose reply was lost may take to commit its job "
     "[env DESCRIPT_IAC_COMMIT_SPAN; default 300].",
 )
 @click.option(
     "--history-lag",
-    type=click.FloatRange(min=0),
+    type=DURATION,
     envvar="DESCRIPT_IAC_HISTORY_LAG",
     help="Seconds a committed job may take to appear in the job history "
     "[env DESCRIPT_IAC_HISTORY_LAG; default 120].",

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from descript_iac.cli.context import echo
+from descript_iac.cli.durations import DURATION
 from descript_iac.emulator import EmulatorConfig
 from descript_iac.emulator.exceptions import EmulatorError
 from descript_iac.emulator.faults import API_LEVELS, Faults
@@ -23,7 +24,7 @@ def emulator() -> None:
 
 
 FRACTION = click.FloatRange(0, 1)
-SECONDS = click.FloatRange(min=0)
+SECONDS = DURATION
 
 
 @emulator.command()
