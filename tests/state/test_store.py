@@ -457,7 +457,7 @@ def test_a_lock_held_on_another_host_is_never_taken_over(tmp_path: Path) -> None
     data = json.loads(lock.path.read_text())
     data.update(pid=int(dead.stdout), host="another-runner.example")
     lock.path.write_text(json.dumps(data))
-    with pytest.raises(LockError, match="another-runner.example"):
+    with pytest.raises(LockError, match=r"another-runner\.example"):
         FileLock(lock.path).acquire("apply", timeout=0.0)
     assert json.loads(lock.path.read_text())["host"] == "another-runner.example"
 
