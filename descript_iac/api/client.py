@@ -99,6 +99,12 @@ class JobHistoryCache(Protocol):
 
     def remember(self, job: dict[str, Any]) -> None: ...
 
+    def run_times(self) -> dict[str, float]:
+        """Each job type's learnt run time on this API, seconds (see apply/schedule.py)."""
+        ...
+
+    def keep_run_times(self, runs: dict[str, float]) -> None: ...
+
 
 class DescriptClient:
     def __init__(

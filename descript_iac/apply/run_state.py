@@ -71,7 +71,8 @@ class RunState:
         self._turnaround: float | None = None  # seconds from a POST's start to its reply, lately
         self._order = 0
         base = self.options.poll_interval
-        self.schedule = PollSchedule(base, self.options.max_poll_interval)
+        known = client.cache.run_times() if client.cache is not None else {}
+        self.schedule = PollSchedule(base, self.options.max_poll_interval, known)
         self._tick_due = 0.0  # next round of doubts and gates held elsewhere
         self._failed_polls = 0
         self._projects_api: bool | None = None  # whether the API has the projects endpoints
