@@ -41,7 +41,7 @@ def _code_fingerprint() -> str:
     here = Path(__file__).parent
     parts = [str(CACHE_FORMAT), __version__]
     modules = sorted([*here.glob("*.py"), *here.glob("*.json")])  # the schema: conformance.py
-    for name in ("pydantic", "pydantic_core", "yaml", "yaml_rs"):
+    for name in ("pydantic", "pydantic_core", "yaml"):
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin:
             modules.append(Path(spec.origin))
