@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
+import msgspec
 
 from descript_iac import __version__
 from descript_iac.config.interpolate import env_names, expand
@@ -154,8 +154,8 @@ class WorkspaceCache:
 
 def _holds_secrets(data: Any) -> bool:
     try:
-        serialized = orjson.dumps(data)
-    except TypeError:
+        serialized = msgspec.json.encode(data)
+    except (TypeError, OverflowError):
         return True
     return scrub_needed(serialized) and scrub(data) != data
 

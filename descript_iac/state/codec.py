@@ -32,7 +32,6 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-import orjson
 
 from descript_iac.collector import paused
 from descript_iac.errors import StateError
@@ -204,8 +203,8 @@ def _is_current(raw: bytes) -> bool:
     if end < 0 or not raw.startswith(b'{"format_version":'):
         return False
     try:
-        header = orjson.loads(raw[: end - 1] + b"}") if raw[end - 1 : end] == b"," else None
-    except orjson.JSONDecodeError:
+        header = msgspec.json.decode(raw[: end - 1] + b"}") if raw[end - 1 : end] == b"," else None
+    except msgspec.DecodeError:
         return False
     if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:
         return False

@@ -1,4 +1,4 @@
-"""The JSON form of a plan is built without its models and written by orjson when that gives
+"""The JSON form of a plan is built without its models and written by msgspec when that gives
 the same bytes: checked against `json.dumps` and the models on any value."""
 
 from __future__ import annotations
