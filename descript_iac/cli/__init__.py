@@ -325,6 +325,11 @@ COMMANDS: dict[str, str | tuple[str, str]] = {
         "descript_iac.cli.surface:published",
         "Show a published project (title, duration, publisher, privacy, publish type).",
     ),
+    "costs": (
+        "descript_iac.cli.costs:costs",
+        "What DIRECTORY's workspace has spent, from its state: media seconds and AI credits per "
+        "project, model, ISO week and day (forgotten projects' past included).",
+    ),
     "doctor": (
         "descript_iac.cli.surface:doctor",
         "Check the token, the API (round trip, level), the clock, the state and the cache.",

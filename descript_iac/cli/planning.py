@@ -13,9 +13,13 @@ import click
 from descript_iac.cli.context import Globals, echo, get_globals, use_color
 from descript_iac.errors import DescriptIacError, PlanError
 from descript_iac.plan import Plan, PlanOptions
+from descript_iac.plan.forecast import as_json as forecast_json
+from descript_iac.plan.forecast import markdown as forecast_markdown
+from descript_iac.plan.forecast import text_lines as forecast_text
 from descript_iac.plan.render import no_changes_line, render_markdown, render_text
 from descript_iac.plan.report import render_json
 from descript_iac.workspace import RunSettings, is_local, load_saved_plan, plan_workspace, save_plan
+from descript_iac.workspace.forecasting import forecast_plan, workspace_budget
 
 IMPORT_INTO_EXISTING = "import-into-existing"
 
@@ -86,6 +90,15 @@ def _options(
     )
 
 
+forecast_option = click.option(
+    "--forecast",
+    type=click.Choice(["on", "off"]),
+    default="on",
+    show_default=True,
+    help="Forecast the media seconds and AI credits the jobs will cost (probes each new media "
+    "file with a few range requests; off: no request, for offline runs).",
+)
+
 refresh_option = click.option(
     "--refresh",
     is_flag=True,
@@ -111,6 +124,7 @@ refresh_option = click.option(
     "error.",
 )
 @refresh_option
+@forecast_option
 @plan_options
 @click.pass_context
 def plan(
@@ -120,6 +134,7 @@ def plan(
     fmt: str,
     detailed_exitcode: bool,
     refresh: bool,
+    forecast: str,
     targets: tuple[str, ...],
     allow_replace: bool,
     allow_forget: bool,
@@ -144,12 +159,21 @@ def plan(
         echo(f"Refresh: {note}", err=True)
     for line in outcome.warnings:
         echo(f"Warning: {line}", err=True)
+    costs = None
+    if forecast == "on" and result.has_changes:
+        costs = forecast_plan(outcome.workspace, result, outcome.doc)
+    budget = workspace_budget(outcome.workspace)
     if fmt == "json":
-        click.echo(render_json(result), nl=False)
+        report = forecast_json(costs, budget) if costs is not None else None
+        click.echo(render_json(result, report), nl=False)
     elif fmt == "markdown":
         click.echo(render_markdown(result), nl=False)
+        if costs is not None:
+            click.echo("\n" + forecast_markdown(costs, budget), nl=False)
     else:
         click.echo(render_text(result, color=use_color(g)), nl=False)
+        if costs is not None:
+            click.echo("\n".join(["", *forecast_text(costs, budget)]))
     if out is not None:
         if result.blocked:
             raise PlanError(f"the plan is blocked; it was not saved to {out}")
@@ -207,6 +231,19 @@ def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan]
     help="Start a new, empty state even though this workspace was applied with its state "
     "elsewhere (from another working directory).",
 )
+@click.option(
+    "--max-credits",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Spend at most this many AI credits in this apply (overrides the workspace's budget:).",
+)
+@click.option(
+    "--max-media-seconds",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Import at most this many media seconds in this apply (overrides budget:).",
+)
+@forecast_option
 @refresh_option
 @plan_options
 @click.pass_context
@@ -219,6 +256,9 @@ def apply(
     no_wait: bool,
     poll_interval: float,
     new_state: bool,
+    max_credits: float | None,
+    max_media_seconds: float | None,
+    forecast: str,
     refresh: bool,
     targets: tuple[str, ...],
     allow_replace: bool,
@@ -236,6 +276,7 @@ def apply(
     from descript_iac.apply import ApplyOptions  # the engine and httpx: only to apply
     from descript_iac.cli.progress import display
     from descript_iac.workspace import apply_workspace
+    from descript_iac.workspace.applying import Costs
 
     g = get_globals(ctx)
     saved = None
@@ -270,6 +311,7 @@ def apply(
             saved,
             refresh=refresh,
             new_state=new_state,
+            costs=Costs(forecast == "on", max_credits, max_media_seconds),
         )
         if outcome.result is None:
             reporter.unchanged(no_changes_line(outcome.plan))

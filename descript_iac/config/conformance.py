@@ -172,6 +172,8 @@ class _Reader:
             return lambda v: not _number(v) or v >= arg
         if keyword == "exclusiveMinimum":
             return lambda v: not _number(v) or v > arg
+        if keyword == "maximum":
+            return lambda v: not _number(v) or v <= arg
         raise UnreadableSchema(f"keyword {keyword!r}")
 
     def _object(self, node: dict[str, Any]) -> Check:

@@ -84,7 +84,7 @@ def _outcome(
         if "tracks" in item:
             continue
         if "url" in item:
-            duration, error = probe(item["url"], faults.fail_media_pattern)
+            duration, error = probe(item["url"], faults.fail_media_pattern, faults.read_media)
             origin = {"source": public_part(item["url"])}
         else:
             duration, error = probe_upload(name, item["content_type"], item["file_size"])

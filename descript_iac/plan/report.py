@@ -81,6 +81,8 @@ class PlanReport(_Strict):
     blocked: bool
     drift: list[DriftReport]
     text_summary: str
+    # What the jobs will cost (plan/forecast.py `as_json`); absent with `--forecast off`.
+    forecast: dict[str, Any] | None = None
 
 
 def report(plan: Plan) -> PlanReport:
@@ -156,8 +158,11 @@ def _refuse(value: Any) -> Any:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def render_json(plan: Plan) -> str:
-    return redact(dumps_indented(report_data(plan))) + "\n"
+def render_json(plan: Plan, forecast: dict[str, Any] | None = None) -> str:
+    data = report_data(plan)
+    if forecast is not None:
+        data["forecast"] = forecast
+    return redact(dumps_indented(data)) + "\n"
 
 
 def plan_schema() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -13,12 +14,15 @@ from descript_iac.apply.reporting import Reporter
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.errors import DescriptIacError, LockLost, PlanError
 from descript_iac.plan import Plan, PlanOptions
+from descript_iac.plan.forecast import over_budget
+from descript_iac.plan.forecast import text_lines as forecast_text
 from descript_iac.plan.render import blocked_lines
 from descript_iac.session import open_client, open_registry
 from descript_iac.state.document import StateDocument
 from descript_iac.state.recorder import Recorder
 from descript_iac.state.whereabouts import elsewhere, new_state_problem, remember_store
 from descript_iac.workspace.features import checked_plan
+from descript_iac.workspace.forecasting import forecast_plan, workspace_budget
 from descript_iac.workspace.saved import SavedPlan, check_fresh, check_same
 from descript_iac.workspace.settings import RunSettings
 
@@ -46,6 +50,7 @@ def apply_workspace(
     on_client: Callable[[DescriptClient], None] | None = None,
     refresh: bool = False,
     new_state: bool = False,
+    costs: Costs | None = None,
 ) -> ApplyOutcome:
     """Resolve what an earlier run left in doubt, plan, confirm, execute, record.
 
@@ -53,7 +58,11 @@ def apply_workspace(
     accepted (jobs made outside descript-iac become external jobs of their project).
 
     A new, empty state is refused while this machine remembers the workspace's state elsewhere
-    (it was applied from another working directory), unless `new_state`."""
+    (it was applied from another working directory), unless `new_state`.
+
+    With `costs`, the plan's cost is forecast and shown; an apply whose forecast passes the
+    budget (the options', else the workspace's `budget:`) refuses to start, and the engine sends
+    nothing that would pass it."""
     workspace = load_workspace(settings.root, cache_dir=settings.workspace_cache)
     store = settings.store(workspace.state)
     with store.lock("apply", settings.lock_timeout):
@@ -103,6 +112,7 @@ def apply_workspace(
                 if not plan.has_changes and not plan.drift:
                     exported = _exports(client, workspace, doc, targets, reporter)
                     return ApplyOutcome(plan, None, found.notes, exported)
+                apply_options = _forecast(costs, workspace, plan, doc, reporter, apply_options)
                 if not confirm(plan):
                     raise DescriptIacError("Apply cancelled; nothing was sent.")
                 for event in found.accept:
@@ -131,6 +141,49 @@ def apply_workspace(
                     remember_store(settings.root, store)
                 else:
                     store.discard()
+
+
+@dataclass(frozen=True)
+class Costs:
+    """How an apply forecasts its cost and what it may spend (options override `budget:`)."""
+
+    forecast: bool = True
+    max_credits: float | None = None
+    max_media_seconds: float | None = None
+
+
+def _forecast(
+    costs: Costs | None,
+    workspace: Workspace,
+    plan: Plan,
+    doc: StateDocument,
+    reporter: Reporter,
+    apply_options: ApplyOptions,
+) -> ApplyOptions:
+    """The forecast shown, the budget checked against it (nothing sent when it is passed), and
+    both handed to the engine."""
+    if costs is None or not plan.has_changes:
+        return apply_options
+    budget = workspace_budget(workspace, costs.max_credits, costs.max_media_seconds)
+    if not costs.forecast:
+        if budget.set:
+            raise DescriptIacError(
+                "a budget is set but the forecast is off: nothing was sent. Drop --forecast off, "
+                "or the budget"
+            )
+        return apply_options
+    found = forecast_plan(workspace, plan, doc)
+    for line in forecast_text(found, budget):
+        reporter.note(line)
+    problems = over_budget(found, budget)
+    if problems:
+        raise DescriptIacError(
+            "the forecast passes the budget; nothing was sent:\n  "
+            + "\n  ".join(problems)
+            + "\nRaise the budget (--max-credits, --max-media-seconds or the workspace's "
+            "`budget:`), or apply fewer projects (--target)."
+        )
+    return dataclasses.replace(apply_options, budget=budget, forecast=found)
 
 
 def _exports(
