@@ -30,7 +30,7 @@ class MediaHost:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - the http.server name
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 host.requests[parts.path] += 1
                 host.queries.append(parts.query)
