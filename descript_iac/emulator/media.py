@@ -29,15 +29,11 @@ def public_part(url: str) -> str:
 READ_LIMIT = 64 * 1024 * 1024
 
 
-def probe(
-    url: str, failure_pattern: str | None, read: bool = False
-) -> tuple[float | None, str | None]:
+def probe(url: str, failure_pattern: str | None) -> tuple[float | None, str | None]:
     """(duration_seconds, None) for a media file, (None, error message) when it cannot import."""
     parts = urlsplit(url)
     if failure_pattern and re.search(failure_pattern, url):
         return None, "Failed to download media: the server returned 403 Forbidden"
-    if read:
-        return _read(url)
     if _extension(parts.path) not in MEDIA_EXTENSIONS:
         return None, "Unsupported file type: the URL does not point to an audio or video file"
     if parts.path in DEMO_URL_DURATIONS:
@@ -48,7 +44,7 @@ def probe(
     return millis / 1000, None
 
 
-def _read(url: str) -> tuple[float | None, str | None]:
+def read_duration(url: str) -> tuple[float | None, str | None]:
     """The duration the file at `url` holds, downloaded whole (up to `READ_LIMIT`)."""
     try:
         with httpx.stream("GET", url, follow_redirects=True, timeout=30) as reply:
