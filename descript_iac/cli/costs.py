@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from descript_iac.cli.context import echo, get_globals, use_color
+from descript_iac.cli.workspace_option import workspace_option
 from descript_iac.state.spend import SpendReport, Spent, spend_report
 
 BAR = 30  # characters of the longest bar
@@ -116,6 +117,7 @@ def print_text(report: SpendReport, color: bool) -> None:
     "--target", "targets", multiple=True, metavar="ADDRESS", help="Only this project (repeatable)."
 )
 @click.pass_context
+@workspace_option()
 def costs(ctx: click.Context, directory: Path, fmt: str, targets: tuple[str, ...]) -> None:
     """What DIRECTORY's workspace has spent, from its state: media seconds and AI credits per
     project, model, ISO week and day (forgotten projects' past included). No API call is made;

@@ -11,6 +11,9 @@ from typing import Any
 import click
 
 from descript_iac.cli.context import Globals, echo, get_globals, use_color
+from descript_iac.cli.durations import Duration
+from descript_iac.cli.suggestions import complete
+from descript_iac.cli.workspace_option import workspace_option
 from descript_iac.errors import DescriptIacError, PlanError
 from descript_iac.plan import Plan, PlanOptions
 from descript_iac.plan.forecast import as_json as forecast_json
@@ -117,21 +120,24 @@ refresh_option = click.option(
     default="text",
     show_default=True,
 )
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
     help="Exit 0 when there are no changes, 2 when there are (or --refresh found drift), 1 on "
-    "error.",
+    "any error (a usage error, an invalid workspace, a blocked plan). Without it: 0 or 1.",
 )
 @refresh_option
 @forecast_option
 @plan_options
+@workspace_option()
 @click.pass_context
 def plan(
     ctx: click.Context,
     directory: Path,
     out: Path | None,
     fmt: str,
+    as_json: bool,
     detailed_exitcode: bool,
     refresh: bool,
     forecast: str,
@@ -148,6 +154,7 @@ def plan(
     Every step that will run is shown with its prompt, every import with what it sends.
     """
     g = get_globals(ctx)
+    fmt = "json" if as_json else fmt
     settings = _settings(g, directory, emulator, capabilities)
     outcome = plan_workspace(
         settings, _options(targets, allow_replace, allow_forget, replace, capabilities), refresh
@@ -167,11 +174,11 @@ def plan(
         report = forecast_json(costs, budget) if costs is not None else None
         click.echo(render_json(result, report), nl=False)
     elif fmt == "markdown":
-        click.echo(render_markdown(result), nl=False)
+        click.echo(complete(render_markdown(result)), nl=False)
         if costs is not None:
             click.echo("\n" + forecast_markdown(costs, budget), nl=False)
     else:
-        click.echo(render_text(result, color=use_color(g)), nl=False)
+        click.echo(complete(render_text(result, color=use_color(g))), nl=False)
         if costs is not None:
             click.echo("\n".join(["", *forecast_text(costs, budget)]))
     if out is not None:
@@ -220,7 +227,7 @@ def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan]
     "--poll-interval",
     default=2.0,
     show_default=True,
-    type=click.FloatRange(min=0.01),
+    type=Duration(minimum=0.01),
     envvar="DESCRIPT_IAC_POLL_INTERVAL",
     help="Longest wait between polls while jobs run; polls come sooner when jobs are expected "
     "to be over [env DESCRIPT_IAC_POLL_INTERVAL].",
@@ -246,6 +253,7 @@ def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan]
 @forecast_option
 @refresh_option
 @plan_options
+@workspace_option("source")
 @click.pass_context
 def apply(
     ctx: click.Context,
@@ -294,7 +302,7 @@ def apply(
 
     def show(plan: Plan) -> None:
         if not as_json:
-            click.echo(render_text(plan, color=use_color(g)), nl=False)
+            click.echo(complete(render_text(plan, color=use_color(g))), nl=False)
 
     with reporter:  # whatever happens, the live block is ended before anything else is said
         outcome = apply_workspace(

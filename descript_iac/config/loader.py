@@ -57,11 +57,15 @@ def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache |
     projects: dict[str, DesiredProject] = {}
     loaded: list[tuple[Source, WorkspaceFile, set[Path_]]] = []
     declared: list[Declared] = []
+    skipped: list[Problem] = []  # the one note of each file that is not a workspace file
     files = workspace_files(root)
     for file in files:
         checked = check_file(file, env, cache, models=True)
         problems.extend(checked.problems)
         source, parsed, secret = checked.source, checked.parsed, checked.secret
+        if checked.skipped:
+            skipped.extend(source.warnings)
+            continue
         if parsed is not None:
             loaded.append((source, parsed, secret))
             if parsed.state is not None:
@@ -98,7 +102,7 @@ def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache |
                 secret_paths=rel,
             )
     moves: list[Move] = []
-    warnings: list[Problem] = []
+    warnings: list[Problem] = list(skipped)
     for source, parsed, _secret in loaded:
         for index, block in enumerate(parsed.moved):
             pos = source.pos(("moved", index))

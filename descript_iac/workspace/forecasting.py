@@ -9,19 +9,21 @@ import contextlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from descript_iac.api.media_probe import Probe, probe_client, probe_duration
 from descript_iac.config.desired import Workspace
 from descript_iac.config.model import SequenceMedia, UrlMedia
 from descript_iac.plan.forecast import Budget, Forecast, MediaFact, StepSample, forecast
 from descript_iac.plan.model import ActionKind, Plan
 from descript_iac.state.document import StateDocument
-from descript_iac.state.mediacache import MediaCache
 from descript_iac.userdirs import cache_root
+
+if TYPE_CHECKING:
+    from descript_iac.api.media_probe import Probe
 
 PARALLEL = 8  # probes at once
 
-Prober = Callable[[str], Probe]
+Prober = Callable[[str], "Probe"]
 
 
 def step_samples(doc: StateDocument) -> list[StepSample]:
@@ -84,7 +86,11 @@ def _probe_all(urls: list[str], probe: Prober) -> dict[str, Probe]:
 
 @contextlib.contextmanager
 def _default_prober(cache_dir: Path | None = None) -> Iterator[Prober]:
-    """A prober with one HTTP client and the user's media cache, closed together."""
+    """A prober with one HTTP client and the user's media cache, closed together. (httpx is
+    imported only here: a plan with no media to probe loads no network stack.)"""
+    from descript_iac.api.media_probe import probe_client, probe_duration
+    from descript_iac.state.mediacache import MediaCache
+
     client = probe_client()
     cache = MediaCache((cache_dir or cache_root()) / "media")
     try:
