@@ -163,9 +163,16 @@ def plan(
     for warning in outcome.workspace.warnings:
         echo(str(warning), err=True)
     for note in outcome.notes:
-        echo(f"Refresh: {note}", err=True)
+        echo(f"{'Refresh' if refresh else 'Note'}: {note}", err=True)
     for line in outcome.warnings:
         echo(f"Warning: {line}", err=True)
+    if outcome.existing.blocking:
+        echo(
+            "Exists in Descript: apply will not create these (`descript-iac apply "
+            "--adopt-existing` adopts every unambiguous one):\n  "
+            + "\n  ".join(outcome.existing.lines()),
+            err=fmt == "json",
+        )
     costs = None
     if forecast == "on" and result.has_changes:
         costs = forecast_plan(outcome.workspace, result, outcome.doc)
@@ -250,6 +257,13 @@ def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan]
     default=None,
     help="Import at most this many media seconds in this apply (overrides budget:).",
 )
+@click.option(
+    "--adopt-existing",
+    is_flag=True,
+    help="Adopt every project the plan would create that already exists in Descript and "
+    "matches without doubt (the state was missing, restored or rebuilt), then run only what "
+    "is missing.",
+)
 @forecast_option
 @refresh_option
 @plan_options
@@ -266,6 +280,7 @@ def apply(
     new_state: bool,
     max_credits: float | None,
     max_media_seconds: float | None,
+    adopt_existing: bool,
     forecast: str,
     refresh: bool,
     targets: tuple[str, ...],
@@ -320,6 +335,7 @@ def apply(
             refresh=refresh,
             new_state=new_state,
             costs=Costs(forecast == "on", max_credits, max_media_seconds),
+            adopt_existing=adopt_existing,
         )
         if outcome.result is None:
             reporter.unchanged(no_changes_line(outcome.plan))

@@ -19,8 +19,11 @@ from descript_iac.plan.forecast import text_lines as forecast_text
 from descript_iac.plan.render import blocked_lines
 from descript_iac.session import open_client, open_registry
 from descript_iac.state.document import StateDocument
+from descript_iac.state.drive import DriveRegistry
+from descript_iac.state.events import ProjectImported
 from descript_iac.state.recorder import Recorder
 from descript_iac.state.whereabouts import elsewhere, new_state_problem, remember_store
+from descript_iac.workspace.existing import check_existing
 from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.forecasting import forecast_plan, workspace_budget
 from descript_iac.workspace.saved import SavedPlan, check_fresh, check_same
@@ -51,6 +54,7 @@ def apply_workspace(
     refresh: bool = False,
     new_state: bool = False,
     costs: Costs | None = None,
+    adopt_existing: bool = False,
 ) -> ApplyOutcome:
     """Resolve what an earlier run left in doubt, plan, confirm, execute, record.
 
@@ -59,6 +63,10 @@ def apply_workspace(
 
     A new, empty state is refused while this machine remembers the workspace's state elsewhere
     (it was applied from another working directory), unless `new_state`.
+
+    Before any project the state does not know is created, the drive is asked whether it exists
+    (workspace/existing.py): if it may, nothing is sent, unless `new_state` (make them again)
+    or `adopt_existing` (adopt every unambiguous match, then run only what is missing).
 
     With `costs`, the plan's cost is forecast and shown; an apply whose forecast passes the
     budget (the options', else the workspace's `budget:`) refuses to start, and the engine sends
@@ -105,6 +113,13 @@ def apply_workspace(
                     plan = plan.model_copy(update={"drift": tuple(found.drift)})
                 if saved is not None:
                     check_same(saved, plan)
+                if not new_state:
+                    plan = _existing(
+                        client, doc, workspace, plan, settings, record, registry, reporter,
+                        adopt_existing, lambda: checked_plan(
+                            workspace.projects, doc, options, client, workspace.moves
+                        ),
+                    )  # fmt: skip
                 if plan.blocked:
                     lines = "\n".join(blocked_lines(plan))
                     raise PlanError(f"the plan is blocked; nothing was applied:\n{lines}")
@@ -141,6 +156,39 @@ def apply_workspace(
                     remember_store(settings.root, store)
                 else:
                     store.discard()
+
+
+def _existing(
+    client: DescriptClient,
+    doc: StateDocument,
+    workspace: Workspace,
+    plan: Plan,
+    settings: RunSettings,
+    record: Recorder,
+    registry: DriveRegistry,
+    reporter: Reporter,
+    adopt: bool,
+    replan: Callable[[], Plan],
+) -> Plan:
+    """The plan once what already exists is known: with `adopt`, every unambiguous match is
+    recorded (as `state rebuild` records it) and the plan made again; anything that may exist
+    and is not adopted stops the apply before anything is sent."""
+    existing = check_existing(client, doc, workspace, plan, settings.timing)
+    if not existing.blocking:
+        return plan
+    if adopt and existing.matched:
+        jobs: set[str] = set()
+        for finding in existing.matched:
+            assert finding.record is not None
+            record(ProjectImported(address=finding.address, project=finding.record))
+            jobs |= finding.record.job_ids()
+            reporter.note(f"{finding.address}: adopted the existing {finding.detail}")
+        registry.record_jobs(jobs)
+        existing.matched = []
+        plan = replan()
+    if existing.blocking:
+        raise DescriptIacError(existing.message())
+    return plan
 
 
 @dataclass(frozen=True)
