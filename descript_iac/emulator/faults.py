@@ -49,6 +49,9 @@ class Faults:
     # Media durations read from the files (downloaded, as the service does) instead of made up
     # from the URL: imports bill what the files hold (issue #23's forecast tests).
     read_media: bool = False
+    # Agent replies and error messages carrying escape sequences, CR, bidi overrides and very
+    # long lines, as untrusted text can (issue #21's tests).
+    hostile_text: bool = False
     # An eventually consistent history: what the lists show only `lag` seconds after creation.
     history_lag: float = 0.0  # GET /v1/jobs
     projects_lag: float = 0.0  # GET /v1/projects
@@ -231,6 +234,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "fail_prompt_pattern": _optional(_text),
     "credit_budget": _optional(_seconds),
     "read_media": _flag,
+    "hostile_text": _flag,
     "history_lag": _seconds,
     "projects_lag": _seconds,
     "foreign_client": _seconds,
