@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from descript_iac.api import DescriptClient
-from descript_iac.apply.rebuild import Finding, Rebuilder
 from descript_iac.config.desired import Workspace
 from descript_iac.plan.model import ActionKind, Plan
 from descript_iac.state.document import StateDocument
 from descript_iac.timing import Timing
+
+if TYPE_CHECKING:  # the API client and httpx: only to check (a plain plan loads no network)
+    from descript_iac.api import DescriptClient
+    from descript_iac.apply.rebuild import Finding
 
 
 @dataclass
@@ -98,6 +101,8 @@ def check_existing(
     client: DescriptClient, doc: StateDocument, workspace: Workspace, plan: Plan, timing: Timing
 ) -> Existing:
     """The evidence for each address `plan` would create (none asked when it creates none)."""
+    from descript_iac.apply.rebuild import Rebuilder
+
     addresses = creates(plan, doc)
     if not addresses:
         return Existing()
