@@ -82,7 +82,8 @@ def plan_workspace(
         if creates(plan, doc):
             notes.append(
                 "the projects this plan creates are checked against what exists in Descript "
-                "when it is applied (nothing is created twice); `descript-iac plan --refresh` checks now"
+                "when it is applied (nothing is created twice); `descript-iac plan --refresh` "
+                "checks now"
             )
     if drift:
         plan = plan.model_copy(update={"drift": tuple(drift)})
