@@ -120,9 +120,11 @@ def _big_state(path: Path, projects: int) -> None:
 
 
 @pytest.mark.parametrize("args", [("state", "show"), ("state", "show", "--json")])
-def test_closed_pipe_exits_quietly(tmp_path: Path, args: tuple[str, ...]) -> None:
+def test_closed_pipe_is_not_a_bug(tmp_path: Path, args: tuple[str, ...]) -> None:
     """`descript-iac state show | head -1`: the reader is gone before the output is written
-    (closed at once here, so the test does not depend on the size of a pipe's buffer)."""
+    (closed at once here, so the test does not depend on the size of a pipe's buffer). Unix
+    tools end quietly and successfully then (a `set -o pipefail` script goes on): so does this
+    (issue #19)."""
     state = tmp_path / "big.json"
     _big_state(state, 50)
     process = subprocess.Popen(
@@ -136,6 +138,5 @@ def test_closed_pipe_exits_quietly(tmp_path: Path, args: tuple[str, ...]) -> Non
     code = process.wait()
     _no_bug(err)
     assert "Exception ignored" not in err
-    # Quiet and 0, as Unix tools are: a `set -o pipefail` script must not fail on `| head`.
-    assert err == ""
+    assert err.strip() == ""
     assert code == 0

@@ -20,7 +20,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from descript_iac import __version__
 from descript_iac.cli.context import Globals, echo, get_globals
-from descript_iac.cli.durations import DURATION
+from descript_iac.cli.durations import Duration
 from descript_iac.cli.global_options import attach
 from descript_iac.errors import DescriptIacError, describe_os_error
 from descript_iac.redact import redact, register_url_secret
@@ -68,23 +68,51 @@ class _Group(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
-    def make_context(
+    def main(  # type: ignore[override]
         self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
         **extra: Any,
-    ) -> click.Context:
+    ) -> Any:
+        """Click's main, with Terraform's exit codes: a usage error (an unknown option, a bad
+        value) exits 1, never 2, which `plan --detailed-exitcode` keeps for "changes"; and a
+        single-dash long option (`-out=x`, as Terraform spells it) gets a hint.
+
+        Every file and directory the command makes is private to the user (0600, 0700),
+        whatever the umask (issue #27): states, plans, journals and caches hold prompts, agent
+        replies and project URLs."""
+        umask = os.umask(0o077)
         try:
-            return super().make_context(info_name, args, parent, **extra)
-        except click.exceptions.UsageError as exc:
-            raise _input_error(exc) from None
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            if not standalone_mode:
+                raise
+            exc.show()
+            if isinstance(exc, click.UsageError):
+                hint = single_dash_hint(exc, sys.argv[1:] if args is None else list(args))
+                if hint:
+                    echo(hint, err=True)
+                sys.exit(1)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            if not standalone_mode:
+                raise
+            echo("Aborted!", err=True)
+            sys.exit(1)
+        finally:
+            os.umask(umask)  # (the Python API and tests run commands in their own process)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
+            return self._invoke(ctx)
+        finally:
+            _report_refused_numbers()
+
+    def _invoke(self, ctx: click.Context) -> Any:
+        try:
             return super().invoke(ctx)
-        except click.exceptions.UsageError as exc:
-            raise _input_error(exc) from None
         except DescriptIacError as exc:
             echo(exc.render(), err=True)
             sys.exit(exc.exit_code)
@@ -93,11 +121,10 @@ class _Group(click.Group):
             sys.exit(130)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except BrokenPipeError as exc:
-            # `descript-iac show ws | head -1`: the reader left, as it meant to. Exit quietly
-            # with 0 as Unix tools do (a `set -o pipefail` script must not fail), and keep
+        except BrokenPipeError:
+            # `descript-iac show ws | head -1`: the reader left, as Unix tools expect readers
+            # to. Exit quietly and successfully (a `set -o pipefail` script goes on), and keep
             # Python from complaining when it flushes stdout at exit.
-            del exc
             with contextlib.suppress(OSError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
@@ -120,12 +147,28 @@ class _Group(click.Group):
             sys.exit(1)
 
 
-def _input_error(exc: click.exceptions.UsageError) -> click.exceptions.UsageError:
-    """Click exits 2 on a usage error; 2 is `--detailed-exitcode`'s "changes present", so a
-    typo in a CI script would read as changes. Every usage or input error exits 1, as in
-    Terraform."""
-    exc.exit_code = 1  # type: ignore[misc]  # click reads it from the instance in main()
-    return exc
+def _report_refused_numbers() -> None:
+    """Each number the API sent that was not sane (api/models.py), said once on stderr."""
+    models = sys.modules.get("descript_iac.api.models")  # (not imported: no reply was read)
+    refused: list[str] = getattr(models, "REFUSED_NUMBERS", [])
+    for note in refused:
+        echo(f"Warning: {note}: taken as unknown.", err=True)
+    refused.clear()
+
+
+def single_dash_hint(exc: click.UsageError, argv: list[str]) -> str:
+    """ "Did you mean --out?" for each `-out`/`-out=x` in `argv` whose `--out` the command has."""
+    command = exc.ctx.command if exc.ctx is not None else None
+    if command is None:
+        return ""
+    known = {o for p in command.params for o in (*p.opts, *p.secondary_opts)}
+    hints = []
+    for word in argv:
+        name = word.split("=", 1)[0]
+        single = len(name) > 2 and name.startswith("-") and not name.startswith("--")
+        if single and f"-{name}" in known:
+            hints.append(f"Did you mean -{word}? (long options take two dashes)")
+    return "\n".join(dict.fromkeys(hints))
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)
@@ -152,22 +195,29 @@ def _input_error(exc: click.exceptions.UsageError) -> click.exceptions.UsageErro
 @click.option("-v", "--verbose", is_flag=True, help="Log every API request (secrets redacted).")
 @click.option(
     "--lock-timeout",
-    type=DURATION,
+    type=Duration(),
     default=0.0,
     show_default=True,
-    help="How long to wait for the state lock held by another run (30, 10s, 5m, 1h).",
+    help="How long to wait for the state lock held by another run (90, 10s, 5m, 1h).",
 )
 @click.option("--color/--no-color", default=None, help="Force or disable colours.")
 @click.option(
+    "--request-deadline",
+    type=Duration(minimum=1.0),
+    default=None,
+    help="The longest one API request may take in all, its reply included (a server or proxy "
+    "that drips its reply is given up) [env DESCRIPT_IAC_REQUEST_DEADLINE; default 120s].",
+)
+@click.option(
     "--commit-span",
-    type=DURATION,
+    type=Duration(),
     envvar="DESCRIPT_IAC_COMMIT_SPAN",
     help="Seconds a POST whose reply was lost may take to commit its job "
     "[env DESCRIPT_IAC_COMMIT_SPAN; default 300].",
 )
 @click.option(
     "--history-lag",
-    type=DURATION,
+    type=Duration(),
     envvar="DESCRIPT_IAC_HISTORY_LAG",
     help="Seconds a committed job may take to appear in the job history "
     "[env DESCRIPT_IAC_HISTORY_LAG; default 120].",
@@ -181,6 +231,7 @@ def main(
     verbose: bool,
     lock_timeout: float,
     color: bool | None,
+    request_deadline: float | None,
     commit_span: float | None,
     history_lag: float | None,
 ) -> None:
@@ -200,6 +251,8 @@ def main(
     """
     if backend_url:
         register_url_secret(backend_url)
+    if request_deadline is not None:  # read by every client this process opens (api/client.py)
+        os.environ["DESCRIPT_IAC_REQUEST_DEADLINE"] = str(request_deadline)
     ctx.obj = Globals(
         api_url, state_path, verbose, lock_timeout, color, commit_span, history_lag, backend_url
     )
@@ -222,6 +275,8 @@ def _set_global(ctx: click.Context, name: str, value: Any) -> None:
         _log_requests()
     if name == "color":
         ctx.color = ctx.find_root().color = value
+    if name == "request_deadline" and value is not None:
+        os.environ["DESCRIPT_IAC_REQUEST_DEADLINE"] = str(value)
 
 
 def _log_requests() -> None:
@@ -312,10 +367,11 @@ COMMANDS: dict[str, str | tuple[str, str]] = {
     ),
     "init": (
         "descript_iac.cli.init:init",
-        "Start a workspace in DIRECTORY (default: .): descript.yaml with the schema header, a "
-        "commented example and a `state:` block (the state in DIRECTORY/state/, found from any "
-        "working directory), the JSON Schema for editors, and .gitignore entries in the working "
-        "directory.",
+        "Start a workspace in DIRECTORY (default: descript/, a folder of its own, so that the CI "
+        "and compose files of a repository's root are never read as workspace files): "
+        "descript.yaml with the schema header, a commented example and a `state:` block (the "
+        "state in DIRECTORY/state/, found from any working directory), the JSON Schema for "
+        "editors, and .gitignore entries in the working directory.",
     ),
     "show": (
         "descript_iac.cli.show:show",
@@ -347,6 +403,11 @@ COMMANDS: dict[str, str | tuple[str, str]] = {
     "published": (
         "descript_iac.cli.surface:published",
         "Show a published project (title, duration, publisher, privacy, publish type).",
+    ),
+    "costs": (
+        "descript_iac.cli.costs:costs",
+        "What DIRECTORY's workspace has spent, from its state: media seconds and AI credits per "
+        "project, model, ISO week and day (forgotten projects' past included).",
     ),
     "doctor": (
         "descript_iac.cli.surface:doctor",

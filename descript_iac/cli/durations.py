@@ -1,5 +1,5 @@
-"""Durations on the command line: `10s`, `5m`, `1h`, or plain seconds (`2.5`), as Terraform
-spells them (`-lock-timeout=10s`)."""
+"""Durations on the command line, as Terraform's users write them: `10s`, `5m`, `1h`, `1h30m`,
+or plain seconds (`90`, `0.5`)."""
 
 from __future__ import annotations
 
@@ -9,38 +9,49 @@ from typing import Any
 
 import click
 
-_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
-_DURATION = re.compile(r"(?P<number>\d+(?:\.\d+)?|\.\d+)(?P<unit>[smh]?)")
+_PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in `text`; ValueError with what is accepted when it is not a duration."""
-    match = _DURATION.fullmatch(text.strip().lower())
-    if match is None:
-        raise ValueError(
-            f"{text!r} is not a duration; use seconds (30), or a number with s, m or h "
-            "(10s, 5m, 1h)"
-        )
-    seconds = float(match["number"]) * _UNITS[match["unit"]]
+    """Seconds in `text`; ValueError with what is wrong."""
+    value = text.strip().lower()
+    try:
+        seconds = float(value)
+    except ValueError:
+        parts = list(_PART.finditer(value))
+        if not parts or "".join(p.group(0) for p in parts) != value:
+            raise ValueError(
+                f"{text!r} is not a duration: write seconds (90, 0.5) or a number with a unit "
+                "(10s, 5m, 1h, 1h30m, 500ms)"
+            ) from None
+        seconds = sum(float(p.group(1)) * _UNITS[p.group(2)] for p in parts)
     if not math.isfinite(seconds):
-        raise ValueError(f"{text!r} is too long a duration")
+        raise ValueError(f"{text!r} is not a finite duration")
     return seconds
 
 
 class Duration(click.ParamType):
-    """A non-negative duration in seconds (a float), written `10s`, `5m`, `1h` or `30`."""
+    """A click type for durations, at least `minimum` seconds."""
 
     name = "duration"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+    def __init__(self, minimum: float = 0.0) -> None:
+        self.minimum = minimum
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
         if isinstance(value, (int, float)):
-            if value < 0:
-                self.fail(f"{value} is negative; a duration is 0 or more", param, ctx)
-            return float(value)
-        try:
-            return parse_duration(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+            seconds = float(value)
+        else:
+            try:
+                seconds = parse_duration(str(value))
+            except ValueError as exc:
+                self.fail(str(exc), param, ctx)
+        if seconds < self.minimum:
+            self.fail(f"{value!r} is shorter than {self.minimum:g}s", param, ctx)
+        return seconds
 
-
-DURATION = Duration()
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "DURATION"

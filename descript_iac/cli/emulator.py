@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 from descript_iac.cli.context import echo
-from descript_iac.cli.durations import DURATION
 from descript_iac.emulator import EmulatorConfig
 from descript_iac.emulator.exceptions import EmulatorError
 from descript_iac.emulator.faults import API_LEVELS, Faults
@@ -24,7 +23,7 @@ def emulator() -> None:
 
 
 FRACTION = click.FloatRange(0, 1)
-SECONDS = DURATION
+SECONDS = click.FloatRange(min=0)
 
 
 @emulator.command()
@@ -106,6 +105,25 @@ SECONDS = DURATION
 @click.option("--fail-media", help="Fault: regex; matching media URLs fail to import.")
 @click.option("--fail-prompt", help="Fault: regex; matching prompts fail.")
 @click.option("--credit-budget", type=float, help="Fault: AI credits before 402 is returned.")
+@click.option(
+    "--drip-seconds",
+    type=SECONDS,
+    default=0.0,
+    help="Fault: every reply's body comes one byte per this many seconds (a reply that never "
+    "quite ends).",
+)
+@click.option(
+    "--hostile-text",
+    is_flag=True,
+    help="Fault: agent replies and error messages carry escape sequences, carriage returns, "
+    "bidi overrides and very long lines (untrusted text, as a model or a proxy can send).",
+)
+@click.option(
+    "--read-media",
+    is_flag=True,
+    help="Read each media file's duration from the file (downloaded, as the service does) "
+    "instead of making one up from its URL: imports bill what the files hold.",
+)
 @click.option(
     "--foreign-client",
     default=0.0,

@@ -165,14 +165,3 @@ def test_detailed_exitcode_table(served: Served, workspace: Path, case: str, exp
         )
     result = run_cli(*args, env=served.env())
     assert result.exit_code == expected, result.output
-
-
-def test_plan_json_is_format_json(workspace: Path) -> None:
-    as_flag = run_cli("plan", str(workspace), "--json")
-    as_format = run_cli("plan", str(workspace), "--format", "json")
-    assert as_flag.exit_code == 0, as_flag.output
-    # A plan without state draws a fresh lineage (and so fresh digests) each time: compare
-    # the document's shape and its actions.
-    docs = [json.loads(r.stdout) for r in (as_flag, as_format)]
-    shapes = [(sorted(d), [(a["action"], a["address"]) for a in d["actions"]]) for d in docs]
-    assert shapes[0] == shapes[1] and shapes[0][1]
