@@ -47,7 +47,7 @@ GITIGNORE = [
     "# descript-iac: commit state/*.json (and a *.journal a failed run leaves), not these",
     "**/state/*.backup",
     "**/state/*.lock",
-    "state/emulator/",
+    "**/state/emulator/",
     "*.plan",
 ]
 
