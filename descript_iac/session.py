@@ -1,7 +1,8 @@
 """Open a connection to the Descript API, or to the embedded emulator (`--emulator`).
 
 The embedded emulator runs in-process on a loopback socket for the duration of one command and
-keeps its projects and jobs in `emulator/` beside the local state file, so a second run sees what the first made.
+keeps its projects and jobs in `emulator/` beside the local state file, so a second run sees
+what the first made.
 """
 
 from __future__ import annotations

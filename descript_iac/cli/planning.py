@@ -58,7 +58,7 @@ def plan_options(f: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--emulator",
                 is_flag=True,
-                help="Run against the embedded emulator (data in emulator/ beside the local state).",
+                help="Run against the embedded emulator (data beside the local state).",
             ),
         ]
     ):
