@@ -60,14 +60,28 @@ def plan_options(f: Callable[..., Any]) -> Callable[..., Any]:
                 is_flag=True,
                 help="Run against the embedded emulator (data beside the local state).",
             ),
+            click.option(
+                "--api-level",
+                type=click.Choice(["seed", "2026"]),
+                default="seed",
+                show_default=True,
+                help="With --emulator: the API the embedded emulator speaks (2026 adds "
+                "publish jobs, folder_name and composition_id), as `emulator serve --api-level`.",
+            ),
         ]
     ):
         f = decorator(f)
     return f
 
 
-def _settings(g: Globals, root: Path, emulator: bool, capabilities: tuple[str, ...]) -> RunSettings:
-    return g.settings(root, emulator, capabilities)
+def _settings(
+    g: Globals, root: Path, emulator: bool, capabilities: tuple[str, ...], api_level: str = "seed"
+) -> RunSettings:
+    if api_level != "seed" and not emulator:
+        raise DescriptIacError(
+            "--api-level sets the API level of the embedded emulator: use it with --emulator"
+        )
+    return g.settings(root, emulator, capabilities, api_level)
 
 
 def _options(
@@ -126,6 +140,7 @@ def plan(
     replace: tuple[str, ...],
     capabilities: tuple[str, ...],
     emulator: bool,
+    api_level: str,
 ) -> None:
     """Show which import and agent jobs DIRECTORY's workspace needs.
 
@@ -133,7 +148,7 @@ def plan(
     Every step that will run is shown with its prompt, every import with what it sends.
     """
     g = get_globals(ctx)
-    settings = _settings(g, directory, emulator, capabilities)
+    settings = _settings(g, directory, emulator, capabilities, api_level)
     outcome = plan_workspace(
         settings, _options(targets, allow_replace, allow_forget, replace, capabilities), refresh
     )
@@ -226,6 +241,7 @@ def apply(
     replace: tuple[str, ...],
     capabilities: tuple[str, ...],
     emulator: bool,
+    api_level: str,
 ) -> None:
     """Issue only the missing jobs for SOURCE (a workspace directory or a saved plan file).
 
@@ -248,7 +264,7 @@ def apply(
         auto_approve = True  # applying a saved plan is the approval (as in Terraform)
     else:
         options = _options(targets, allow_replace, allow_forget, replace, capabilities)
-    settings = _settings(g, source, emulator, capabilities)
+    settings = _settings(g, source, emulator, capabilities, api_level)
     reporter = display(as_json=as_json, color=use_color(g))
 
     def show(plan: Plan) -> None:
