@@ -289,10 +289,10 @@ COMMANDS: dict[str, str | tuple[str, str]] = {
     ),
     "init": (
         "descript_iac.cli.init:init",
-        "Start a workspace in DIRECTORY (default: .): descript.yaml with the schema header, a "
-        "commented example and a `state:` block (the state in DIRECTORY/state/, found from any "
-        "working directory), the JSON Schema for editors, and .gitignore entries in the working "
-        "directory.",
+        "Start a workspace in DIRECTORY (default: descript/, a folder of its own): descript.yaml "
+        "with the schema header, a commented example and a `state:` block (the state in "
+        "DIRECTORY/state/, found from any working directory), the JSON Schema for editors, and "
+        ".gitignore entries in the working directory.",
     ),
     "show": (
         "descript_iac.cli.show:show",

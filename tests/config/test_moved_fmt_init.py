@@ -246,3 +246,15 @@ def test_init_gitignore_and_embedded_emulator_data_sit_beside_the_workspace_stat
         os.chdir("..")
     assert again.exit_code == 0 and "No changes" in again.output, again.output
     assert not Path("shows/shows").exists() and not Path("state").exists()
+
+
+def test_init_in_a_repository_root_leaves_its_ci_and_compose_files_out(tmp_path: Path) -> None:
+    Path(".gitlab-ci.yml").write_text("stages: [test]\ntest:\n  script: [pytest]\n")
+    Path("docker-compose.yml").write_text("services:\n  db: {image: postgres:16}\n")
+    made = run_cli("init")
+    assert made.exit_code == 0, made.output
+    assert Path("descript/descript.yaml").exists() and not Path("descript.yaml").exists()
+    assert "descript-iac validate descript" in made.output
+    assert run_cli("validate", "descript").exit_code == 0
+    plan = run_cli("plan", "descript")
+    assert plan.exit_code == 0 and "1 project to create" in plan.output, plan.output
