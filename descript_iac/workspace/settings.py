@@ -29,16 +29,6 @@ def default_state_path(root: Path) -> Path:
     return Path("state") / f"{name}.json"
 
 
-def _declared_local_state(root: Path) -> Path | None:
-    """The local state file the workspace's `state:` block names (resolved from the workspace,
-    not the working directory), so the embedded emulator's data sits beside it wherever the
-    command runs from; None without a local `state:` block."""
-    declared = read_state_setting(root)
-    if declared is None or declared.backend != "local":
-        return None
-    return declared.path
-
-
 @dataclass(frozen=True)
 class RunSettings:
     root: Path
@@ -68,8 +58,13 @@ class RunSettings:
         else the workspace's `state:` block, else `state/<workspace>.json`. The API: `api_url`
         (or DESCRIPT_API_URL, or Descript's), or the embedded emulator (`emulator`), which keeps
         its data beside the local state file."""
-        local = state_path or (_declared_local_state(root) if emulator else None)
-        local = local or default_state_path(root)
+        local = state_path or default_state_path(root)
+        if emulator and state_path is None:
+            # Beside the state the workspace's `state:` block names, wherever the command runs
+            # from: run from inside the workspace, a second, empty emulator said "up to date".
+            declared = read_state_setting(root)
+            if declared is not None and declared.path is not None:
+                local = declared.path
         target = ApiTarget(
             api_url=api_url,
             emulator=emulator,

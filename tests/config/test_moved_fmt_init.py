@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import textwrap
 from pathlib import Path
 
@@ -222,39 +221,3 @@ def test_validate_warns_about_media_urls_that_name_no_audio_or_video(tmp_path: P
     assert "main.yaml:6:" in lines[0] and "'page' ends in '.html'" in lines[0]
     assert "'secret' does not end in an audio or video extension" in lines[1]
     assert "s3.example.com" not in result.output
-
-
-def test_init_gitignore_and_embedded_emulator_data_sit_beside_the_workspace_state(
-    tmp_path: Path,
-) -> None:
-    # A repository root with a workspace folder: run from the root, the embedded emulator's
-    # data goes beside shows/state/shows.json (not ./state/emulator), and the .gitignore
-    # line init wrote ignores it there; run from inside, the same emulator answers.
-    subprocess.run(["git", "init", "-q", "."], check=True)
-    assert run_cli("init", "shows").exit_code == 0
-    applied = run_cli("apply", "shows", "--emulator", "--auto-approve")
-    assert applied.exit_code == 0, applied.output
-    data = sorted(p for p in Path("shows/state/emulator").rglob("*") if p.is_file())
-    assert data and not Path("state").exists()
-    for path in data:
-        ignored = subprocess.run(["git", "check-ignore", "-q", str(path)], check=False)
-        assert ignored.returncode == 0, f"{path} is not ignored by {Path('.gitignore').read_text()}"
-    os.chdir("shows")
-    try:
-        again = run_cli("plan", ".", "--emulator")
-    finally:
-        os.chdir("..")
-    assert again.exit_code == 0 and "No changes" in again.output, again.output
-    assert not Path("shows/shows").exists() and not Path("state").exists()
-
-
-def test_init_in_a_repository_root_leaves_its_ci_and_compose_files_out(tmp_path: Path) -> None:
-    Path(".gitlab-ci.yml").write_text("stages: [test]\ntest:\n  script: [pytest]\n")
-    Path("docker-compose.yml").write_text("services:\n  db: {image: postgres:16}\n")
-    made = run_cli("init")
-    assert made.exit_code == 0, made.output
-    assert Path("descript/descript.yaml").exists() and not Path("descript.yaml").exists()
-    assert "descript-iac validate descript" in made.output
-    assert run_cli("validate", "descript").exit_code == 0
-    plan = run_cli("plan", "descript")
-    assert plan.exit_code == 0 and "1 project to create" in plan.output, plan.output

@@ -185,7 +185,16 @@ def test_embedded_emulator_speaks_the_2026_api_when_asked(tmp_path: Path) -> Non
     workspace = str(tmp_path / "published")
     blocked = run_cli("plan", workspace, "--emulator", "--refresh")
     assert "--emulator --api-level 2026" in blocked.output, blocked.output
-    applied = run_cli("apply", workspace, "--emulator", "--api-level", "2026", "--auto-approve")
+    applied = run_cli(
+        "apply",
+        workspace,
+        "--emulator",
+        "--api-level",
+        "2026",
+        "--auto-approve",
+        "--forecast",
+        "off",
+    )
     assert applied.exit_code == 0, applied.output
     assert "1 published" in applied.output
     assert "No changes" in run_cli("plan", workspace, "--emulator", "--api-level", "2026").output
