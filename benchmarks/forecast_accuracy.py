@@ -53,18 +53,16 @@ def main() -> None:
     errors = [abs(a - estimate.expected) for a in actual]
     inside = sum(estimate.low <= a <= estimate.high for a in actual)
     print(f"forecast per step: {estimate.text('AI credits')} [{basis}]")
-    print(
-        f"100 steps: actual median {statistics.median(actual):.0f}, mean {statistics.mean(actual):.1f}"
-    )
+    median, mean = statistics.median(actual), statistics.mean(actual)
+    print(f"100 steps: actual median {median:.0f}, mean {mean:.1f}")
     print(f"median absolute error of the expected value: {statistics.median(errors):.1f} credits")
     print(
         f"steps within the forecast range: {inside}/100 (above its high end: "
         f"{sum(a > estimate.high for a in actual)})"
     )
     total_forecast = estimate.expected * 100
-    print(
-        f"total: forecast {total_forecast:.0f} (high {estimate.high * 100:.0f}), actual {sum(actual)}"
-    )
+    high = estimate.high * 100
+    print(f"total: forecast {total_forecast:.0f} (high {high:.0f}), actual {sum(actual)}")
 
 
 if __name__ == "__main__":
