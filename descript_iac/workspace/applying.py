@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from descript_iac.api import DescriptClient
 from descript_iac.apply import ApplyOptions, ApplyResult, Engine, reconcile
 from descript_iac.apply.evidence import desired_names
+from descript_iac.apply.existing import stale_state, way_on
 from descript_iac.apply.exports import ExportResult, refresh_exports
 from descript_iac.apply.reporting import Reporter
 from descript_iac.config import Workspace, load_workspace
@@ -18,6 +19,7 @@ from descript_iac.session import open_client, open_registry
 from descript_iac.state.document import StateDocument
 from descript_iac.state.recorder import Recorder
 from descript_iac.state.whereabouts import elsewhere, new_state_problem, remember_store
+from descript_iac.workspace.existing import drive_verdicts, stale_jobs, unknown_creates
 from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.saved import SavedPlan, check_fresh, check_same
 from descript_iac.workspace.settings import RunSettings
@@ -94,6 +96,15 @@ def apply_workspace(
                 plan = checked_plan(workspace.projects, doc, options, client, workspace.moves)
                 if found.drift:
                     plan = plan.model_copy(update={"drift": tuple(found.drift)})
+                if not new_state:
+                    # Evidence before any create: a project the drive shows may exist already
+                    # is never made again silently (a missing, stale or rebuilt state).
+                    creates = unknown_creates(plan, doc)
+                    stops = drive_verdicts(client, workspace, doc, creates, existed)
+                    if stops:
+                        raise DescriptIacError(way_on(stops))
+                if not refresh and (stale := stale_jobs(client, plan, doc)):
+                    raise DescriptIacError(stale_state(stale))
                 if saved is not None:
                     check_same(saved, plan)
                 if plan.blocked:

@@ -48,6 +48,7 @@ def plan_workspace(
     if refresh:
         from descript_iac.apply import reconcile  # the API client and httpx: only to refresh
         from descript_iac.apply.evidence import desired_names
+        from descript_iac.workspace.existing import drive_verdicts, unknown_creates, with_evidence
 
         def record(event: Event) -> None:
             apply_event(doc, event)
@@ -55,6 +56,7 @@ def plan_workspace(
         with open_client(settings.api) as client:
             client.status()  # a wrong token fails here, once, before anything else
             registry = ReadOnlyDriveRegistry(open_registry(settings.api, client, store))
+            existed = store.exists()
             try:
                 found = reconcile(
                     client,
@@ -65,11 +67,14 @@ def plan_workspace(
                     name_of=desired_names(workspace, doc),
                     drift=True,
                 )
-                if not store.exists():
+                plan = checked_plan(workspace.projects, doc, options, client, workspace.moves)
+                creates = unknown_creates(plan, doc)
+                stops = drive_verdicts(client, workspace, doc, creates, existed)
+                plan = with_evidence(plan, stops)
+                if not existed and not stops:
                     warnings += new_state_warning(client, registry, store)
             finally:
                 registry.close()
-            plan = checked_plan(workspace.projects, doc, options, client, workspace.moves)
         notes, drift = found.notes, found.drift
     else:
         plan = compute_plan(workspace.projects, doc, options, workspace.moves)
