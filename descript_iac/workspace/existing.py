@@ -8,6 +8,7 @@ such name (`created_by=me`). A plan with nothing to create makes no call.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from descript_iac.api import DescriptClient
 from descript_iac.api.capabilities import Feature
@@ -37,11 +38,23 @@ def unknown_creates(plan: Plan, doc: StateDocument) -> list[str]:
     ]
 
 
+def _created(at: str | None, sent_at: float) -> float:
+    """When a recorded job was made, in the server's own time (its `created_at`, comparable to
+    the history's); the send time when the record has none."""
+    if at:
+        try:
+            return datetime.fromisoformat(at).timestamp()
+        except ValueError:
+            pass
+    return sent_at
+
+
 def _newest(project: ProjectState) -> float:
-    times = [0.0, *(s.sent_at for s in project.steps)]
-    times += [p.sent_at for p in project.publishes.values()]
+    """When the newest job the state records on `project` was made (0.0: none)."""
+    times = [0.0, *(_created(s.created_at, s.sent_at) for s in project.steps)]
+    times += [_created(p.created_at, p.sent_at) for p in project.publishes.values()]
     if project.import_:
-        times.append(project.import_.sent_at)
+        times.append(_created(project.import_.created_at, project.import_.sent_at))
     return max(times)
 
 
