@@ -99,6 +99,12 @@ class JobHistoryCache(Protocol):
 
     def remember(self, job: dict[str, Any]) -> None: ...
 
+    def run_times(self) -> dict[str, float]:
+        """Each job type's learnt run time on this API, seconds (see apply/schedule.py)."""
+        ...
+
+    def keep_run_times(self, runs: dict[str, float]) -> None: ...
+
 
 class DescriptClient:
     def __init__(
@@ -545,8 +551,7 @@ class DescriptClient:
             extensions=response.extensions,
         )
 
-    @staticmethod
-    def _error(endpoint: str, response: httpx.Response) -> errors.ApiError:
+    def _error(self, endpoint: str, response: httpx.Response) -> errors.ApiError:
         try:
             data = response.json()
         except ValueError:
@@ -555,6 +560,12 @@ class DescriptClient:
             data = {}
         code = str(data.get("error") or f"http_{response.status_code}")
         message = redact(str(data.get("message") or response.reason_phrase or "no message"))
+        if response.status_code == 404 and not self.base_url.endswith("/v1"):
+            # Not the token's drive: the URL. Every Descript API path starts with /v1.
+            message += (
+                f"; the API URL {self.base_url} does not end in /v1: did you mean "
+                f"{self.base_url}/v1?"
+            )
         return errors.error_for(endpoint, response.status_code, code, message)
 
     def _log(

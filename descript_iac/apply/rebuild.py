@@ -96,6 +96,8 @@ class Rebuilder:
         self.timing = timing
         self.projects_api = client.capabilities().has(Feature.PROJECTS)
         self._details: dict[str, ProjectDetails] = {}
+        # The jobs of the projects this state does not know, by project (set by `run`).
+        self.by_project: dict[str, list[Job]] = {}
 
     def details(self, project_id: str) -> ProjectDetails:
         if project_id not in self._details:
@@ -122,6 +124,7 @@ class Rebuilder:
                 by_project[job.project_id].append(job)
         for jobs in by_project.values():
             jobs.sort(key=job_order)
+        self.by_project = dict(by_project)
         wanted = {a: p for a, p in workspace.projects.items() if a not in self.doc.projects}
         candidates = {a: self.candidates(p, by_project) for a, p in wanted.items()}
         claimed: dict[str, list[str]] = defaultdict(list)
@@ -134,6 +137,13 @@ class Rebuilder:
             shared = sorted({a for p in ids for a in claimed[p]} - {address})
             report.findings.append(self.finding(desired, ids, shared, by_project))
         return report
+
+    def made_by_agents(self) -> dict[str, list[Job]]:
+        """The unknown projects an agent job created (their first job in the history is an
+        agent job): at the seed level nothing tells whose prompt-only project each is."""
+        return {
+            p: jobs for p, jobs in self.by_project.items() if jobs and jobs[0].job_type == "agent"
+        }
 
     def candidates(self, desired: DesiredProject, by_project: dict[str, list[Job]]) -> list[str]:
         if not desired.has_media:

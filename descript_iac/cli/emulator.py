@@ -106,6 +106,12 @@ SECONDS = click.FloatRange(min=0)
 @click.option("--fail-prompt", help="Fault: regex; matching prompts fail.")
 @click.option("--credit-budget", type=float, help="Fault: AI credits before 402 is returned.")
 @click.option(
+    "--read-media",
+    is_flag=True,
+    help="Read each media file's duration from the file (downloaded, as the service does) "
+    "instead of making one up from its URL: imports bill what the files hold.",
+)
+@click.option(
     "--foreign-client",
     default=0.0,
     type=SECONDS,

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from descript_iac.cli.context import echo
+from descript_iac.cli.workspace_option import workspace_option
 from descript_iac.config.layout import format_files, write
 from descript_iac.config.loader import workspace_files
 
@@ -16,6 +17,7 @@ from descript_iac.config.loader import workspace_files
 @click.argument("directory", default=".", type=click.Path(path_type=Path))
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 naming files not formatted.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print the changes as a unified diff.")
+@workspace_option()
 def fmt(directory: Path, check: bool, show_diff: bool) -> None:
     """Rewrite the workspace files in DIRECTORY (default: .) in the canonical layout.
 

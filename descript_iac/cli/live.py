@@ -27,7 +27,6 @@ from descript_iac.plan.model import Plan
 from descript_iac.redact import redact
 
 BAR = 10  # cells of a progress bar
-MIN_URL = 12  # cells: a URL cut shorter than this is not shown
 INDENT = "  "
 
 
@@ -110,7 +109,9 @@ class LiveReporter(Reporter):
 
     def write(self, text: str) -> None:
         """A permanent line: above the block (drawn again below it with the rows as they are
-        now), wrapped at the terminal's width.
+        now). It is written as one line and wrapped by the terminal itself (rich's soft wrap),
+        never broken by rich: a Descript URL in it stays one URL for a click or a copy at any
+        width (a hard line break in the middle of it made two halves).
 
         The block changes height only here and in `_refresh`, holding the Live's lock: rich
         moves the cursor back over the block as tall as it last drew it, so a drawing of a
@@ -119,11 +120,11 @@ class LiveReporter(Reporter):
         line. rich's refresh thread draws the rows last shown: the same height."""
         line = Text(redact(text))
         if self._live is None:
-            self.console.print(line, soft_wrap=False, overflow="fold")
+            self.console.print(line, soft_wrap=True)
             return
         with self._live._lock:  # re-entered by rich's own print hook (an RLock)
             self._show_rows()
-            self.console.print(line, soft_wrap=False, overflow="fold")
+            self.console.print(line, soft_wrap=True)
 
     def board_lines(self, width: int, height: int) -> list[Text]:
         """The block at this width and height: the rows shown, then the summary line."""
@@ -189,7 +190,8 @@ class Board:
 
 def fit_row(row: Row, width: int, color: bool) -> Text:
     """`  address: label  [####......]  40% status  URL`, cut to `width` cells: the URL gives
-    way first, then the status, then the address (a cut shows an ellipsis)."""
+    way first (shown whole or not at all: a cut URL is a broken link; the permanent line above
+    has it), then the status, then the address (a cut shows an ellipsis)."""
     filled = int(max(0.0, min(row.percent, 100.0)) // (100 / BAR))
     bar = Text.assemble(
         "[",
@@ -206,9 +208,9 @@ def fit_row(row: Row, width: int, color: bool) -> Text:
     status = _cut(Text(row.status), max(0, room))
     room -= status.cell_len + 2  # two spaces before the URL
     line = Text.assemble(INDENT, what, "  ", bar, status)
-    if row.url and room >= MIN_URL:  # a stub of a URL is noise
+    if row.url and room >= cell_len(row.url):
         line.append("  ")
-        line.append_text(_cut(Text(row.url, style="cyan" if color else ""), room))
+        line.append_text(Text(row.url, style="cyan" if color else ""))
     return _cut(line, width)
 
 

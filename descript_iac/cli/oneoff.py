@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from descript_iac.cli.context import echo, get_globals, use_color
+from descript_iac.cli.durations import Duration
 from descript_iac.cli.progress import Reporter, display
 from descript_iac.errors import DescriptIacError
 from descript_iac.session import ApiTarget
@@ -39,7 +40,7 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
                 "--poll-interval",
                 default=2.0,
                 show_default=True,
-                type=click.FloatRange(min=0.01),
+                type=Duration(minimum=0.01),
                 envvar="DESCRIPT_IAC_POLL_INTERVAL",
                 help="Seconds between polls [env DESCRIPT_IAC_POLL_INTERVAL].",
             ),

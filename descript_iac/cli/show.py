@@ -9,6 +9,7 @@ import click
 
 from descript_iac.cli.context import echo, get_globals, use_color
 from descript_iac.cli.planning import _settings
+from descript_iac.cli.workspace_option import workspace_option
 from descript_iac.plan.render import render_text
 from descript_iac.plan.report import render_json
 from descript_iac.redact import scrub
@@ -73,6 +74,7 @@ def state_lines(view: StateView) -> list[str]:
 @click.argument("source", default=".", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="JSON (a plan: its plan-JSON form).")
 @click.pass_context
+@workspace_option("source")
 def show(ctx: click.Context, source: Path, as_json: bool) -> None:
     """Show SOURCE: a saved plan (`plan --out FILE`) exactly as `apply FILE` will run it, or,
     for a workspace directory (default: .), every project its state manages: Descript URL,

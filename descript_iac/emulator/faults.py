@@ -46,6 +46,9 @@ class Faults:
     fail_media_pattern: str | None = None  # regex: matching media URLs fail to import
     fail_prompt_pattern: str | None = None  # regex: matching prompts fail
     credit_budget: float | None = None  # AI credits; past it, POST /jobs/agent answers 402
+    # Media durations read from the files (downloaded, as the service does) instead of made up
+    # from the URL: imports bill what the files hold (issue #23's forecast tests).
+    read_media: bool = False
     # An eventually consistent history: what the lists show only `lag` seconds after creation.
     history_lag: float = 0.0  # GET /v1/jobs
     projects_lag: float = 0.0  # GET /v1/projects
@@ -227,6 +230,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "fail_media_pattern": _optional(_text),
     "fail_prompt_pattern": _optional(_text),
     "credit_budget": _optional(_seconds),
+    "read_media": _flag,
     "history_lag": _seconds,
     "projects_lag": _seconds,
     "foreign_client": _seconds,

@@ -14,6 +14,7 @@ from descript_iac.state.drive import DriveRegistry, ReadOnlyDriveRegistry
 from descript_iac.state.events import Event, apply_event
 from descript_iac.state.store import StateStore
 from descript_iac.state.whereabouts import elsewhere, new_state_problem
+from descript_iac.workspace.existing import Existing, check_existing, creates
 from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.settings import RunSettings
 
@@ -28,6 +29,9 @@ class PlanOutcome:
     plan: Plan
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # What exists in Descript of the projects the plan creates (with --refresh; see
+    # workspace/existing.py): apply will not create those.
+    existing: Existing = field(default_factory=Existing)
 
 
 def plan_workspace(
@@ -42,13 +46,13 @@ def plan_workspace(
     doc = store.read()
     notes: list[str] = []
     drift: list[Drift] = []
+    existing = Existing()
     warnings: list[str] = []
     if doc.serial == 0 and (last := elsewhere(settings.root, store)) is not None:
         warnings.append(new_state_problem(settings.root, store, last))
     if refresh:
         from descript_iac.apply import reconcile  # the API client and httpx: only to refresh
         from descript_iac.apply.evidence import desired_names
-        from descript_iac.workspace.existing import drive_verdicts, unknown_creates, with_evidence
 
         def record(event: Event) -> None:
             apply_event(doc, event)
@@ -56,7 +60,6 @@ def plan_workspace(
         with open_client(settings.api) as client:
             client.status()  # a wrong token fails here, once, before anything else
             registry = ReadOnlyDriveRegistry(open_registry(settings.api, client, store))
-            existed = store.exists()
             try:
                 found = reconcile(
                     client,
@@ -67,20 +70,23 @@ def plan_workspace(
                     name_of=desired_names(workspace, doc),
                     drift=True,
                 )
-                plan = checked_plan(workspace.projects, doc, options, client, workspace.moves)
-                creates = unknown_creates(plan, doc)
-                stops = drive_verdicts(client, workspace, doc, creates, existed)
-                plan = with_evidence(plan, stops)
-                if not existed and not stops:
+                if not store.exists():
                     warnings += new_state_warning(client, registry, store)
             finally:
                 registry.close()
+            plan = checked_plan(workspace.projects, doc, options, client, workspace.moves)
+            existing = check_existing(client, doc, workspace, plan, settings.timing)
         notes, drift = found.notes, found.drift
     else:
         plan = compute_plan(workspace.projects, doc, options, workspace.moves)
+        if creates(plan, doc):
+            notes.append(
+                "the projects this plan creates are checked against what exists in Descript "
+                "when it is applied (nothing is created twice); `plan --refresh` checks now"
+            )
     if drift:
         plan = plan.model_copy(update={"drift": tuple(drift)})
-    return PlanOutcome(workspace, doc, plan, notes, warnings)
+    return PlanOutcome(workspace, doc, plan, notes, warnings, existing)
 
 
 def new_state_warning(

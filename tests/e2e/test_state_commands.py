@@ -208,7 +208,7 @@ def test_adopt_refuses_a_job_the_intent_could_not_have_made(
     ).json()["job_id"]
     httpx.post(f"{served.root}/_emulator/clock/advance", json={"seconds": 600})
     me = tmp_path / "me"
-    # A brand-new workspace on a drive whose history holds a look-alike asks first: --new-state.
+    # (the teammate's project looks like mine: --new-state makes mine anyway)
     killed = cli(
         *APPLY, "--new-state", env=served.env(DESCRIPT_IAC_FAILPOINT="after_post:1"), cwd=me
     )
