@@ -90,7 +90,15 @@ def _names(jobs: Sequence[Job]) -> tuple[set[str], set[str] | None]:
 
 
 class Rebuilder:
-    def __init__(self, client: DescriptClient, doc: StateDocument, timing: Timing) -> None:
+    def __init__(
+        self,
+        client: DescriptClient,
+        doc: StateDocument,
+        timing: Timing,
+        others: frozenset[str] = frozenset(),
+    ) -> None:
+        """`others`: job ids other states on the drive recorded (their projects are theirs)."""
+        self.others = others
         self.client = client
         self.doc = doc
         self.timing = timing
@@ -122,7 +130,10 @@ class Rebuilder:
         for job in history:
             if job.project_id and job.project_id not in known:
                 by_project[job.project_id].append(job)
-        for jobs in by_project.values():
+        for project_id, jobs in list(by_project.items()):
+            if any(job.job_id in self.others for job in jobs):
+                del by_project[project_id]  # another state's: never a candidate
+                continue
             jobs.sort(key=job_order)
         self.by_project = dict(by_project)
         wanted = {a: p for a, p in workspace.projects.items() if a not in self.doc.projects}

@@ -180,6 +180,13 @@ def single_dash_hint(exc: click.UsageError, argv: list[str]) -> str:
 )
 @click.option("--color/--no-color", default=None, help="Force or disable colours.")
 @click.option(
+    "--request-deadline",
+    type=Duration(minimum=1.0),
+    default=None,
+    help="The longest one API request may take in all, its reply included (a server or proxy "
+    "that drips its reply is given up) [env DESCRIPT_IAC_REQUEST_DEADLINE; default 120s].",
+)
+@click.option(
     "--commit-span",
     type=Duration(),
     envvar="DESCRIPT_IAC_COMMIT_SPAN",
@@ -202,6 +209,7 @@ def main(
     verbose: bool,
     lock_timeout: float,
     color: bool | None,
+    request_deadline: float | None,
     commit_span: float | None,
     history_lag: float | None,
 ) -> None:
@@ -221,6 +229,8 @@ def main(
     """
     if backend_url:
         register_url_secret(backend_url)
+    if request_deadline is not None:  # read by every client this process opens (api/client.py)
+        os.environ["DESCRIPT_IAC_REQUEST_DEADLINE"] = str(request_deadline)
     ctx.obj = Globals(
         api_url, state_path, verbose, lock_timeout, color, commit_span, history_lag, backend_url
     )
@@ -243,6 +253,8 @@ def _set_global(ctx: click.Context, name: str, value: Any) -> None:
         _log_requests()
     if name == "color":
         ctx.color = ctx.find_root().color = value
+    if name == "request_deadline" and value is not None:
+        os.environ["DESCRIPT_IAC_REQUEST_DEADLINE"] = str(value)
 
 
 def _log_requests() -> None:

@@ -69,9 +69,11 @@ def use_color(g: Globals) -> bool:
 
 
 def echo(text: str = "", *, err: bool = False) -> None:
-    """Print through the redactor: no secret ever reaches a terminal or a CI log; a command the
+    """Print through the redactor: no secret ever reaches a terminal or a CI log; no control
+    character from the API or a file drives the terminal (`terminal_text.visible`); a command the
     text suggests is completed with this run's workspace and state options (pasteable)."""
     from descript_iac.cli.suggestions import complete
     from descript_iac.redact import redact
+    from descript_iac.terminal_text import visible
 
-    click.echo(redact(complete(text)), err=err)
+    click.echo(visible(redact(complete(text))), err=err)

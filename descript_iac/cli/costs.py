@@ -13,6 +13,7 @@ from rich.text import Text
 from descript_iac.cli.context import echo, get_globals, use_color
 from descript_iac.cli.workspace_option import workspace_option
 from descript_iac.state.spend import SpendReport, Spent, spend_report
+from descript_iac.terminal_text import one_line
 
 BAR = 30  # characters of the longest bar
 
@@ -94,7 +95,7 @@ def print_text(report: SpendReport, color: bool) -> None:
         largest = max(s.ai_credits for s in rows.values())
         for key, s in rows.items():
             table.add_row(  # Text: a model's name is never read as rich markup
-                Text(key),
+                Text(one_line(key)),
                 _num(s.media_seconds),
                 _num(s.ai_credits),
                 str(s.jobs),

@@ -11,6 +11,7 @@ from descript_iac.cli.context import echo
 from descript_iac.cli.workspace_option import workspace_option
 from descript_iac.config.layout import format_files, write
 from descript_iac.config.loader import workspace_files
+from descript_iac.terminal_text import visible
 
 
 @click.command()
@@ -29,7 +30,7 @@ def fmt(directory: Path, check: bool, show_diff: bool) -> None:
     changed = [r for r in results if r.changed]
     for result in changed:
         if show_diff:
-            click.echo(result.diff(), nl=False)
+            click.echo(visible(result.diff()), nl=False)
         if check:
             echo(f"would reformat {result.path}", err=True)
         else:

@@ -25,6 +25,7 @@ from descript_iac.api.models import Job
 from descript_iac.cli.progress import Reporter
 from descript_iac.plan.model import Plan
 from descript_iac.redact import redact
+from descript_iac.terminal_text import one_line, visible
 
 BAR = 10  # cells of a progress bar
 INDENT = "  "
@@ -118,7 +119,7 @@ class LiveReporter(Reporter):
         taller or shorter block between that move and this print (rich's refresh thread, or
         something printed while the block is up) would leave a row behind or erase a permanent
         line. rich's refresh thread draws the rows last shown: the same height."""
-        line = Text(redact(text))
+        line = Text(visible(redact(text)))
         if self._live is None:
             self.console.print(line, soft_wrap=True)
             return
@@ -203,14 +204,15 @@ def fit_row(row: Row, width: int, color: bool) -> Text:
     room = width - cell_len(INDENT) - 2 - bar.cell_len  # two spaces after the address
     # The address comes first, but leaves the status a third of the room when it needs it.
     reserve = min(cell_len(row.status), room // 3)
-    what = _cut(Text(row.what, style="bold" if color else ""), max(1, room - reserve))
+    what = _cut(Text(one_line(row.what), style="bold" if color else ""), max(1, room - reserve))
     room -= what.cell_len
-    status = _cut(Text(row.status), max(0, room))
+    status = _cut(Text(one_line(row.status)), max(0, room))
     room -= status.cell_len + 2  # two spaces before the URL
     line = Text.assemble(INDENT, what, "  ", bar, status)
-    if row.url and room >= cell_len(row.url):
+    url = one_line(row.url)
+    if url and room >= cell_len(url):
         line.append("  ")
-        line.append_text(Text(row.url, style="cyan" if color else ""))
+        line.append_text(Text(url, style="cyan" if color else ""))
     return _cut(line, width)
 
 

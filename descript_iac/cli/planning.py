@@ -163,7 +163,8 @@ def plan(
     for warning in outcome.workspace.warnings:
         echo(str(warning), err=True)
     for note in outcome.notes:
-        echo(f"{'Refresh' if refresh else 'Note'}: {note}", err=True)
+        if refresh or fmt == "text":  # (a note of its own only beside the text plan)
+            echo(f"{'Refresh' if refresh else 'Note'}: {note}", err=True)
     for line in outcome.warnings:
         echo(f"Warning: {line}", err=True)
     if outcome.existing.blocking:

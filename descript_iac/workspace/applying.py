@@ -23,7 +23,12 @@ from descript_iac.state.document import StateDocument
 from descript_iac.state.drive import DriveRegistry
 from descript_iac.state.events import ProjectImported
 from descript_iac.state.recorder import Recorder
-from descript_iac.state.whereabouts import elsewhere, new_state_problem, remember_store
+from descript_iac.state.whereabouts import (
+    applied_here,
+    elsewhere,
+    new_state_problem,
+    remember_store,
+)
 from descript_iac.workspace.existing import check_existing
 from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.forecasting import forecast_plan, workspace_budget
@@ -177,7 +182,9 @@ def _existing(
     """The plan once what already exists is known: with `adopt`, every unambiguous match is
     recorded (as `state rebuild` records it) and the plan made again; anything that may exist
     and is not adopted stops the apply before anything is sent."""
-    existing = check_existing(client, doc, workspace, plan, settings.timing)
+    lost_here = doc.serial == 0 and applied_here(settings.root)
+    others = frozenset() if lost_here else registry.recorded_jobs()
+    existing = check_existing(client, doc, workspace, plan, settings.timing, others)
     if not existing.blocking:
         return plan
     if adopt and existing.matched:

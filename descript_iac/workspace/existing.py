@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from descript_iac.api import DescriptClient
-from descript_iac.apply.rebuild import Finding, Rebuilder
 from descript_iac.config.desired import Workspace
 from descript_iac.plan.model import ActionKind, Plan
 from descript_iac.state.document import StateDocument
 from descript_iac.timing import Timing
+
+if TYPE_CHECKING:  # the API client and httpx: only to check (a plain plan loads no network)
+    from descript_iac.api import DescriptClient
+    from descript_iac.apply.rebuild import Finding
 
 
 @dataclass
@@ -95,14 +98,24 @@ def creates(plan: Plan, doc: StateDocument) -> list[str]:
 
 
 def check_existing(
-    client: DescriptClient, doc: StateDocument, workspace: Workspace, plan: Plan, timing: Timing
+    client: DescriptClient,
+    doc: StateDocument,
+    workspace: Workspace,
+    plan: Plan,
+    timing: Timing,
+    others: frozenset[str] = frozenset(),
 ) -> Existing:
-    """The evidence for each address `plan` would create (none asked when it creates none)."""
+    """The evidence for each address `plan` would create (none asked when it creates none).
+    `others`: the job ids other states of the drive recorded (the drive registry): their
+    projects are theirs, however alike (every episode has a host.wav); left empty when this
+    workspace's own state was lost on this machine (its jobs are in the registry too)."""
+    from descript_iac.apply.rebuild import Rebuilder
+
     addresses = creates(plan, doc)
     if not addresses:
         return Existing()
     only = dataclasses.replace(workspace, projects={a: workspace.projects[a] for a in addresses})
-    rebuilder = Rebuilder(client, doc, timing)
+    rebuilder = Rebuilder(client, doc, timing, others)
     report = rebuilder.run(only)
     existing = Existing(matched=report.of("matched"), ambiguous=report.of("ambiguous"))
     if not rebuilder.projects_api:

@@ -94,7 +94,8 @@ def test_live_display_leaves_each_line_once_and_no_row(
     api: Any, tmp_path: Path, columns: int
 ) -> None:
     ws = _workspace(tmp_path)
-    args = ["apply", str(ws), "--auto-approve", "--poll-interval", "0.1"]
+    # (--new-state: the module's emulator holds look-alike projects of the tests before)
+    args = ["apply", str(ws), "--auto-approve", "--poll-interval", "0.1", "--new-state"]
     code, raw = run_in_terminal(args, cli_env(api), tmp_path, columns, ROWS)
     lines = terminal_lines(raw, columns, ROWS)
     assert code == 0, "\n".join(lines)
@@ -155,7 +156,8 @@ def test_live_display_leaves_each_line_once_and_no_row(
 
 def test_without_a_terminal_the_output_is_plain_lines(api: Any, tmp_path: Path) -> None:
     ws = _workspace(tmp_path)
-    args = ["apply", str(ws), "--auto-approve", "--poll-interval", "0.1"]
+    # (--new-state: the module's emulator holds look-alike projects of the tests before)
+    args = ["apply", str(ws), "--auto-approve", "--poll-interval", "0.1", "--new-state"]
     done = subprocess.run(
         [sys.executable, "-m", "descript_iac", *args],
         env={**_env(), **cli_env(api)}, cwd=tmp_path, capture_output=True, timeout=120,
@@ -214,7 +216,8 @@ COLOUR = re.compile(rb"\x1b\[(?:[0-9;]*;)?(?:3[0-7]|9[0-7]|38;[25]|4[0-7]|10[0-7
 @pytest.mark.parametrize("flag", [None, "--color"])
 def test_no_color_is_honoured_and_the_flag_wins(api: Any, tmp_path: Path, flag: str | None) -> None:
     ws = _workspace(tmp_path)
-    args = ["apply", str(ws), "--auto-approve", "--poll-interval", "0.1", *([flag] if flag else [])]
+    args = ["apply", str(ws), "--auto-approve", "--poll-interval", "0.1", "--new-state"]
+    args += [flag] if flag else []
     code, raw = run_in_terminal(args, cli_env(api, NO_COLOR="1"), tmp_path, 120, ROWS)
     assert code == 0, raw.decode()
     plan, display = raw.split(b"] Applying: ", 1)
