@@ -29,7 +29,7 @@ from descript_iac.state.whereabouts import (
     new_state_problem,
     remember_store,
 )
-from descript_iac.workspace.existing import check_existing
+from descript_iac.workspace.existing import check_existing, lost_or_rebuilt
 from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.forecasting import forecast_plan, workspace_budget
 from descript_iac.workspace.saved import SavedPlan, check_fresh, check_same
@@ -182,7 +182,7 @@ def _existing(
     """The plan once what already exists is known: with `adopt`, every unambiguous match is
     recorded (as `state rebuild` records it) and the plan made again; anything that may exist
     and is not adopted stops the apply before anything is sent."""
-    lost_here = doc.serial == 0 and applied_here(settings.root)
+    lost_here = lost_or_rebuilt(doc) and applied_here(settings.root)
     others = frozenset() if lost_here else registry.recorded_jobs()
     existing = check_existing(client, doc, workspace, plan, settings.timing, others)
     if not existing.blocking:
