@@ -47,7 +47,7 @@ def test_apply_saved_plan_refuses_options_that_change_it(
     result = run_cli(*before, "apply", str(saved), *after, env=served.env())
     assert result.exit_code == 1, result.output
     assert named in result.output
-    assert "Run `descript-iac plan` again" in result.output
+    assert "again with these options" in result.output
     assert "job(s) issued" not in result.output
     assert saved.read_text() == original
     # the plan itself still applies as reviewed
@@ -68,7 +68,7 @@ def _tamper_url(data: dict) -> None:
 
 
 def _tamper_state(data: dict) -> None:
-    data["state"] = "/tmp/elsewhere-state.json"
+    data["state"] = str(Path(data["workspace"]).parent / "elsewhere-state.json")
 
 
 @pytest.mark.parametrize("tamper", [_tamper_prompt, _tamper_url, _tamper_state])
@@ -77,10 +77,11 @@ def test_an_edited_saved_plan_is_refused(
     served: Served, saved: Path, command: str, tamper: object
 ) -> None:
     data = json.loads(saved.read_text())
+    elsewhere = Path(data["workspace"]).parent / "elsewhere-state.json"
     tamper(data)  # type: ignore[operator]
     saved.write_text(json.dumps(data, indent=2))
     result = run_cli(command, str(saved), env=served.env())
     assert result.exit_code == 1, result.output
     assert "the plan file was edited after `plan --out` wrote it" in result.output
     assert "job(s) issued" not in result.output
-    assert not Path("/tmp/elsewhere-state.json").exists()
+    assert not elsewhere.exists()
