@@ -404,7 +404,7 @@ class DescriptClient:
         )
         try:
             return JobCreated.model_validate(response.json())
-        except (ValueError, ValidationError):
+        except (ValueError, ValidationError, RecursionError):  # (JSON nested past any sense)
             # The job exists (2xx) but we cannot read its id: find it in the history.
             raise errors.OutcomeUnknown(
                 endpoint, fingerprint("POST", path, body), last_sent, "unreadable reply"
@@ -413,6 +413,13 @@ class DescriptClient:
     def _parse(self, model: type[M], response: httpx.Response, endpoint: str) -> M:
         try:
             return model.model_validate(response.json())
+        except RecursionError:
+            raise errors.ServerError(
+                endpoint,
+                response.status_code,
+                "bad_response",
+                "unreadable reply: nested too deeply",
+            ) from None
         except (ValueError, ValidationError) as exc:
             raise errors.ServerError(
                 endpoint, response.status_code, "bad_response", f"unreadable reply: {exc}"
@@ -582,7 +589,7 @@ class DescriptClient:
     def _error(self, endpoint: str, response: httpx.Response) -> errors.ApiError:
         try:
             data = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             data = {}
         if not isinstance(data, dict):
             data = {}

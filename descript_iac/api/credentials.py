@@ -91,6 +91,9 @@ class Credentials:
     token: Token
 
 
+PLAIN_HTTP_VAR = "DESCRIPT_IAC_ALLOW_HTTP"  # 1: allow http:// to a host other than loopback
+
+
 def resolve_base_url(option: str | None, environ: Mapping[str, str] | None = None) -> str:
     env = os.environ if environ is None else environ
     url = option or env.get("DESCRIPT_API_URL") or DEFAULT_API_URL
@@ -99,6 +102,23 @@ def resolve_base_url(option: str | None, environ: Mapping[str, str] | None = Non
         raise DescriptIacError(
             f"API URL {url!r} is not an http(s) URL; give one like {DEFAULT_API_URL} "
             "(--api-url or DESCRIPT_API_URL)"
+        )
+    shown = f"{parts.scheme}://{parts.hostname}{parts.path}"
+    if parts.username is not None or parts.password is not None:
+        raise DescriptIacError(
+            f"API URL {shown}: a user name or password in the URL is refused (it would be sent "
+            "instead of the token, as Basic auth); give the token in DESCRIPT_API_TOKEN"
+        )
+    if parts.query or parts.fragment:
+        raise DescriptIacError(
+            f"API URL {shown}: a query string or fragment is refused (paths are added after "
+            f"it); give the base URL only, like {DEFAULT_API_URL}"
+        )
+    loopback = parts.hostname in ("localhost", "::1") or parts.hostname.startswith("127.")
+    if parts.scheme == "http" and not loopback and env.get(PLAIN_HTTP_VAR) != "1":
+        raise DescriptIacError(
+            f"API URL {shown}: plain http to a host other than this machine would send the token "
+            f"in clear text; use https, or set {PLAIN_HTTP_VAR}=1 if the network is yours"
         )
     return url.rstrip("/")
 

@@ -7,12 +7,37 @@ crash a plan. Written independently of `descript_iac.emulator` on purpose (see S
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from descript_iac.timing import FINISHED_STATES
+
+# The numbers of a job's result, checked where they enter (issue #27): finite, not negative,
+# below a bound no real job reaches. A bad one is dropped (unknown) and noted once in
+# `REFUSED_NUMBERS`, which the CLI reports; it never crashes a run or blocks a state write.
+RESULT_NUMBERS = {"ai_credits_used": 1e7, "media_seconds_used": 1e8}
+MEDIA_NUMBERS = {"duration_seconds": 1e7}
+REFUSED_NUMBERS: list[str] = []
+
+
+def _checked_numbers(job_id: object, where: str, data: dict[str, Any], bounds: dict[str, float]):  # type: ignore[no-untyped-def]
+    for key, bound in bounds.items():
+        if key not in data or data[key] is None:
+            continue
+        value = data[key]
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if ok and not (math.isfinite(value) and 0 <= value <= bound):
+            ok = False
+        if not ok:
+            note = f"job {job_id}: {where}{key} = {value!r} from the API is not a sane number"
+            if note not in REFUSED_NUMBERS:
+                REFUSED_NUMBERS.append(note)
+            data = {**data, key: None}
+    return data
+
 
 IMPORT_JOB = "import/project_media"
 AGENT_JOB = "agent"
@@ -184,6 +209,20 @@ class Job(_Response):
     @classmethod
     def _typed_result(cls, data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("result"), dict):
+            job_id = data.get("job_id")
+            result = _checked_numbers(job_id, "", data["result"], RESULT_NUMBERS)
+            statuses = result.get("media_status")
+            if isinstance(statuses, dict):
+                result = {
+                    **result,
+                    "media_status": {
+                        name: _checked_numbers(job_id, f"media {name}: ", m, MEDIA_NUMBERS)
+                        if isinstance(m, dict)
+                        else m
+                        for name, m in statuses.items()
+                    },
+                }
+            data = {**data, "result": result}
             kinds: dict[str, type[JobResult]] = {
                 IMPORT_JOB: ImportResult,
                 AGENT_JOB: AgentResult,

@@ -78,7 +78,12 @@ class _Group(click.Group):
     ) -> Any:
         """Click's main, with Terraform's exit codes: a usage error (an unknown option, a bad
         value) exits 1, never 2, which `plan --detailed-exitcode` keeps for "changes"; and a
-        single-dash long option (`-out=x`, as Terraform spells it) gets a hint."""
+        single-dash long option (`-out=x`, as Terraform spells it) gets a hint.
+
+        Every file and directory the command makes is private to the user (0600, 0700),
+        whatever the umask (issue #27): states, plans, journals and caches hold prompts, agent
+        replies and project URLs."""
+        umask = os.umask(0o077)
         try:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.ClickException as exc:
@@ -96,8 +101,16 @@ class _Group(click.Group):
                 raise
             echo("Aborted!", err=True)
             sys.exit(1)
+        finally:
+            os.umask(umask)  # (the Python API and tests run commands in their own process)
 
     def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return self._invoke(ctx)
+        finally:
+            _report_refused_numbers()
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except DescriptIacError as exc:
@@ -132,6 +145,15 @@ class _Group(click.Group):
                 err=True,
             )
             sys.exit(1)
+
+
+def _report_refused_numbers() -> None:
+    """Each number the API sent that was not sane (api/models.py), said once on stderr."""
+    models = sys.modules.get("descript_iac.api.models")  # (not imported: no reply was read)
+    refused: list[str] = getattr(models, "REFUSED_NUMBERS", [])
+    for note in refused:
+        echo(f"Warning: {note}: taken as unknown.", err=True)
+    refused.clear()
 
 
 def single_dash_hint(exc: click.UsageError, argv: list[str]) -> str:

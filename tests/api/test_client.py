@@ -412,3 +412,56 @@ def test_the_server_clock_follows_the_date_header() -> None:
     client.status()
     assert client.clock.synced and abs(client.clock.now() - server_time) < 2
     assert client.clock.error < 1.5
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize("status", [200, 400, 500])
+def test_a_reply_nested_100000_levels_deep_is_refused_cleanly(status: int) -> None:
+    """Any status: a clean DescriptIacError, never "unexpected RecursionError ... a bug"."""
+    from descript_iac.errors import DescriptIacError
+
+    client = mock_client(lambda request: httpx.Response(status, content=DEEP))
+    client.max_attempts = 1
+    with pytest.raises(DescriptIacError) as info:
+        client.status()
+    assert "RecursionError" not in str(info.value)
+
+
+def test_a_created_job_whose_reply_is_nested_too_deeply_is_an_unknown_outcome() -> None:
+    """The job exists (201): its id is looked up in the history, never sent again blindly."""
+    client = mock_client(lambda request: httpx.Response(201, content=DEEP))
+    with pytest.raises(OutcomeUnknown):
+        client.import_project_media(IMPORT)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1e9, 1e30, "12", True])
+def test_a_number_from_the_api_that_is_not_sane_is_unknown_and_noted(bad: object) -> None:
+    from descript_iac.api import models
+
+    models.REFUSED_NUMBERS.clear()
+    raw = {
+        "job_id": "j-bad",
+        "job_type": "agent",
+        "job_state": "stopped",
+        "result": {"status": "success", "ai_credits_used": bad, "media_seconds_used": 3},
+    }
+    job = models.Job.model_validate(raw)
+    assert job.agent_result is not None and job.agent_result.ai_credits_used is None
+    assert job.agent_result.media_seconds_used == 3
+    assert [
+        f"job j-bad: ai_credits_used = {bad!r} from the API is not a sane number"
+    ] == models.REFUSED_NUMBERS
+    media = models.Job.model_validate(
+        {
+            "job_id": "j-m",
+            "job_type": "import/project_media",
+            "job_state": "stopped",
+            "result": {"status": "success", "media_status": {"a.wav": {"status": "success",
+                       "duration_seconds": bad}}},
+        }
+    )  # fmt: skip
+    assert media.import_result is not None
+    assert media.import_result.media_status["a.wav"].duration_seconds is None
+    models.REFUSED_NUMBERS.clear()

@@ -50,9 +50,9 @@ def test_group_readable_token_file_is_refused_with_the_fix() -> None:
 
 def test_base_url_option_beats_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DESCRIPT_API_TOKEN", "t")
-    monkeypatch.setenv("DESCRIPT_API_URL", "http://env.example/v1/")
-    assert resolve(None).base_url == "http://env.example/v1"
-    assert resolve("http://opt.example/v1").base_url == "http://opt.example/v1"
+    monkeypatch.setenv("DESCRIPT_API_URL", "https://env.example/v1/")
+    assert resolve(None).base_url == "https://env.example/v1"
+    assert resolve("https://opt.example/v1").base_url == "https://opt.example/v1"
     monkeypatch.delenv("DESCRIPT_API_URL")
     assert resolve(None).base_url == "https://descriptapi.com/v1"
 
