@@ -215,6 +215,41 @@ def plan(
         sys.exit(2)
 
 
+# The options that would make `apply PLANFILE` do something other than what was reviewed.
+PLAN_CHANGING = {
+    "targets": "--target",
+    "refresh": "--refresh",
+    "allow_replace": "--allow-replace",
+    "allow_forget": "--allow-forget",
+    "replace": "--replace",
+    "capabilities": "--capability",
+    "new_state": "--new-state",
+}
+
+
+def _refuse_changes_to_saved_plan(ctx: click.Context, g: Globals, saved_state: str) -> None:
+    """A saved plan is the contract: an option that would change what it does is refused, not
+    silently ignored (or silently honoured)."""
+    given = [
+        flag
+        for name, flag in PLAN_CHANGING.items()
+        if ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)
+    ]
+    if g.state_path is not None and (
+        not is_local(saved_state) or Path(g.state_path).resolve() != Path(saved_state).resolve()
+    ):
+        given.append(f"a state path ({g.state_path}) other than the plan's ({saved_state})")
+    if g.backend_url is not None and is_local(saved_state):
+        given.append(f"a state backend other than the plan's ({saved_state})")
+    if given:
+        raise PlanError(
+            "a saved plan is applied exactly as it was reviewed; it does not take "
+            + ", ".join(given)
+            + ". Run `descript-iac plan` again with these options (and --out FILE) to review "
+            "what they change."
+        )
+
+
 def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan], bool]:
     def confirm(plan: Plan) -> bool:
         out(plan)
@@ -322,6 +357,7 @@ def apply(
     saved = None
     if source.is_file() and source.suffix.lower() not in (".yaml", ".yml"):
         saved = load_saved_plan(source)
+        _refuse_changes_to_saved_plan(ctx, g, saved.state)
         source = Path(saved.workspace)
         options = saved.plan.options
         if g.state_path is None and g.backend_url is None and is_local(saved.state):
