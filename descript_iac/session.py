@@ -1,7 +1,8 @@
 """Open a connection to the Descript API, or to the embedded emulator (`--emulator`).
 
 The embedded emulator runs in-process on a loopback socket for the duration of one command and
-keeps its projects and jobs under `state/emulator/`, so a second run sees what the first made.
+keeps its projects and jobs in `emulator/` beside the local state file, so a second run sees
+what the first made.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class ApiTarget:
     emulator: bool = False
     emulator_dir: Path = Path("state") / "emulator"
     capabilities: frozenset[str] = frozenset()  # passed to the embedded emulator
+    api_level: str = "seed"  # the embedded emulator's API level (`--emulator --api-level`)
     # Job-history cache (finished jobs, recent list pages); None turns it off.
     cache_dir: Path | None = field(default_factory=lambda: default_cache_dir())
     # Where this machine's runs share their gates and recorded jobs, per drive (state/drive.py).
@@ -72,12 +74,14 @@ def open_client(target: ApiTarget) -> Iterator[DescriptClient]:
                 cache.close()
         return
     from descript_iac.emulator import EmulatorConfig
+    from descript_iac.emulator.faults import Faults
     from descript_iac.emulator.server import make_backend, start_background
 
     config = EmulatorConfig(
         tokens=(EMBEDDED_TOKEN,),
         job_seconds=EMBEDDED_JOB_SECONDS,
         capabilities=target.capabilities,
+        faults=Faults(api_level=target.api_level),
     )
     running = start_background(make_backend(config, target.emulator_dir))
     # The embedded emulator listens on a new port each run; its drive is its data directory.

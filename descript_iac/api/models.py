@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from descript_iac.timing import FINISHED_STATES
 
@@ -38,6 +38,11 @@ def _checked_numbers(job_id: object, where: str, data: dict[str, Any], bounds: d
             data = {**data, key: None}
     return data
 
+
+# An id from the API goes into a URL path, a file name and the state: it must look like one
+# (Descript's are UUIDs). Anything else (a path, a query, an escape sequence) is refused where
+# it enters, as an unreadable reply (issue #21).
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]
 
 IMPORT_JOB = "import/project_media"
 AGENT_JOB = "agent"
@@ -141,9 +146,9 @@ class EditInDescriptRequest(_Request):
 
 
 class JobCreated(_Response):
-    job_id: str
-    drive_id: str | None = None
-    project_id: str | None = None
+    job_id: Id
+    drive_id: Id | None = None
+    project_id: Id | None = None
     project_url: str | None = None
 
 
@@ -194,13 +199,13 @@ class PublishResult(JobResult):
 class Job(_Response):
     """A job's status; `result` is typed by `job_type` (generic for unknown types)."""
 
-    job_id: str
+    job_id: Id
     job_type: str
     job_state: str
     created_at: datetime | None = None
     stopped_at: datetime | None = None
-    drive_id: str | None = None
-    project_id: str | None = None
+    drive_id: Id | None = None
+    project_id: Id | None = None
     project_url: str | None = None
     progress: Progress | None = None
     result: ImportResult | AgentResult | PublishResult | JobResult | None = None

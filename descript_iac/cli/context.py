@@ -32,7 +32,11 @@ class Globals:
         return Timing.from_env(self.commit_span, self.history_lag)
 
     def settings(
-        self, root: Path, emulator: bool = False, capabilities: tuple[str, ...] = ()
+        self,
+        root: Path,
+        emulator: bool = False,
+        capabilities: tuple[str, ...] = (),
+        api_level: str = "seed",
     ) -> RunSettings:
         """What a command works on; where the state lives is chosen by `RunSettings.store`."""
         from descript_iac.workspace.settings import RunSettings
@@ -45,6 +49,7 @@ class Globals:
             api_url=self.api_url,
             emulator=emulator,
             capabilities=frozenset(capabilities),
+            api_level=api_level,
             lock_timeout=self.lock_timeout,
             timing=self.timing(),
         )

@@ -65,7 +65,15 @@ def plan_options(f: Callable[..., Any]) -> Callable[..., Any]:
             click.option(
                 "--emulator",
                 is_flag=True,
-                help="Run against the embedded emulator (data under state/emulator/).",
+                help="Run against the embedded emulator (data beside the local state).",
+            ),
+            click.option(
+                "--api-level",
+                type=click.Choice(["seed", "2026"]),
+                default="seed",
+                show_default=True,
+                help="With --emulator: the API the embedded emulator speaks (2026 adds "
+                "publish jobs, folder_name and composition_id), as `emulator serve --api-level`.",
             ),
         ]
     ):
@@ -73,8 +81,14 @@ def plan_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _settings(g: Globals, root: Path, emulator: bool, capabilities: tuple[str, ...]) -> RunSettings:
-    return g.settings(root, emulator, capabilities)
+def _settings(
+    g: Globals, root: Path, emulator: bool, capabilities: tuple[str, ...], api_level: str = "seed"
+) -> RunSettings:
+    if api_level != "seed" and not emulator:
+        raise DescriptIacError(
+            "--api-level sets the API level of the embedded emulator: use it with --emulator"
+        )
+    return g.settings(root, emulator, capabilities, api_level)
 
 
 def _options(
@@ -147,6 +161,7 @@ def plan(
     replace: tuple[str, ...],
     capabilities: tuple[str, ...],
     emulator: bool,
+    api_level: str,
 ) -> None:
     """Show which import and agent jobs DIRECTORY's workspace needs.
 
@@ -155,7 +170,7 @@ def plan(
     """
     g = get_globals(ctx)
     fmt = "json" if as_json else fmt
-    settings = _settings(g, directory, emulator, capabilities)
+    settings = _settings(g, directory, emulator, capabilities, api_level)
     outcome = plan_workspace(
         settings, _options(targets, allow_replace, allow_forget, replace, capabilities), refresh
     )
@@ -198,6 +213,41 @@ def plan(
         sys.exit(1)
     if detailed_exitcode and (result.has_changes or result.drift):
         sys.exit(2)
+
+
+# The options that would make `apply PLANFILE` do something other than what was reviewed.
+PLAN_CHANGING = {
+    "targets": "--target",
+    "refresh": "--refresh",
+    "allow_replace": "--allow-replace",
+    "allow_forget": "--allow-forget",
+    "replace": "--replace",
+    "capabilities": "--capability",
+    "new_state": "--new-state",
+}
+
+
+def _refuse_changes_to_saved_plan(ctx: click.Context, g: Globals, saved_state: str) -> None:
+    """A saved plan is the contract: an option that would change what it does is refused, not
+    silently ignored (or silently honoured)."""
+    given = [
+        flag
+        for name, flag in PLAN_CHANGING.items()
+        if ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)
+    ]
+    if g.state_path is not None and (
+        not is_local(saved_state) or Path(g.state_path).resolve() != Path(saved_state).resolve()
+    ):
+        given.append(f"a state path ({g.state_path}) other than the plan's ({saved_state})")
+    if g.backend_url is not None and is_local(saved_state):
+        given.append(f"a state backend other than the plan's ({saved_state})")
+    if given:
+        raise PlanError(
+            "a saved plan is applied exactly as it was reviewed; it does not take "
+            + ", ".join(given)
+            + ". Run `descript-iac plan` again with these options (and --out FILE) to review "
+            "what they change."
+        )
 
 
 def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan], bool]:
@@ -290,6 +340,7 @@ def apply(
     replace: tuple[str, ...],
     capabilities: tuple[str, ...],
     emulator: bool,
+    api_level: str,
 ) -> None:
     """Issue only the missing jobs for SOURCE (a workspace directory or a saved plan file).
 
@@ -306,6 +357,7 @@ def apply(
     saved = None
     if source.is_file() and source.suffix.lower() not in (".yaml", ".yml"):
         saved = load_saved_plan(source)
+        _refuse_changes_to_saved_plan(ctx, g, saved.state)
         source = Path(saved.workspace)
         options = saved.plan.options
         if g.state_path is None and g.backend_url is None and is_local(saved.state):
@@ -313,7 +365,7 @@ def apply(
         auto_approve = True  # applying a saved plan is the approval (as in Terraform)
     else:
         options = _options(targets, allow_replace, allow_forget, replace, capabilities)
-    settings = _settings(g, source, emulator, capabilities)
+    settings = _settings(g, source, emulator, capabilities, api_level)
     reporter = display(as_json=as_json, color=use_color(g))
 
     def show(plan: Plan) -> None:

@@ -310,8 +310,18 @@ class Backend:
         faults = self.config.faults
         return foreign.ForeignClient(faults.seed, faults.foreign_client, self.clock.now())
 
-    def reset(self) -> None:
-        """Forget every project and job; restore the settings the emulator started with."""
+    def reset(self, *, delete_data: bool = False) -> None:
+        """Forget every project and job; restore the settings the emulator started with.
+
+        With a `--data-dir` store the projects and jobs are a persistent drive someone chose to
+        keep, so they are deleted only when asked by name (`delete_data`); otherwise refused:
+        a reset meant for the fault settings must never silently empty a kept store."""
+        if self.store is not None and not delete_data:
+            raise Conflict(
+                "this emulator keeps its projects and jobs in a --data-dir store; a reset would "
+                "delete them. To restore only the fault settings: POST /_emulator/faults with "
+                "the values; to delete the data too: POST /_emulator/reset?delete_data=true"
+            )
         with self.lock:
             self.projects.clear()
             self.jobs.clear()

@@ -5,7 +5,8 @@
 - `GET|POST /_emulator/faults`: read or change any setting at run time (see `faults.Faults`)
 - `POST /_emulator/foreign {"kind": ...}`: another client of the drive makes a job now
 - `POST /_emulator/projects/{id}/publish`: give a project a published-project slug
-- `GET  /_emulator/stats`, `POST /_emulator/reset`
+- `GET  /_emulator/stats`, `POST /_emulator/reset` (projects, jobs and settings; with a
+  `--data-dir` only as `POST /_emulator/reset?delete_data=true`)
 """
 
 from __future__ import annotations
@@ -131,7 +132,10 @@ def inspection_routes(backend: Backend) -> list[Route]:
         return JSONResponse(dict(backend.stats))
 
     async def reset(request: Request) -> Response:
-        backend.reset()
+        try:
+            backend.reset(delete_data=request.query_params.get("delete_data") == "true")
+        except EmulatorError as exc:
+            return _error(exc)
         return JSONResponse({"reset": True})
 
     return [

@@ -56,7 +56,9 @@ def check_features(
                     "kind": ActionKind.BLOCKED,
                     "reason": f"{what} is not supported by this API (level {level}): "
                     f"it needs the '{feature.value}' feature of Descript's 2026 API. Nothing "
-                    "will be sent; remove it from the config, or use an API that has it",
+                    "will be sent; remove it from the config, or use an API that has it (the "
+                    "emulator's: --emulator --api-level 2026, or emulator serve --api-level "
+                    "2026)",
                 }
             )
         )

@@ -11,6 +11,7 @@ from descript_iac.apply import ApplyOptions, ApplyResult, Engine, reconcile
 from descript_iac.apply.evidence import desired_names
 from descript_iac.apply.exports import ExportResult, refresh_exports
 from descript_iac.apply.reporting import Reporter
+from descript_iac.apply.stale import stale_state
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.errors import DescriptIacError, LockLost, PlanError
 from descript_iac.plan import Plan, PlanOptions
@@ -28,11 +29,12 @@ from descript_iac.state.whereabouts import (
     new_state_problem,
     remember_store,
 )
-from descript_iac.workspace.existing import check_existing
+from descript_iac.workspace.existing import check_existing, lost_or_rebuilt
 from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.forecasting import forecast_plan, workspace_budget
 from descript_iac.workspace.saved import SavedPlan, check_fresh, check_same
 from descript_iac.workspace.settings import RunSettings
+from descript_iac.workspace.stale import stale_jobs
 
 
 @dataclass
@@ -125,6 +127,8 @@ def apply_workspace(
                             workspace.projects, doc, options, client, workspace.moves
                         ),
                     )  # fmt: skip
+                if not refresh and (stale := stale_jobs(client, plan, doc)):
+                    raise DescriptIacError(stale_state(stale))
                 if plan.blocked:
                     lines = "\n".join(blocked_lines(plan))
                     raise PlanError(f"the plan is blocked; nothing was applied:\n{lines}")
@@ -178,7 +182,7 @@ def _existing(
     """The plan once what already exists is known: with `adopt`, every unambiguous match is
     recorded (as `state rebuild` records it) and the plan made again; anything that may exist
     and is not adopted stops the apply before anything is sent."""
-    lost_here = doc.serial == 0 and applied_here(settings.root)
+    lost_here = lost_or_rebuilt(doc) and applied_here(settings.root)
     others = frozenset() if lost_here else registry.recorded_jobs()
     existing = check_existing(client, doc, workspace, plan, settings.timing, others)
     if not existing.blocking:

@@ -86,6 +86,15 @@ def _project_id(finding: Finding) -> str:
     return record.project_id if record is not None and record.project_id else "PROJECT_ID"
 
 
+def lost_or_rebuilt(doc: StateDocument) -> bool:
+    """A state that is new, or holds only what `import` or `state rebuild` recovered: the jobs
+    the drive registry lists may then be this workspace's own (recorded before it was lost)."""
+    if doc.serial == 0:
+        return True
+    steps = [s for p in doc.projects.values() for s in p.steps]
+    return bool(steps) and all(s.origin != "apply" for s in steps)
+
+
 def creates(plan: Plan, doc: StateDocument) -> list[str]:
     """The addresses the plan would make a project for that the state does not know."""
     found = []

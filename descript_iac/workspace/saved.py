@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -18,6 +19,7 @@ from descript_iac.state.store import StateStore
 
 PLAN_FILE_KIND = "descript-iac-plan"
 AGAIN = "run `descript-iac plan --out FILE` again"
+SEAL = "seal"
 
 
 class NewState(BaseModel):
@@ -45,6 +47,7 @@ def save_plan(plan: Plan, doc: StateDocument, root: Path, store: StateStore, pat
     # Scrubbed like every other file descript-iac writes (an action's reason may quote a
     # server's message); written atomically, so a full disk cannot leave half a plan.
     data = scrub(saved.model_dump(mode="json"))
+    data[SEAL] = _seal(data)
     write_atomically(path, json.dumps(data, indent=2) + "\n", what="the plan")
 
 
@@ -64,10 +67,33 @@ def is_local(location: str) -> bool:
     return not location.startswith("postgresql state ")
 
 
+def _seal(data: dict[str, object]) -> str:
+    """A digest of everything the plan file says, over a canonical encoding (sorted keys, no
+    spacing), so that any edit to a prompt, a URL or the state path changes it."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def load_saved_plan(path: Path) -> SavedPlan:
+    """The saved plan at `path`, refused unless its seal matches its content: what `show` and
+    `apply` read is exactly what `plan --out` wrote and a reviewer approved."""
     try:
-        saved = SavedPlan.model_validate_json(path.read_text())
-    except (OSError, ValidationError, ValueError) as exc:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise PlanError(
+            f"{path}: not a descript-iac plan file ({str(exc).splitlines()[0]})"
+        ) from None
+    if not isinstance(data, dict) or data.get("kind") != PLAN_FILE_KIND:
+        raise PlanError(f"{path}: not a descript-iac plan file")
+    seal = data.pop(SEAL, None)
+    if seal != _seal(data):
+        raise PlanError(
+            f"{path}: the plan file was edited after `plan --out` wrote it (its seal does not "
+            f"match its content); nothing was read or sent; {AGAIN}"
+        )
+    try:
+        saved = SavedPlan.model_validate(data)
+    except ValidationError as exc:
         raise PlanError(
             f"{path}: not a descript-iac plan file ({str(exc).splitlines()[0]})"
         ) from None

@@ -50,6 +50,7 @@ class RunSettings:
         api_url: str | None = None,
         emulator: bool = False,
         capabilities: frozenset[str] = frozenset(),
+        api_level: str = "seed",
         lock_timeout: float = 0.0,
         timing: Timing | None = None,
     ) -> RunSettings:
@@ -69,6 +70,7 @@ class RunSettings:
             emulator=emulator,
             emulator_dir=local.parent / "emulator",
             capabilities=capabilities,
+            api_level=api_level,
         )
         return cls(
             root=root,

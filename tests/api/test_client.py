@@ -465,3 +465,21 @@ def test_a_number_from_the_api_that_is_not_sane_is_unknown_and_noted(bad: object
     assert media.import_result is not None
     assert media.import_result.media_status["a.wav"].duration_seconds is None
     models.REFUSED_NUMBERS.clear()
+
+
+@pytest.mark.parametrize(
+    "bad_id", ["../../etc/passwd", "j1?x=1", "j1\x1b]0;T\x07", "", "a" * 200, "j 1"]
+)
+def test_an_id_from_the_api_that_is_not_an_id_is_refused_before_it_is_used(bad_id: str) -> None:
+    """A job id goes into a URL path and the state: a reply with a bad one is unreadable (for a
+    POST: an unknown outcome, looked up in the history), never used."""
+    from descript_iac.errors import DescriptIacError
+
+    reply = {"job_id": bad_id, "job_type": "agent", "job_state": "running"}
+    client = mock_client(lambda request: httpx.Response(200, json=reply))
+    client.max_attempts = 1
+    with pytest.raises(DescriptIacError, match="unreadable reply"):
+        client.get_job("j1")
+    posted = mock_client(lambda request: httpx.Response(201, json={"job_id": bad_id}))
+    with pytest.raises(OutcomeUnknown):
+        posted.import_project_media(IMPORT)

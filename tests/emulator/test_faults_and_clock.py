@@ -241,3 +241,32 @@ def test_import_into_existing_needs_the_capability() -> None:
     (p1, p2, _), (c1, c2, clash) = results
     assert p1 != p2  # today: a new project every time
     assert c1 == c2 and clash == 400
+
+
+def test_reset_never_silently_empties_a_data_dir_store(tmp_path: Path) -> None:
+    data = tmp_path / "emu"
+    first = start_emulator(data_dir=data)
+    try:
+        with httpx.Client(base_url=first.base_url, headers=AUTH) as api:
+            made = api.post("/jobs/import/project_media", json=IMPORT).json()["job_id"]
+        refused = httpx.post(f"{first.root_url}/_emulator/reset")
+    finally:
+        first.stop()
+    assert refused.status_code == 409
+    assert "reset?delete_data=true" in refused.json()["message"]
+    second = start_emulator(data_dir=data)
+    try:
+        with httpx.Client(base_url=second.base_url, headers=AUTH) as api:
+            kept = [j["job_id"] for j in api.get("/jobs").json()["data"]]
+            deleted = httpx.post(f"{second.root_url}/_emulator/reset?delete_data=true")
+            after = api.get("/jobs").json()["data"]
+    finally:
+        second.stop()
+    assert kept == [made]
+    assert deleted.status_code == 200 and after == []
+    third = start_emulator(data_dir=data)
+    try:
+        with httpx.Client(base_url=third.base_url, headers=AUTH) as api:
+            assert api.get("/jobs").json()["data"] == []
+    finally:
+        third.stop()

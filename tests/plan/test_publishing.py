@@ -4,7 +4,9 @@ journal's handling of publish jobs."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime, timezone
+from pathlib import Path
 
 import msgspec
 
@@ -15,7 +17,7 @@ from descript_iac.plan.model import ActionKind
 from descript_iac.state.document import Intent, PublishRecord, PublishSettings, StateDocument
 from descript_iac.state.events import JobUpdated, apply_event
 from descript_iac.timing import Timing
-from tests.builders import desired_project, record_apply
+from tests.builders import desired_project, record_apply, run_cli
 
 MEDIA = {"host.wav": {"url": "https://cdn.example.com/host.wav"}}
 FULL = {"name": "Full", "clips": [{"media": "host.wav"}], "publish": {"resolution": "1080p"}}
@@ -173,3 +175,28 @@ def test_a_publish_of_another_composition_is_never_adopted() -> None:
     assert verdict(ours, other).kind == "adopt" and verdict(ours, other).job == ours
     assert verdict(other).kind == "reissue"
     assert verdict(ours, _publish_job("y", "c-full", sent + 3)).kind == "quarantine"
+
+
+def test_embedded_emulator_speaks_the_2026_api_when_asked(tmp_path: Path) -> None:
+    # examples/published needs the 2026 API: at the embedded emulator's default (seed) level
+    # the plan is blocked and points to --api-level 2026, which then applies it.
+    example = Path(__file__).parents[2] / "examples" / "published"
+    shutil.copytree(example, tmp_path / "published")
+    workspace = str(tmp_path / "published")
+    blocked = run_cli("plan", workspace, "--emulator", "--refresh")
+    assert "--emulator --api-level 2026" in blocked.output, blocked.output
+    applied = run_cli(
+        "apply",
+        workspace,
+        "--emulator",
+        "--api-level",
+        "2026",
+        "--auto-approve",
+        "--forecast",
+        "off",
+    )
+    assert applied.exit_code == 0, applied.output
+    assert "1 published" in applied.output
+    assert "No changes" in run_cli("plan", workspace, "--emulator", "--api-level", "2026").output
+    alone = run_cli("plan", workspace, "--api-level", "2026")
+    assert alone.exit_code == 1 and "use it with --emulator" in alone.output
