@@ -45,6 +45,7 @@ class ServerClock:
         self.synced = False
         self._job_offset = 0.0  # the largest |created_at - send time| seen, `Date` clock
         self.job_samples = 0
+        self._lag = 0.0  # the longest a job this drive made was seen missing from the history
 
     def observe(self, date_header: str | None, sent_local: float, received_local: float) -> None:
         """Learn the offset from one reply's `Date` header."""
@@ -106,3 +107,14 @@ class ServerClock:
             if not self.job_samples:
                 return SKEW_BOUND + SKEW_SLACK
             return self._job_offset + SKEW_MARGIN
+
+    def observe_lag(self, seconds: float) -> None:
+        """A job known to exist (its reply was read) was still missing from the job history
+        `seconds` after its POST was sent: the history lags at least about that much."""
+        with self._lock:
+            self._lag = max(self._lag, seconds)
+
+    @property
+    def history_lag_seen(self) -> float:
+        with self._lock:
+            return self._lag

@@ -112,6 +112,11 @@ class Dispatching(RunState):
             limiter.release(ticket)
             self._fail(chain, action, str(exc))
             return None
+        alarm = self._lag_alarm() if intent.project_id is None else None
+        if alarm is not None:  # a create's gate stays shut while the history lags past it
+            limiter.release(ticket)
+            self._fail(chain, action, alarm)
+            return None
         key = gate_key(intent.job_type, intent.project_id)
         end = self._window_end(intent.sent_at, intent.clock_error)
         claim = self.registry.claim(key, intent.intent_id, end, self.client.clock.now())

@@ -82,3 +82,23 @@ def test_the_summary_counts_every_post_sent(served_manual: Served, tmp_path: Pat
     stats = httpx.get(f"{served_manual.root}/_emulator/stats").json()
     assert stats["script:503-before"] == 1 and _committed(served_manual) == 3
     assert "Apply complete: 4 job(s) issued" in output, output
+
+
+def test_a_history_lagging_past_its_allowance_is_measured_and_never_re_sent(
+    served_manual: Served, tmp_path: Path
+) -> None:
+    """The history lists a job 360 s after it is made, three times --history-lag 120, and a
+    step's reply is lost. The step before it (answered, so known to exist) is missing from the
+    listing for minutes: that is the lag measured, named in a message, and the lost step is
+    judged on it, found when it is listed, never sent again (it was re-sent as "never
+    created" once the 120 s allowance had passed)."""
+    _workspace(tmp_path, EPISODE)
+    served_manual.faults(history_lag=360, next_posts={"agent": ["ok", "lose"]})
+    with ticking(served_manual, step=2.0):
+        done = cli(*APPLY, env=_env(served_manual), cwd=tmp_path, timeout=180)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert _jobs_by_project(served_manual) == {"Episode 42": EPISODE_JOBS}, output
+    assert "sending it again" not in output
+    lag = re.search(r"the job history lags: .* still not listed (\d+)s after its POST", output)
+    assert lag is not None and int(lag.group(1)) >= 120, output
