@@ -35,7 +35,7 @@ class Doubting(RunState):
         """Say so, with the figures, each time the history is seen lagging further past
         --history-lag (the doubts wait that much longer; no new create is sent)."""
         seen = self.client.clock.history_lag_seen
-        if seen < self.timing.history_lag or seen < self._lag_reported + 30:
+        if not seen or seen < self.timing.history_lag or seen < self._lag_reported + 30:
             return
         self._lag_reported = seen
         self.reporter.note(

@@ -23,6 +23,8 @@ from descript_iac.state.drive import DriveRegistry
 from descript_iac.timing import Timing, history_floor
 
 PAGE = 100
+LAG_MARGIN = 5.0  # added to the longest lag seen before a window is judged on it
+LAG_NOISE = 5.0  # a job missing for less than this after its POST measures no lag
 # The desired project name for an address, when it is still the one the intent sent (its digest
 # matches); None otherwise. Used to look projects up by name.
 NameOf = Callable[[str, Intent], "str | None"]
@@ -102,7 +104,13 @@ class EvidenceReader:
             oldest = min(window(i, timing)[0] for _, i in intents)
             types = {i.job_type for _, i in intents}
             job_type = next(iter(types)) if len(types) == 1 else None
-            history = history_since(self.client, oldest - 1, job_type)
+            # The listing also reaches back to this workspace's recent jobs of the type (a few
+            # more on a page), whose absence measures how far the history lags.
+            lookback = as_of - timing.commit_span - 2 * timing.history_lag
+            recent = self._recent_sends(doc, job_type, lookback)
+            since = min([oldest, *(t - timing.clock_skew for t in recent)]) - 1
+            history = history_since(self.client, since, job_type)
+            self._measure_lag(doc, history, since, job_type, as_of)
         self._sample_offsets(doc, history)
         timing = self._timing()
         excluded = frozenset(doc.known_job_ids() | self.registry.recorded_jobs())
@@ -130,7 +138,38 @@ class EvidenceReader:
     def _timing(self) -> Timing:
         """The settings, with the offset measured so far between the `Date` and job clocks."""
         skew = max(self.timing.clock_skew, self.client.clock.job_skew)
-        return replace(self.timing, clock_skew=skew)
+        # A history seen lagging longer than allowed: no window is judged on less than that.
+        seen = self.client.clock.history_lag_seen
+        lag = max(self.timing.history_lag, seen + LAG_MARGIN if seen else 0.0)
+        return replace(self.timing, clock_skew=skew, history_lag=lag)
+
+    def _recent_sends(self, doc: StateDocument, job_type: str | None, after: float) -> list[float]:
+        return [
+            sent_at
+            for project in doc.projects.values()
+            for _, kind, sent_at, _ in recorded_jobs(project)
+            if sent_at > after and (job_type is None or kind == job_type)
+        ]
+
+    def _measure_lag(
+        self,
+        doc: StateDocument,
+        history: list[Job],
+        since: float,
+        job_type: str | None,
+        as_of: float,
+    ) -> None:
+        """Jobs this workspace recorded (their replies were read: they exist) that the complete
+        listing since `since` does not show yet: the history lags at least that long."""
+        listed = {j.job_id for j in history}
+        skew = self.client.clock.job_skew
+        for project in doc.projects.values():
+            for job_id, kind, sent_at, _ in recorded_jobs(project):
+                if job_id in listed or (job_type is not None and kind != job_type):
+                    continue
+                # A job sent moments ago may be missing for its POST's own trip: not a lag.
+                if sent_at - skew > since and as_of - sent_at > LAG_NOISE:
+                    self.client.clock.observe_lag(as_of - sent_at)
 
     def _sample_offsets(self, doc: StateDocument, history: list[Job]) -> None:
         """Jobs this workspace sent and recorded, seen in the listing: samples of the offset."""

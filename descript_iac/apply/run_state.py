@@ -141,7 +141,7 @@ class RunState:
         """Why no new create may be sent, when the job history was seen lagging at least as
         long as --history-lag: a create whose reply was lost could not be judged."""
         seen = self.client.clock.history_lag_seen
-        if seen < self.timing.history_lag:
+        if not seen or seen < self.timing.history_lag:
             return None
         return (
             f"not sent: the job history was seen lagging {seen:.0f}s behind (a job this "
