@@ -30,8 +30,9 @@ from typing import Any
 from descript_iac.config.source import Path_, Pos, Source
 from descript_iac.config.yamlresolve import RESOLVE_FIRST, STR, resolve_plain, scalar_value
 
-# Values and nesting far below the full reader's limits (MAX_NODES, libyaml's depth, Python's
-# recursion): a file near them goes to the reader that reports them.
+# Values and nesting far below the full reader's limits (MAX_EXPANDED_BYTES, libyaml's depth,
+# Python's recursion): a file near them goes to the reader that reports them. This path takes
+# no anchor or alias, so a file it reads expands to no more than its own size.
 MAX_VALUES = 100_000
 MAX_DEPTH = 64
 MAX_KEY = 100  # well under YAML's 1024-character limit on implicit keys, escapes included

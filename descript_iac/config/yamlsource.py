@@ -34,12 +34,18 @@ from descript_iac.config.yamlfast import fast_read
 from descript_iac.config.yamlresolve import MERGE, composer, scalar, tag_of
 from descript_iac.errors import Problem
 
-# Expanded nodes allowed per file (aliases count each time they are used).
-MAX_NODES = 200_000
+# Bytes the expanded document may take, aliases counted each time they are used: a scalar
+# counts its length, every node NODE_BYTES more. Sized from the file limit, so a file without
+# aliases (at most a few nodes per line) always fits and an alias bomb stops within the budget,
+# however few values it has (one 1 MB prompt used by 3,000 aliases is 3 GB expanded).
+NODE_BYTES = 16
+MAX_EXPANDED_BYTES = 4 * MAX_FILE_BYTES
 
 
 class _TooLarge(Exception):
-    pass
+    def __init__(self, node: Node) -> None:
+        super().__init__()
+        self.node = node
 
 
 def positions(source: Source, root: Node) -> tuple[dict[Path_, Pos], dict[Path_, Pos]]:
@@ -86,9 +92,11 @@ class _Builder:
         self.keys = source.keys if keys is None else keys
 
     def build(self, node: Node, path: Path_) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise _TooLarge
+        self.count += NODE_BYTES
+        if node.__class__ is ScalarNode:
+            self.count += len(node.value)
+        if self.count > MAX_EXPANDED_BYTES:
+            raise _TooLarge(node)
         if len(path) <= self.record and path not in self.values:
             self.values[path] = _mark(node)
         kind = node.__class__
@@ -135,9 +143,9 @@ class _Builder:
                 self.keys[key_path] = _mark(key_node)
             if value_node.__class__ is ScalarNode and not record:
                 # Inline `build` for the commonest node: a scalar value below the top levels.
-                self.count += 1
-                if self.count > MAX_NODES:
-                    raise _TooLarge
+                self.count += NODE_BYTES + len(value_node.value)
+                if self.count > MAX_EXPANDED_BYTES:
+                    raise _TooLarge(value_node)
                 value = scalar(value_node)
                 if self.first and value.__class__ is str and "${" in value:
                     self.source.templated.append(key_path)
@@ -270,14 +278,16 @@ def read_text(text: str, display: str, *, fast: bool = True) -> Source:
     builder = _Builder(source)
     try:
         source.data = builder.build(node, ())
-    except _TooLarge:
+    except _TooLarge as exc:
+        pos = _mark(exc.node)
         source.problems.append(
             Problem(
                 display,
-                1,
-                1,
-                f"document expands to more than {MAX_NODES} values through anchors and "
-                "aliases; refusing to expand it",
+                pos.line,
+                pos.column,
+                f"expanding this value takes the document past its "
+                f"{MAX_EXPANDED_BYTES // (1024 * 1024)} MiB budget (aliases count each time "
+                "they are used); refusing to expand it: use fewer or smaller aliased values",
             )
         )
         source.data = None
