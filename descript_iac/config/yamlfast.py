@@ -27,13 +27,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from descript_iac.config.files import MAX_EXPANDED_BYTES, MAX_FILE_BYTES, NODE_BYTES
 from descript_iac.config.source import Path_, Pos, Source
 from descript_iac.config.yamlresolve import RESOLVE_FIRST, STR, resolve_plain, scalar_value
 
-# Values and nesting far below the full reader's limits (MAX_EXPANDED_BYTES, libyaml's depth,
-# Python's recursion): a file near them goes to the reader that reports them. This path takes
-# no anchor or alias, so a file it reads expands to no more than its own size.
-MAX_VALUES = 100_000
+# Values and nesting below the full reader's limits (libyaml's depth, Python's recursion, the
+# expanded size): a file near them goes to the reader that reports them. This path takes no
+# anchor or alias, so its scalars add up to no more than the file; the values' count keeps
+# the rest within MAX_EXPANDED_BYTES, so the full reader would have read the file whole too.
+MAX_VALUES = (MAX_EXPANDED_BYTES - MAX_FILE_BYTES) // NODE_BYTES
 MAX_DEPTH = 64
 MAX_KEY = 100  # well under YAML's 1024-character limit on implicit keys, escapes included
 

@@ -28,18 +28,11 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from descript_iac.config.files import MAX_FILE_BYTES
+from descript_iac.config.files import MAX_EXPANDED_BYTES, MAX_FILE_BYTES, NODE_BYTES
 from descript_iac.config.source import SHALLOW, Path_, Pos, Source
 from descript_iac.config.yamlfast import fast_read
 from descript_iac.config.yamlresolve import MERGE, composer, scalar, tag_of
 from descript_iac.errors import Problem
-
-# Bytes the expanded document may take, aliases counted each time they are used: a scalar
-# counts its length, every node NODE_BYTES more. Sized from the file limit, so a file without
-# aliases (at most a few nodes per line) always fits and an alias bomb stops within the budget,
-# however few values it has (one 1 MB prompt used by 3,000 aliases is 3 GB expanded).
-NODE_BYTES = 16
-MAX_EXPANDED_BYTES = 4 * MAX_FILE_BYTES
 
 
 class _TooLarge(Exception):
