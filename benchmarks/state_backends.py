@@ -35,6 +35,7 @@ from descript_iac.state.document import (
     ProjectState,
     StateDocument,
     StepRecord,
+    copied,
 )
 from descript_iac.state.events import IntentDropped
 from descript_iac.state.pgdatabase import Database
@@ -79,7 +80,7 @@ def measure(make: Callable[[], StateStore], doc: StateDocument) -> dict[str, flo
     store = make()
     with store.lock("bench"):
         store.overwrite(doc)
-    fresh = StateDocument.model_validate(doc.to_json())
+    fresh = copied(doc)
     with store.lock("bench"):
         store.begin(fresh)
         samples = []

@@ -5,7 +5,7 @@
 A fully applied state of N projects (5 media, 1 composition, 3 steps each) is written and read
 through `LocalStateStore` (format 4: compact canonical JSON, one project per line; the write is
 atomic and fsynced), each in a fresh process that has imported descript-iac and holds nothing
-else (as a command does; the imports are not counted). For comparison in the same run: orjson
+else (as a command does; the imports are not counted). For comparison in the same run: msgspec
 parsing the same bytes into plain dicts (no checks, no records) in a fresh process, the old
 format 1 (indented JSON) written and read by this release, and one journal event at several
 state sizes (it must not grow with the state). Prints medians.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import orjson
+import msgspec
 from measure import load_note, median_seconds, print_table
 from workload import ENV, applied_state, write_workspace
 
@@ -69,12 +69,12 @@ def journal_event(tmp: Path, projects: int, events: int = 200) -> float:
 
 def child(path: Path, plain: bool) -> None:
     """One read and one write of the state at `path` in this fresh process (as a command
-    does): prints the two times. `plain`: parse it into dicts with orjson instead (the
+    does): prints the two times. `plain`: parse it into plain dicts with msgspec instead (the
     reference), and write nothing."""
     start = time.perf_counter()
     if plain:
         with paused():
-            orjson.loads(path.read_bytes())
+            msgspec.json.decode(path.read_bytes())
         print(json.dumps({"read": time.perf_counter() - start, "write": 0.0}))
         return
     doc = LocalStateStore(path).read()
@@ -155,7 +155,7 @@ def main() -> None:
             "",
             "",
         ),
-        ("  orjson into plain dicts (fresh process)", f"{plain:.3f} s", "", "", ""),
+        ("  msgspec into plain dicts (fresh process)", f"{plain:.3f} s", "", "", ""),
         ("  write format 1 (indent=2, json.dumps)", f"{old_write:.3f} s", "", "", ""),
         ("  read a format-1 file with this release", f"{store_old:.3f} s", "", "", ""),
     ]

@@ -190,7 +190,7 @@ def scrub(value: Any) -> Any:
 
 def scrub_needed(serialized: bytes) -> bool:
     """Whether `scrub` could change a JSON value serialized as `serialized` (by `json` or
-    `orjson`, UTF-8). False only when no part of it holds a known secret or anything shaped
+    msgspec, UTF-8). False only when no part of it holds a known secret or anything shaped
     like one: then the value is already what `scrub` would return, and a writer of a large
     document (the state) can skip walking it. JSON escapes characters one by one, so a string
     holding a secret holds the secret's escaped form."""

@@ -82,11 +82,17 @@ def open_client(target: ApiTarget) -> Iterator[DescriptClient]:
     running = start_background(make_backend(config, target.emulator_dir))
     # The embedded emulator listens on a new port each run; its drive is its data directory.
     account = f"embedded:{target.emulator_dir.resolve()}"
+    # Its job cache is scoped the same way (the learnt run times of its jobs, for the polls).
+    cache = JobCache(target.cache_dir, account) if target.cache_dir else None
     try:
-        with DescriptClient(running.base_url, Token(EMBEDDED_TOKEN), account=account) as client:
+        with DescriptClient(
+            running.base_url, Token(EMBEDDED_TOKEN), account=account, cache=cache
+        ) as client:
             yield _share_budget(target, client)
     finally:
         running.stop()
+        if cache is not None:
+            cache.close()
 
 
 def open_registry(

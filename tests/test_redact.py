@@ -145,3 +145,14 @@ def test_a_secret_registered_after_a_text_was_redacted_is_masked_in_it() -> None
     assert redact(text) == "prompt: use the code ***"
     forget_secrets()
     assert redact(text) == text
+
+
+def test_a_string_holding_a_uuid_is_still_scrubbed() -> None:
+    """Only a value that IS an identifier is kept as it is: text that merely contains one (an
+    agent's reply quoting a job id next to a secret) is scrubbed like any other text."""
+    register_secret("s3cr3t-token-value")
+    reply = "job 0000beef-0000-4000-8000-00000000beef used s3cr3t-token-value"
+    digest_and_more = "sha256:00beef0000000000000000000000beef s3cr3t-token-value"
+    out = scrub({"response": reply, "note": digest_and_more})
+    assert "s3cr3t-token-value" not in repr(out)
+    assert out["response"] == f"job 0000beef-0000-4000-8000-00000000beef used {MASK}"

@@ -47,7 +47,8 @@ def test_show_a_saved_plan_as_it_will_apply(tmp_path: Path) -> None:
     shown = run_cli("show", "release.plan", env=NO_API)
     assert shown.exit_code == 0
     assert shown.output.startswith("Saved plan release.plan: workspace ")
-    plan_text = planned.output.split("Saved the plan")[0]
+    # (the cost forecast after the plan is the plan command's, not part of the saved plan)
+    plan_text = planned.output.split("Saved the plan")[0].split("\nCost forecast:")[0]
     assert plan_text in shown.output  # the same plan, line for line
     assert "prompt: Add captions" in shown.output
     as_json = json.loads(run_cli("show", "release.plan", "--json", env=NO_API).output)

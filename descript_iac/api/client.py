@@ -74,6 +74,26 @@ def fingerprint(method: str, path: str, body: dict[str, Any] | None) -> str:
     return "sha256:" + hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
+DEADLINE_VAR = "DESCRIPT_IAC_REQUEST_DEADLINE"
+REQUEST_DEADLINE = 120.0  # seconds for one request, its reply's body included
+
+
+def request_deadline() -> float:
+    """The longest one request may take in all (DESCRIPT_IAC_REQUEST_DEADLINE, default 120 s):
+    on top of the per-read timeout, which a server that sends a byte now and then never
+    reaches."""
+    raw = os.environ.get(DEADLINE_VAR)
+    if not raw:
+        return REQUEST_DEADLINE
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 1.0 <= value <= 24 * 3600:
+        raise DescriptIacError(f"{DEADLINE_VAR}={raw!r}: give seconds, from 1 to 86400")
+    return value
+
+
 def reply_limit() -> int:
     """The most bytes one reply may have (DESCRIPT_IAC_MAX_REPLY_BYTES, default 16 MiB)."""
     raw = os.environ.get(REPLY_LIMIT_VAR)
@@ -99,6 +119,12 @@ class JobHistoryCache(Protocol):
 
     def remember(self, job: dict[str, Any]) -> None: ...
 
+    def run_times(self) -> dict[str, float]:
+        """Each job type's learnt run time on this API, seconds (see apply/schedule.py)."""
+        ...
+
+    def keep_run_times(self, runs: dict[str, float]) -> None: ...
+
 
 class DescriptClient:
     def __init__(
@@ -118,6 +144,7 @@ class DescriptClient:
         self.base_url = base_url.rstrip("/")
         self._account = account or self.base_url
         self.max_reply_bytes = max_reply_bytes or reply_limit()
+        self.deadline = request_deadline()
         self.cache = cache
         self._token = token
         self._sleep = sleep
@@ -438,8 +465,10 @@ class DescriptClient:
                     params=params,
                     headers={"Authorization": f"Bearer {self._token.reveal()}"},
                 )
-                response = self._read_capped(self._http.send(request, stream=True), endpoint)
-            except (errors.ReplyTooLarge, httpx.DecodingError) as exc:
+                response = self._read_capped(
+                    self._http.send(request, stream=True), endpoint, started + self.deadline
+                )
+            except (errors.ReplyTooLarge, errors.ReplyTooSlow, httpx.DecodingError) as exc:
                 # Sent and answered, but the reply is unusable (too large, or a compressed body
                 # that does not decompress): not retried; a job it created may exist.
                 if creates_job:
@@ -517,8 +546,11 @@ class DescriptClient:
             error.args = (f"{endpoint}: 429 rate limited by the API; try again {when}{at}",)
         return error
 
-    def _read_capped(self, response: httpx.Response, endpoint: str) -> httpx.Response:
-        """Read a streamed reply, stopping at the size limit; a complete, read response."""
+    def _read_capped(
+        self, response: httpx.Response, endpoint: str, deadline: float
+    ) -> httpx.Response:
+        """Read a streamed reply, stopping at the size limit or the deadline (monotonic); a
+        complete, read response."""
         limit = self.max_reply_bytes
         try:
             announced = int(response.headers.get("content-length", ""))
@@ -532,6 +564,8 @@ class DescriptClient:
                 body += chunk
                 if len(body) > limit:
                     raise errors.ReplyTooLarge(endpoint, limit)
+                if time.monotonic() > deadline:
+                    raise errors.ReplyTooSlow(endpoint, self.deadline)
         finally:
             response.close()
         # The body is decoded now: drop the headers that describe the encoded one.
@@ -545,8 +579,7 @@ class DescriptClient:
             extensions=response.extensions,
         )
 
-    @staticmethod
-    def _error(endpoint: str, response: httpx.Response) -> errors.ApiError:
+    def _error(self, endpoint: str, response: httpx.Response) -> errors.ApiError:
         try:
             data = response.json()
         except ValueError:
@@ -555,6 +588,12 @@ class DescriptClient:
             data = {}
         code = str(data.get("error") or f"http_{response.status_code}")
         message = redact(str(data.get("message") or response.reason_phrase or "no message"))
+        if response.status_code == 404 and not self.base_url.endswith("/v1"):
+            # Not the token's drive: the URL. Every Descript API path starts with /v1.
+            message += (
+                f"; the API URL {self.base_url} does not end in /v1: did you mean "
+                f"{self.base_url}/v1?"
+            )
         return errors.error_for(endpoint, response.status_code, code, message)
 
     def _log(
@@ -590,6 +629,8 @@ def _local_time(ts: float) -> str:
 
 
 def _unusable(exc: Exception) -> str:
+    if isinstance(exc, errors.ReplyTooSlow):
+        return "reply not complete within the request deadline"
     return "reply too large" if isinstance(exc, errors.ReplyTooLarge) else "undecodable reply"
 
 

@@ -110,6 +110,19 @@ def error_for(endpoint: str, status: int, code: str, message: str) -> ApiError:
     return cls(endpoint, status, code, message)
 
 
+class ReplyTooSlow(DescriptIacError):
+    """A reply took longer than the request deadline in all (a server or proxy that drips)."""
+
+    def __init__(self, endpoint: str, deadline: float) -> None:
+        self.endpoint = endpoint
+        self.deadline = deadline
+        super().__init__(
+            f"{endpoint}: no complete reply within {deadline:g} s (the request deadline; "
+            "the server or a proxy sends it too slowly); it was given up. Raise it with "
+            "--request-deadline or DESCRIPT_IAC_REQUEST_DEADLINE if such replies are expected"
+        )
+
+
 class ReplyTooLarge(DescriptIacError):
     """A reply was larger than the limit: it was not read further."""
 

@@ -57,6 +57,11 @@ class Dispatching(RunState):
                 if self._held[key] == "doubt":
                     self._report_blocked(chain, Blocked(key, "this process", None))
                 continue
+            over = self.spending.refusal(action, self.result.ai_credits, self.result.media_seconds)
+            if over is not None:  # the budget: nothing new is sent, the rest is left for later
+                self.stopping = True
+                self.result.stopped_reason = f"the budget would be passed: {over}"
+                continue
             lone = self._lone(action)
             if lone and self._flights:
                 return  # it goes alone: once the POSTs in flight have landed
@@ -133,6 +138,7 @@ class Dispatching(RunState):
         chain.state = "flying"
         flight = Flight(chain, action, intent, claim, key, self._now())
         self._flights[key] = flight
+        self.spending.sent(action)
         self._held[key] = "flight"
         sender = self._sender
 

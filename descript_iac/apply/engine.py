@@ -68,6 +68,8 @@ class Engine(Dispatching, Doubting, Polling):
                     self._poll_round()
         self.result.not_started = [c.address for c in pending]
         self.result.elapsed = self._now() - started
+        if self.client.cache is not None:
+            self.client.cache.keep_run_times(self.schedule.run_times)
         return self.result
 
     def _wait(self) -> None:

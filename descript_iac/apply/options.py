@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from descript_iac.plan.forecast import Budget, Forecast
 from descript_iac.timing import Timing
 
 MAX_IN_FLIGHT = 16  # POSTs in flight at once (each on its own gate)
@@ -23,3 +24,6 @@ class ApplyOptions:
     # plan or apply picks it up), so no run holds the lock for ever on a job that never ends.
     max_job_wait: float = 6 * 3600.0
     max_in_flight: int = MAX_IN_FLIGHT
+    # What the run may spend, and the plan's forecast it judges each job by (apply/spending.py).
+    budget: Budget = field(default_factory=Budget)
+    forecast: Forecast | None = None

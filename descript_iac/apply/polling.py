@@ -83,6 +83,7 @@ class Polling(RunState):
         chain.job = None
         ok = job.result is not None and job.result.status == "success"
         tally(self.result, job, action, ok)
+        self.spending.stopped(action)
         message = describe(job)
         self.reporter.stopped(chain.address, action.label, job, ok, message)
         if not ok:

@@ -90,12 +90,22 @@ def _names(jobs: Sequence[Job]) -> tuple[set[str], set[str] | None]:
 
 
 class Rebuilder:
-    def __init__(self, client: DescriptClient, doc: StateDocument, timing: Timing) -> None:
+    def __init__(
+        self,
+        client: DescriptClient,
+        doc: StateDocument,
+        timing: Timing,
+        others: frozenset[str] = frozenset(),
+    ) -> None:
+        """`others`: job ids other states on the drive recorded (their projects are theirs)."""
+        self.others = others
         self.client = client
         self.doc = doc
         self.timing = timing
         self.projects_api = client.capabilities().has(Feature.PROJECTS)
         self._details: dict[str, ProjectDetails] = {}
+        # The jobs of the projects this state does not know, by project (set by `run`).
+        self.by_project: dict[str, list[Job]] = {}
 
     def details(self, project_id: str) -> ProjectDetails:
         if project_id not in self._details:
@@ -120,8 +130,12 @@ class Rebuilder:
         for job in history:
             if job.project_id and job.project_id not in known:
                 by_project[job.project_id].append(job)
-        for jobs in by_project.values():
+        for project_id, jobs in list(by_project.items()):
+            if any(job.job_id in self.others for job in jobs):
+                del by_project[project_id]  # another state's: never a candidate
+                continue
             jobs.sort(key=job_order)
+        self.by_project = dict(by_project)
         wanted = {a: p for a, p in workspace.projects.items() if a not in self.doc.projects}
         candidates = {a: self.candidates(p, by_project) for a, p in wanted.items()}
         claimed: dict[str, list[str]] = defaultdict(list)
@@ -134,6 +148,13 @@ class Rebuilder:
             shared = sorted({a for p in ids for a in claimed[p]} - {address})
             report.findings.append(self.finding(desired, ids, shared, by_project))
         return report
+
+    def made_by_agents(self) -> dict[str, list[Job]]:
+        """The unknown projects an agent job created (their first job in the history is an
+        agent job): at the seed level nothing tells whose prompt-only project each is."""
+        return {
+            p: jobs for p, jobs in self.by_project.items() if jobs and jobs[0].job_type == "agent"
+        }
 
     def candidates(self, desired: DesiredProject, by_project: dict[str, list[Job]]) -> list[str]:
         if not desired.has_media:

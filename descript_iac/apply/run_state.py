@@ -20,6 +20,7 @@ from descript_iac.apply.reporting import Reporter
 from descript_iac.apply.result import ApplyResult, Failure
 from descript_iac.apply.schedule import PollSchedule
 from descript_iac.apply.sending import Sender
+from descript_iac.apply.spending import Spending
 from descript_iac.config.desired import Workspace
 from descript_iac.plan.model import Action, Plan
 from descript_iac.state.document import StateDocument
@@ -55,6 +56,7 @@ class RunState:
             client, self.registry, self.timing, desired_names(workspace, doc)
         )
         self.result = ApplyResult()
+        self.spending = Spending(self.options.budget, self.options.forecast)
         self.stopping = False
         self.doubts: dict[str, Doubt] = {}  # intent id -> the POST in doubt
         self.blocked: dict[str, str] = {}  # address -> the gate it waits for (reported once)
@@ -71,7 +73,8 @@ class RunState:
         self._turnaround: float | None = None  # seconds from a POST's start to its reply, lately
         self._order = 0
         base = self.options.poll_interval
-        self.schedule = PollSchedule(base, self.options.max_poll_interval)
+        known = client.cache.run_times() if client.cache is not None else {}
+        self.schedule = PollSchedule(base, self.options.max_poll_interval, known)
         self._tick_due = 0.0  # next round of doubts and gates held elsewhere
         self._failed_polls = 0
         self._projects_api: bool | None = None  # whether the API has the projects endpoints

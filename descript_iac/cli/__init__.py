@@ -20,6 +20,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from descript_iac import __version__
 from descript_iac.cli.context import Globals, echo, get_globals
+from descript_iac.cli.durations import Duration
 from descript_iac.cli.global_options import attach
 from descript_iac.errors import DescriptIacError, describe_os_error
 from descript_iac.redact import redact, register_url_secret
@@ -67,6 +68,35 @@ class _Group(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Click's main, with Terraform's exit codes: a usage error (an unknown option, a bad
+        value) exits 1, never 2, which `plan --detailed-exitcode` keeps for "changes"; and a
+        single-dash long option (`-out=x`, as Terraform spells it) gets a hint."""
+        try:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            if not standalone_mode:
+                raise
+            exc.show()
+            if isinstance(exc, click.UsageError):
+                hint = single_dash_hint(exc, sys.argv[1:] if args is None else list(args))
+                if hint:
+                    echo(hint, err=True)
+                sys.exit(1)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            if not standalone_mode:
+                raise
+            echo("Aborted!", err=True)
+            sys.exit(1)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -78,14 +108,13 @@ class _Group(click.Group):
             sys.exit(130)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except BrokenPipeError as exc:
-            # `descript-iac state show | head -1`: the reader left. Say so on stderr, and keep
-            # Python from complaining again when it flushes stdout at exit.
+        except BrokenPipeError:
+            # `descript-iac show ws | head -1`: the reader left, as Unix tools expect readers
+            # to. Exit quietly and successfully (a `set -o pipefail` script goes on), and keep
+            # Python from complaining when it flushes stdout at exit.
             with contextlib.suppress(OSError):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            with contextlib.suppress(OSError):
-                echo(f"Error: {describe_os_error(exc, '<stdout>')}", err=True)
-            sys.exit(1)
+            sys.exit(0)
         except OSError as exc:
             # The user's machine refused a file operation (a full disk, a read-only file
             # system, a missing directory): not a bug, so no traceback and no bug report.
@@ -103,6 +132,21 @@ class _Group(click.Group):
                 err=True,
             )
             sys.exit(1)
+
+
+def single_dash_hint(exc: click.UsageError, argv: list[str]) -> str:
+    """ "Did you mean --out?" for each `-out`/`-out=x` in `argv` whose `--out` the command has."""
+    command = exc.ctx.command if exc.ctx is not None else None
+    if command is None:
+        return ""
+    known = {o for p in command.params for o in (*p.opts, *p.secondary_opts)}
+    hints = []
+    for word in argv:
+        name = word.split("=", 1)[0]
+        single = len(name) > 2 and name.startswith("-") and not name.startswith("--")
+        if single and f"-{name}" in known:
+            hints.append(f"Did you mean -{word}? (long options take two dashes)")
+    return "\n".join(dict.fromkeys(hints))
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)
@@ -129,22 +173,29 @@ class _Group(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Log every API request (secrets redacted).")
 @click.option(
     "--lock-timeout",
-    type=float,
+    type=Duration(),
     default=0.0,
     show_default=True,
-    help="Seconds to wait for the state lock held by another run.",
+    help="How long to wait for the state lock held by another run (90, 10s, 5m, 1h).",
 )
 @click.option("--color/--no-color", default=None, help="Force or disable colours.")
 @click.option(
+    "--request-deadline",
+    type=Duration(minimum=1.0),
+    default=None,
+    help="The longest one API request may take in all, its reply included (a server or proxy "
+    "that drips its reply is given up) [env DESCRIPT_IAC_REQUEST_DEADLINE; default 120s].",
+)
+@click.option(
     "--commit-span",
-    type=click.FloatRange(min=0),
+    type=Duration(),
     envvar="DESCRIPT_IAC_COMMIT_SPAN",
     help="Seconds a POST whose reply was lost may take to commit its job "
     "[env DESCRIPT_IAC_COMMIT_SPAN; default 300].",
 )
 @click.option(
     "--history-lag",
-    type=click.FloatRange(min=0),
+    type=Duration(),
     envvar="DESCRIPT_IAC_HISTORY_LAG",
     help="Seconds a committed job may take to appear in the job history "
     "[env DESCRIPT_IAC_HISTORY_LAG; default 120].",
@@ -158,6 +209,7 @@ def main(
     verbose: bool,
     lock_timeout: float,
     color: bool | None,
+    request_deadline: float | None,
     commit_span: float | None,
     history_lag: float | None,
 ) -> None:
@@ -177,6 +229,8 @@ def main(
     """
     if backend_url:
         register_url_secret(backend_url)
+    if request_deadline is not None:  # read by every client this process opens (api/client.py)
+        os.environ["DESCRIPT_IAC_REQUEST_DEADLINE"] = str(request_deadline)
     ctx.obj = Globals(
         api_url, state_path, verbose, lock_timeout, color, commit_span, history_lag, backend_url
     )
@@ -199,6 +253,8 @@ def _set_global(ctx: click.Context, name: str, value: Any) -> None:
         _log_requests()
     if name == "color":
         ctx.color = ctx.find_root().color = value
+    if name == "request_deadline" and value is not None:
+        os.environ["DESCRIPT_IAC_REQUEST_DEADLINE"] = str(value)
 
 
 def _log_requests() -> None:
@@ -289,10 +345,11 @@ COMMANDS: dict[str, str | tuple[str, str]] = {
     ),
     "init": (
         "descript_iac.cli.init:init",
-        "Start a workspace in DIRECTORY (default: .): descript.yaml with the schema header, a "
-        "commented example and a `state:` block (the state in DIRECTORY/state/, found from any "
-        "working directory), the JSON Schema for editors, and .gitignore entries in the working "
-        "directory.",
+        "Start a workspace in DIRECTORY (default: descript/, a folder of its own, so that the CI "
+        "and compose files of a repository's root are never read as workspace files): "
+        "descript.yaml with the schema header, a commented example and a `state:` block (the "
+        "state in DIRECTORY/state/, found from any working directory), the JSON Schema for "
+        "editors, and .gitignore entries in the working directory.",
     ),
     "show": (
         "descript_iac.cli.show:show",
@@ -324,6 +381,11 @@ COMMANDS: dict[str, str | tuple[str, str]] = {
     "published": (
         "descript_iac.cli.surface:published",
         "Show a published project (title, duration, publisher, privacy, publish type).",
+    ),
+    "costs": (
+        "descript_iac.cli.costs:costs",
+        "What DIRECTORY's workspace has spent, from its state: media seconds and AI credits per "
+        "project, model, ISO week and day (forgotten projects' past included).",
     ),
     "doctor": (
         "descript_iac.cli.surface:doctor",

@@ -12,6 +12,7 @@ import click
 from descript_iac.api.credentials import save_api_key
 from descript_iac.api.models import JOB_TYPES, Job
 from descript_iac.cli.context import echo, get_globals, use_color
+from descript_iac.cli.durations import Duration
 from descript_iac.errors import DescriptIacError
 from descript_iac.session import ApiTarget, describe, open_client
 from descript_iac.workspace.jobs import cancel_job, wait_for_job
@@ -113,9 +114,15 @@ def get_job(ctx: click.Context, job_id: str, emulator: bool) -> None:
 @jobs.command("wait")
 @click.argument("job_id")
 @click.option(
-    "--interval", type=float, default=2.0, show_default=True, help="Seconds between polls."
+    "--interval",
+    type=Duration(minimum=0.01),
+    default=2.0,
+    show_default=True,
+    help="Time between polls (2, 2s, 1m).",
 )
-@click.option("--timeout", type=float, default=3600.0, show_default=True, help="Give up after.")
+@click.option(
+    "--timeout", type=Duration(), default=3600.0, show_default=True, help="Give up after (1h, 90s)."
+)
 @emulator_option
 @click.pass_context
 def wait_job(

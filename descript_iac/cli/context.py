@@ -26,6 +26,7 @@ class Globals:
     commit_span: float | None = None
     history_lag: float | None = None
     backend_url: str | None = field(default=None, repr=False)
+    workspace_dir: Path | None = None  # the workspace this run works on, once known
 
     def timing(self) -> Timing:
         return Timing.from_env(self.commit_span, self.history_lag)
@@ -36,6 +37,7 @@ class Globals:
         """What a command works on; where the state lives is chosen by `RunSettings.store`."""
         from descript_iac.workspace.settings import RunSettings
 
+        self.workspace_dir = root  # for the commands this run suggests (cli/suggestions.py)
         return RunSettings.for_workspace(
             root,
             state_path=self.state_path,
@@ -67,7 +69,11 @@ def use_color(g: Globals) -> bool:
 
 
 def echo(text: str = "", *, err: bool = False) -> None:
-    """Print through the redactor: no secret ever reaches a terminal or a CI log."""
+    """Print through the redactor: no secret ever reaches a terminal or a CI log; no control
+    character from the API or a file drives the terminal (`terminal_text.visible`); a command the
+    text suggests is completed with this run's workspace and state options (pasteable)."""
+    from descript_iac.cli.suggestions import complete
     from descript_iac.redact import redact
+    from descript_iac.terminal_text import visible
 
-    click.echo(redact(text), err=err)
+    click.echo(visible(redact(complete(text))), err=err)

@@ -106,6 +106,25 @@ SECONDS = click.FloatRange(min=0)
 @click.option("--fail-prompt", help="Fault: regex; matching prompts fail.")
 @click.option("--credit-budget", type=float, help="Fault: AI credits before 402 is returned.")
 @click.option(
+    "--drip-seconds",
+    type=SECONDS,
+    default=0.0,
+    help="Fault: every reply's body comes one byte per this many seconds (a reply that never "
+    "quite ends).",
+)
+@click.option(
+    "--hostile-text",
+    is_flag=True,
+    help="Fault: agent replies and error messages carry escape sequences, carriage returns, "
+    "bidi overrides and very long lines (untrusted text, as a model or a proxy can send).",
+)
+@click.option(
+    "--read-media",
+    is_flag=True,
+    help="Read each media file's duration from the file (downloaded, as the service does) "
+    "instead of making one up from its URL: imports bill what the files hold.",
+)
+@click.option(
     "--foreign-client",
     default=0.0,
     type=SECONDS,

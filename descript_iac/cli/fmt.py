@@ -8,14 +8,17 @@ from pathlib import Path
 import click
 
 from descript_iac.cli.context import echo
+from descript_iac.cli.workspace_option import workspace_option
 from descript_iac.config.layout import format_files, write
 from descript_iac.config.loader import workspace_files
+from descript_iac.terminal_text import visible
 
 
 @click.command()
 @click.argument("directory", default=".", type=click.Path(path_type=Path))
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 naming files not formatted.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print the changes as a unified diff.")
+@workspace_option()
 def fmt(directory: Path, check: bool, show_diff: bool) -> None:
     """Rewrite the workspace files in DIRECTORY (default: .) in the canonical layout.
 
@@ -27,7 +30,7 @@ def fmt(directory: Path, check: bool, show_diff: bool) -> None:
     changed = [r for r in results if r.changed]
     for result in changed:
         if show_diff:
-            click.echo(result.diff(), nl=False)
+            click.echo(visible(result.diff()), nl=False)
         if check:
             echo(f"would reformat {result.path}", err=True)
         else:

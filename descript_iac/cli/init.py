@@ -47,9 +47,10 @@ GITIGNORE = [
     "# descript-iac: commit state/*.json (and a *.journal a failed run leaves), not these",
     "**/state/*.backup",
     "**/state/*.lock",
-    "state/emulator/",
+    "**/state/emulator/",
     "*.plan",
 ]
+DEFAULT_DIRECTORY = "descript"
 
 
 def _gitignore(path: Path) -> list[str]:
@@ -64,13 +65,16 @@ def _gitignore(path: Path) -> list[str]:
 
 
 @click.command()
-@click.argument("directory", default=".", type=click.Path(path_type=Path, file_okay=False))
+@click.argument(
+    "directory", default=DEFAULT_DIRECTORY, type=click.Path(path_type=Path, file_okay=False)
+)
 @click.pass_context
 def init(ctx: click.Context, directory: Path) -> None:
-    """Start a workspace in DIRECTORY (default: .): descript.yaml with the schema header, a
-    commented example and a `state:` block (the state in DIRECTORY/state/, found from any
-    working directory), the JSON Schema for editors, and .gitignore entries in the working
-    directory. Existing files are left as they are."""
+    """Start a workspace in DIRECTORY (default: descript/, a folder of its own, so that the CI
+    and compose files of a repository's root are never read as workspace files):
+    descript.yaml with the schema header, a commented example and a `state:` block (the state
+    in DIRECTORY/state/, found from any working directory), the JSON Schema for editors, and
+    .gitignore entries in the working directory. Existing files are left as they are."""
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / "descript.yaml"
     if config.exists():

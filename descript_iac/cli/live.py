@@ -25,9 +25,9 @@ from descript_iac.api.models import Job
 from descript_iac.cli.progress import Reporter
 from descript_iac.plan.model import Plan
 from descript_iac.redact import redact
+from descript_iac.terminal_text import one_line, visible
 
 BAR = 10  # cells of a progress bar
-MIN_URL = 12  # cells: a URL cut shorter than this is not shown
 INDENT = "  "
 
 
@@ -110,20 +110,22 @@ class LiveReporter(Reporter):
 
     def write(self, text: str) -> None:
         """A permanent line: above the block (drawn again below it with the rows as they are
-        now), wrapped at the terminal's width.
+        now). It is written as one line and wrapped by the terminal itself (rich's soft wrap),
+        never broken by rich: a Descript URL in it stays one URL for a click or a copy at any
+        width (a hard line break in the middle of it made two halves).
 
         The block changes height only here and in `_refresh`, holding the Live's lock: rich
         moves the cursor back over the block as tall as it last drew it, so a drawing of a
         taller or shorter block between that move and this print (rich's refresh thread, or
         something printed while the block is up) would leave a row behind or erase a permanent
         line. rich's refresh thread draws the rows last shown: the same height."""
-        line = Text(redact(text))
+        line = Text(visible(redact(text)))
         if self._live is None:
-            self.console.print(line, soft_wrap=False, overflow="fold")
+            self.console.print(line, soft_wrap=True)
             return
         with self._live._lock:  # re-entered by rich's own print hook (an RLock)
             self._show_rows()
-            self.console.print(line, soft_wrap=False, overflow="fold")
+            self.console.print(line, soft_wrap=True)
 
     def board_lines(self, width: int, height: int) -> list[Text]:
         """The block at this width and height: the rows shown, then the summary line."""
@@ -189,7 +191,8 @@ class Board:
 
 def fit_row(row: Row, width: int, color: bool) -> Text:
     """`  address: label  [####......]  40% status  URL`, cut to `width` cells: the URL gives
-    way first, then the status, then the address (a cut shows an ellipsis)."""
+    way first (shown whole or not at all: a cut URL is a broken link; the permanent line above
+    has it), then the status, then the address (a cut shows an ellipsis)."""
     filled = int(max(0.0, min(row.percent, 100.0)) // (100 / BAR))
     bar = Text.assemble(
         "[",
@@ -201,14 +204,15 @@ def fit_row(row: Row, width: int, color: bool) -> Text:
     room = width - cell_len(INDENT) - 2 - bar.cell_len  # two spaces after the address
     # The address comes first, but leaves the status a third of the room when it needs it.
     reserve = min(cell_len(row.status), room // 3)
-    what = _cut(Text(row.what, style="bold" if color else ""), max(1, room - reserve))
+    what = _cut(Text(one_line(row.what), style="bold" if color else ""), max(1, room - reserve))
     room -= what.cell_len
-    status = _cut(Text(row.status), max(0, room))
+    status = _cut(Text(one_line(row.status)), max(0, room))
     room -= status.cell_len + 2  # two spaces before the URL
     line = Text.assemble(INDENT, what, "  ", bar, status)
-    if row.url and room >= MIN_URL:  # a stub of a URL is noise
+    url = one_line(row.url)
+    if url and room >= cell_len(url):
         line.append("  ")
-        line.append_text(_cut(Text(row.url, style="cyan" if color else ""), room))
+        line.append_text(Text(url, style="cyan" if color else ""))
     return _cut(line, width)
 
 

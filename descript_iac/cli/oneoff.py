@@ -11,9 +11,11 @@ from typing import Any
 import click
 
 from descript_iac.cli.context import echo, get_globals, use_color
+from descript_iac.cli.durations import Duration
 from descript_iac.cli.progress import Reporter, display
 from descript_iac.errors import DescriptIacError
 from descript_iac.session import ApiTarget
+from descript_iac.terminal_text import one_line
 from descript_iac.workspace.oneoff import (
     OneOffOutcome,
     OneOffSettings,
@@ -39,7 +41,7 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
                 "--poll-interval",
                 default=2.0,
                 show_default=True,
-                type=click.FloatRange(min=0.01),
+                type=Duration(minimum=0.01),
                 envvar="DESCRIPT_IAC_POLL_INTERVAL",
                 help="Seconds between polls [env DESCRIPT_IAC_POLL_INTERVAL].",
             ),
@@ -232,7 +234,7 @@ def result_lines(outcome: OneOffOutcome) -> list[str]:
             f"  agent: {step.status}" + (f" ({step.error_message})" if step.error_message else "")
         )
         if step.agent_response:
-            lines.append(f"  response: {step.agent_response}")
+            lines.append(f"  response: {one_line(step.agent_response)}")
         lines.append(f"  AI credits used: {step.ai_credits_used:g}")
     if result.submitted_only and outcome.job_id:
         lines.append(

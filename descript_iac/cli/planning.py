@@ -11,11 +11,18 @@ from typing import Any
 import click
 
 from descript_iac.cli.context import Globals, echo, get_globals, use_color
+from descript_iac.cli.durations import Duration
+from descript_iac.cli.suggestions import complete
+from descript_iac.cli.workspace_option import workspace_option
 from descript_iac.errors import DescriptIacError, PlanError
 from descript_iac.plan import Plan, PlanOptions
+from descript_iac.plan.forecast import as_json as forecast_json
+from descript_iac.plan.forecast import markdown as forecast_markdown
+from descript_iac.plan.forecast import text_lines as forecast_text
 from descript_iac.plan.render import no_changes_line, render_markdown, render_text
 from descript_iac.plan.report import render_json
 from descript_iac.workspace import RunSettings, is_local, load_saved_plan, plan_workspace, save_plan
+from descript_iac.workspace.forecasting import forecast_plan, workspace_budget
 
 IMPORT_INTO_EXISTING = "import-into-existing"
 
@@ -86,6 +93,15 @@ def _options(
     )
 
 
+forecast_option = click.option(
+    "--forecast",
+    type=click.Choice(["on", "off"]),
+    default="on",
+    show_default=True,
+    help="Forecast the media seconds and AI credits the jobs will cost (probes each new media "
+    "file with a few range requests; off: no request, for offline runs).",
+)
+
 refresh_option = click.option(
     "--refresh",
     is_flag=True,
@@ -104,22 +120,27 @@ refresh_option = click.option(
     default="text",
     show_default=True,
 )
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
     help="Exit 0 when there are no changes, 2 when there are (or --refresh found drift), 1 on "
-    "error.",
+    "any error (a usage error, an invalid workspace, a blocked plan). Without it: 0 or 1.",
 )
 @refresh_option
+@forecast_option
 @plan_options
+@workspace_option()
 @click.pass_context
 def plan(
     ctx: click.Context,
     directory: Path,
     out: Path | None,
     fmt: str,
+    as_json: bool,
     detailed_exitcode: bool,
     refresh: bool,
+    forecast: str,
     targets: tuple[str, ...],
     allow_replace: bool,
     allow_forget: bool,
@@ -133,6 +154,7 @@ def plan(
     Every step that will run is shown with its prompt, every import with what it sends.
     """
     g = get_globals(ctx)
+    fmt = "json" if as_json else fmt
     settings = _settings(g, directory, emulator, capabilities)
     outcome = plan_workspace(
         settings, _options(targets, allow_replace, allow_forget, replace, capabilities), refresh
@@ -141,15 +163,32 @@ def plan(
     for warning in outcome.workspace.warnings:
         echo(str(warning), err=True)
     for note in outcome.notes:
-        echo(f"Refresh: {note}", err=True)
+        if refresh or fmt == "text":  # (a note of its own only beside the text plan)
+            echo(f"{'Refresh' if refresh else 'Note'}: {note}", err=True)
     for line in outcome.warnings:
         echo(f"Warning: {line}", err=True)
+    if outcome.existing.blocking:
+        echo(
+            "Exists in Descript: apply will not create these (`descript-iac apply "
+            "--adopt-existing` adopts every unambiguous one):\n  "
+            + "\n  ".join(outcome.existing.lines()),
+            err=fmt == "json",
+        )
+    costs = None
+    if forecast == "on" and result.has_changes:
+        costs = forecast_plan(outcome.workspace, result, outcome.doc)
+    budget = workspace_budget(outcome.workspace)
     if fmt == "json":
-        click.echo(render_json(result), nl=False)
+        report = forecast_json(costs, budget) if costs is not None else None
+        click.echo(render_json(result, report), nl=False)
     elif fmt == "markdown":
-        click.echo(render_markdown(result), nl=False)
+        click.echo(complete(render_markdown(result)), nl=False)
+        if costs is not None:
+            click.echo("\n" + forecast_markdown(costs, budget), nl=False)
     else:
-        click.echo(render_text(result, color=use_color(g)), nl=False)
+        click.echo(complete(render_text(result, color=use_color(g))), nl=False)
+        if costs is not None:
+            click.echo("\n".join(["", *forecast_text(costs, budget)]))
     if out is not None:
         if result.blocked:
             raise PlanError(f"the plan is blocked; it was not saved to {out}")
@@ -196,7 +235,7 @@ def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan]
     "--poll-interval",
     default=2.0,
     show_default=True,
-    type=click.FloatRange(min=0.01),
+    type=Duration(minimum=0.01),
     envvar="DESCRIPT_IAC_POLL_INTERVAL",
     help="Longest wait between polls while jobs run; polls come sooner when jobs are expected "
     "to be over [env DESCRIPT_IAC_POLL_INTERVAL].",
@@ -207,8 +246,29 @@ def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan]
     help="Start a new, empty state even though this workspace was applied with its state "
     "elsewhere (from another working directory).",
 )
+@click.option(
+    "--max-credits",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Spend at most this many AI credits in this apply (overrides the workspace's budget:).",
+)
+@click.option(
+    "--max-media-seconds",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Import at most this many media seconds in this apply (overrides budget:).",
+)
+@click.option(
+    "--adopt-existing",
+    is_flag=True,
+    help="Adopt every project the plan would create that already exists in Descript and "
+    "matches without doubt (the state was missing, restored or rebuilt), then run only what "
+    "is missing.",
+)
+@forecast_option
 @refresh_option
 @plan_options
+@workspace_option("source")
 @click.pass_context
 def apply(
     ctx: click.Context,
@@ -219,6 +279,10 @@ def apply(
     no_wait: bool,
     poll_interval: float,
     new_state: bool,
+    max_credits: float | None,
+    max_media_seconds: float | None,
+    adopt_existing: bool,
+    forecast: str,
     refresh: bool,
     targets: tuple[str, ...],
     allow_replace: bool,
@@ -236,6 +300,7 @@ def apply(
     from descript_iac.apply import ApplyOptions  # the engine and httpx: only to apply
     from descript_iac.cli.progress import display
     from descript_iac.workspace import apply_workspace
+    from descript_iac.workspace.applying import Costs
 
     g = get_globals(ctx)
     saved = None
@@ -253,7 +318,7 @@ def apply(
 
     def show(plan: Plan) -> None:
         if not as_json:
-            click.echo(render_text(plan, color=use_color(g)), nl=False)
+            click.echo(complete(render_text(plan, color=use_color(g))), nl=False)
 
     with reporter:  # whatever happens, the live block is ended before anything else is said
         outcome = apply_workspace(
@@ -270,6 +335,8 @@ def apply(
             saved,
             refresh=refresh,
             new_state=new_state,
+            costs=Costs(forecast == "on", max_credits, max_media_seconds),
+            adopt_existing=adopt_existing,
         )
         if outcome.result is None:
             reporter.unchanged(no_changes_line(outcome.plan))

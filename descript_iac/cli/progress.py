@@ -17,6 +17,7 @@ from descript_iac.apply.result import ApplyResult
 from descript_iac.cli.context import is_tty
 from descript_iac.plan.model import Plan
 from descript_iac.redact import redact
+from descript_iac.terminal_text import one_line, visible
 
 
 class Reporter:
@@ -55,7 +56,7 @@ class Reporter:
 
     def write(self, text: str) -> None:
         """A permanent line."""
-        self.out.write(redact(text) + "\n")
+        self.out.write(visible(redact(text)) + "\n")
         self.out.flush()
 
     def line(self, text: str) -> None:
@@ -93,7 +94,7 @@ class Reporter:
         self.line(f"{text}  {url}" if url else text)
 
     def done(self, address: str, label: str, message: str) -> None:
-        self.line(f"{address}: {label}: {message}")
+        self.line(f"{address}: {label}: {one_line(message)}")
 
     def note(self, text: str) -> None:
         self.line(text)
@@ -119,7 +120,8 @@ def job_status(job: Job) -> str:
 
 def stopped_line(address: str, label: str, ok: bool, message: str, done: int, total: int) -> str:
     mark = "done" if ok else "FAILED"
-    return f"{address}: {label}: {mark} ({done}/{total}) {message}"
+    # The message quotes the API (an agent's reply): one line, whatever newlines it holds.
+    return f"{address}: {label}: {mark} ({done}/{total}) {one_line(message)}"
 
 
 def display(

@@ -9,9 +9,11 @@ import click
 
 from descript_iac.cli.context import echo, get_globals, use_color
 from descript_iac.cli.planning import _settings
+from descript_iac.cli.workspace_option import workspace_option
 from descript_iac.plan.render import render_text
 from descript_iac.plan.report import render_json
 from descript_iac.redact import scrub
+from descript_iac.terminal_text import one_line
 from descript_iac.workspace import load_saved_plan, show_state
 from descript_iac.workspace.showing import ProjectView, StateView
 
@@ -24,7 +26,7 @@ def project_lines(view: ProjectView) -> list[str]:
         lines.append(f"  import: job {view.import_job_id}, {view.import_status}")
     for media in view.media:
         duration = f"{media.duration_seconds:.1f}s" if media.duration_seconds is not None else "-"
-        failed = f" ({media.error_message})" if media.error_message else ""
+        failed = f" ({one_line(media.error_message)})" if media.error_message else ""
         lines.append(
             f"  media {media.name}: {media.status or 'not imported by descript-iac'}, "
             f"{duration}{failed}  {media.source or ''}".rstrip()
@@ -41,7 +43,7 @@ def project_lines(view: ProjectView) -> list[str]:
         if step.prompt:
             lines.append(f"    prompt: {step.prompt}")
         if step.agent_response:
-            lines.append(f"    response: {step.agent_response}")
+            lines.append(f"    response: {one_line(step.agent_response)}")
     lines.append(
         f"  used: {view.media_seconds:.0f} media seconds, {view.ai_credits:.0f} AI credits"
     )
@@ -73,6 +75,7 @@ def state_lines(view: StateView) -> list[str]:
 @click.argument("source", default=".", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="JSON (a plan: its plan-JSON form).")
 @click.pass_context
+@workspace_option("source")
 def show(ctx: click.Context, source: Path, as_json: bool) -> None:
     """Show SOURCE: a saved plan (`plan --out FILE`) exactly as `apply FILE` will run it, or,
     for a workspace directory (default: .), every project its state manages: Descript URL,

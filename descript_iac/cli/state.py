@@ -12,6 +12,7 @@ import click
 from descript_iac.apply.rebuild import Outcome, RebuildReport
 from descript_iac.cli.context import echo, get_globals
 from descript_iac.cli.state_transfer import pull, push
+from descript_iac.cli.workspace_option import workspace_option
 from descript_iac.errors import DescriptIacError
 from descript_iac.redact import scrub
 from descript_iac.workspace import (
@@ -53,6 +54,7 @@ def state() -> None:
 @state.command("list")
 @directory_argument
 @click.pass_context
+@workspace_option()
 def list_addresses(ctx: click.Context, directory: Path) -> None:
     """List the addresses the state of DIRECTORY (default: .) manages, one per line."""
     doc = _settings(ctx, directory).store().read()
@@ -148,6 +150,7 @@ def report_lines(report: RebuildReport) -> list[str]:
 @click.option("--auto-approve", is_flag=True, help="Write what was matched without asking.")
 @emulator_option
 @click.pass_context
+@workspace_option()
 def rebuild(ctx: click.Context, directory: Path, auto_approve: bool, emulator: bool) -> None:
     """Recover a lost state from the job history (30 days) and, where the API has it, the
     projects API: each configured project the state lacks is matched to the project it made

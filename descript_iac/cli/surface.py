@@ -13,6 +13,7 @@ from descript_iac.api.models import PublishedProject
 from descript_iac.cli.context import echo, get_globals
 from descript_iac.session import ApiTarget
 from descript_iac.state.store import LocalStateStore, StateStore
+from descript_iac.terminal_text import visible
 from descript_iac.workspace.doctor import run_doctor
 from descript_iac.workspace.edit_link import edit_link as make_link
 from descript_iac.workspace.edit_link import expiry_warnings, pair_files
@@ -91,7 +92,7 @@ def edit_link(
         click.echo(json.dumps(data, sort_keys=True))
         return
     echo(f"Import URL (one use; expires at {expires:%Y-%m-%d %H:%M %Z}, in 3 hours):", err=True)
-    click.echo(link.url)
+    click.echo(visible(link.url))
 
 
 @click.command()

@@ -7,12 +7,14 @@ from pathlib import Path
 import click
 
 from descript_iac.cli.context import echo
+from descript_iac.cli.workspace_option import workspace_option
 from descript_iac.config.summary import check_workspace
 from descript_iac.userdirs import cache_root
 
 
 @click.command()
 @click.argument("directory", default=".", type=click.Path(path_type=Path))
+@workspace_option()
 def validate(directory: Path) -> None:
     """Check the workspace in DIRECTORY (default: .) and list every problem.
 

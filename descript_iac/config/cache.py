@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
+import msgspec
 
 from descript_iac import __version__
 from descript_iac.config.interpolate import env_names, expand
@@ -41,7 +41,7 @@ def _code_fingerprint() -> str:
     here = Path(__file__).parent
     parts = [str(CACHE_FORMAT), __version__]
     modules = sorted([*here.glob("*.py"), *here.glob("*.json")])  # the schema: conformance.py
-    for name in ("pydantic", "pydantic_core", "yaml", "yaml_rs"):
+    for name in ("pydantic", "pydantic_core", "yaml"):
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin:
             modules.append(Path(spec.origin))
@@ -154,8 +154,8 @@ class WorkspaceCache:
 
 def _holds_secrets(data: Any) -> bool:
     try:
-        serialized = orjson.dumps(data)
-    except TypeError:
+        serialized = msgspec.json.encode(data)
+    except (TypeError, OverflowError):
         return True
     return scrub_needed(serialized) and scrub(data) != data
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
+import msgspec
 
 SCHEMA_FILE = Path(__file__).with_name("descript-iac.schema.json")
 
@@ -172,6 +172,8 @@ class _Reader:
             return lambda v: not _number(v) or v >= arg
         if keyword == "exclusiveMinimum":
             return lambda v: not _number(v) or v > arg
+        if keyword == "maximum":
+            return lambda v: not _number(v) or v <= arg
         raise UnreadableSchema(f"keyword {keyword!r}")
 
     def _object(self, node: dict[str, Any]) -> Check:
@@ -239,5 +241,5 @@ _compiled: list[Check] = []
 def conforms(data: Any) -> bool:
     """Whether `data` (one file, interpolated) is valid by the shipped workspace schema."""
     if not _compiled:
-        _compiled.append(compile_schema(orjson.loads(SCHEMA_FILE.read_bytes())))
+        _compiled.append(compile_schema(msgspec.json.decode(SCHEMA_FILE.read_bytes())))
     return _compiled[0](data)

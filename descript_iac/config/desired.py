@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from descript_iac.config.model import AgentStep, Defaults, Project, UrlMedia
+from descript_iac.config.model import AgentStep, BudgetBlock, Defaults, Project, UrlMedia
 from descript_iac.config.statesetting import StateSetting
 from descript_iac.errors import Problem
 
@@ -84,6 +84,7 @@ class Workspace:
     # Things that are valid but probably wrong (a media URL that names no audio or video file).
     warnings: tuple[Problem, ...] = ()
     state: StateSetting | None = None
+    budget: BudgetBlock | None = None  # what one apply may spend
 
     @property
     def name(self) -> str:

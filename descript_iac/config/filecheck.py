@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from descript_iac.config.model import WorkspaceFile
 
 SUPPORTED_VERSIONS = (1,)
+# A YAML file with none of these at its top is not a workspace file (a CI or compose file
+# beside the workspace's): it is skipped with one note, not reported as a dozen unknown keys.
+WORKSPACE_KEYS = frozenset({"version", "projects", "defaults", "state", "moved", "budget"})
 
 
 @dataclass
@@ -37,6 +40,7 @@ class CheckedFile:
     secret: set[Path_]  # paths of the values from the environment
     problems: list[Problem]
     parsed: WorkspaceFile | None = None  # the models, when asked for and valid
+    skipped: bool = False  # not a workspace file: its one warning says so
 
 
 def check_file(
@@ -61,7 +65,7 @@ def check_file(
     source = read_source(file, name)
     try:
         checked = _check(source, environ, models)
-        if not checked.problems:  # placed while the node graph is there
+        if not checked.problems and not checked.skipped:  # placed while the graph is there
             source.warnings = media_url_warnings(source, source.data, checked.secret)
     finally:
         source.release()  # the node graph: deeper positions are only needed to place problems
@@ -117,6 +121,16 @@ def _check(source: Source, environ: Mapping[str, str], models: bool) -> CheckedF
         return CheckedFile(source, set(), [source.problem((), "file is empty; add 'version: 1'")])
     if not isinstance(source.data, dict):
         return CheckedFile(source, set(), [source.problem((), "top level must be a mapping")])
+    if not WORKSPACE_KEYS & set(source.data):
+        source.warnings.append(
+            source.problem(
+                (),
+                "not a descript-iac file (no version:, projects:, defaults:, state:, moved: or "
+                "budget: at its top level): skipped",
+            )
+        )
+        source.data = None
+        return CheckedFile(source, set(), [], skipped=True)
     data, secret, interp_problems = interpolate(source, environ)
     problems.extend(interp_problems)
     version_problems = _check_version(source, data)

@@ -9,6 +9,7 @@ import dataclasses
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -54,36 +55,25 @@ def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache |
     env = os.environ if environ is None else environ
     problems: list[Problem] = []
     projects: dict[str, DesiredProject] = {}
-    defaults: Defaults | None = None
-    defaults_where = ""
     loaded: list[tuple[Source, WorkspaceFile, set[Path_]]] = []
     declared: list[Declared] = []
+    skipped: list[Problem] = []  # the one note of each file that is not a workspace file
     files = workspace_files(root)
     for file in files:
         checked = check_file(file, env, cache, models=True)
         problems.extend(checked.problems)
         source, parsed, secret = checked.source, checked.parsed, checked.secret
+        if checked.skipped:
+            skipped.extend(source.warnings)
+            continue
         if parsed is not None:
             loaded.append((source, parsed, secret))
             if parsed.state is not None:
                 declared.append((file, source, source.data["state"], secret))
     state, found = collect_state(declared, root)
     problems.extend(found)
-    for source, parsed, _secret in loaded:
-        if parsed.defaults is not None:
-            pos = source.pos(("defaults",), key=True)
-            where = f"{source.path}:{pos.line}"
-            if defaults is not None:
-                problems.append(
-                    Problem(
-                        source.path,
-                        pos.line,
-                        pos.column,
-                        f"defaults are already set at {defaults_where}; keep one 'defaults'",
-                    )
-                )
-                continue
-            defaults, defaults_where = parsed.defaults, where
+    defaults = _one_block(loaded, "defaults", problems)
+    budget = _one_block(loaded, "budget", problems)
     first_seen: dict[str, str] = {}
     for source, parsed, secret in loaded:
         # Each file's secret paths grouped by project once: linear in projects per file.
@@ -116,7 +106,7 @@ def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache |
                 secret_paths=rel,
             )
     moves: list[Move] = []
-    warnings: list[Problem] = []
+    warnings: list[Problem] = list(skipped)
     for source, parsed, _secret in loaded:
         for index, block in enumerate(parsed.moved):
             pos = source.pos(("moved", index))
@@ -135,9 +125,39 @@ def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache |
         projects=final,
         files=tuple(_display(f) for f in files),
         state=state,
+        budget=budget,
         moves=tuple(moves),
         warnings=tuple(sorted(warnings)),
     )
+
+
+_ALREADY = {"defaults": "defaults are", "budget": "the budget is"}
+
+
+def _one_block(
+    loaded: list[tuple[Source, WorkspaceFile, set[Path_]]], key: str, problems: list[Problem]
+) -> Any:
+    """The workspace's one `key:` block (`defaults`, `budget`), from whichever file sets it; a
+    second one is a problem naming the first."""
+    found: Any = None
+    first = ""
+    for source, parsed, _secret in loaded:
+        block = getattr(parsed, key)
+        if block is None:
+            continue
+        pos = source.pos((key,), key=True)
+        if found is not None:
+            problems.append(
+                Problem(
+                    source.path,
+                    pos.line,
+                    pos.column,
+                    f"{_ALREADY[key]} already set at {first}; keep one '{key}'",
+                )
+            )
+            continue
+        found, first = block, f"{source.path}:{pos.line}"
+    return found
 
 
 def read_state_setting(root: Path, environ: Mapping[str, str] | None = None) -> StateSetting | None:

@@ -265,6 +265,19 @@ StateBlock = Annotated[
 ]
 
 
+class BudgetBlock(_Model):
+    """What one apply may spend (issue #23): an apply whose forecast's high end passes it refuses
+    to start, and a running apply sends nothing more once what it spent plus the high estimate of
+    what is in flight would pass it."""
+
+    ai_credits: float | None = Field(
+        default=None, ge=0, le=1e9, allow_inf_nan=False, description="AI credits per apply."
+    )
+    media_seconds: float | None = Field(
+        default=None, ge=0, le=1e9, allow_inf_nan=False, description="Media seconds per apply."
+    )
+
+
 class WorkspaceFile(_Model):
     """One file of a descript-iac workspace (a directory of *.yaml files, merged)."""
 
@@ -281,6 +294,11 @@ class WorkspaceFile(_Model):
         "Default: a local file state/<workspace>.json under the working directory.",
     )
     defaults: Defaults | None = None
+    budget: BudgetBlock | None = Field(
+        default=None,
+        description="What one apply may spend, in one file of the workspace: "
+        "{ai_credits: N, media_seconds: N}.",
+    )
     projects: dict[
         Annotated[str, Field(pattern=ADDRESS_PATTERN)],
         Project,

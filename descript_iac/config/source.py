@@ -1,9 +1,8 @@
 """A parsed workspace file: its data, and where each part of it stands (for `file:line:col`).
 
 Read from YAML by config/yamlsource.py, or rebuilt from the workspace cache with the positions
-of its top two levels (a file served from the cache was valid, so it needs no deeper one).
-Read by the fast path (config/yamlfast.py), it knows only its top two levels' keys and keeps
-its `text`: any other position is built by the full reader from that text when first asked.
+of its top two levels (a file served from the cache was valid, so it needs no deeper one) and
+its `text`: any other position is built by the reader from that text when first asked.
 """
 
 from __future__ import annotations
@@ -47,7 +46,7 @@ class Source:
     # The node graph, until the full positions are built or the file is released.
     root: Node | None = field(default=None, repr=False)
     complete: bool = False  # `values` and `keys` cover every path
-    # The file's text, when only `keys` of the top two levels are known (the fast path).
+    # The file's text, when only `keys` of the top two levels are known (served from the cache).
     text: str | None = field(default=None, repr=False)
 
     def pos(self, path: Path_, *, key: bool = False) -> Pos:

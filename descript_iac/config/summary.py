@@ -51,12 +51,15 @@ def _without_models(
 ) -> Summary | None:
     files = workspace_files(root)
     addresses: set[str] = set()
-    defaults = 0
+    defaults = budgets = 0
     warnings: list[Problem] = []
     declared: list[Declared] = []
     for file in files:
         checked = check_file(file, environ, cache, models=False)
         data = checked.source.data
+        if checked.skipped:
+            warnings.extend(checked.source.warnings)
+            continue
         if checked.problems or "moved" in data:
             return None
         if data.get("state") is not None:
@@ -66,7 +69,8 @@ def _without_models(
             return None
         addresses |= projects.keys()
         defaults += data.get("defaults") is not None
+        budgets += data.get("budget") is not None
         warnings.extend(checked.source.warnings)
-    if defaults > 1 or collect_state(declared, root)[1]:
+    if defaults > 1 or collect_state(declared, root)[1] or budgets > 1:
         return None
     return len(addresses), len(files), tuple(sorted(warnings))

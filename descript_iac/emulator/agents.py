@@ -28,6 +28,16 @@ FIELDS = (
 NEW_PROJECT_SECONDS = 30.0  # length of the composition a prompt-only project starts with
 
 
+# Escape sequences a language model (or a proxy) could put in a reply: a window title, a cleared
+# screen, the clipboard (OSC 52), a link that points elsewhere (OSC 8), a carriage return that
+# rewrites the line, a right-to-left override, and a very long line.
+HOSTILE_TEXT = (
+    "ok\x1b]0;PWNED-TITLE\x07\x1b[2J\x1b]52;c;cHduZWQ=\x07\r\x1b[31mFAKE SUCCESS\x1b[0m"
+    "\x1b]8;;https://evil.example/\x1b\\https://web.descript.com/ok\x1b]8;;\x1b\\"
+    "\u202egnp.exe\u202c\nFORGED LINE" + "x" * 500
+)
+
+
 def create_agent(backend: Backend, token: str, body: Any, at: float) -> dict[str, Any]:
     body = v.require_object(body)
     v.only_keys(body, FIELDS)
@@ -86,6 +96,10 @@ def create_agent(backend: Backend, token: str, body: Any, at: float) -> dict[str
         effects["edits"] = list(outcome.edits)
         if project_name is not None:  # a new project starts with one composition
             effects["compositions"] = [_first_composition(project)]
+    if faults.hostile_text:  # the model's reply is untrusted text: play the worst of it
+        reply += HOSTILE_TEXT
+        if result["status"] == "error":
+            result["error_message"] += HOSTILE_TEXT
     backend.credits_used += result["ai_credits_used"]
     labels = [f"Working on: {e.replace('_', ' ')}..." for e in outcome.edits]
     return backend.enqueue(

@@ -37,6 +37,7 @@ class Faults:
     # Errors and lost replies.
     error_rate: float = 0.0  # fraction of /v1 requests answered 500 before any work
     latency: float = 0.0  # seconds added to every /v1 request
+    drip_seconds: float = 0.0  # > 0: every /v1 reply's body comes one byte per this many seconds
     lose_response_rate: float = 0.0  # fraction of job POSTs whose reply is lost after commit
     error_after_commit_rate: float = 0.0  # fraction of job POSTs answered 5xx after commit
     next_posts: list[str] = field(default_factory=list)  # scripted outcomes, any job POST
@@ -46,6 +47,12 @@ class Faults:
     fail_media_pattern: str | None = None  # regex: matching media URLs fail to import
     fail_prompt_pattern: str | None = None  # regex: matching prompts fail
     credit_budget: float | None = None  # AI credits; past it, POST /jobs/agent answers 402
+    # Media durations read from the files (downloaded, as the service does) instead of made up
+    # from the URL: imports bill what the files hold (issue #23's forecast tests).
+    read_media: bool = False
+    # Agent replies and error messages carrying escape sequences, CR, bidi overrides and very
+    # long lines, as untrusted text can (issue #21's tests).
+    hostile_text: bool = False
     # An eventually consistent history: what the lists show only `lag` seconds after creation.
     history_lag: float = 0.0  # GET /v1/jobs
     projects_lag: float = 0.0  # GET /v1/projects
@@ -100,8 +107,8 @@ OK = Outcome("ok")
 def parse_outcome(text: Any) -> Outcome:
     if not isinstance(text, str):
         raise InvalidInput(f"next_posts entries are strings, not {text!r}")
-    if text in ("ok", "lose"):
-        return Outcome(text, after_commit=text == "lose")
+    if text in ("ok", "lose", "drip"):  # drip: committed, its reply dripped (drip_seconds)
+        return Outcome(text, after_commit=text != "ok")
     code, _, wait = text.partition(":")
     if code == "429" and (not wait or wait.isdigit()):
         return Outcome(text, 429, retry_after=int(wait) if wait else None)
@@ -109,7 +116,7 @@ def parse_outcome(text: Any) -> Outcome:
     if status.isdigit() and int(status) in SERVER_ERRORS and when in ("after", "before"):
         return Outcome(text, int(status), after_commit=when == "after")
     raise InvalidInput(
-        f"unknown next_posts entry {text!r}: use ok, lose, 429, 429:SECONDS, "
+        f"unknown next_posts entry {text!r}: use ok, lose, drip, 429, 429:SECONDS, "
         "500-after, 502-after, 503-after, 500-before, 502-before or 503-before"
     )
 
@@ -219,6 +226,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "retry_after": _count,
     "error_rate": _fraction,
     "latency": _seconds,
+    "drip_seconds": _seconds,
     "lose_response_rate": _fraction,
     "error_after_commit_rate": _fraction,
     "next_posts": _script,
@@ -227,6 +235,8 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "fail_media_pattern": _optional(_text),
     "fail_prompt_pattern": _optional(_text),
     "credit_budget": _optional(_seconds),
+    "read_media": _flag,
+    "hostile_text": _flag,
     "history_lag": _seconds,
     "projects_lag": _seconds,
     "foreign_client": _seconds,

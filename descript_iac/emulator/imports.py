@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from descript_iac.emulator import validation as v
 from descript_iac.emulator.exceptions import InvalidInput
-from descript_iac.emulator.media import probe, probe_upload, public_part
+from descript_iac.emulator.media import probe, probe_upload, public_part, read_duration
 
 if TYPE_CHECKING:
     from descript_iac.emulator.backend import Backend
@@ -84,7 +84,10 @@ def _outcome(
         if "tracks" in item:
             continue
         if "url" in item:
-            duration, error = probe(item["url"], faults.fail_media_pattern)
+            if faults.read_media:
+                duration, error = read_duration(item["url"])
+            else:
+                duration, error = probe(item["url"], faults.fail_media_pattern)
             origin = {"source": public_part(item["url"])}
         else:
             duration, error = probe_upload(name, item["content_type"], item["file_size"])

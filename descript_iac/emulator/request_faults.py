@@ -91,6 +91,8 @@ def after_commit(backend: Backend, outcome: Outcome) -> EmulatorError | str | No
     """What replaces the 201 of a committed job: "lose" (drop the connection), an error, or
     None (the normal reply)."""
     faults = backend.config.faults
+    if outcome.name == "drip":
+        return "drip"
     if outcome.name == "lose" or (outcome is OK and backend.dice.roll(faults.lose_response_rate)):
         backend.stats["replies_lost"] += 1
         return "lose"

@@ -146,6 +146,9 @@ async def _call(backend: Backend, op: Operation, request: Request) -> Response:
             after = request_faults.after_commit(backend, outcome)
             if after == "lose":
                 return LostReply()
+            if after == "drip":  # the job is made; its reply never quite ends
+                backend.stats[f"status:{op.status}"] += 1
+                return _dripped(body, op.status, headers, faults.drip_seconds or 1.0)
             if isinstance(after, EmulatorError):
                 raise after
     except EmulatorError as exc:
@@ -154,7 +157,24 @@ async def _call(backend: Backend, op: Operation, request: Request) -> Response:
     backend.stats[f"status:{op.status}"] += 1
     if op.status == 204:
         return Response(status_code=204, headers=headers)
+    if faults.drip_seconds:
+        return _dripped(body, op.status, headers, faults.drip_seconds)
     return JSONResponse(body, status_code=op.status, headers=headers)
+
+
+def _dripped(body: Any, status: int, headers: dict[str, str], every: float) -> Response:
+    """The reply's headers at once, then its body one byte every `every` seconds (a server or
+    proxy that never quite ends: issue #21's deadline tests)."""
+    from starlette.responses import StreamingResponse
+
+    data = json.dumps(body).encode()
+
+    async def drip() -> Any:
+        for i in range(len(data)):
+            yield data[i : i + 1]
+            await asyncio.sleep(every)
+
+    return StreamingResponse(drip(), status, headers, media_type="application/json")
 
 
 def api_routes(backend: Backend) -> list[Route]:

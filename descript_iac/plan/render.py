@@ -6,10 +6,14 @@ Never a secret: values from the environment are masked, and everything passes `r
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import click
 
 from descript_iac.plan.model import Action, ActionKind, Change, Plan
 from descript_iac.redact import redact
+from descript_iac.terminal_text import visible
 
 COLOURS = {
     ActionKind.CREATE: "green",
@@ -36,9 +40,28 @@ def no_changes_line(plan: Plan) -> str:
 
 
 def render_text(plan: Plan, color: bool = False) -> str:
-    def paint(text: str, kind: ActionKind, bold: bool = False) -> str:
-        return click.style(text, fg=COLOURS[kind], bold=bold) if color else text
+    """The plan as text. Values a user wrote or the API returned pass `terminal_text.visible`;
+    the only escape sequences in the result are the colours painted here (each painted piece
+    stands as a placeholder while the text is made safe)."""
+    painted: list[str] = []
 
+    def paint(text: str, kind: ActionKind, bold: bool = False) -> str:
+        if not color:
+            return text
+        painted.append(click.style(text, fg=COLOURS[kind], bold=bold))
+        return f"\ue000{len(painted) - 1}\ue001"
+
+    return _painted(_render_text(plan, paint), painted)
+
+
+def _painted(text: str, painted: list[str]) -> str:
+    safe = visible(text)
+    if not painted:
+        return safe
+    return re.sub("\ue000(\\d+)\ue001", lambda m: painted[int(m.group(1))], safe)
+
+
+def _render_text(plan: Plan, paint: Callable[..., str]) -> str:
     if not plan.has_changes:
         return redact("\n".join([no_changes_line(plan), *drift_lines(plan)])) + "\n"
     lines = [
@@ -134,7 +157,7 @@ def render_markdown(plan: Plan) -> str:
         text = "\n".join(
             ["### descript-iac plan", "", no_changes_line(plan), *_markdown_drift(plan)]
         )
-        return redact(text) + "\n"
+        return visible(redact(text)) + "\n"
     out = [
         "### descript-iac plan",
         "",
@@ -160,4 +183,4 @@ def render_markdown(plan: Plan) -> str:
         f"{len(plan.up_to_date)} project(s) up to date.</sub>",
         *_markdown_drift(plan),
     ]
-    return redact("\n".join(out)) + "\n"
+    return visible(redact("\n".join(out))) + "\n"

@@ -3,7 +3,7 @@
 
 The models are the schema; the document itself is built as plain values with exactly the
 models' fields (a plan of 10,000 projects has 40,000 actions: validating models of values the
-plan just built, then dumping them, took 3 s), and serialized by orjson when that gives the same
+plan just built, then dumping them, took 3 s), and serialized by msgspec when that gives the same
 bytes as `json.dumps(indent=2, sort_keys=True)` (ASCII text, 64-bit integers).
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import orjson
+import msgspec
 from pydantic import BaseModel, ConfigDict
 
 from descript_iac.plan.model import PLAN_FORMAT_VERSION, Action, Plan
@@ -81,6 +81,8 @@ class PlanReport(_Strict):
     blocked: bool
     drift: list[DriftReport]
     text_summary: str
+    # What the jobs will cost (plan/forecast.py `as_json`); absent with `--forecast off`.
+    forecast: dict[str, Any] | None = None
 
 
 def report(plan: Plan) -> PlanReport:
@@ -135,16 +137,17 @@ def dumps_indented(data: Any) -> str:
     """`json.dumps(data, indent=2, sort_keys=True)`, byte for byte, 10x faster for a large plan,
     for data without floats (a plan's report has none: its schema has no number).
 
-    orjson writes the same text for strings, 64-bit integers, booleans, None, lists and dicts,
-    except that `json` escapes every character outside printable ASCII (non-ASCII, DEL) and
-    orders keys by code point where orjson orders by UTF-8 bytes (the same for ASCII): so the
-    orjson text is used only when it is all printable ASCII (its escapes of control characters
-    are `json`'s), and `json` writes the rest."""
+    msgspec (sorted keys, then `msgspec.json.format` with an indent of 2) writes the same text
+    for strings, 64-bit integers, booleans, None, lists and dicts, except that `json` escapes
+    every character outside printable ASCII (non-ASCII, DEL) and orders keys by code point where
+    msgspec orders by UTF-8 bytes (the same for ASCII): so the msgspec text is used only when it
+    is all printable ASCII (its escapes of control characters are `json`'s; a test compares the
+    two on generated data), and `json` writes the rest."""
     try:
-        fast = orjson.dumps(
-            data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS, default=_refuse
+        fast = msgspec.json.format(
+            msgspec.json.encode(data, order="sorted", enc_hook=_refuse), indent=2
         )
-    except TypeError:  # an integer beyond 64 bits, a key that is not a string
+    except (TypeError, OverflowError):  # an integer beyond 64 bits, a key that is not a string
         return json.dumps(data, indent=2, sort_keys=True)
     if fast.isascii() and b"\x7f" not in fast:
         return fast.decode("ascii")
@@ -155,8 +158,11 @@ def _refuse(value: Any) -> Any:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def render_json(plan: Plan) -> str:
-    return redact(dumps_indented(report_data(plan))) + "\n"
+def render_json(plan: Plan, forecast: dict[str, Any] | None = None) -> str:
+    data = report_data(plan)
+    if forecast is not None:
+        data["forecast"] = forecast
+    return redact(dumps_indented(data)) + "\n"
 
 
 def plan_schema() -> dict[str, Any]:

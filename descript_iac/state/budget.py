@@ -2,17 +2,18 @@
 
 The Descript docs allow 1,000 published-project reads an hour per user. `descript-iac
 published` in a loop, or an apply refreshing many exports, must not learn that from a 429: each
-request is counted in `<cache>/drives/<account>/published-budget.json` under an `flock`, and a
+request is counted in `<cache>/drives/<account>/published-budget.json` under a file lock, and a
 429's Retry-After is kept there too, so the next run waits instead of asking again.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 from pathlib import Path
 from typing import Any
+
+from descript_iac.state.oslock import process_lock
 
 
 class SharedBudget:
@@ -26,17 +27,13 @@ class SharedBudget:
 
     def _update(self, change: Any) -> float:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with process_lock(self.path.with_suffix(".lock")):
             data = self._read()
             wait = float(change(data))
             tmp = self.path.with_suffix(".tmp")
             tmp.write_text(json.dumps(data))
             os.replace(tmp, self.path)
             return wait
-        finally:
-            os.close(fd)  # closing releases the flock
 
     def _read(self) -> dict[str, Any]:
         try:

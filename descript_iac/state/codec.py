@@ -32,7 +32,6 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-import orjson
 
 from descript_iac.collector import paused
 from descript_iac.errors import StateError
@@ -167,6 +166,36 @@ def read_current(raw: bytes) -> StateDocument | None:
     return doc
 
 
+class _Header(msgspec.Struct):
+    """The keys every stored document must have (`REQUIRED_KEYS`), read without decoding the
+    projects (`msgspec.Raw` keeps their bytes as they are)."""
+
+    format_version: int
+    lineage: str
+    serial: int
+    salt: str
+    projects: msgspec.Raw
+
+
+_HEADER = msgspec.json.Decoder(_Header)
+
+
+def read_stored(raw: bytes) -> StateDocument | None:
+    """The document in `raw`, any JSON spelling of a valid current-format document (such as
+    PostgreSQL's text of a jsonb value: keys in its own order, spaces), read with msgspec's
+    typed decoder; else None, and the caller reads it the careful way, which says what is
+    wrong. (The PostgreSQL store read through `json.loads` and `msgspec.convert`: 1.0 s at
+    10,000 projects, against 0.1 s here; issue #29.)"""
+    try:
+        with paused():
+            if _HEADER.decode(raw).format_version != FORMAT_VERSION:
+                return None
+            doc = _DECODER.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+    return doc
+
+
 def _is_current(raw: bytes) -> bool:
     """Whether `raw` looks like a complete format-3 document: its header line holds every
     required key with the current version, and the projects map follows."""
@@ -174,8 +203,8 @@ def _is_current(raw: bytes) -> bool:
     if end < 0 or not raw.startswith(b'{"format_version":'):
         return False
     try:
-        header = orjson.loads(raw[: end - 1] + b"}") if raw[end - 1 : end] == b"," else None
-    except orjson.JSONDecodeError:
+        header = msgspec.json.decode(raw[: end - 1] + b"}") if raw[end - 1 : end] == b"," else None
+    except msgspec.DecodeError:
         return False
     if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:
         return False

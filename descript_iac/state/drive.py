@@ -8,7 +8,8 @@ taken for ours. So, per drive:
   lost reply, until its job is found or proven absent). A gate is keyed by what the job history
   can tell apart: a job on an existing project by (job type, project), a job that creates a
   project by its job type alone. While a gate is held nobody else sends a POST of that key. The
-  holder's lock is an `fcntl.flock`, released by the kernel when the process dies; the gate's
+  holder's lock is an OS file lock (py-filelock: `flock` on POSIX, `LockFileEx` on Windows),
+  released by the operating system when the process dies; the gate's
   record (the intent and the end of its window) stays behind, and until that window has passed
   nobody else sends a POST of that key, because its job could be taken for the dead run's.
 - **Recorded jobs.** Every job id any workspace recorded is listed, and excluded from every other
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -30,6 +30,10 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import filelock
+
+from descript_iac.state.oslock import process_lock
 
 
 def gate_key(job_type: str, project_id: str | None) -> str:
@@ -170,7 +174,7 @@ class LocalDriveRegistry(DriveRegistry):
         self.jobs_file = directory / "jobs.txt"
         self._jobs: set[str] = set()
         self._read_upto = 0
-        self._held: dict[str, int] = {}  # gate key -> file descriptor holding its flock
+        self._held: dict[str, filelock.BaseFileLock] = {}  # gate key -> its held file lock
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         name = hashlib.sha256(key.encode()).hexdigest()[:24]
@@ -182,23 +186,21 @@ class LocalDriveRegistry(DriveRegistry):
             record = _read_json(record_path)
             if record and record.get("intent_id") != intent_id:
                 return Blocked(key, "this process", None)
-            fd = self._held[key]
+            lock = self._held[key]
         else:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            lock = process_lock(lock_path)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
+                lock.acquire(timeout=0)
+            except filelock.Timeout:
                 record = _read_json(record_path) or {}
                 return Blocked(key, str(record.get("holder", "another process")), None)
             record = _read_json(record_path)
             if record and record.get("intent_id") != intent_id and record["window_end"] > now:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-                os.close(fd)
+                lock.release()
                 return Blocked(key, str(record.get("holder")), float(record["window_end"]))
-            self._held[key] = fd
+            self._held[key] = lock
         self._write_record(record_path, key, intent_id, window_end)
-        return Claim(key, intent_id, fd)
+        return Claim(key, intent_id, lock)
 
     def _write_record(self, path: Path, key: str, intent_id: str, window_end: float) -> None:
         holder = f"pid {os.getpid()} on {socket.gethostname()}"
@@ -215,10 +217,9 @@ class LocalDriveRegistry(DriveRegistry):
         self.leave(claim)
 
     def leave(self, claim: Claim) -> None:
-        fd = self._held.pop(claim.key, None)  # the record of its window stays
-        if fd is not None:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+        lock = self._held.pop(claim.key, None)  # the record of its window stays
+        if lock is not None:
+            lock.release()
 
     def settle(self, key: str, intent_id: str) -> None:
         record_path = self._paths(key)[1]
@@ -254,9 +255,7 @@ class LocalDriveRegistry(DriveRegistry):
 
     def close(self) -> None:
         for key in list(self._held):
-            fd = self._held.pop(key)
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+            self._held.pop(key).release()
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

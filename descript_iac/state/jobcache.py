@@ -1,5 +1,6 @@
 """A cache of finished jobs (diskcache): a stopped or cancelled job never changes, so it is kept
-for good. It saves API calls on repeated plans, refreshes and polls. Lists of jobs are never
+for good. It saves API calls on repeated plans, refreshes and polls; it also keeps how long each
+job type ran lately (`run_times`), for the next apply's first polls. Lists of jobs are never
 cached: a job history read a few seconds ago can miss the job a decision depends on.
 
 What it stores is scrubbed (`redact.scrub`) like every other file descript-iac writes: a reply
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import math
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +27,9 @@ from descript_iac.timing import FINISHED_STATES
 log = logging.getLogger("descript_iac.jobcache")
 T = TypeVar("T")
 
+# A learnt run time longer than this is not kept (a job left running for days says nothing of
+# how long the next one takes).
+MAX_RUN_TIME = 6 * 3600.0
 # What a cache on a full, read-only or broken disk raises.
 FAILURES = (OSError, sqlite3.Error, diskcache.Timeout)
 
@@ -63,6 +68,22 @@ class JobCache:
     def remember(self, job: dict[str, Any]) -> None:
         if job.get("job_state") in FINISHED_STATES:
             self._use(lambda c: c.set(f"job:{job['job_id']}", scrub(job)), None)
+
+    def run_times(self) -> dict[str, float]:
+        """How long each job type ran lately on this API (learnt by earlier applies), so the
+        first poll of a run's first job comes when it can first be over (issue #26)."""
+        value = self._use(lambda c: c.get("run_times"), None)
+        if not isinstance(value, dict):
+            return {}
+        return {
+            str(k): float(v)
+            for k, v in value.items()
+            if isinstance(v, (int, float)) and math.isfinite(v) and 0 <= v <= MAX_RUN_TIME
+        }
+
+    def keep_run_times(self, runs: dict[str, float]) -> None:
+        if runs:
+            self._use(lambda c: c.set("run_times", {**self.run_times(), **runs}), None)
 
     def close(self) -> None:
         self._use(lambda c: c.close(), None)

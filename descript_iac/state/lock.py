@@ -47,6 +47,8 @@ class LockInfo:
 
 
 def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would end that process there: never call it a dead one
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -7,8 +7,9 @@ refused, never written to.
 
 Tables (all in one schema, `descript_iac` unless the `state:` block names another):
 
-- `states`: one row per state name: its lineage, serial and document (jsonb). Its id is the
-  second key of the state's advisory lock.
+- `states`: one row per state name: its lineage, serial and document (`document_text`, as the
+  tool wrote it, and `document`, the jsonb generated from it, for queries). Its id is the second
+  key of the state's advisory lock.
 - `journals`, `journal_events`: the journal of the run in progress, one committed row per event.
 - `holders`: who holds each state's lock (host, pid, user, command, since, backend pid).
 - `drive_gates`, `drive_jobs`: the drive-wide rules for jobs in doubt (see pgdrive.py).
@@ -79,6 +80,16 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (drive, job_id)
         )""",
         "CREATE INDEX ON {s}.drive_jobs (drive, recorded_xid)",
+    ],
+    # 2: the document kept as the text the tool wrote (issue #29): PostgreSQL's own text of a
+    # 28 MiB jsonb took 0.3 s to make on every read. `document` stays, for queries, generated
+    # from the text: it cannot be written by hand and drift from it.
+    [
+        "ALTER TABLE {s}.states ADD COLUMN document_text text",
+        "UPDATE {s}.states SET document_text = document::text",
+        "ALTER TABLE {s}.states DROP COLUMN document",
+        "ALTER TABLE {s}.states ADD COLUMN document jsonb "
+        "GENERATED ALWAYS AS (document_text::jsonb) STORED",
     ],
 ]
 LATEST = len(MIGRATIONS)

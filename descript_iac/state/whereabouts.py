@@ -56,6 +56,12 @@ def last_state(root: Path) -> Whereabouts | None:
     return Whereabouts(str(entry["location"]), path if isinstance(path, str) else None)
 
 
+def applied_here(root: Path) -> bool:
+    """Whether the workspace at `root` was applied on this machine before (its state then lost
+    if it is not where it was)."""
+    return isinstance(_read().get(_key(root)), dict)
+
+
 def remember(root: Path, location: str, path: Path | None) -> None:
     """Note where the state of the workspace at `root` now is (best effort: a read-only or full
     disk loses the hint, never the run)."""

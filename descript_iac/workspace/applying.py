@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -13,12 +14,23 @@ from descript_iac.apply.reporting import Reporter
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.errors import DescriptIacError, LockLost, PlanError
 from descript_iac.plan import Plan, PlanOptions
+from descript_iac.plan.forecast import over_budget
+from descript_iac.plan.forecast import text_lines as forecast_text
 from descript_iac.plan.render import blocked_lines
 from descript_iac.session import open_client, open_registry
 from descript_iac.state.document import StateDocument
+from descript_iac.state.drive import DriveRegistry
+from descript_iac.state.events import ProjectImported
 from descript_iac.state.recorder import Recorder
-from descript_iac.state.whereabouts import elsewhere, new_state_problem, remember_store
+from descript_iac.state.whereabouts import (
+    applied_here,
+    elsewhere,
+    new_state_problem,
+    remember_store,
+)
+from descript_iac.workspace.existing import check_existing
 from descript_iac.workspace.features import checked_plan
+from descript_iac.workspace.forecasting import forecast_plan, workspace_budget
 from descript_iac.workspace.saved import SavedPlan, check_fresh, check_same
 from descript_iac.workspace.settings import RunSettings
 
@@ -46,6 +58,8 @@ def apply_workspace(
     on_client: Callable[[DescriptClient], None] | None = None,
     refresh: bool = False,
     new_state: bool = False,
+    costs: Costs | None = None,
+    adopt_existing: bool = False,
 ) -> ApplyOutcome:
     """Resolve what an earlier run left in doubt, plan, confirm, execute, record.
 
@@ -53,7 +67,15 @@ def apply_workspace(
     accepted (jobs made outside descript-iac become external jobs of their project).
 
     A new, empty state is refused while this machine remembers the workspace's state elsewhere
-    (it was applied from another working directory), unless `new_state`."""
+    (it was applied from another working directory), unless `new_state`.
+
+    Before any project the state does not know is created, the drive is asked whether it exists
+    (workspace/existing.py): if it may, nothing is sent, unless `new_state` (make them again)
+    or `adopt_existing` (adopt every unambiguous match, then run only what is missing).
+
+    With `costs`, the plan's cost is forecast and shown; an apply whose forecast passes the
+    budget (the options', else the workspace's `budget:`) refuses to start, and the engine sends
+    nothing that would pass it."""
     workspace = load_workspace(settings.root, cache_dir=settings.workspace_cache)
     store = settings.store(workspace.state)
     with store.lock("apply", settings.lock_timeout):
@@ -96,6 +118,13 @@ def apply_workspace(
                     plan = plan.model_copy(update={"drift": tuple(found.drift)})
                 if saved is not None:
                     check_same(saved, plan)
+                if not new_state:
+                    plan = _existing(
+                        client, doc, workspace, plan, settings, record, registry, reporter,
+                        adopt_existing, lambda: checked_plan(
+                            workspace.projects, doc, options, client, workspace.moves
+                        ),
+                    )  # fmt: skip
                 if plan.blocked:
                     lines = "\n".join(blocked_lines(plan))
                     raise PlanError(f"the plan is blocked; nothing was applied:\n{lines}")
@@ -103,6 +132,7 @@ def apply_workspace(
                 if not plan.has_changes and not plan.drift:
                     exported = _exports(client, workspace, doc, targets, reporter)
                     return ApplyOutcome(plan, None, found.notes, exported)
+                apply_options = _forecast(costs, workspace, plan, doc, reporter, apply_options)
                 if not confirm(plan):
                     raise DescriptIacError("Apply cancelled; nothing was sent.")
                 for event in found.accept:
@@ -131,6 +161,84 @@ def apply_workspace(
                     remember_store(settings.root, store)
                 else:
                     store.discard()
+
+
+def _existing(
+    client: DescriptClient,
+    doc: StateDocument,
+    workspace: Workspace,
+    plan: Plan,
+    settings: RunSettings,
+    record: Recorder,
+    registry: DriveRegistry,
+    reporter: Reporter,
+    adopt: bool,
+    replan: Callable[[], Plan],
+) -> Plan:
+    """The plan once what already exists is known: with `adopt`, every unambiguous match is
+    recorded (as `state rebuild` records it) and the plan made again; anything that may exist
+    and is not adopted stops the apply before anything is sent."""
+    lost_here = doc.serial == 0 and applied_here(settings.root)
+    others = frozenset() if lost_here else registry.recorded_jobs()
+    existing = check_existing(client, doc, workspace, plan, settings.timing, others)
+    if not existing.blocking:
+        return plan
+    if adopt and existing.matched:
+        jobs: set[str] = set()
+        for finding in existing.matched:
+            assert finding.record is not None
+            record(ProjectImported(address=finding.address, project=finding.record))
+            jobs |= finding.record.job_ids()
+            reporter.note(f"{finding.address}: adopted the existing {finding.detail}")
+        registry.record_jobs(jobs)
+        existing.matched = []
+        plan = replan()
+    if existing.blocking:
+        raise DescriptIacError(existing.message())
+    return plan
+
+
+@dataclass(frozen=True)
+class Costs:
+    """How an apply forecasts its cost and what it may spend (options override `budget:`)."""
+
+    forecast: bool = True
+    max_credits: float | None = None
+    max_media_seconds: float | None = None
+
+
+def _forecast(
+    costs: Costs | None,
+    workspace: Workspace,
+    plan: Plan,
+    doc: StateDocument,
+    reporter: Reporter,
+    apply_options: ApplyOptions,
+) -> ApplyOptions:
+    """The forecast shown, the budget checked against it (nothing sent when it is passed), and
+    both handed to the engine."""
+    if costs is None or not plan.has_changes:
+        return apply_options
+    budget = workspace_budget(workspace, costs.max_credits, costs.max_media_seconds)
+    if not costs.forecast:
+        if budget.set:
+            raise DescriptIacError(
+                "a budget is set but the forecast is off: nothing was sent. Drop --forecast off, "
+                "or the budget"
+            )
+        return apply_options
+    found = forecast_plan(workspace, plan, doc)
+    for line in forecast_text(found, budget):
+        reporter.note(line)
+    problems = over_budget(found, budget)
+    if problems:
+        raise DescriptIacError(
+            "the forecast passes the budget; nothing was sent:\n  "
+            + "\n  ".join(problems)
+            + "\nRaise the budget (--max-credits, --max-media-seconds or the workspace's "
+            "`budget:`), or apply fewer projects (--target)."
+        )
+    return dataclasses.replace(apply_options, budget=budget, forecast=found)
 
 
 def _exports(

@@ -8,7 +8,6 @@ polling. An earlier one-off left in doubt is resolved before anything new is sen
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from descript_iac.state.events import ProjectLinked
 from descript_iac.state.recorder import Recorder
 from descript_iac.state.store import LocalStateStore
 from descript_iac.timing import Timing
+from descript_iac.userdirs import state_root
 from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.oneoff_requests import (
     AgentPrompt,
@@ -38,9 +38,9 @@ from descript_iac.workspace.oneoff_requests import (
 
 
 def oneoff_state_path() -> Path:
-    """Where one-off jobs are recorded (XDG_STATE_HOME, default ~/.local/state)."""
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "descript-iac" / "oneoff.json"
+    """Where one-off jobs are recorded (`userdirs.state_root()`: XDG_STATE_HOME, default
+    ~/.local/state, on Linux)."""
+    return state_root() / "oneoff.json"
 
 
 @dataclass(frozen=True)

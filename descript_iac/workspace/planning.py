@@ -13,7 +13,8 @@ from descript_iac.state.document import StateDocument
 from descript_iac.state.drive import DriveRegistry, ReadOnlyDriveRegistry
 from descript_iac.state.events import Event, apply_event
 from descript_iac.state.store import StateStore
-from descript_iac.state.whereabouts import elsewhere, new_state_problem
+from descript_iac.state.whereabouts import applied_here, elsewhere, new_state_problem
+from descript_iac.workspace.existing import Existing, check_existing, creates
 from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.settings import RunSettings
 
@@ -28,6 +29,9 @@ class PlanOutcome:
     plan: Plan
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # What exists in Descript of the projects the plan creates (with --refresh; see
+    # workspace/existing.py): apply will not create those.
+    existing: Existing = field(default_factory=Existing)
 
 
 def plan_workspace(
@@ -42,6 +46,7 @@ def plan_workspace(
     doc = store.read()
     notes: list[str] = []
     drift: list[Drift] = []
+    existing = Existing()
     warnings: list[str] = []
     if doc.serial == 0 and (last := elsewhere(settings.root, store)) is not None:
         warnings.append(new_state_problem(settings.root, store, last))
@@ -67,15 +72,24 @@ def plan_workspace(
                 )
                 if not store.exists():
                     warnings += new_state_warning(client, registry, store)
+                plan = checked_plan(workspace.projects, doc, options, client, workspace.moves)
+                lost_here = doc.serial == 0 and applied_here(settings.root)
+                known = frozenset() if lost_here else registry.recorded_jobs()
+                existing = check_existing(client, doc, workspace, plan, settings.timing, known)
             finally:
                 registry.close()
-            plan = checked_plan(workspace.projects, doc, options, client, workspace.moves)
         notes, drift = found.notes, found.drift
     else:
         plan = compute_plan(workspace.projects, doc, options, workspace.moves)
+        if creates(plan, doc):
+            notes.append(
+                "the projects this plan creates are checked against what exists in Descript "
+                "when it is applied (nothing is created twice); `descript-iac plan --refresh` "
+                "checks now"
+            )
     if drift:
         plan = plan.model_copy(update={"drift": tuple(drift)})
-    return PlanOutcome(workspace, doc, plan, notes, warnings)
+    return PlanOutcome(workspace, doc, plan, notes, warnings, existing)
 
 
 def new_state_warning(

@@ -58,6 +58,12 @@ class RunSettings:
         (or DESCRIPT_API_URL, or Descript's), or the embedded emulator (`emulator`), which keeps
         its data beside the local state file."""
         local = state_path or default_state_path(root)
+        if emulator and state_path is None:
+            # Beside the state the workspace's `state:` block names, wherever the command runs
+            # from: run from inside the workspace, a second, empty emulator said "up to date".
+            declared = read_state_setting(root)
+            if declared is not None and declared.path is not None:
+                local = declared.path
         target = ApiTarget(
             api_url=api_url,
             emulator=emulator,

@@ -169,6 +169,10 @@ def test_json_events(served: Served, workspace: Path) -> None:
     assert result.exit_code == 0, result.output
     events = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
     names = [e["event"] for e in events]
+    # (the cost forecast's lines come first, as notes, before the confirmation)
+    start = names.index("apply_start")
+    assert set(names[:start]) <= {"note"} and any("Cost forecast" in str(e) for e in events)
+    names = names[start:]
     assert names[0] == "apply_start" and names[-1] == "apply_complete"
     assert names.count("job_submitted") == 2 and names.count("job_stopped") == 2
     assert events[-1]["jobs_issued"] == 2 and events[-1]["ok"] is True

@@ -20,10 +20,7 @@ APPLY = ("--auto-approve", "--poll-interval", "0.05")
 
 @pytest.fixture
 def api_2026() -> Iterator[Any]:
-    try:
-        running = start_emulator(job_seconds=0.05, api_level="2026")
-    except TypeError:
-        pytest.skip("this emulator has no 2026 API level yet")
+    running = start_emulator(job_seconds=0.05, api_level="2026")
     yield running
     running.stop()
 

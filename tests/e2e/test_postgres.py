@@ -221,10 +221,11 @@ def test_eight_machines_eight_workspaces_one_drive_exactly_one_job_per_intent(
     log: list[str] = []
     for _ in range(6):
         runs = {
-            i: popen(
+            i: popen(  # (--new-state: eight new workspaces make look-alikes at once, on purpose)
                 "apply",
                 str(roots[i]),
                 "--auto-approve",
+                "--new-state",
                 *FAST,
                 env=served.env(**{PG_ENV: pg_url, "XDG_CACHE_HOME": str(tmp_path / f"cache{i}")}),
                 cwd=tmp_path,

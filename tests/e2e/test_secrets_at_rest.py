@@ -86,6 +86,7 @@ projects:
 COVERED = {
     ("agent",),
     ("apply",),
+    ("costs",),
     ("config", "set", "api-key"),
     ("doctor",),
     ("edit-link",),
@@ -248,6 +249,9 @@ def test_no_secret_in_any_output_or_file(echoing_api: Any, tmp_path: Path, pg_ur
     assert "Failed to download cdn.example.com/fail/b.wav?***" in failed
     run("plan", ws, "--refresh")  # the failed import is a replacement now
     run("show", ws)
+    run("costs", ws)
+    run("costs", ws, "--format", "json")
+    run("costs", ws, "--format", "markdown")
     run("show", ws, "--json")
 
     # --- the API: status, jobs, one-off jobs, the 2026 surface --------------------------------

@@ -208,7 +208,10 @@ def test_adopt_refuses_a_job_the_intent_could_not_have_made(
     ).json()["job_id"]
     httpx.post(f"{served.root}/_emulator/clock/advance", json={"seconds": 600})
     me = tmp_path / "me"
-    killed = cli(*APPLY, env=served.env(DESCRIPT_IAC_FAILPOINT="after_post:1"), cwd=me)
+    # (the teammate's project looks like mine: --new-state makes mine anyway)
+    killed = cli(
+        *APPLY, "--new-state", env=served.env(DESCRIPT_IAC_FAILPOINT="after_post:1"), cwd=me
+    )
     assert killed.returncode == -9, killed.stdout + killed.stderr
     with ticking(served):
         blocked = cli(*APPLY, env=env, cwd=me)

@@ -42,8 +42,13 @@ def test_recover_keeps_aside_a_create_and_everything_done_on_its_project(
     team_state = team / "state" / "ws.json"
     (p1,) = _jobs(served)
     me = _workspace(tmp_path / "me", WITH_STEP)
-    # Killed right after the step's job was recorded (the import is the first job).
-    killed = cli(*APPLY, env=served.env(DESCRIPT_IAC_FAILPOINT="after_job_recorded:2"), cwd=me)
+    # Killed right after the step's job was recorded (the import is the first job). The
+    # teammate's project looks like the one this workspace declares: --new-state says to make
+    # this workspace's own anyway (without it, apply stops: "may already exist").
+    killed = cli(
+        *APPLY, "--new-state", env=served.env(DESCRIPT_IAC_FAILPOINT="after_job_recorded:2"),
+        cwd=me,
+    )  # fmt: skip
     assert killed.returncode == -9, killed.stdout + killed.stderr
     (p2,) = set(_jobs(served)) - {p1}
     mine = _jobs(served)[p2]

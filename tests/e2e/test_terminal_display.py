@@ -59,10 +59,15 @@ def _workspace(root: Path) -> Path:
     return write_workspace(root / "ws", {"descript.yaml": "version: 1\nprojects:" + projects})
 
 
-def _flat(lines: list[str]) -> str:
+def _flat(lines: list[str], columns: int = 0) -> str:
     """The lines as one text, line breaks and runs of blanks as one space: a permanent line
-    wrapped at the terminal's width reads whole again."""
-    return re.sub(r"\s+", " ", " ".join(lines))
+    wrapped by the terminal (a row filled to the last column goes on in the next) reads whole
+    again."""
+    text, last = "", ""
+    for line in lines:
+        text += line if columns and len(last) == columns else "\n" + line
+        last = line
+    return re.sub(r"\s+", " ", text)
 
 
 def _display_part(lines: list[str]) -> list[str]:
@@ -79,12 +84,18 @@ def _segments(raw: bytes) -> list[str]:
     return re.split(r"\r\n|\r|\n", text)
 
 
-@pytest.mark.parametrize("columns", [60, 200])
+URL = re.compile(
+    r"https://web\.descript\.com/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
+
+
+@pytest.mark.parametrize("columns", [40, 60, 200])
 def test_live_display_leaves_each_line_once_and_no_row(
     api: Any, tmp_path: Path, columns: int
 ) -> None:
     ws = _workspace(tmp_path)
-    args = ["apply", str(ws), "--auto-approve", "--poll-interval", "0.1"]
+    # (--new-state: the module's emulator holds look-alike projects of the tests before)
+    args = ["apply", str(ws), "--auto-approve", "--poll-interval", "0.1", "--new-state"]
     code, raw = run_in_terminal(args, cli_env(api), tmp_path, columns, ROWS)
     lines = terminal_lines(raw, columns, ROWS)
     assert code == 0, "\n".join(lines)
@@ -95,10 +106,10 @@ def test_live_display_leaves_each_line_once_and_no_row(
         line for line in lines if BAR.search(line) or "jobs done, " in line or "queued" in line
     ]
     assert leftovers == []
-    # Between the permanent lines, only their own continuations (wrapped at the width, never
-    # indented as rows are).
-    assert [line for line in shown if line.startswith(" ")] == []
-    flat = _flat(lines)
+    # Between the permanent lines, only their own continuations (wrapped by the terminal at the
+    # width), never a row of the block.
+    assert [line for line in shown if line.startswith("  ") and BAR.search(line)] == []
+    flat = _flat(lines, columns)
     for address in ADDRESSES:
         for label in LABELS:
             assert flat.count(f"] {address}: {label}: submitted job ") == 1, (address, label)
@@ -115,11 +126,22 @@ def test_live_display_leaves_each_line_once_and_no_row(
         assert step_done, address
     assert sum(1 for line in lines if STAMP.match(line)) >= 21
 
-    # Nothing the display wrote is wider than the terminal (the terminal would have wrapped it,
-    # and the display would have lost count of its lines).
+    # No row of the block is wider than the terminal (the terminal would have wrapped it, and
+    # the display would have lost count of its lines). Permanent lines are written whole and
+    # wrapped by the terminal (soft wrap), so that a URL in them is never broken.
     display = raw[raw.index(b"] Applying: ") :]
-    wide = [s for s in _segments(display) if len(s) > columns]
+    wide = [s for s in _segments(display) if len(s) > columns and BAR.search(s)]
     assert wide == []
+    # Every Descript URL the display wrote is whole: no line break or control sequence inside
+    # it, however narrow the terminal; and where it fits, it is on one row of the screen.
+    written_text = CONTROL.sub(b"", display).decode()
+    urls = URL.findall(written_text)
+    assert len(set(urls)) == len(ADDRESSES)
+    broken = re.findall(r"https://web\.descript\.com/[0-9a-f-]{0,35}(?:\r|\n)", written_text)
+    assert broken == []
+    if columns >= 80:
+        on_rows = {u for line in lines for u in URL.findall(line)}
+        assert on_rows == set(urls)
 
     # The live block was drawn (rows with a bar, the summary line), and moved over.
     written = CONTROL.sub(b"", raw).decode()
@@ -127,12 +149,15 @@ def test_live_display_leaves_each_line_once_and_no_row(
     if columns == 200:  # room for the project's Descript URL on its row
         assert re.search(r"\] +\d+% [^\r\n]*  https://web\.descript\.com/", written)
     else:  # the long address is cut to the width on its row, with an ellipsis
-        assert re.search(r"  ep-2-with-a-[a-z-]+\u2026  \[", written)
+        assert re.search(r"  ep-2-w[a-z-]*\u2026  \[", written)
+        # and a row never shows a cut URL: whole or not at all
+        assert not re.search(r"https://web\.descript\.com/[0-9a-f-]*\u2026", written)
 
 
 def test_without_a_terminal_the_output_is_plain_lines(api: Any, tmp_path: Path) -> None:
     ws = _workspace(tmp_path)
-    args = ["apply", str(ws), "--auto-approve", "--poll-interval", "0.1"]
+    # (--new-state: the module's emulator holds look-alike projects of the tests before)
+    args = ["apply", str(ws), "--auto-approve", "--poll-interval", "0.1", "--new-state"]
     done = subprocess.run(
         [sys.executable, "-m", "descript_iac", *args],
         env={**_env(), **cli_env(api)}, cwd=tmp_path, capture_output=True, timeout=120,
@@ -154,18 +179,21 @@ def test_without_a_terminal_the_output_is_plain_lines(api: Any, tmp_path: Path) 
     again = tmp_path / "again"  # its own workspace and state
     args[1] = str(_workspace(again))
     code, raw = run_in_terminal(args, cli_env(api), again, 200, ROWS)
-    on_terminal = _unwrapped(_display_part(terminal_lines(raw, 200, ROWS)))
+    on_terminal = _unwrapped(_display_part(terminal_lines(raw, 200, ROWS)), 200)
     assert code == 0 and sorted(map(_generic, on_terminal)) == sorted(map(_generic, shown))
 
 
-def _unwrapped(lines: list[str]) -> list[str]:
-    """Lines wrapped at the terminal's width joined again (each permanent line has a stamp)."""
+def _unwrapped(lines: list[str], columns: int) -> list[str]:
+    """Lines wrapped by the terminal joined again (each permanent line has a stamp; a row that
+    wrapped is filled to the last column)."""
     joined: list[str] = []
+    last = ""
     for line in lines:
         if STAMP.match(line) or not joined:
             joined.append(line)
         else:
-            joined[-1] += " " + line
+            joined[-1] += ("" if len(last) == columns else " ") + line
+        last = line
     return joined
 
 
@@ -188,7 +216,8 @@ COLOUR = re.compile(rb"\x1b\[(?:[0-9;]*;)?(?:3[0-7]|9[0-7]|38;[25]|4[0-7]|10[0-7
 @pytest.mark.parametrize("flag", [None, "--color"])
 def test_no_color_is_honoured_and_the_flag_wins(api: Any, tmp_path: Path, flag: str | None) -> None:
     ws = _workspace(tmp_path)
-    args = ["apply", str(ws), "--auto-approve", "--poll-interval", "0.1", *([flag] if flag else [])]
+    args = ["apply", str(ws), "--auto-approve", "--poll-interval", "0.1", "--new-state"]
+    args += [flag] if flag else []
     code, raw = run_in_terminal(args, cli_env(api, NO_COLOR="1"), tmp_path, 120, ROWS)
     assert code == 0, raw.decode()
     plan, display = raw.split(b"] Applying: ", 1)

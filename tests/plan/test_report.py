@@ -1,4 +1,4 @@
-"""The JSON form of a plan is built without its models and written by orjson when that gives
+"""The JSON form of a plan is built without its models and written by msgspec when that gives
 the same bytes: checked against `json.dumps` and the models on any value."""
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def test_the_report_holds_no_float() -> None:
 def test_report_data_is_what_the_models_dump() -> None:
     for blocked in (False, True):
         plan = sample_plan(blocked)
-        assert report(plan).model_dump(mode="json") == report_data(plan)
+        # (`forecast` is added by the CLI when there is one: absent here, None in the model)
+        assert report(plan).model_dump(mode="json", exclude={"forecast"}) == report_data(plan)
 
 
 @given(

@@ -93,8 +93,8 @@ class PostgresKit:
 
     def write_raw(self, data: Any) -> None:
         self._sql(
-            "UPDATE descript_iac.states SET document = %s WHERE id = %s",
-            [Jsonb(data), self._state_id()],
+            "UPDATE descript_iac.states SET document_text = %s WHERE id = %s",
+            [json.dumps(data), self._state_id()],
         )
 
     def raw(self) -> Any:

@@ -220,3 +220,45 @@ def test_a_vanished_holder_is_noticed_within_a_minute_not_two_hours(pg_url: str)
         "tcp_keepalives_interval": "10",
         "tcp_keepalives_count": "3",
     }
+
+
+def test_a_schema_1_database_is_migrated_with_its_state_kept(pg_url: str) -> None:
+    """A team's database made by the release before the text column (schema 1) is upgraded on
+    the next run: the document it held reads back the same, and is written on as before."""
+    from descript_iac.state.pgschema import MIGRATIONS
+
+    doc = StateDocument()
+    doc.project("ep").project_id = "0000beef-0000-4000-8000-00000000beef"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA descript_iac")
+        conn.execute(
+            "CREATE TABLE descript_iac.schema_version (version integer PRIMARY KEY, "
+            "applied_at timestamptz NOT NULL DEFAULT now(), applied_by text NOT NULL)"
+        )
+        for statement in MIGRATIONS[0]:
+            conn.execute(statement.format(s="descript_iac"))
+        conn.execute("INSERT INTO descript_iac.schema_version VALUES (1, now(), 'old')")
+        conn.execute(
+            "INSERT INTO descript_iac.states (name, lineage, serial, document) "
+            "VALUES ('shows', %s, 3, %s)",
+            [doc.lineage, psycopg.types.json.Jsonb({**doc.to_json(), "serial": 3})],
+        )
+    shows = store(pg_url)
+    with shows.lock("apply"):  # taking the lock migrates
+        read = shows.read()
+        assert read.project("ep").project_id == doc.project("ep").project_id
+        assert read.serial == 3 and read.lineage == doc.lineage
+        shows.commit(read)
+    assert sql(pg_url, "SELECT max(version) FROM descript_iac.schema_version") == [(LATEST,)]
+    assert store(pg_url).read().serial == 4
+    assert sql(pg_url, "SELECT document->>'serial' FROM descript_iac.states") == [("4",)]
+
+
+def test_the_queryable_document_cannot_drift_from_the_stored_text(pg_url: str) -> None:
+    """`document` (jsonb, for queries) is generated from what the tool wrote: an UPDATE of it
+    by hand is refused by PostgreSQL instead of leaving the two apart."""
+    shows = store(pg_url)
+    with shows.lock("apply"):
+        shows.commit(StateDocument())
+    with pytest.raises(psycopg.errors.GeneratedAlways):
+        sql(pg_url, "UPDATE descript_iac.states SET document = '{}'::jsonb")

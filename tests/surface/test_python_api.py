@@ -12,7 +12,7 @@ from tests.builders import REPO
 
 
 def readme_example() -> str:
-    text = (REPO / "README.md").read_text().split("## Python API", 1)[1]
+    text = (REPO / "docs" / "python-api.md").read_text().split("# Python API", 1)[1]
     return text.split("```python\n", 1)[1].split("```", 1)[0]
 
 

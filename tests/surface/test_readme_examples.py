@@ -1,6 +1,6 @@
-"""The README's examples of the one-off and surface commands, run as written, in order, against
-the emulator at the 2026 API level: each `$ descript-iac ...` line is run and each output line the
-README shows must appear in what the command printed (ids, times and paths normalized)."""
+"""The examples of the one-off and surface commands (docs/surface.md, linked from the README),
+run as written, in order, against the emulator at the 2026 API level: each `$ descript-iac ...`
+line is run and each output line the page shows must appear in what the command printed (ids, times and paths normalized)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from descript_iac.state.store import LocalStateStore
 from descript_iac.workspace.oneoff import oneoff_state_path
 from tests.builders import REPO, cli_env, inspect, run_cli, serving
 
-SECTION = "## One-off jobs and the rest of the Descript surface"
+SECTION = "# One-off jobs and the rest of the Descript surface"
 API = "https://descriptapi.com/v1"
 
 
 def readme_examples() -> list[tuple[str, list[str]]]:
     """(command, expected output lines) for each `$ ` line of the section's console blocks."""
-    text = (REPO / "README.md").read_text().split(SECTION, 1)[1].split("\n## ", 1)[0]
+    text = (REPO / "docs" / "surface.md").read_text().split(SECTION, 1)[1]
     examples: list[tuple[str, list[str]]] = []
     for block in re.findall(r"```console\n(.*?)```", text, flags=re.S):
         for line in block.splitlines():

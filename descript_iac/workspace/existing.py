@@ -1,0 +1,126 @@
+"""Evidence before any create (issue #20): before a plan creates a project the state does not
+know, the drive is asked what already exists. A state that is missing (a fresh CI runner, a
+clone), restored from an older copy, or rebuilt must never make a second project or run a
+prompt twice.
+
+The evidence is `state rebuild`'s (apply/rebuild.py), asked only for the projects the plan
+would create: the job history (30 days, one pass) and, at the 2026 level, the projects API by
+name. For each such address:
+- `matched`: a project this workspace would have made exists: never created again; adopt it
+  (`descript-iac import ADDRESS ID`, or `apply --adopt-existing` for every unambiguous match,
+  which then runs only the steps the evidence shows are missing);
+- `ambiguous`: several could be it, or its steps cannot be counted: a person decides;
+- unproven (the seed level, a prompt-only project): the job view of an agent job shows no
+  name, so any project an agent job made that no state knows could be it: not created until
+  the user adopts one or says `--new-state` (make them again).
+A plan that creates nothing makes no call for this.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from descript_iac.config.desired import Workspace
+from descript_iac.plan.model import ActionKind, Plan
+from descript_iac.state.document import StateDocument
+from descript_iac.timing import Timing
+
+if TYPE_CHECKING:  # the API client and httpx: only to check (a plain plan loads no network)
+    from descript_iac.api import DescriptClient
+    from descript_iac.apply.rebuild import Finding
+
+
+@dataclass
+class Existing:
+    """What the drive holds of the projects a plan would create."""
+
+    matched: list[Finding] = field(default_factory=list)
+    ambiguous: list[Finding] = field(default_factory=list)
+    unproven: dict[str, list[str]] = field(default_factory=dict)  # address -> project ids
+
+    @property
+    def blocking(self) -> bool:
+        return bool(self.matched or self.ambiguous or self.unproven)
+
+    def lines(self) -> list[str]:
+        """One line per address: what exists, and the way on."""
+        out = []
+        for f in self.matched:
+            out.append(
+                f"<= {f.address}: exists in Descript: {f.detail}; adopt it with "
+                f"`descript-iac import {f.address} {_project_id(f)}` (steps already run are "
+                "recognised)"
+            )
+        for f in self.ambiguous:
+            out.append(f"?  {f.address}: {f.detail}")
+        for address, ids in sorted(self.unproven.items()):
+            out.append(
+                f"?  {address}: prompt-only, and {len(ids)} project(s) made by an agent job that "
+                f"no state records could be it ({', '.join(ids[:5])}"
+                f"{', ...' if len(ids) > 5 else ''}): the seed-level API cannot tell; if one is "
+                f"it, `descript-iac import {address} PROJECT_ID --mark-applied STEP_ID ...`; if "
+                "none is, `descript-iac apply --new-state` makes it"
+            )
+        return out
+
+    def message(self) -> str:
+        count = len(self.matched) + len(self.ambiguous) + len(self.unproven)
+        head = (
+            f"{count} project(s) the plan would create may already exist in Descript (the state "
+            "does not know them: missing, restored or rebuilt?); nothing was sent:"
+        )
+        tail = []
+        if self.matched:
+            tail.append(
+                "Adopt every unambiguous match and run only what is missing: "
+                "`descript-iac apply --adopt-existing`."
+            )
+        tail.append("To make them again anyway: `descript-iac apply --new-state`.")
+        return "\n".join([head, *(f"  {line}" for line in self.lines()), *tail])
+
+
+def _project_id(finding: Finding) -> str:
+    record = finding.record
+    return record.project_id if record is not None and record.project_id else "PROJECT_ID"
+
+
+def creates(plan: Plan, doc: StateDocument) -> list[str]:
+    """The addresses the plan would make a project for that the state does not know."""
+    found = []
+    for project in plan.projects:
+        if project.address in doc.projects:
+            continue
+        if any(a.kind is ActionKind.CREATE for a in project.actions):
+            found.append(project.address)
+    return found
+
+
+def check_existing(
+    client: DescriptClient,
+    doc: StateDocument,
+    workspace: Workspace,
+    plan: Plan,
+    timing: Timing,
+    others: frozenset[str] = frozenset(),
+) -> Existing:
+    """The evidence for each address `plan` would create (none asked when it creates none).
+    `others`: the job ids other states of the drive recorded (the drive registry): their
+    projects are theirs, however alike (every episode has a host.wav); left empty when this
+    workspace's own state was lost on this machine (its jobs are in the registry too)."""
+    from descript_iac.apply.rebuild import Rebuilder
+
+    addresses = creates(plan, doc)
+    if not addresses:
+        return Existing()
+    only = dataclasses.replace(workspace, projects={a: workspace.projects[a] for a in addresses})
+    rebuilder = Rebuilder(client, doc, timing, others)
+    report = rebuilder.run(only)
+    existing = Existing(matched=report.of("matched"), ambiguous=report.of("ambiguous"))
+    if not rebuilder.projects_api:
+        made = sorted(rebuilder.made_by_agents())
+        for finding in report.of("missing"):
+            if not only.projects[finding.address].has_media and made:
+                existing.unproven[finding.address] = made
+    return existing
