@@ -9,6 +9,12 @@ from descript_iac.errors import DescriptIacError
 
 # A larger file is refused unread (config/yamlsource.py says so).
 MAX_FILE_BYTES = 10 * 1024 * 1024
+# Bytes a file's document may take once read, aliases counted each time they are used: a
+# scalar counts its length, every node NODE_BYTES more. Sized from the file limit, so a file
+# without aliases (at most a few nodes per line) always fits and an alias bomb stops within the
+# budget however few values it has (one 1 MB prompt used by 3,000 aliases is 3 GB expanded).
+NODE_BYTES = 16
+MAX_EXPANDED_BYTES = 4 * MAX_FILE_BYTES
 
 
 def workspace_files(root: Path) -> list[Path]:

@@ -76,6 +76,11 @@ def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache |
     budget = _one_block(loaded, "budget", problems)
     first_seen: dict[str, str] = {}
     for source, parsed, secret in loaded:
+        # Each file's secret paths grouped by project once: linear in projects per file.
+        by_project: dict[str | int, set[Path_]] = {}
+        for p in secret:
+            if len(p) >= 2 and p[0] == "projects":
+                by_project.setdefault(p[1], set()).add(p[2:])
         for address, spec in parsed.projects.items():
             pos = source.pos(("projects", address), key=True)
             where = f"{source.path}:{pos.line}"
@@ -91,8 +96,7 @@ def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache |
                 )
                 continue
             first_seen[address] = where
-            prefix = ("projects", address)
-            rel = frozenset(p[2:] for p in secret if p[:2] == prefix)
+            rel = frozenset(by_project.get(address, ()))
             projects[address] = DesiredProject(
                 address=address,
                 spec=spec,

@@ -29,17 +29,16 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from descript_iac.config.files import MAX_FILE_BYTES
+from descript_iac.config.files import MAX_EXPANDED_BYTES, MAX_FILE_BYTES, NODE_BYTES
 from descript_iac.config.source import SHALLOW, Path_, Pos, Source
 from descript_iac.config.yamlresolve import MERGE, composer, scalar, tag_of
 from descript_iac.errors import Problem
 
-# Expanded nodes allowed per file (aliases count each time they are used).
-MAX_NODES = 200_000
-
 
 class _TooLarge(Exception):
-    pass
+    def __init__(self, node: Node) -> None:
+        super().__init__()
+        self.node = node
 
 
 def positions(source: Source, root: Node) -> tuple[dict[Path_, Pos], dict[Path_, Pos]]:
@@ -86,9 +85,11 @@ class _Builder:
         self.keys = source.keys if keys is None else keys
 
     def build(self, node: Node, path: Path_) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise _TooLarge
+        self.count += NODE_BYTES
+        if node.__class__ is ScalarNode:
+            self.count += len(node.value)
+        if self.count > MAX_EXPANDED_BYTES:
+            raise _TooLarge(node)
         if len(path) <= self.record and path not in self.values:
             self.values[path] = _mark(node)
         kind = node.__class__
@@ -135,9 +136,9 @@ class _Builder:
                 self.keys[key_path] = _mark(key_node)
             if value_node.__class__ is ScalarNode and not record:
                 # Inline `build` for the commonest node: a scalar value below the top levels.
-                self.count += 1
-                if self.count > MAX_NODES:
-                    raise _TooLarge
+                self.count += NODE_BYTES + len(value_node.value)
+                if self.count > MAX_EXPANDED_BYTES:
+                    raise _TooLarge(value_node)
                 value = scalar(value_node)
                 if self.first and value.__class__ is str and "${" in value:
                     self.source.templated.append(key_path)
@@ -267,14 +268,16 @@ def read_text(text: str, display: str) -> Source:
     builder = _Builder(source)
     try:
         source.data = builder.build(node, ())
-    except _TooLarge:
+    except _TooLarge as exc:
+        pos = _mark(exc.node)
         source.problems.append(
             Problem(
                 display,
-                1,
-                1,
-                f"document expands to more than {MAX_NODES} values through anchors and "
-                "aliases; refusing to expand it",
+                pos.line,
+                pos.column,
+                f"expanding this value takes the document past its "
+                f"{MAX_EXPANDED_BYTES // (1024 * 1024)} MiB budget (aliases count each time "
+                "they are used); refusing to expand it: use fewer or smaller aliased values",
             )
         )
         source.data = None

@@ -318,7 +318,7 @@ def test_billion_laughs_is_refused_fast(tmp_path: Path, monkeypatch: pytest.Monk
         refs = ",".join([f"*a{i - 1}"] * 9)
         lines.append(f"a{i}: &a{i} [{refs}]")
     root = write_workspace(tmp_path / "ws", {"bomb.yaml": "\n".join(lines) + "\n"})
-    # The work is bounded by the node budget, not by the document's expanded size (10**9).
+    # The work is bounded by the byte budget, not by the document's expanded size (10**9).
     built = 0
     original = yamlsource._Builder.build
 
@@ -330,7 +330,21 @@ def test_billion_laughs_is_refused_fast(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(yamlsource._Builder, "build", counting)
     with pytest.raises(ConfigError, match="refusing to expand it"):
         load_workspace(root)
-    assert built <= yamlsource.MAX_NODES + 1
+    assert built <= yamlsource.MAX_EXPANDED_BYTES // yamlsource.NODE_BYTES + 1
+
+
+def test_one_large_value_aliased_many_times_is_refused_at_its_line(tmp_path: Path) -> None:
+    # 1.1 MB on disk, 3 GB expanded: few values, so only a budget in bytes stops it.
+    lines = ["version: 1", f"big: &big {'x' * 1_000_000}", "uses:"]
+    lines += ["  - *big"] * 2_999
+    root = write_workspace(tmp_path / "ws", {"bomb.yaml": "\n".join(lines) + "\n"})
+    with pytest.raises(ConfigError) as info:
+        load_workspace(root)
+    [problem] = info.value.problems
+    assert problem.path.endswith("bomb.yaml")
+    # Where the budget ran out: the anchored value, on its 42nd expansion.
+    assert (problem.line, problem.column) == (2, 6)
+    assert "40 MiB budget" in problem.message and "aliases" in problem.message
 
 
 def test_oversized_file_is_refused(tmp_path: Path) -> None:
