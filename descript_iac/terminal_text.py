@@ -36,7 +36,3 @@ def one_line(text: str) -> str:
     """`visible(text)` on a single line: a newline inside a value cannot forge a new output
     line (it reads `\\n`)."""
     return visible(text).replace("\n", "\\n")
-
-
-def has_unsafe(text: str) -> bool:
-    return _UNSAFE.search(text) is not None
