@@ -3,9 +3,12 @@ of a git repository, the plan carried from the pull request to the merge as an a
 state carried between runs as the recipe carries it (committed back to git), against the
 emulator (no network).
 
-The recipes' YAML is parsed and their `descript-iac` (and git) commands run in order; the steps
-that talk to GitHub or GitLab (install, comment, download the artifact) are the only ones left
-out, and the test does their part (it copies the saved plan)."""
+The recipes' YAML is parsed and their `descript-iac` (and git) commands run in order, the install
+step included: `pip install "$DESCRIPT_IAC_PACKAGE"` runs for real, into a virtual environment of
+the pipeline's own, with the package spelled as the recipes pin it (`descript-iac @ git+URL@COMMIT`),
+here this checkout's HEAD commit. The steps that talk to GitHub or GitLab (comment, download the
+artifact) and the system packages (apt-get) are the only ones left out, and the test does their
+part (it copies the saved plan)."""
 
 from __future__ import annotations
 
@@ -21,14 +24,15 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from tests.builders import EXAMPLES
+from tests.builders import EXAMPLES, REPO
 from tests.e2e.conftest import Served
 
 pytestmark = pytest.mark.e2e
 
 RECIPES = EXAMPLES / "ci"
 # Steps that talk to the CI service or install things: the test does their part.
-INTEGRATION = re.compile(r"^\s*(pip|apt-get) |\bgh |\bcurl ")
+INTEGRATION = re.compile(r"^\s*apt-get |\bgh |\bcurl ")
+INSTALL = re.compile(r"^\s*pip install ")
 VERB = re.compile(r"(^|\s)descript-iac (validate|fmt|plan|apply|import|state|show)\b")
 
 
@@ -72,19 +76,50 @@ def gitlab_phases() -> tuple[dict[str, str], list[Step], list[Step]]:
 PHASES = {"github-actions": github_phases, "gitlab-ci": gitlab_phases}
 
 
+@pytest.fixture(scope="session")
+def runner_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The pipeline's own Python: a fresh virtual environment, with nothing of descript-iac in
+    it until a recipe's install step puts it there."""
+    where = tmp_path_factory.mktemp("runner") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(where)], check=True)
+    return where / ("Scripts" if os.name == "nt" else "bin")
+
+
+def pinned_package() -> str:
+    """The package as the recipes pin it, from this checkout: its HEAD commit."""
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    # file://localhost/...: a PEP 508 URL needs a host (pip refuses git+file:///...)
+    url = REPO.as_uri().replace("file://", "file://localhost", 1)
+    return f"descript-iac @ git+{url}@{head}"
+
+
+class StepFailed(AssertionError):
+    def __init__(self, step: Step, code: int, output: str) -> None:
+        super().__init__(f"{step.name}: {step.script}\nexit {code}\n{output}")
+        self.step, self.code, self.output = step, code, output
+
+
 class Pipeline:
     """Runs a recipe's phases in fresh clones of `origin`."""
 
-    def __init__(self, recipe: str, served: Served, tmp: Path, pg_url: str | None) -> None:
+    def __init__(
+        self, recipe: str, served: Served, tmp: Path, pg_url: str | None, bindir: Path
+    ) -> None:
         variables, self.pr_steps, self.merge_steps = PHASES[recipe]()
         self.tmp = tmp
         self.origin = tmp / "origin.git"
         self.runs = 0
-        bindir = str(Path(sys.executable).parent)
         self.env = {
             **os.environ,
             **{k: str(v) for k, v in variables.items() if "${{" not in str(v)},
             "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}",
+            "VIRTUAL_ENV": str(bindir.parent),
+            # the recipes' pin, pointed at this checkout; its dependencies as CI locks them
+            "DESCRIPT_IAC_PACKAGE": pinned_package(),
+            "PIP_CONSTRAINT": str(REPO / "requirements" / "ci.txt"),
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
             # the state is carried between runs in PostgreSQL, or committed back to git
             "STATE_IN_GIT": "false" if pg_url else "true",
             "STATE_REMOTE": str(self.origin),
@@ -103,6 +138,10 @@ class Pipeline:
         for step in self.pr_steps + self.merge_steps:
             if INTEGRATION.search(step.script):
                 assert not VERB.search(step.script), step
+        # Each phase installs descript-iac, as the recipe pins it, before it runs it.
+        for steps in (self.pr_steps, self.merge_steps):
+            installs = [s.script for s in steps if INSTALL.search(s.script)]
+            assert installs == ['pip install "$DESCRIPT_IAC_PACKAGE"'], installs
 
     def git(self, *args: str, cwd: Path) -> str:
         done = subprocess.run(
@@ -129,10 +168,11 @@ class Pipeline:
                 env=self.env,
                 capture_output=True,
                 text=True,
-                timeout=180,
+                timeout=600 if INSTALL.search(step.script) else 180,
             )
             out.append(done.stdout + done.stderr)
-            assert done.returncode == 0, f"{step.name}: {step.script}\n{out[-1]}"
+            if done.returncode != 0:
+                raise StepFailed(step, done.returncode, out[-1])
         return "\n".join(out)
 
     def pull_request(self, branch: str) -> tuple[str, Path]:
@@ -162,10 +202,15 @@ def _jobs(served: Served) -> int:
     ],
 )
 def test_recipe_plans_on_a_pull_request_and_applies_that_plan_on_merge(
-    recipe: str, state: str, served: Served, tmp_path: Path, request: pytest.FixtureRequest
+    recipe: str,
+    state: str,
+    served: Served,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    runner_python: Path,
 ) -> None:
     pg_url = request.getfixturevalue("pg_url") if state == "postgresql" else None
-    ci = Pipeline(recipe, served, tmp_path, pg_url)
+    ci = Pipeline(recipe, served, tmp_path, pg_url, runner_python)
     dev = tmp_path / "dev"
     subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(ci.origin)], check=True)
     ci.git("clone", "--quiet", str(ci.origin), str(dev), cwd=tmp_path)
@@ -197,6 +242,8 @@ def test_recipe_plans_on_a_pull_request_and_applies_that_plan_on_merge(
     applied = ci.merge(first)
     assert "Apply complete: 2 job(s) issued" in applied
     assert _jobs(served) == 2
+    # what ran was the pipeline's own install, from the pinned commit
+    assert _installed_from(runner_python) == ci.env["DESCRIPT_IAC_PACKAGE"].split("@ ")[1]
     committed = ci.git("ls-tree", "-r", "--name-only", "main", cwd=ci.origin)
     assert ("shows/state/shows.json" in committed) is (pg_url is None)
 
@@ -238,3 +285,49 @@ def test_recipe_plans_on_a_pull_request_and_applies_that_plan_on_merge(
     )
     assert refused.returncode == 1 and "the saved plan is stale" in refused.stderr
     assert _jobs(served) == 3
+
+
+def _installed_from(bindir: Path) -> str:
+    """The `git+URL@COMMIT` the runner's descript-iac was installed from (PEP 610)."""
+    done = subprocess.run(
+        [
+            str(bindir / "python"),
+            "-c",
+            "import json; from importlib.metadata import distribution as d; "
+            "u = json.loads(d('descript-iac').read_text('direct_url.json')); "
+            "print(f\"{u['vcs_info']['vcs']}+{u['url']}@{u['vcs_info']['commit_id']}\")",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize("recipe", sorted(PHASES))
+def test_a_local_state_that_the_recipe_would_not_keep_stops_the_pipeline_before_it_plans(
+    recipe: str, served: Served, tmp_path: Path, runner_python: Path
+) -> None:
+    """Neither PostgreSQL nor STATE_IN_GIT: the state would be thrown away with the runner, and
+    the next run would not know what this one made. The pipeline stops at validate, with the
+    way on, before anything is planned or sent."""
+    ci = Pipeline(recipe, served, tmp_path, None, runner_python)
+    ci.env["STATE_IN_GIT"] = "false"
+    dev = tmp_path / "dev"
+    subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(ci.origin)], check=True)
+    ci.git("clone", "--quiet", str(ci.origin), str(dev), cwd=tmp_path)
+    ci.git("checkout", "--quiet", "-b", "main", cwd=dev)
+    subprocess.run(
+        [sys.executable, "-m", "descript_iac", "init", "shows"], cwd=dev, env=ci.env, check=True
+    )
+    ci.git("add", "-A", cwd=dev)
+    ci.git("commit", "--quiet", "-m", "A show", cwd=dev)
+    ci.git("push", "--quiet", "origin", "main:add-show", cwd=dev)
+    with pytest.raises(StepFailed) as failed:
+        ci.pull_request("add-show")
+    assert "validate" in failed.value.step.script and failed.value.code == 1
+    message = failed.value.output
+    assert "shows/descript.yaml:" in message and "the state is a local file" in message
+    assert "STATE_IN_GIT" in message and "backend: postgresql" in message
+    assert "Traceback" not in message
+    assert _jobs(served) == 0
