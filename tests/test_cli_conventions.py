@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
-from descript_iac.cli.durations import parse_duration
+from descript_iac.cli import main as cli_main
+from descript_iac.cli.durations import Duration, parse_duration
 from descript_iac.cli.suggestions import complete
 from tests.builders import REPO, run_cli, write_workspace
 
@@ -189,3 +192,35 @@ def test_a_closed_pipe_ends_quietly_and_successfully(tmp_path: Path) -> None:
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=ENV)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
+
+
+def _all_commands(group: click.Command, path: str = "") -> list[tuple[str, click.Command]]:
+    found = [(path, group)]
+    if isinstance(group, click.Group):
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):
+            sub = group.get_command(ctx, name)
+            assert sub is not None, name
+            found += _all_commands(sub, f"{path} {name}".strip())
+    return found
+
+
+# Options whose value is a time span. Retry-After is a whole number of seconds by HTTP's
+# definition, and the emulator writes it into the header as given.
+TIME_SPAN = re.compile(r"seconds|lag|window|latency|timeout|deadline|span|interval|wait")
+
+
+def test_every_time_span_option_of_every_command_takes_a_unit() -> None:
+    """`--job-seconds 500ms` or `--history-lag 5m` work wherever a time span is asked for:
+    walks the whole CLI, so a new option is covered as it is added."""
+    spans = []
+    for path, command in _all_commands(cli_main):
+        for param in command.params:
+            name = (param.opts or [""])[0]
+            if isinstance(param, click.Option) and TIME_SPAN.search(name) and not param.is_flag:
+                spans.append((path, name, param.type))
+    assert len(spans) >= 8, spans
+    wrong = [(p, n, t) for p, n, t in spans if not isinstance(t, Duration)]
+    assert wrong == [], f"time spans that refuse units: {wrong}"
+    served = run_cli("emulator", "serve", "--job-seconds", "2x")
+    assert served.exit_code == 1 and "is not a duration" in served.output

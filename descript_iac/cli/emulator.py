@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from descript_iac.cli.context import echo
+from descript_iac.cli.durations import Duration
 from descript_iac.emulator import EmulatorConfig
 from descript_iac.emulator.exceptions import EmulatorError
 from descript_iac.emulator.faults import API_LEVELS, Faults
@@ -23,7 +24,7 @@ def emulator() -> None:
 
 
 FRACTION = click.FloatRange(0, 1)
-SECONDS = click.FloatRange(min=0)
+SECONDS = Duration()  # 10s, 5m, 500ms or plain seconds
 
 
 @emulator.command()
@@ -37,7 +38,11 @@ SECONDS = click.FloatRange(min=0)
 )
 @click.option("--token", help="API token clients must send (default: a new random token).")
 @click.option(
-    "--job-seconds", default=2.0, show_default=True, type=float, help="How long a job runs."
+    "--job-seconds",
+    default=2.0,
+    show_default=True,
+    type=SECONDS,
+    help="How long a job runs (2, 2s, 1m, 500ms).",
 )
 @click.option(
     "--manual-clock", is_flag=True, help="Time moves only via POST /_emulator/clock/advance."
@@ -64,7 +69,13 @@ SECONDS = click.FloatRange(min=0)
     help="Publish access levels the drive permits (others answer 403).",
 )
 @click.option("--rate-limit", type=int, help="Fault: N requests per --rate-window per token.")
-@click.option("--rate-window", default=1.0, show_default=True, type=float, help="Seconds.")
+@click.option(
+    "--rate-window",
+    default=1.0,
+    show_default=True,
+    type=SECONDS,
+    help="The window of --rate-limit (1, 1s, 1m).",
+)
 @click.option(
     "--retry-after",
     default=1,

@@ -304,9 +304,10 @@ def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan]
 )
 @click.option(
     "--max-media-seconds",
-    type=click.FloatRange(min=0),
+    type=Duration(),
     default=None,
-    help="Import at most this many media seconds in this apply (overrides budget:).",
+    help="Import at most this much media in this apply: seconds or a duration (36000, 10h) "
+    "(overrides budget:).",
 )
 @click.option(
     "--adopt-existing",
