@@ -52,10 +52,9 @@ def _require_shared_state(directory: Path) -> None:
     if setting is not None and setting.backend != "local":
         return
     where = f"{setting.where}: " if setting is not None else f"{directory}: "
-    path = (
-        setting.path if setting is not None else Path("state") / f"{workspace_name(directory)}.json"
-    )
-    path = Path(os.path.relpath(path)) if path.is_absolute() else path
+    path = Path("state") / f"{workspace_name(directory)}.json"
+    if setting is not None and setting.path is not None:
+        path = Path(os.path.relpath(setting.path))
     raise StateError(
         f"{where}the state is a local file ({path}), which this runner throws away when the "
         "job ends: the next run would not know what this one made. Keep it in PostgreSQL "
