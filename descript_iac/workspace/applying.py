@@ -32,7 +32,7 @@ from descript_iac.state.whereabouts import (
 from descript_iac.workspace.existing import check_existing, lost_or_rebuilt
 from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.forecasting import forecast_plan, workspace_budget
-from descript_iac.workspace.saved import SavedPlan, check_fresh, check_same
+from descript_iac.workspace.saved import SavedPlan, check_fresh, check_same, only_reviewed
 from descript_iac.workspace.settings import RunSettings
 from descript_iac.workspace.stale import stale_jobs
 
@@ -103,6 +103,9 @@ def apply_workspace(
             registry.record_jobs(doc.known_job_ids())
             store.begin(doc)
             lost = False
+            # A saved plan made with --refresh: the drift it showed is what its approval
+            # accepts, and only that (drift found since is left for the next review).
+            reviewed = {d.key for d in saved.plan.drift} if saved is not None else None
             try:
                 found = reconcile(
                     client,
@@ -111,10 +114,13 @@ def apply_workspace(
                     registry,
                     settings.timing,
                     name_of=desired_names(workspace, doc),
-                    drift=refresh,
+                    drift=refresh or bool(reviewed),
                 )
                 for note in found.notes:
                     reporter.note(note)
+                if reviewed is not None:
+                    for note in only_reviewed(found, reviewed):
+                        reporter.note(note)
                 plan = checked_plan(workspace.projects, doc, options, client, workspace.moves)
                 if found.drift:
                     plan = plan.model_copy(update={"drift": tuple(found.drift)})
@@ -127,7 +133,7 @@ def apply_workspace(
                             workspace.projects, doc, options, client, workspace.moves
                         ),
                     )  # fmt: skip
-                if not refresh and (stale := stale_jobs(client, plan, doc)):
+                if not refresh and (stale := stale_jobs(client, plan, doc, reviewed)):
                     raise DescriptIacError(stale_state(stale))
                 if plan.blocked:
                     lines = "\n".join(blocked_lines(plan))

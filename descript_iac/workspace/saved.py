@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from descript_iac.apply.reconcile import Reconciled
 from descript_iac.errors import PlanError
 from descript_iac.plan import Plan
 from descript_iac.plan.model import ActionKind
@@ -134,3 +135,23 @@ def check_same(saved: SavedPlan, plan: Plan) -> None:
         raise PlanError(
             f"after picking up earlier jobs the plan differs from the saved one; {AGAIN}"
         )
+
+
+def only_reviewed(found: Reconciled, reviewed: set[str]) -> list[str]:
+    """Keep of `found`'s drift, and of what accepting it records, only what a reviewed plan
+    showed (its keys, `reviewed`); the notes to print for the rest, which the next
+    `plan --refresh` shows for review."""
+    later = [d for d in found.drift if d.key not in reviewed]
+    found.drift = [d for d in found.drift if d.key in reviewed]
+    kept = []
+    for event in found.accept:
+        jobs = [j for j in event.jobs if f"job:{j.job_id}" in reviewed]
+        keys = [k for k in event.keys if k in reviewed]
+        if jobs or keys:
+            kept.append(event.model_copy(update={"jobs": jobs, "keys": keys}))
+    found.accept = kept
+    return [
+        f"{d.address}: drift found since the plan was made is not recorded ({d.detail}); "
+        "review it with `plan --refresh`"
+        for d in later
+    ]

@@ -35,8 +35,12 @@ def newest(project: ProjectState) -> float:
     return max(times)
 
 
-def stale_jobs(client: DescriptClient, plan: Plan, doc: StateDocument) -> list[Unrecorded]:
-    """Agent jobs the state lacks on managed projects the plan would run steps on."""
+def stale_jobs(
+    client: DescriptClient, plan: Plan, doc: StateDocument, reviewed: set[str] | None = None
+) -> list[Unrecorded]:
+    """Agent jobs the state lacks on managed projects the plan would run steps on; a job shown
+    as drift in a reviewed (saved) plan, whose key is in `reviewed`, is accepted with it and not
+    counted."""
     running = {a.address for a in plan.actions if a.kind is ActionKind.RUN}
     managed = {
         address: (p.project_id, newest(p))
@@ -47,4 +51,5 @@ def stale_jobs(client: DescriptClient, plan: Plan, doc: StateDocument) -> list[U
         return []
     since = min(at for _, at in managed.values())
     jobs = history_since(client, since - 1, AGENT_JOB)
-    return unrecorded(jobs, managed, frozenset(doc.known_job_ids()))
+    accepted = {key.removeprefix("job:") for key in reviewed or ()}
+    return unrecorded(jobs, managed, frozenset(doc.known_job_ids()) | accepted)

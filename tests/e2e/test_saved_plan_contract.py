@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.builders import run_cli
@@ -85,3 +86,47 @@ def test_an_edited_saved_plan_is_refused(
     assert "the plan file was edited after `plan --out` wrote it" in result.output
     assert "job(s) issued" not in result.output
     assert not elsewhere.exists()
+
+
+def _run_by_hand(served: Served, project_id: str, prompt: str) -> str:
+    """A prompt run in Descript by a person (the same token): its job id."""
+    before = {j["job_id"] for p in served.projects() for j in p["jobs"]}
+    httpx.post(
+        f"{served.base_url}/jobs/agent",
+        json={"project_id": project_id, "prompt": prompt},
+        headers={"Authorization": f"Bearer {served.token}"},
+    ).raise_for_status()
+    return next(
+        j["job_id"] for p in served.projects() for j in p["jobs"] if j["job_id"] not in before
+    )
+
+
+def test_applying_a_refresh_plan_records_exactly_the_drift_it_showed(
+    served: Served, workspace: Path, tmp_path: Path
+) -> None:
+    """The reviewer approved the drift the plan showed: applying that plan records it, and a job
+    run by hand after the review is left for the next review, not accepted unseen."""
+    ws = str(workspace)
+    first = run_cli("apply", ws, "--auto-approve", "--poll-interval", "0.05", env=served.env())
+    assert first.exit_code == 0, first.output
+    state_file = Path("state/show.json")
+    project_id = json.loads(state_file.read_text())["projects"]["episode-042"]["project_id"]
+    shown = _run_by_hand(served, project_id, "Add a title card")
+    path = tmp_path / "refresh.plan"
+    made = run_cli("plan", ws, "--refresh", "--out", str(path), env=served.env())
+    assert made.exit_code == 0 and f"agent job {shown}" in made.output, made.output
+    later = _run_by_hand(served, project_id, "Add a lower third")  # after the review
+    sent = sum(len(p["jobs"]) for p in served.projects())
+
+    applied = run_cli("apply", str(path), env=served.env())
+    assert applied.exit_code == 0, applied.output
+    assert "episode-042: drift accepted and recorded" in applied.output
+    assert f"drift found since the plan was made is not recorded (agent job {later}" in (
+        applied.output
+    )
+    assert sum(len(p["jobs"]) for p in served.projects()) == sent  # nothing sent
+    external = json.loads(state_file.read_text())["projects"]["episode-042"]["external_jobs"]
+    assert [j["job_id"] for j in external] == [shown]
+    # the next review shows the later job, and only it
+    again = run_cli("plan", ws, "--refresh", "--format", "json", env=served.env())
+    assert [d["job_id"] for d in json.loads(again.output)["drift"]] == [later]
