@@ -182,13 +182,6 @@ def plan(
             echo(f"{'Refresh' if refresh else 'Note'}: {note}", err=True)
     for line in outcome.warnings:
         echo(f"Warning: {line}", err=True)
-    if outcome.existing.blocking:
-        echo(
-            "Exists in Descript: apply will not create these (`descript-iac apply "
-            "--adopt-existing` adopts every unambiguous one):\n  "
-            + "\n  ".join(outcome.existing.lines()),
-            err=fmt == "json",
-        )
     costs = None
     if forecast == "on" and result.has_changes:
         costs = forecast_plan(outcome.workspace, result, outcome.doc)

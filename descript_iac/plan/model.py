@@ -160,6 +160,17 @@ class Drift(_Frozen):
     job_id: str | None = None
 
 
+class ExistingProject(_Frozen):
+    """A project the plan would create that the drive shows may exist already (evidence before
+    any create, workspace/existing.py): apply never creates it; `way_on` says what to run."""
+
+    address: str
+    verdict: Literal["exists", "ambiguous", "unproven"]
+    detail: str  # what the drive shows: the project, its jobs, the candidates
+    project_ids: tuple[str, ...] = ()
+    way_on: str = ""
+
+
 class Plan(_Frozen):
     format_version: int = PLAN_FORMAT_VERSION
     lineage: str
@@ -170,6 +181,8 @@ class Plan(_Frozen):
     up_to_date: tuple[str, ...] = ()
     untargeted: tuple[str, ...] = ()
     drift: tuple[Drift, ...] = ()  # found by --refresh; not part of what apply sends
+    # Creates the drive shows may exist already (found by --refresh): apply creates none.
+    existing: tuple[ExistingProject, ...] = ()
     # API features the planned jobs need beyond the seed-level API (checked when known).
     needs: tuple[str, ...] = ()
 
@@ -203,8 +216,14 @@ class Plan(_Frozen):
             for a in self.actions
             if a.step_id and a.kind in (ActionKind.CREATE, ActionKind.REPLACE)
         )
+        creates = f"{c['create']} {'project' if c['create'] == 1 else 'projects'} to create"
+        if self.existing:
+            creates += (
+                f" ({len(self.existing)} of them may already exist in Descript and will not be "
+                "created)"
+            )
         parts = [
-            f"{c['create']} {'project' if c['create'] == 1 else 'projects'} to create",
+            creates,
             f"{steps} {'step' if steps == 1 else 'steps'} to run",
             f"{c['replace']} to replace",
         ]

@@ -7,11 +7,11 @@ Never a secret: values from the environment are masked, and everything passes `r
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import click
 
-from descript_iac.plan.model import Action, ActionKind, Change, Plan
+from descript_iac.plan.model import Action, ActionKind, Change, ExistingProject, Plan
 from descript_iac.redact import redact
 from descript_iac.terminal_text import visible
 
@@ -99,6 +99,7 @@ def _render_text(plan: Plan, paint: Callable[..., str]) -> str:
         lines.append("")
         lines.append(f"The plan is blocked: {len(plan.blocked)} action(s) cannot be applied:")
         lines += blocked_lines(plan)
+    lines += _text_existing(plan)
     lines += drift_lines(plan)
     return redact("\n".join(lines)) + "\n"
 
@@ -130,6 +131,40 @@ def drift_lines(plan: Plan) -> list[str]:
     lines = ["", f"Drift: {len(plan.drift)} change(s) made outside descript-iac; {DRIFT_HINT}:"]
     lines += [f"  ~ {d.address}: {d.detail}" for d in plan.drift]
     return lines
+
+
+EXISTING_HEAD = (
+    "Exists in Descript: apply will not create these (`descript-iac apply --adopt-existing` "
+    "adopts every unambiguous one):"
+)
+EXISTING_SYMBOL = {"exists": "<=", "ambiguous": "? ", "unproven": "? "}
+
+
+def existing_lines(existing: Sequence[ExistingProject]) -> list[str]:
+    """One line per address the plan would create that may exist already, with the way on."""
+    return [
+        f"{EXISTING_SYMBOL[e.verdict]} {e.address}: {e.detail}"
+        + (f"; {e.way_on}" if e.way_on else "")
+        for e in existing
+    ]
+
+
+def _text_existing(plan: Plan) -> list[str]:
+    if not plan.existing:
+        return []
+    return ["", EXISTING_HEAD, *(f"  {line}" for line in existing_lines(plan.existing))]
+
+
+def _markdown_existing(plan: Plan) -> list[str]:
+    if not plan.existing:
+        return []
+    out = ["", f"#### {EXISTING_HEAD}", ""]
+    out += [
+        f"- `{e.address}` ({e.verdict}): {_cell(e.detail)}"
+        + (f"; {_cell(e.way_on)}" if e.way_on else "")
+        for e in plan.existing
+    ]
+    return out
 
 
 def blocked_lines(plan: Plan) -> list[str]:
@@ -181,6 +216,7 @@ def render_markdown(plan: Plan) -> str:
         "",
         f"<sub>State serial {plan.serial}, lineage `{plan.lineage}`. "
         f"{len(plan.up_to_date)} project(s) up to date.</sub>",
+        *_markdown_existing(plan),
         *_markdown_drift(plan),
     ]
     return visible(redact("\n".join(out))) + "\n"

@@ -62,6 +62,14 @@ class DriftReport(_Strict):
     job_id: str | None
 
 
+class ExistingReport(_Strict):
+    address: str
+    verdict: str  # exists | ambiguous | unproven
+    detail: str
+    project_ids: list[str]
+    way_on: str  # the command to run: import ADDRESS ID, or --new-state
+
+
 class PriorState(_Strict):
     lineage: str
     serial: int
@@ -80,6 +88,8 @@ class PlanReport(_Strict):
     untargeted: list[str]
     blocked: bool
     drift: list[DriftReport]
+    # Creates the drive shows may exist already (`--refresh`): apply creates none of them.
+    existing: list[ExistingReport] = []
     text_summary: str
     # What the jobs will cost (plan/forecast.py `as_json`); absent with `--forecast off`.
     forecast: dict[str, Any] | None = None
@@ -128,6 +138,16 @@ def report_data(plan: Plan) -> dict[str, Any]:
         "drift": [
             {"address": d.address, "kind": d.kind, "detail": d.detail, "job_id": d.job_id}
             for d in plan.drift
+        ],
+        "existing": [
+            {
+                "address": e.address,
+                "verdict": e.verdict,
+                "detail": e.detail,
+                "project_ids": list(e.project_ids),
+                "way_on": e.way_on,
+            }
+            for e in plan.existing
         ],
         "text_summary": plan.summary() if plan.has_changes else no_changes_line(plan),
     }

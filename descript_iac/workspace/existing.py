@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from descript_iac.config.desired import Workspace
-from descript_iac.plan.model import ActionKind, Plan
+from descript_iac.plan.model import ActionKind, ExistingProject, Plan
+from descript_iac.plan.render import existing_lines
 from descript_iac.state.document import StateDocument
 from descript_iac.timing import Timing
 
@@ -44,26 +45,42 @@ class Existing:
     def blocking(self) -> bool:
         return bool(self.matched or self.ambiguous or self.unproven)
 
-    def lines(self) -> list[str]:
-        """One line per address: what exists, and the way on."""
+    def shown(self) -> tuple[ExistingProject, ...]:
+        """Each address as the plan shows it, in all three formats: what exists, the way on."""
         out = []
         for f in self.matched:
+            project = _project_id(f)
             out.append(
-                f"<= {f.address}: exists in Descript: {f.detail}; adopt it with "
-                f"`descript-iac import {f.address} {_project_id(f)}` (steps already run are "
-                "recognised)"
+                ExistingProject(
+                    address=f.address,
+                    verdict="exists",
+                    detail=f"exists in Descript: {f.detail}",
+                    project_ids=(project,) if project != "PROJECT_ID" else (),
+                    way_on=f"adopt it with `descript-iac import {f.address} {project}` (steps "
+                    "already run are recognised)",
+                )
             )
         for f in self.ambiguous:
-            out.append(f"?  {f.address}: {f.detail}")
+            out.append(ExistingProject(address=f.address, verdict="ambiguous", detail=f.detail))
         for address, ids in sorted(self.unproven.items()):
             out.append(
-                f"?  {address}: prompt-only, and {len(ids)} project(s) made by an agent job that "
-                f"no state records could be it ({', '.join(ids[:5])}"
-                f"{', ...' if len(ids) > 5 else ''}): the seed-level API cannot tell; if one is "
-                f"it, `descript-iac import {address} PROJECT_ID --mark-applied STEP_ID ...`; if "
-                "none is, `descript-iac apply --new-state` makes it"
+                ExistingProject(
+                    address=address,
+                    verdict="unproven",
+                    detail=f"prompt-only, and {len(ids)} project(s) made by an agent job that no "
+                    f"state records could be it ({', '.join(ids[:5])}"
+                    f"{', ...' if len(ids) > 5 else ''}): the seed-level API cannot tell",
+                    project_ids=tuple(ids),
+                    way_on=f"if one is it, `descript-iac import {address} PROJECT_ID "
+                    "--mark-applied STEP_ID ...`; if none is, `descript-iac apply --new-state` "
+                    "makes it",
+                )
             )
-        return out
+        return tuple(out)
+
+    def lines(self) -> list[str]:
+        """One line per address: what exists, and the way on."""
+        return existing_lines(self.shown())
 
     def message(self) -> str:
         count = len(self.matched) + len(self.ambiguous) + len(self.unproven)

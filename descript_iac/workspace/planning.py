@@ -89,6 +89,8 @@ def plan_workspace(
             )
     if drift:
         plan = plan.model_copy(update={"drift": tuple(drift)})
+    if existing.blocking:
+        plan = plan.model_copy(update={"existing": existing.shown()})
     return PlanOutcome(workspace, doc, plan, notes, warnings, existing)
 
 

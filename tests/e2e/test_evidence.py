@@ -5,6 +5,7 @@ job log counted), and a message naming the way on."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -138,6 +139,18 @@ def test_a_lost_state_never_makes_a_project_twice(drive: Drive, tmp_path: Path, 
     ep_id = next(p["project_id"] for p in drive.projects() if p["name"] == "Episode 1")
     assert f"<= ep: exists in Descript: project {ep_id}" in shown.output, shown.output
     assert f"descript-iac import ep {ep_id}" in shown.output
+    assert "may already exist in Descript and will not be created" in shown.output  # headline
+    # ... and so do the Markdown a reviewer reads and the JSON a pipeline reads
+    markdown = run_cli("plan", str(ws), "--refresh", "--format", "markdown", env=env).output
+    assert "#### Exists in Descript: apply will not create these" in markdown, markdown
+    assert f"- `ep` (exists): exists in Descript: project {ep_id}" in markdown, markdown
+    assert f"`descript-iac import ep {ep_id} --workspace " in markdown, markdown
+    assert "may already exist in Descript and will not be created" in markdown
+    data = json.loads(run_cli("plan", str(ws), "--refresh", "--json", env=env).stdout)
+    found = {e["address"]: e for e in data["existing"]}
+    assert found["ep"]["verdict"] == "exists" and found["ep"]["project_ids"] == [ep_id]
+    assert f"descript-iac import ep {ep_id}" in found["ep"]["way_on"]
+    assert "script" in found  # matched by name (2026) or unproven among candidates (seed)
     assert drive.counts() == before
 
 
