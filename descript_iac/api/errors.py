@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from descript_iac.errors import DescriptIacError
+from descript_iac.terminal_text import one_line
 
 
 class ApiError(DescriptIacError):
@@ -15,7 +16,8 @@ class ApiError(DescriptIacError):
         self.status = status
         self.code = code
         self.api_message = message
-        text = f"{endpoint}: {status} {code}: {message}"
+        # The server's words are data: on one line, so that a newline in them forges no line.
+        text = f"{endpoint}: {status} {one_line(code)}: {one_line(message)}"
         if self.hint:
             text += f" ({self.hint})"
         super().__init__(text)

@@ -267,6 +267,6 @@ def _finish(outcome: OneOffOutcome, as_json: bool) -> None:
         echo(json.dumps(result_document(outcome), sort_keys=True))
     else:
         for line in result_lines(outcome):
-            echo(line)
+            echo(one_line(line))  # one record per line: the server's words forge none
     if not outcome.result.ok:
         sys.exit(1)

@@ -226,10 +226,11 @@ def summary_lines(result: ApplyResult) -> list[str]:
         )
     if result.failures:
         lines.append(f"{len(result.failures)} failure(s):")
-        lines += [f"  {f.address}: {f.label}: {f.message}" for f in result.failures]
+        # (the server's words: one line each, so that a newline in them forges no line)
+        lines += [f"  {f.address}: {f.label}: {one_line(f.message)}" for f in result.failures]
     if result.attention:
         lines.append("Needs attention:")
-        lines += [f"  {text}" for text in result.attention]
+        lines += [f"  {one_line(text)}" for text in result.attention]
     if result.left_in_doubt:
         lines.append(
             "Left in doubt (their jobs may exist; the next apply looks for them before sending "

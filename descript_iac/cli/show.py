@@ -54,7 +54,9 @@ def project_lines(view: ProjectView) -> list[str]:
     lines += [f"  open intent: {i}" for i in view.open_intents]
     lines += [f"  orphaned: {o}" for o in view.orphans]
     lines += [f"  external job: {j}" for j in view.external_jobs]
-    return lines
+    # One record per line: a newline inside a value (a prompt, or the server's words in a
+    # response or an error) reads `\n` and forges no line.
+    return [one_line(line) for line in lines]
 
 
 def state_lines(view: StateView) -> list[str]:

@@ -15,6 +15,7 @@ from descript_iac.cli.state_transfer import pull, push
 from descript_iac.cli.workspace_option import workspace_option
 from descript_iac.errors import DescriptIacError
 from descript_iac.redact import scrub
+from descript_iac.terminal_text import one_line
 from descript_iac.workspace import (
     RunSettings,
     adopt_job,
@@ -100,13 +101,14 @@ def show(ctx: click.Context, address: str | None, directory: Path, as_json: bool
             f"{project.totals.ai_credits:.0f} AI credits"
         )
         if project.tainted:
-            echo(f"  tainted: {project.tainted}")
+            echo(f"  tainted: {one_line(project.tainted)}")
         for orphan in project.orphans:
-            echo(f"  orphaned: {orphan.project_id} ({orphan.reason})")
+            echo(f"  orphaned: {orphan.project_id} ({one_line(orphan.reason)})")
         for intent in project.intents:
-            echo(f"  open intent: {intent.action} {intent.step_id or ''} ({intent.outcome})")
+            outcome = one_line(intent.outcome)
+            echo(f"  open intent: {intent.action} {intent.step_id or ''} ({outcome})")
         if project.quarantine:
-            echo(f"  quarantined: {project.quarantine.reason}")
+            echo(f"  quarantined: {one_line(project.quarantine.reason)}")
     for address, history in sorted(doc.forgotten.items()):
         echo(f"{address}: forgotten ({len(history)} project(s) kept in history)")
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from descript_iac.emulator import validation as v
 from descript_iac.emulator.exceptions import InvalidInput, NotFound, PaymentRequired
+from descript_iac.emulator.hostile import HOSTILE_TEXT
 from descript_iac.emulator.records import ProjectRecord
 from descript_iac.emulator.underlord import run_prompt
 
@@ -26,16 +27,6 @@ FIELDS = (
     "callback_url",
 )
 NEW_PROJECT_SECONDS = 30.0  # length of the composition a prompt-only project starts with
-
-
-# Escape sequences a language model (or a proxy) could put in a reply: a window title, a cleared
-# screen, the clipboard (OSC 52), a link that points elsewhere (OSC 8), a carriage return that
-# rewrites the line, a right-to-left override, and a very long line.
-HOSTILE_TEXT = (
-    "ok\x1b]0;PWNED-TITLE\x07\x1b[2J\x1b]52;c;cHduZWQ=\x07\r\x1b[31mFAKE SUCCESS\x1b[0m"
-    "\x1b]8;;https://evil.example/\x1b\\https://web.descript.com/ok\x1b]8;;\x1b\\"
-    "\u202egnp.exe\u202c\nFORGED LINE" + "x" * 500
-)
 
 
 def create_agent(backend: Backend, token: str, body: Any, at: float) -> dict[str, Any]:
@@ -102,6 +93,8 @@ def create_agent(backend: Backend, token: str, body: Any, at: float) -> dict[str
             result["error_message"] += HOSTILE_TEXT
     backend.credits_used += result["ai_credits_used"]
     labels = [f"Working on: {e.replace('_', ' ')}..." for e in outcome.edits]
+    if faults.hostile_text:
+        labels = [label + HOSTILE_TEXT for label in labels or ["Working..."]]
     return backend.enqueue(
         project,
         AGENT_JOB,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from descript_iac.emulator import validation as v
 from descript_iac.emulator.exceptions import InvalidInput
+from descript_iac.emulator.hostile import HOSTILE_TEXT
 from descript_iac.emulator.media import probe, probe_upload, public_part, read_duration
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ def _outcome(
         if duration is not None:
             entry["duration_seconds"] = duration
         if error:
-            entry["error_message"] = error
+            entry["error_message"] = error + (HOSTILE_TEXT if faults.hostile_text else "")
         statuses[name] = entry
         stored[name] = {**origin, **entry}
     for name, item in media.items():
@@ -134,7 +135,9 @@ def _outcome(
     }
     created = []
     if status == "error":
-        result["error_message"] = "Import failed: no media could be imported"
+        result["error_message"] = "Import failed: no media could be imported" + (
+            HOSTILE_TEXT if faults.hostile_text else ""
+        )
     else:
         created = [{"id": str(uuid.uuid4()), "name": c["name"]} for c in comps]
     result["created_compositions"] = created

@@ -29,6 +29,7 @@ from descript_iac.emulator.callbacks import deliver
 from descript_iac.emulator.clock import Clock, http_date
 from descript_iac.emulator.exceptions import EmulatorError, InvalidInput, RateLimited
 from descript_iac.emulator.faults import OK, retry_after
+from descript_iac.emulator.hostile import HOSTILE_TEXT
 from descript_iac.emulator.inspection import inspection_routes
 from descript_iac.emulator.openapi import openapi_document
 
@@ -153,6 +154,8 @@ async def _call(backend: Backend, op: Operation, request: Request) -> Response:
                 raise after
     except EmulatorError as exc:
         backend.stats[f"status:{exc.status}"] += 1
+        if faults.hostile_text:  # a server's message is untrusted text too
+            return _error(type(exc)(exc.message + HOSTILE_TEXT, exc.headers), headers)
         return _error(exc, headers)
     backend.stats[f"status:{op.status}"] += 1
     if op.status == 204:

@@ -30,6 +30,7 @@ from descript_iac.state.document import (
     StateDocument,
     StepRecord,
 )
+from descript_iac.terminal_text import one_line
 from descript_iac.timing import FINISHED_STATES
 
 IMPORT = "import/project_media"
@@ -85,7 +86,9 @@ class _ProjectDiff:
             if intent.outcome == "sending":
                 happened = f"an earlier apply stopped while sending the {what} job"
             else:
-                happened = f"the reply to the {what} job was lost ({intent.reason or 'unknown'})"
+                happened = (
+                    f"the reply to the {what} job was lost ({one_line(intent.reason or 'unknown')})"
+                )
             return [
                 self.action(
                     ActionKind.RESOLVE,
@@ -211,7 +214,7 @@ class _ProjectDiff:
         if self.address in self.opts.replace:
             return awaiting + self.replace("replacement requested with --replace", s)
         if s.tainted and not awaiting:
-            return self.replace(f"tainted, {s.tainted}", s)
+            return self.replace(f"tainted, {one_line(s.tainted)}", s)
         changes = facet_changes(s.facets, want) if s.facets else FacetChanges()
         head: list[Action] = []
         if changes.any:
@@ -330,7 +333,7 @@ class _ProjectDiff:
             digest = self.want.steps[want.id]
             if record.status == "error" or record.job_state == "cancelled":
                 edited = " with its edited prompt" if digest != record.digest else ""
-                failed = record.error_message or "no message"
+                failed = one_line(record.error_message or "no message")  # the server's words
                 reason = f"re-run{edited}: the last attempt failed ({failed})"
                 changed = self.step_changes(record, want) if edited else ()
                 actions.append(self.run_step(want, reason, before=record.digest, changes=changed))
