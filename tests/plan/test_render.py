@@ -12,7 +12,8 @@ import msgspec
 import pytest
 
 from descript_iac.plan import PlanOptions, compute_plan
-from descript_iac.plan.render import render_markdown, render_text
+from descript_iac.plan.markdown import render_markdown
+from descript_iac.plan.render import render_text
 from descript_iac.plan.report import render_json, render_plan_schema
 from descript_iac.redact import register_secret
 from descript_iac.state.document import StateDocument
