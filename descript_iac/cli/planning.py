@@ -183,7 +183,7 @@ def plan(
             echo(f"{'Refresh' if refresh else 'Note'}: {note}", err=True)
     for line in outcome.warnings:
         echo(f"Warning: {line}", err=True)
-    if outcome.existing.blocking:
+    if outcome.existing.blocking and fmt != "markdown":  # (Markdown: part of the comment)
         echo(
             "Exists in Descript: apply will not create these (`descript-iac apply "
             "--adopt-existing` adopts every unambiguous one):\n  "
@@ -197,9 +197,11 @@ def plan(
     if fmt == "json":
         report = forecast_json(costs, budget) if costs is not None else None
         click.echo(render_json(result, report), nl=False)
-    elif fmt == "markdown":  # one comment: the plan and its forecast within the limit
+    elif fmt == "markdown":  # one comment: what exists, the plan, its forecast, within the limit
+        existing = outcome.existing.lines() if outcome.existing.blocking else None
         tail = "" if costs is None else "\n" + forecast_markdown(costs, budget, COMMENT_LIMIT // 4)
-        click.echo(render_markdown(result, complete, COMMENT_LIMIT - len(tail)) + tail, nl=False)
+        markdown = render_markdown(result, complete, COMMENT_LIMIT - len(tail), existing)
+        click.echo(markdown + tail, nl=False)
     else:
         click.echo(complete(render_text(result, color=use_color(g))), nl=False)
         if costs is not None:

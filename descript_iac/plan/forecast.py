@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from descript_iac.plan.markdown import code, text
 from descript_iac.plan.model import Action, ActionKind, Plan
 
 # With no recorded step on this drive: the seed docs' example agent job used 32 credits.
@@ -233,19 +234,19 @@ def markdown(f: Forecast, budget: Budget | None = None, limit: int | None = None
     rows = [
         "### Cost forecast",
         "",
-        summary_line(f),
+        text(summary_line(f)),
         "",
         "| project | action | cost | basis |",
         "|---|---|---|---|",
     ]
-    tail = ["", *(f"- {n}" for n in f.notes)]
+    tail = ["", *(f"- {text(n)}" for n in f.notes)]
     if budget is not None and budget.set:
         problems = over_budget(f, budget)
         verdict = "over: " + "; ".join(problems) if problems else "the forecast fits"
         tail.append(f"- Budget ({_budget_text(budget)}): {verdict}")
     room = None if limit is None else limit - sum(len(r) + 1 for r in [*rows, *tail]) - 200
     for k, c in enumerate(f.actions):
-        row = f"| `{c.address}` | {c.label} | {_action_cost(c)} | {c.basis} |"
+        row = f"| {code(c.address)} | {text(c.label)} | {text(_action_cost(c))} | {text(c.basis)} |"
         if room is not None:
             room -= len(row) + 1
             if room < 0:

@@ -127,9 +127,12 @@ def render_markdown(
     plan: Plan,
     commands: Callable[[str], str] = lambda command: command,
     limit: int = COMMENT_LIMIT,
+    existing: list[str] | None = None,
 ) -> str:
     """The plan as Markdown of at most `limit` characters. `commands` completes the commands a
-    reason suggests (the CLI adds this run's --workspace and --state)."""
+    reason suggests (the CLI adds this run's --workspace and --state). `existing`: the lines of
+    the projects the plan would create that already exist in Descript (workspace/existing.py),
+    shown first: apply will not create them."""
     listing = limit // 5  # the most the blocked list, or the drift, may take
     if not plan.has_changes:
         head = ["### descript-iac plan", "", text(no_changes_line(plan))]
@@ -140,6 +143,9 @@ def render_markdown(
         f"**{text(plan.summary())}** Estimated jobs: {plan.estimated_jobs}.",
         "",
     ]
+    if existing:
+        title = "**Exists in Descript: apply will not create these**"
+        out += [*_listing(title, [commands(line) for line in existing], listing)[1:], ""]
     tail = []
     if plan.blocked:
         title = f"> [!WARNING]\n> The plan is blocked: {len(plan.blocked)} action(s)."
