@@ -392,8 +392,8 @@ def apply(
             costs=Costs(forecast == "on", max_credits, max_media_seconds),
             adopt_existing=adopt_existing,
         )
-        if outcome.result is None:
-            reporter.unchanged(no_changes_line(outcome.plan))
+        if outcome.result is None:  # (drift shown with --refresh was accepted: recorded now)
+            reporter.unchanged(no_changes_line(outcome.plan.model_copy(update={"drift": ()})))
         else:
             reporter.complete(outcome.result)
     if not outcome.ok:

@@ -28,11 +28,12 @@ from descript_iac.redact import redact
 from descript_iac.terminal_text import one_line, visible
 
 COMMENT_LIMIT = 65_536  # characters in a GitHub (and GitLab) comment
-# What can start Markdown mid-line on GitHub or GitLab: emphasis, code, links and images, HTML and
-# entities, strikethrough, tables, math, emoji, mentions and references. (Escaped text never
-# starts a line here, so the characters that matter only there, `-` `+` `=` `1.`, stay as they
-# are.) CommonMark shows a backslash-escaped punctuation character as the character itself.
-_PUNCTUATION = re.compile(r"[\\`*_\[\]<>&!~|$:@#]")
+# What can start Markdown mid-line on GitHub or GitLab: emphasis, code, links and images, HTML,
+# strikethrough, tables, math; and before a word: entities, emoji, mentions, references. An
+# underscore between two letters or digits cannot start or end emphasis, so it stays. (Escaped
+# text never starts a line here, so what matters only there, `-` `+` `=` `1.`, stays too.)
+# CommonMark shows a backslash-escaped punctuation character as the character itself.
+_PUNCTUATION = re.compile(r"[\\`*\[\]<>|~$]|[&:@#](?=[\w#+-])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 _BACKTICKS = re.compile(r"`+")
 # A command a reason suggests (as `cli/suggestions.py` finds them, to complete them).
 _COMMAND = re.compile(r"`(descript-iac [^`\n]*)`")

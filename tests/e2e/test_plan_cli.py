@@ -136,6 +136,7 @@ def test_refresh_reports_drift_and_unrecorded_jobs(served: Served, workspace: Pa
     # apply --refresh shows it and, once approved, records it: no drift, no job sent
     accepted = run_cli("apply", str(workspace), "--refresh", "--auto-approve", env=served.env())
     assert accepted.exit_code == 0 and "episode-042: drift accepted" in accepted.output
+    assert "No changes. 3 projects are up to date." in accepted.output  # recorded: in sync
     after = run_cli("plan", str(workspace), "--refresh", "--detailed-exitcode", env=served.env())
     assert after.exit_code == 0 and "Drift" not in after.output
     state = json.loads(Path("state/show.json").read_text())

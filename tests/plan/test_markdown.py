@@ -36,7 +36,7 @@ HOSTILE_PROMPTS = [
     "&lt;entity&gt; & a | pipe | and \\*a backslash\\*",
 ]
 NAME = "Episode <b>1</b> *draft* `v2`"
-COMPOSITION = "Full <i>cut</i> | *A*"
+COMPOSITION = "Full <i>cut</i> | *A* _b_ snake_case &amp; :x: @me"
 FOLDER = "Clients/<em>Acme</em>"
 
 
