@@ -108,6 +108,8 @@ def _listing(title: str, lines: list[str], budget: int) -> list[str]:
     shown: list[str] = []
     used = 0
     for line in lines:
+        if len(line) > budget:  # one line longer than the room (a server's very long text)
+            line = line[: budget - 40] + f"... ({len(line):,} characters, see the full plan)"
         used += len(line) + 1
         if used > budget and shown:
             shown.append(f"... and {len(lines) - len(shown)} more (see the full plan)")

@@ -118,6 +118,11 @@ def test_drift_text_from_the_api_is_shown_literally() -> None:
     page = rendered(render_markdown(plan))
     assert f"~ ep-1: {detail}" in page.text
     assert "details" not in page.tags and "em" not in page.tags
+    # A server's very long text does not take the comment past its limit.
+    huge = plan.model_copy(
+        update={"drift": (plan.drift[0].model_copy(update={"detail": "x" * 10**6}),)}
+    )
+    assert len(render_markdown(huge)) < COMMENT_LIMIT
 
 
 def _big_plan(count: int) -> Plan:
