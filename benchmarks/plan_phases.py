@@ -48,7 +48,8 @@ def main() -> None:
 
     from descript_iac.config import load_workspace
     from descript_iac.plan import PlanOptions, compute_plan
-    from descript_iac.plan.render import render_markdown, render_text
+    from descript_iac.plan.markdown import render_markdown
+    from descript_iac.plan.render import render_text
     from descript_iac.plan.report import render_json
     from descript_iac.state.document import StateDocument
 

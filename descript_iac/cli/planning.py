@@ -19,7 +19,8 @@ from descript_iac.plan import Plan, PlanOptions
 from descript_iac.plan.forecast import as_json as forecast_json
 from descript_iac.plan.forecast import markdown as forecast_markdown
 from descript_iac.plan.forecast import text_lines as forecast_text
-from descript_iac.plan.render import no_changes_line, render_markdown, render_text
+from descript_iac.plan.markdown import COMMENT_LIMIT, render_markdown
+from descript_iac.plan.render import no_changes_line, render_text
 from descript_iac.plan.report import render_json
 from descript_iac.workspace import RunSettings, is_local, load_saved_plan, plan_workspace, save_plan
 from descript_iac.workspace.forecasting import forecast_plan, workspace_budget
@@ -189,10 +190,10 @@ def plan(
     if fmt == "json":
         report = forecast_json(costs, budget) if costs is not None else None
         click.echo(render_json(result, report), nl=False)
-    elif fmt == "markdown":
-        click.echo(complete(render_markdown(result)), nl=False)
-        if costs is not None:
-            click.echo("\n" + forecast_markdown(costs, budget), nl=False)
+    elif fmt == "markdown":  # one comment: what exists, the plan, its forecast, within the limit
+        tail = "" if costs is None else "\n" + forecast_markdown(costs, budget, COMMENT_LIMIT // 4)
+        markdown = render_markdown(result, complete, COMMENT_LIMIT - len(tail))
+        click.echo(markdown + tail, nl=False)
     else:
         click.echo(complete(render_text(result, color=use_color(g))), nl=False)
         if costs is not None:
@@ -384,8 +385,8 @@ def apply(
             costs=Costs(forecast == "on", max_credits, max_media_seconds),
             adopt_existing=adopt_existing,
         )
-        if outcome.result is None:
-            reporter.unchanged(no_changes_line(outcome.plan))
+        if outcome.result is None:  # (drift shown with --refresh was accepted: recorded now)
+            reporter.unchanged(no_changes_line(outcome.plan.model_copy(update={"drift": ()})))
         else:
             reporter.complete(outcome.result)
     if not outcome.ok:

@@ -23,7 +23,14 @@ from descript_iac.plan.features import check_features
 from descript_iac.plan.model import Action, ActionKind, Change, Plan, PlanOptions, ProjectPlan
 from descript_iac.plan.moves import apply_moves, move_action
 from descript_iac.plan.publishing import awaiting_publishes, publish_actions
-from descript_iac.plan.shown import shown, shown_facets, step_model, step_prompt
+from descript_iac.plan.shown import (
+    create_settings,
+    shown,
+    shown_facets,
+    step_model,
+    step_prompt,
+    step_settings,
+)
 from descript_iac.state.document import (
     ProjectState,
     ShownFacets,
@@ -151,6 +158,7 @@ class _ProjectDiff:
                     media=media,
                     compositions=comps,
                     sends=sends(self.shown_want(), media, comps),
+                    settings=create_settings(d, imports=True),
                     changes=changes,
                 )
             )
@@ -165,6 +173,7 @@ class _ProjectDiff:
                     after=self.want.steps[first.id],
                     prompt=shown(step_prompt(d, first)),
                     model=step_model(d, first),
+                    settings=create_settings(d, imports=False) + step_settings(first),
                     changes=changes,
                 )
             )
@@ -188,6 +197,7 @@ class _ProjectDiff:
             after=self.want.steps[step.id],
             prompt=shown(step_prompt(self.d, step)),
             model=step_model(self.d, step),
+            settings=step_settings(step),
             changes=changes,
         )
 

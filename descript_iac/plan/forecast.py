@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from descript_iac.plan.markdown import code, text
 from descript_iac.plan.model import Action, ActionKind, Plan
 
 # With no recorded step on this drive: the seed docs' example agent job used 32 credits.
@@ -225,25 +226,34 @@ def text_lines(f: Forecast, budget: Budget | None = None) -> list[str]:
     return lines
 
 
-def markdown(f: Forecast, budget: Budget | None = None) -> str:
+def markdown(f: Forecast, budget: Budget | None = None, limit: int | None = None) -> str:
+    """The forecast as Markdown; with `limit`, its table stops before the text would pass
+    `limit` characters (the summary, the notes and the budget are always shown)."""
     if not f.actions:
         return ""
     rows = [
         "### Cost forecast",
         "",
-        summary_line(f),
+        text(summary_line(f)),
         "",
         "| project | action | cost | basis |",
         "|---|---|---|---|",
     ]
-    for c in f.actions:
-        rows.append(f"| `{c.address}` | {c.label} | {_action_cost(c)} | {c.basis} |")
-    rows += ["", *(f"- {n}" for n in f.notes)]
+    tail = ["", *(f"- {text(n)}" for n in f.notes)]
     if budget is not None and budget.set:
         problems = over_budget(f, budget)
         verdict = "over: " + "; ".join(problems) if problems else "the forecast fits"
-        rows.append(f"- Budget ({_budget_text(budget)}): {verdict}")
-    return "\n".join(rows).rstrip() + "\n"
+        tail.append(f"- Budget ({_budget_text(budget)}): {verdict}")
+    room = None if limit is None else limit - sum(len(r) + 1 for r in [*rows, *tail]) - 200
+    for k, c in enumerate(f.actions):
+        row = f"| {code(c.address)} | {text(c.label)} | {text(_action_cost(c))} | {text(c.basis)} |"
+        if room is not None:
+            room -= len(row) + 1
+            if room < 0:
+                rows.append(f"| | {len(f.actions) - k} more action(s): see the full plan | | |")
+                break
+        rows.append(row)
+    return "\n".join([*rows, *tail]).rstrip() + "\n"
 
 
 def as_json(f: Forecast, budget: Budget | None = None) -> dict[str, Any]:

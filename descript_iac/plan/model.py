@@ -63,6 +63,15 @@ class Sent(_Frozen):
     detail: str  # a URL without its query string, tracks, or clips; *** for a secret
 
 
+class Setting(_Frozen):
+    """A value a job sends beyond media and compositions, as a reviewer sees it: the project's
+    name, team access, folder, callback URL (without its query string), an export, the
+    composition a step works on, a publish setting. Secrets are masked as ***."""
+
+    what: str  # "name", "team_access", "folder", "callback_url", "export", "composition", ...
+    value: str
+
+
 class Change(_Frozen):
     """One changed value, old -> new (None: absent). Secrets are masked as ***."""
 
@@ -85,6 +94,7 @@ class Action(_Frozen):
     prompt: str | None = None  # the prompt a step sends (*** for a secret)
     model: str | None = None
     sends: tuple[Sent, ...] = ()  # what an import sends
+    settings: tuple[Setting, ...] = ()  # what else the job sends or sets up
     changes: tuple[Change, ...] = ()  # old -> new of what changed
     moved_from: str | None = None  # a move: the address the project is recorded under
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from descript_iac.config.desired import DesiredProject
 from descript_iac.config.model import Publish
 from descript_iac.plan.model import PUBLISH_JOB, Action, ActionKind
+from descript_iac.plan.shown import publish_settings
 from descript_iac.state.document import ProjectState, PublishRecord, PublishSettings
 
 FINISHED = ("stopped", "cancelled")
@@ -79,6 +80,7 @@ def publish_actions(
                 before=record.settings.describe() if record is not None else None,
                 after=want.describe(),
                 compositions=(composition.name,),
+                settings=publish_settings(composition.publish),
             )
         )
     return out

@@ -1,8 +1,10 @@
-"""Show a plan: text for people (coloured on a terminal), Markdown for pull-request comments (JSON
-for machines is `report.py`). All three show what a reviewer
-must see: the prompt (and model) of every step that will run, what an import sends (URLs
-without their query strings), old -> new of what changed, and drift found by `--refresh`.
-Never a secret: values from the environment are masked, and everything passes `redact`."""
+"""Show a plan as text for people (coloured on a terminal); Markdown for pull-request comments is
+`markdown.py`, JSON for machines `report.py`. All three show what a reviewer must see: the
+prompt (and model) of every step that will run, what an import sends (URLs without their query
+strings) and what else a job sets (name, team access, folder, callback URL, exports, the
+composition a step works on, publish settings), old -> new of what changed, and drift found by
+`--refresh`. Never a secret: values from the environment are masked, and everything passes
+`redact`."""
 
 from __future__ import annotations
 
@@ -33,10 +35,25 @@ DRIFT_HINT = (
 )
 
 
+def up_to_date_count(plan: Plan) -> int:
+    """Projects with nothing to do and no drift: a project changed outside descript-iac (found
+    by `--refresh`) is not up to date, even when the plan has nothing to send for it."""
+    drifted = {d.address for d in plan.drift}
+    return sum(1 for address in plan.up_to_date if address not in drifted)
+
+
 def no_changes_line(plan: Plan) -> str:
-    count = len(plan.up_to_date)
+    """The headline of a plan with no actions; it never contradicts the drift below it."""
+    count = up_to_date_count(plan)
     noun = "project is" if count == 1 else "projects are"
-    return f"No changes. {count} {noun} up to date."
+    if not plan.drift:
+        return f"No changes. {count} {noun} up to date."
+    drifted = len({d.address for d in plan.drift})
+    return (
+        f"No jobs to send, but Descript differs from the state: {len(plan.drift)} change(s) "
+        f"made outside descript-iac on {drifted} project(s) (Drift, below). {count} {noun} "
+        "up to date."
+    )
 
 
 def render_text(plan: Plan, color: bool = False) -> str:
@@ -87,8 +104,8 @@ def _render_text(plan: Plan, paint: Callable[..., str]) -> str:
         lines.append("")
     if plan.untargeted:
         lines.append(f"Not targeted (left as they are): {', '.join(plan.untargeted)}")
-    if plan.up_to_date:
-        lines.append(f"Up to date: {len(plan.up_to_date)} project(s).")
+    if up_to_date_count(plan):
+        lines.append(f"Up to date: {up_to_date_count(plan)} project(s).")
     lines.append(plan.summary())
     if plan.needs and plan.options.api_features is None:
         lines.append(
@@ -120,6 +137,7 @@ def details(action: Action) -> list[str]:
     if action.prompt is not None:
         model = f" (model {action.model})" if action.model else ""
         out.append(f"prompt{model}: {action.prompt}")
+    out += [f"{setting.what}: {setting.value}" for setting in action.settings]
     out += [f"{sent.kind} {sent.name}: {sent.detail}" for sent in action.sends]
     out += [change_text(change) for change in action.changes]
     return out
@@ -155,68 +173,9 @@ def _text_existing(plan: Plan) -> list[str]:
     return ["", EXISTING_HEAD, *(f"  {line}" for line in existing_lines(plan.existing))]
 
 
-def _markdown_existing(plan: Plan) -> list[str]:
-    if not plan.existing:
-        return []
-    out = ["", f"#### {EXISTING_HEAD}", ""]
-    out += [
-        f"- `{e.address}` ({e.verdict}): {_cell(e.detail)}"
-        + (f"; {_cell(e.way_on)}" if e.way_on else "")
-        for e in plan.existing
-    ]
-    return out
-
-
 def blocked_lines(plan: Plan) -> list[str]:
     out = []
     for action in plan.blocked:
         what = f" step {action.step_id}" if action.step_id else ""
         out.append(redact(f"  ! {action.address}{what}: {action.reason}"))
     return out
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _markdown_drift(plan: Plan) -> list[str]:
-    if not plan.drift:
-        return []
-    out = ["", f"#### Drift: {len(plan.drift)} change(s) made outside descript-iac", ""]
-    out += [f"- `{d.address}`: {_cell(d.detail)}" for d in plan.drift]
-    return [*out, "", f"To {DRIFT_HINT}."]
-
-
-def render_markdown(plan: Plan) -> str:
-    if not plan.has_changes:
-        text = "\n".join(
-            ["### descript-iac plan", "", no_changes_line(plan), *_markdown_drift(plan)]
-        )
-        return visible(redact(text)) + "\n"
-    out = [
-        "### descript-iac plan",
-        "",
-        f"**{plan.summary()}** Estimated jobs: {plan.estimated_jobs}.",
-        "",
-        "| | Project | Action | Reason | Details |",
-        "|---|---|---|---|---|",
-    ]
-    for action in plan.actions:
-        extra = "<br>".join(_cell(line) for line in details(action))
-        out.append(
-            f"| `{action.symbol}` | `{action.address}` | {_cell(action.label)} | "
-            f"{_cell(action.reason)} | {extra} |"
-        )
-    if plan.blocked:
-        out += ["", f"> [!WARNING]\n> The plan is blocked: {len(plan.blocked)} action(s).", ""]
-        for action in plan.blocked:
-            what = f" step `{action.step_id}`" if action.step_id else ""
-            out.append(f"- `{action.address}`{what}: {_cell(action.reason)}")
-    out += [
-        "",
-        f"<sub>State serial {plan.serial}, lineage `{plan.lineage}`. "
-        f"{len(plan.up_to_date)} project(s) up to date.</sub>",
-        *_markdown_existing(plan),
-        *_markdown_drift(plan),
-    ]
-    return visible(redact("\n".join(out))) + "\n"

@@ -30,6 +30,11 @@ class SentReport(_Strict):
     detail: str  # URL without its query string, tracks or clips; *** for a secret
 
 
+class SettingReport(_Strict):
+    what: str  # name | team_access | folder | callback_url | export | composition | media_type ...
+    value: str  # a callback URL without its query string; *** for a secret
+
+
 class ChangeReport(_Strict):
     what: str
     old: str | None  # None: absent
@@ -51,6 +56,9 @@ class ActionReport(_Strict):
     prompt: str | None  # the prompt a step sends (*** when it comes from the environment)
     model: str | None
     sends: list[SentReport]
+    # What else the job sends or sets up: a create's name, team access, folder, callback URL
+    # and exports; the composition a step works on; a publish's settings.
+    settings: list[SettingReport] = []
     changes: list[ChangeReport]
     moved_from: str | None
 
@@ -115,6 +123,7 @@ def _action(a: Action) -> dict[str, Any]:
         "prompt": a.prompt,
         "model": a.model,
         "sends": [{"kind": x.kind, "name": x.name, "detail": x.detail} for x in a.sends],
+        "settings": [{"what": x.what, "value": x.value} for x in a.settings],
         "changes": [
             {"what": c.what, "old": c.old, "new": c.new, "old_known": c.old_known}
             for c in a.changes

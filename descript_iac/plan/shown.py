@@ -13,7 +13,15 @@ import re
 from urllib.parse import urlsplit, urlunsplit
 
 from descript_iac.config.desired import DesiredProject
-from descript_iac.config.model import AgentStep, Composition, SequenceMedia, UrlMedia
+from descript_iac.config.model import (
+    AgentStep,
+    Composition,
+    Export,
+    Publish,
+    SequenceMedia,
+    UrlMedia,
+)
+from descript_iac.plan.model import Setting
 from descript_iac.redact import MASK, redact
 from descript_iac.state.document import ShownFacets
 
@@ -70,6 +78,55 @@ def shown_facets(project: DesiredProject) -> ShownFacets:
         team_access=project.team_access,
         media=media,
         compositions={c.name: composition_summary(c) for c in project.spec.compositions},
+    )
+
+
+def _export(export: Export) -> str:
+    source = f"composition {export.composition}" if export.composition else export.published
+    files = [f"{kind} {path}" for kind, path in (("subtitles", export.subtitles),
+             ("metadata", export.metadata)) if path]  # fmt: skip
+    return f"{source} -> {', '.join(files) or 'nothing'}"
+
+
+def create_settings(project: DesiredProject, imports: bool) -> tuple[Setting, ...]:
+    """What a create sends beyond media and compositions (`imports`: an import job, which
+    also takes the folder; a prompt-only project is made by an agent job, which does not), and
+    the exports every apply will write."""
+    out = [
+        Setting(what="name", value=MASK if project.is_secret("name") else redact(project.name)),
+        Setting(what="team_access", value=project.team_access),
+    ]
+    folder = project.spec.folder
+    if imports and folder is not None:
+        out.append(
+            Setting(what="folder", value=MASK if project.is_secret("folder") else redact(folder))
+        )
+    url = project.callback_url
+    if url is not None:
+        secret = project.is_secret("callback_url")
+        out.append(
+            Setting(what="callback_url", value=MASK if secret else redact(without_query(url)))
+        )
+    out += [Setting(what="export", value=redact(_export(e))) for e in project.spec.exports]
+    return tuple(out)
+
+
+def step_settings(step: AgentStep) -> tuple[Setting, ...]:
+    """The composition an agent step works on (`composition_id`), when it names one."""
+    if step.composition is None:
+        return ()
+    return (Setting(what="composition", value=redact(step.composition)),)
+
+
+def publish_settings(publish: Publish) -> tuple[Setting, ...]:
+    """What a publish job sends: media type, resolution, access level (unset: the API's)."""
+    return tuple(
+        Setting(what=name, value=value or "default (the API's)")
+        for name, value in (
+            ("media_type", publish.media_type),
+            ("resolution", publish.resolution),
+            ("access_level", publish.access_level),
+        )
     )
 
 

@@ -234,7 +234,7 @@ def test_recipe_plans_on_a_pull_request_and_applies_that_plan_on_merge(
     # 1. The pull request: the plan shows the project, its media and its prompt.
     posted, first = ci.pull_request("add-show")
     assert "**Plan: 1 project to create, 1 step to run" in posted
-    assert "prompt: Remove filler words and add Studio Sound to every clip" in posted
+    assert "```text\nRemove filler words and add Studio Sound to every clip\n```" in posted
     assert "media demo.mp4: https://test-files.descriptapi.com/demo_video.mp4" in posted
 
     # 2. Merged: that very plan is applied, and the state committed back.
@@ -267,7 +267,8 @@ def test_recipe_plans_on_a_pull_request_and_applies_that_plan_on_merge(
     ci.git("push", "--quiet", "origin", "main:add-captions", cwd=dev)
     posted, second = ci.pull_request("add-captions")
     assert "**Plan: 0 projects to create, 1 step to run" in posted
-    assert "| `>` | `my-first-video` | step captions | new step | prompt: Add karaoke" in posted
+    assert "#### `>` `my-first-video`" in posted and "`>` **step captions**: new step" in posted
+    assert "```text\nAdd karaoke-style captions\n```" in posted
     ci.git("push", "--quiet", "origin", "main:main", cwd=dev)
     applied = ci.merge(second)
     assert "Apply complete: 1 job(s) issued" in applied and "1 step(s) run" in applied

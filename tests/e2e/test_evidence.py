@@ -142,8 +142,8 @@ def test_a_lost_state_never_makes_a_project_twice(drive: Drive, tmp_path: Path, 
     assert "may already exist in Descript and will not be created" in shown.output  # headline
     # ... and so do the Markdown a reviewer reads and the JSON a pipeline reads
     markdown = run_cli("plan", str(ws), "--refresh", "--format", "markdown", env=env).output
-    assert "#### Exists in Descript: apply will not create these" in markdown, markdown
-    assert f"- `ep` (exists): exists in Descript: project {ep_id}" in markdown, markdown
+    assert "**Exists in Descript: apply will not create these**" in markdown, markdown
+    assert f"<= ep: exists in Descript: project {ep_id}" in markdown, markdown
     assert f"`descript-iac import ep {ep_id} --workspace " in markdown, markdown
     assert "may already exist in Descript and will not be created" in markdown
     data = json.loads(run_cli("plan", str(ws), "--refresh", "--json", env=env).stdout)

@@ -68,6 +68,12 @@ def test_a_deleted_state_makes_no_second_project_and_runs_no_prompt_twice(
         assert planned.exit_code == 0, planned.output
         assert "Exists in Descript: apply will not create these" in planned.output
         assert "<= episode: exists in Descript" in planned.output
+        markdown = run_cli(
+            "--state", str(state), "plan", str(root), "--refresh", "--format", "markdown", env=env
+        ).stdout  # the pull-request comment says so too, within the plan
+        assert markdown.startswith("### descript-iac plan")
+        assert "**Exists in Descript: apply will not create these**" in markdown
+        assert "\n<= episode: exists in Descript" in markdown
         stopped = _apply(state, root, env)
         assert stopped.exit_code == 1, stopped.output
         assert "may already exist in Descript" in stopped.output

@@ -84,10 +84,8 @@ def test_json_and_markdown_formats(workspace: Path) -> None:
     data = json.loads(run_cli("plan", str(workspace), "--format", "json").output)
     assert data["summary"]["create"] == 3 and data["estimated_jobs"] == 8
     markdown = run_cli("plan", str(workspace), "--format", "markdown").output
-    assert (
-        markdown.startswith("### descript-iac plan")
-        and "| `+` | `episode-042` | create |" in markdown
-    )
+    assert markdown.startswith("### descript-iac plan")
+    assert "#### `+` `episode-042`" in markdown and "`+` **create**:" in markdown
 
 
 def test_refresh_reports_drift_and_unrecorded_jobs(served: Served, workspace: Path) -> None:
@@ -110,6 +108,12 @@ def test_refresh_reports_drift_and_unrecorded_jobs(served: Served, workspace: Pa
     plain = run_cli("plan", str(workspace), "--refresh", env=served.env())
     assert plain.exit_code == 0  # drift is no error...
     assert "Drift: 1 change(s) made outside descript-iac" in plain.output
+    # ... and the headline above it does not say that all is as it should be
+    assert "No changes" not in plain.output and "3 projects are up to date" not in plain.output
+    assert (
+        "No jobs to send, but Descript differs from the state: 1 change(s) made outside "
+        "descript-iac on 1 project(s) (Drift, below). 2 projects are up to date." in plain.output
+    )
     assert f"~ episode-042: agent job {job_id}" in plain.output
     assert "it was run outside descript-iac" in plain.output
     # ... but it is a change for CI, in every format
@@ -125,10 +129,14 @@ def test_refresh_reports_drift_and_unrecorded_jobs(served: Served, workspace: Pa
     markdown = run_cli(
         "plan", str(workspace), "--refresh", "--format", "markdown", env=served.env()
     )
-    assert f"- `episode-042`: agent job {job_id}" in markdown.output
+    assert f"\n~ episode-042: agent job {job_id}" in markdown.output  # in the drift's code block
+    assert "No jobs to send, but Descript differs from the state" in markdown.output.replace(
+        "\\", ""
+    )
     # apply --refresh shows it and, once approved, records it: no drift, no job sent
     accepted = run_cli("apply", str(workspace), "--refresh", "--auto-approve", env=served.env())
     assert accepted.exit_code == 0 and "episode-042: drift accepted" in accepted.output
+    assert "No changes. 3 projects are up to date." in accepted.output  # recorded: in sync
     after = run_cli("plan", str(workspace), "--refresh", "--detailed-exitcode", env=served.env())
     assert after.exit_code == 0 and "Drift" not in after.output
     state = json.loads(Path("state/show.json").read_text())

@@ -21,7 +21,8 @@ import pytest
 
 from descript_iac.config import load_workspace
 from descript_iac.plan import Plan, PlanOptions, compute_plan, digests
-from descript_iac.plan.render import render_markdown, render_text
+from descript_iac.plan.markdown import render_markdown
+from descript_iac.plan.render import render_text
 from descript_iac.plan.report import render_json
 from descript_iac.state.document import Intent, ProjectState, Quarantine, StateDocument
 from descript_iac.workspace.saved import SavedPlan

@@ -12,7 +12,8 @@ import msgspec
 import pytest
 
 from descript_iac.plan import PlanOptions, compute_plan
-from descript_iac.plan.render import render_markdown, render_text
+from descript_iac.plan.markdown import render_markdown
+from descript_iac.plan.render import render_text
 from descript_iac.plan.report import render_json, render_plan_schema
 from descript_iac.redact import register_secret
 from descript_iac.state.document import StateDocument
@@ -172,9 +173,8 @@ def test_a_state_from_before_format_3_says_the_old_value_was_not_recorded() -> N
     assert "prompt: (not recorded) -> Red" in text
 
 
-def test_markdown_escapes_pipes() -> None:
-    assert "Make a reel \\| short" in render_markdown(sample_plan())
-    assert "| | Project | Action | Reason | Details |" in render_markdown(sample_plan())
+def test_markdown_shows_a_prompt_in_a_fenced_block_as_written() -> None:
+    assert "```text\nMake a reel | short\n```" in render_markdown(sample_plan())
 
 
 def test_no_changes_text() -> None:
