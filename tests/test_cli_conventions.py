@@ -191,7 +191,9 @@ def test_a_closed_pipe_ends_quietly_and_successfully(tmp_path: Path) -> None:
     assert done.stderr == ""
 
 
-def test_apply_that_needs_attention_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_apply_that_needs_attention_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A job left running past the longest wait is listed under "Needs attention": the run did
     not finish its work, so a CI script must not read it as a success (exit 1, as a job left in
     doubt). The emulator's clock stands still, so its job never stops; the longest wait is cut
