@@ -146,8 +146,8 @@ def translate(
             message = f"'{field}' {err['msg'].lower()}{shown}"
         elif kind == "finite_number":
             message = (
-                f"'{field}' must be a finite number, not {_describe_float(value)}; give the "
-                "number itself"
+                f"'{field}' must be a finite number, not {_describe_float(value)}; write a plain "
+                "number, such as 12.5"
             )
         elif kind in ("less_than", "less_than_equal"):
             limit = err.get("ctx", {}).get("le", err.get("ctx", {}).get("lt", ""))
