@@ -1,9 +1,10 @@
 """Secrets: remember values that must never be shown or stored, and scrub them from anything.
 
 Values interpolated from the environment (`${env:NAME}`) and API tokens are registered as
-secrets. Anything shaped like a secret is scrubbed too, whoever sent it: URL query strings (with
-any scheme, in any case, and scheme-less ones such as `cdn.example.com/a.wav?sig=...`), the
-user:password part of URLs (database URLs), and `Bearer`/`Basic` credentials.
+secrets, each with every spelling a server may echo it in (spellings.py). Anything shaped
+like a secret is scrubbed too, whoever sent it: URL query strings (with any scheme, in any
+case, and scheme-less ones such as `cdn.example.com/a.wav?sig=...`), the user:password part of
+URLs (database URLs), and `Bearer`/`Basic` credentials.
 
 `redact(text)` is for text that is printed or logged; `scrub(value)` walks a JSON-like value
 (dicts, lists, strings) and is what every writer calls before a value reaches the disk: the
@@ -17,10 +18,15 @@ import json
 import re
 import threading
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
+
+from descript_iac.spellings import spellings
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
+# Secrets whose case means nothing (hex signatures), in lower case: masked in any case.
+_folded: set[str] = set()
+_registered: set[str] = set()  # the values registered (each with all its spellings)
 # What `redact` gave for short texts (a plan redacts the same prompts and URLs for every
 # project), valid for the secrets known when it was computed: emptied whenever they change.
 _memo: dict[str, str] = {}
@@ -28,6 +34,7 @@ _MEMO_TEXT = 512  # longer texts are not remembered
 _MEMO_SIZE = 65536
 _generation = 0  # how many times the set of secrets changed
 _sorted: list[str] | None = None  # the secrets, longest first (None: to compute)
+_folded_pattern: _Folded | None = None  # the case-insensitive ones, as one pattern
 # Secrets shorter than this are not scrubbed by substring: a 2-letter value would mangle text.
 _MIN_LEN = 4
 MASK = "***"
@@ -63,20 +70,25 @@ IDENTIFIER_SUFFIXES = ("_id", "_ids", "_digest", "_at")
 
 
 def register_secret(value: str) -> None:
-    """Remember `value` as a secret for the rest of the process (and its escaped forms)."""
-    if not value or len(value) < _MIN_LEN or value in _secrets:
-        return  # (a value registered before has its escaped forms registered too)
-    forms = {value, json.dumps(value)[1:-1], quote(value, safe=""), quote(value)}
+    """Remember `value` as a secret for the rest of the process, with every spelling of it a
+    server may echo (spellings.py: escaped, percent-decoded and -encoded, base64, a URL's query
+    values; hex in any case)."""
+    if not value or len(value) < _MIN_LEN or value in _registered:
+        return  # (a value registered before has its spellings registered too)
+    exact, folded = spellings(value)
     with _lock:
-        _secrets.update(f for f in forms if len(f) >= _MIN_LEN)
+        _registered.add(value)
+        _secrets.update(f for f in exact if len(f) >= _MIN_LEN)
+        _folded.update(folded)
         _changed()
 
 
 def _changed() -> None:
     """The secrets changed (the caller holds `_lock`): forget what was computed with them."""
-    global _generation, _sorted
+    global _generation, _sorted, _folded_pattern
     _generation += 1
     _sorted = None
+    _folded_pattern = None
     _memo.clear()
 
 
@@ -103,19 +115,39 @@ def _known_secrets() -> list[str]:
     return _known()[1]
 
 
-def _known() -> tuple[int, list[str]]:
-    """The generation of the secrets, and the secrets longest first (a shared list: read it)."""
-    global _sorted
+class _Folded:
+    """The case-insensitive secrets: lowered, and as one pattern ignoring case."""
+
+    def __init__(self, secrets: set[str]) -> None:
+        self.lowered = tuple(sorted(secrets, key=len, reverse=True))
+        self.pattern = re.compile("|".join(map(re.escape, self.lowered)), re.IGNORECASE)
+
+    def sub(self, text: str) -> str:
+        """`text` with each of them masked. (Hex is ASCII letters and digits, so the lowered
+        text holds a secret lowered: substring searches first, the pattern's scan only then.)"""
+        lowered = text.lower()
+        if any(secret in lowered for secret in self.lowered):
+            return self.pattern.sub(MASK, text)
+        return text
+
+
+def _known() -> tuple[int, list[str], _Folded | None]:
+    """The generation of the secrets, the secrets longest first (a shared list: read it), and
+    the case-insensitive ones as one pattern (None when there is none)."""
+    global _sorted, _folded_pattern
     with _lock:
         if _sorted is None:
             _sorted = sorted(_secrets, key=len, reverse=True)
-        return _generation, _sorted
+            _folded_pattern = _Folded(_folded) if _folded else None
+        return _generation, _sorted, _folded_pattern
 
 
-def _redact(text: str, secrets: list[str]) -> str:
+def _redact(text: str, secrets: list[str], folded: _Folded | None = None) -> str:
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, MASK)
+    if folded is not None:
+        text = folded.sub(text)
     if "?" in text:
         text = _QUERY.sub(_mask_query, text)
     if "@" in text:
@@ -146,8 +178,8 @@ def redact(text: str) -> str:
     found = _memo.get(text)
     if found is not None:
         return found
-    generation, secrets = _known()
-    result = _redact(text, secrets)
+    generation, secrets, folded = _known()
+    result = _redact(text, secrets, folded)
     if len(text) <= _MEMO_TEXT:
         with _lock:
             if generation == _generation:  # else a secret came meanwhile: keep nothing
@@ -168,7 +200,7 @@ def scrub(value: Any) -> Any:
 
     The secrets are looked up once per call and each distinct string is redacted once (a state
     of 10,000 projects repeats most of its strings): the same result as `redact` on each."""
-    secrets = _known_secrets()
+    _, secrets, folded = _known()
     done: dict[str, str] = {}
     keys = _Keys()
 
@@ -176,7 +208,7 @@ def scrub(value: Any) -> Any:
         if isinstance(item, str):
             result = done.get(item)
             if result is None:
-                result = item if _IDENTIFIER.fullmatch(item) else _redact(item, secrets)
+                result = item if _IDENTIFIER.fullmatch(item) else _redact(item, secrets, folded)
                 done[item] = result
             return result
         if isinstance(item, dict):
@@ -201,6 +233,9 @@ def scrub_needed(serialized: bytes) -> bool:
     lowered = serialized.lower()
     if b"bearer" in lowered or b"basic" in lowered:
         return True
+    folded = _known()[2]
+    if folded is not None and any(s.encode() in lowered for s in folded.lowered):
+        return True  # hex, in any case (JSON never escapes it)
     for secret in _known_secrets():
         forms = {secret, json.dumps(secret, ensure_ascii=False)[1:-1]}
         if any(form.encode("utf-8", "surrogatepass") in serialized for form in forms):
@@ -245,6 +280,8 @@ def forget_secrets() -> None:
     """Forget every registered secret (tests use this between cases)."""
     with _lock:
         _secrets.clear()
+        _folded.clear()
+        _registered.clear()
         _changed()
 
 

@@ -224,3 +224,33 @@ def test_every_time_span_option_of_every_command_takes_a_unit() -> None:
     assert wrong == [], f"time spans that refuse units: {wrong}"
     served = run_cli("emulator", "serve", "--job-seconds", "2x")
     assert served.exit_code == 1 and "is not a duration" in served.output
+
+
+def test_apply_that_needs_attention_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job left running past the longest wait is listed under "Needs attention": the run did
+    not finish its work, so a CI script must not read it as a success (exit 1, as a job left in
+    doubt). The emulator's clock stands still, so its job never stops; the longest wait is cut
+    to a fraction of a second."""
+    import functools
+
+    from descript_iac.apply import ApplyOptions
+    from tests.builders import TOKEN, start_emulator
+
+    monkeypatch.setattr(
+        "descript_iac.apply.ApplyOptions", functools.partial(ApplyOptions, max_job_wait=0.3)
+    )
+    ws = _ws(tmp_path)
+    running = start_emulator(manual_clock=True)
+    try:
+        env = {"DESCRIPT_API_URL": running.base_url, "DESCRIPT_API_TOKEN": TOKEN}
+        args = ["--state", str(tmp_path / "s.json"), "apply", ws, "--auto-approve"]
+        done = run_cli(*args, "--poll-interval", "0.05", "--forecast", "off", env=env)
+    finally:
+        running.stop()
+    assert "Needs attention:" in done.output and "still running after" in done.output
+    assert "Apply finished with problems" in done.output
+    assert done.exit_code == 1, done.output
+    recorded = json.loads((tmp_path / "s.json").read_text())
+    assert recorded["projects"]["ep"]["steps"][0]["job_id"]  # left running, and recorded

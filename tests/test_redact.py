@@ -156,3 +156,39 @@ def test_a_string_holding_a_uuid_is_still_scrubbed() -> None:
     out = scrub({"response": reply, "note": digest_and_more})
     assert "s3cr3t-token-value" not in repr(out)
     assert out["response"] == f"job 0000beef-0000-4000-8000-00000000beef used {MASK}"
+
+
+def test_every_spelling_of_a_registered_secret_is_masked() -> None:
+    """A server may echo a secret in another spelling (issue #28): the pre-signed URL's query
+    values percent-decoded, re-encoded or encoded twice, a hex signature in any case, the value
+    in base64 (alone, or inside a longer base64 text such as a Basic credential)."""
+    import base64
+
+    hex_sig = "9f86d081884c7d659a2feaa0c55ad015"
+    url = f"https://b.example.com/a.wav?X-Amz-Expires=3600&X-Amz-Signature={hex_sig}&sig=AZSENT%2Bq%2Fw%3D"
+    register_secret(url)
+    register_secret("tok-SPELLING-123")
+    b64 = base64.b64encode(b"tok-SPELLING-123").decode()
+    basic = base64.b64encode(b"someone:tok-SPELLING-123").decode()
+    for echoed in (
+        "AZSENT+q/w=",  # percent-decoded
+        "AZSENT%2bq%2fw%3d",  # lower-case escapes
+        "AZSENT%252Bq%252Fw%253D",  # encoded twice
+        hex_sig.upper(),
+        "9F86d081884C7D659a2feaa0c55ad015",  # mixed case
+        b64,
+        b64.rstrip("="),
+    ):
+        assert redact(f"server says [{echoed}] ok") == f"server says [{MASK}] ok", echoed
+    # Inside a longer base64 text (user:token), not as a credential: the token's part is gone.
+    shown = redact(f"blob {basic} end")
+    assert basic[12:36] not in shown and shown.startswith("blob ") and shown.endswith(" end")
+    # What says how, not who, stays readable: the expiry, a short number.
+    assert redact("expires in 3600 s") == "expires in 3600 s"
+
+
+def test_a_case_variant_of_a_case_sensitive_secret_is_left_alone() -> None:
+    register_secret("PassWord-Zebra-99")
+    assert redact("password-zebra-99") == "password-zebra-99"
+    assert redact("PassWord-Zebra-99") == MASK
+    assert scrub({"m": "x PASSWORD-zebra-99"}) == {"m": "x PASSWORD-zebra-99"}

@@ -28,9 +28,16 @@ class ApplyResult:
     not_started: list[str] = field(default_factory=list)
     submitted_only: list[str] = field(default_factory=list)
     left_in_doubt: list[str] = field(default_factory=list)
-    attention: list[str] = field(default_factory=list)  # for a person; not failures
+    # For a person (a job left running past the longest wait, a job gone from the history):
+    # not failures, but the run did not finish its work, so it does not end as a success.
+    attention: list[str] = field(default_factory=list)
     elapsed: float = 0.0
 
     @property
     def ok(self) -> bool:
-        return not self.failures and self.stopped_reason is None and not self.left_in_doubt
+        return (
+            not self.failures
+            and self.stopped_reason is None
+            and not self.left_in_doubt
+            and not self.attention
+        )

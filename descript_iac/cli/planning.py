@@ -342,6 +342,9 @@ def apply(
     Picks up jobs an earlier run left unrecorded, shows the plan, asks for 'yes' (unless
     --auto-approve), then runs each project's jobs in order and records every result. With
     --refresh, drift is shown too and, once approved, recorded as accepted.
+
+    Exit 0 when done (or nothing to do); 1 on an error, a failed job, a stale or blocked plan, a
+    job left in doubt, or anything under "Needs attention" (a job left running, a job gone).
     """
     from descript_iac.apply import ApplyOptions  # the engine and httpx: only to apply
     from descript_iac.cli.progress import display

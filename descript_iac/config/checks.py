@@ -21,6 +21,10 @@ MEDIA_EXTENSIONS = frozenset(
     }
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Characters that change how the rest of a name is shown without being seen: C1 controls, and
+# the invisible and bidirectional formatting characters (a right-to-left override makes
+# "clip\u202evaw.mp4" show as "clip4pm.wav"). Names are shown on terminals and in plans.
+_HIDDEN = re.compile("[\x80-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 # An http(s) URL with a plain host (and port): valid without asking urlsplit.
 _PLAIN_HTTP_URL = re.compile(r"https?://[A-Za-z0-9.-]*[A-Za-z0-9](?::([0-9]{1,5}))?(?:[/?#]|$)")
 
@@ -38,6 +42,9 @@ def media_name_problem(name: str) -> str | None:
         return "media name must not be empty"
     if _CONTROL.search(name):
         return "media name must not contain control characters"
+    hidden = _HIDDEN.search(name)
+    if hidden:
+        return f"media name {_hidden_problem(hidden.group())}"
     if name.startswith("/") or name.startswith("\\") or (len(name) > 1 and name[1] == ":"):
         return "media name must be a relative path, not an absolute one"
     segments = name.replace("\\", "/").split("/")
@@ -50,6 +57,25 @@ def media_name_problem(name: str) -> str | None:
     return None
 
 
+def _hidden_problem(char: str) -> str:
+    return (
+        f"must not contain U+{ord(char):04X}, an invisible or direction-changing character "
+        "(it makes the name show as something it is not); remove it"
+    )
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` (a project's or a composition's name, a folder) cannot be shown as it is."""
+    control = _CONTROL.search(name)
+    if control:
+        return (
+            f"must not contain control characters (U+{ord(control.group()):04X}); they would be "
+            "sent to every terminal that shows the name: remove it"
+        )
+    hidden = _HIDDEN.search(name)
+    return _hidden_problem(hidden.group()) if hidden else None
+
+
 _NOT_IN_HOST = frozenset('<>"{}|\\^`%/?#@')
 
 
@@ -57,6 +83,8 @@ def url_problem(url: str) -> str | None:
     # Checked before parsing: urlsplit silently drops tabs and line breaks.
     if _CONTROL.search(url):
         return "contains a control character (a tab or a line break); remove it"
+    if url != url.strip():
+        return "has spaces before or after it; remove them"
     plain = _PLAIN_HTTP_URL.match(url)
     if plain and (plain.group(1) is None or int(plain.group(1)) <= 65535):
         return None  # what parsed_url_problem would accept too, at a tenth of the cost
@@ -151,10 +179,12 @@ def check_project(source: Source, address: str, project: Any) -> list[Problem]:
                     )
                 )
 
+    problems.extend(_check_names(source, base, project))
     steps = project.get("steps")
     step_list = steps if isinstance(steps, list) else []
     seen_steps: dict[str, int] = {}
     for i, step in enumerate(step_list):
+        problems.extend(_check_step_text(source, (*base, "steps", i), step))
         step_id = step.get("id") if isinstance(step, dict) else None
         if not isinstance(step_id, str):
             continue
@@ -186,15 +216,61 @@ def check_project(source: Source, address: str, project: Any) -> list[Problem]:
     return problems
 
 
+def _check_names(source: Source, base: Path_, project: dict[str, Any]) -> list[Problem]:
+    """Names shown to people: the project's, its compositions', its folder."""
+    found: list[tuple[Path_, Any]] = [((*base, "name"), project.get("name"))]
+    found.append(((*base, "folder"), project.get("folder")))
+    compositions = project.get("compositions")
+    for i, comp in enumerate(compositions if isinstance(compositions, list) else []):
+        if isinstance(comp, dict):
+            found.append(((*base, "compositions", i, "name"), comp.get("name")))
+    problems = []
+    for path, name in found:
+        why = name_problem(name) if isinstance(name, str) else None
+        if why and path not in source.unchecked:
+            problems.append(source.problem(path, f"'{path[-1]}' {why}"))
+    return problems
+
+
+def _check_step_text(source: Source, path: Path_, step: Any) -> list[Problem]:
+    """A prompt or a model of only spaces (an empty one is the schema's)."""
+    if not isinstance(step, dict):
+        return []
+    problems = []
+    prompt = step.get("prompt")
+    if isinstance(prompt, str) and prompt and not prompt.strip():
+        problems.append(
+            source.problem(
+                (*path, "prompt"),
+                "'prompt' is only whitespace; write the instruction for the agent",
+            )
+        )
+    problems.extend(_blank_model(source, (*path, "model"), step.get("model")))
+    return problems
+
+
+def _blank_model(source: Source, path: Path_, model: Any) -> list[Problem]:
+    if isinstance(model, str) and model and not model.strip() and path not in source.unchecked:
+        return [
+            source.problem(
+                path, "'model' is only whitespace; remove the key to use the default model"
+            )
+        ]
+    return []
+
+
 def check_defaults(source: Source, defaults: Any) -> list[Problem]:
+    if not isinstance(defaults, dict):
+        return []
+    problems = _blank_model(source, ("defaults", "model"), defaults.get("model"))
     path = ("defaults", "callback_url")
     if path in source.unchecked:
-        return []
-    if isinstance(defaults, dict) and isinstance(defaults.get("callback_url"), str):
+        return problems
+    if isinstance(defaults.get("callback_url"), str):
         why = url_problem(defaults["callback_url"])
         if why:
-            return [source.problem(("defaults", "callback_url"), f"callback_url {why}")]
-    return []
+            problems.append(source.problem(("defaults", "callback_url"), f"callback_url {why}"))
+    return problems
 
 
 def media_url_warnings(source: Source, data: dict[str, Any], secret: set[Path_]) -> list[Problem]:

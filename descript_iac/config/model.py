@@ -66,9 +66,21 @@ class UrlMedia(_Model):
         return value
 
 
+# Bounds on numbers: past them a value is a typo (or a hostile file), never a real project.
+MAX_OFFSET_SECONDS = 1e6  # 11.5 days into a sequence
+MAX_DIMENSION = 16384  # pixels: 4 times the width of 4K
+MAX_FPS = 240
+
+
 class Track(_Model):
     media: str = Field(description="Name of another media item of the same project.")
-    offset: float | None = Field(default=None, ge=0, description="Start offset in seconds.")
+    offset: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_OFFSET_SECONDS,
+        allow_inf_nan=False,
+        description="Start offset in seconds.",
+    )
 
 
 class SequenceMedia(_Model):
@@ -120,9 +132,9 @@ class Publish(_Model):
 class Composition(_Model):
     name: str = Field(min_length=1)
     clips: list[Clip] = Field(min_length=1)
-    width: int | None = Field(default=None, gt=0)
-    height: int | None = Field(default=None, gt=0)
-    fps: float | None = Field(default=None, gt=0)
+    width: int | None = Field(default=None, gt=0, le=MAX_DIMENSION, description="Pixels.")
+    height: int | None = Field(default=None, gt=0, le=MAX_DIMENSION, description="Pixels.")
+    fps: float | None = Field(default=None, gt=0, le=MAX_FPS, allow_inf_nan=False)
     publish: Publish | None = Field(
         default=None,
         description="Publish this composition after the project's steps (a publish job); a "
@@ -135,7 +147,9 @@ class AgentStep(_Model):
 
     id: str = Field(pattern=STEP_ID_PATTERN, description="Stable id, unique in the project.")
     prompt: str = Field(min_length=1)
-    model: str | None = Field(default=None, description="AI model; defaults.model if unset.")
+    model: str | None = Field(
+        default=None, min_length=1, description="AI model; defaults.model if unset."
+    )
     composition: str | None = Field(
         default=None,
         min_length=1,
@@ -174,7 +188,7 @@ class Export(_Model):
 class Defaults(_Model):
     team_access: TeamAccess | None = None
     callback_url: str | None = None
-    model: str | None = None
+    model: str | None = Field(default=None, min_length=1)
 
 
 class Project(_Model):

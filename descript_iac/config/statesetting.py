@@ -39,6 +39,7 @@ class StateSetting:
     url: str | None = field(default=None, repr=False)  # postgresql: a secret
     name: str | None = None  # postgresql: the state's name (the workspace's name by default)
     schema: str | None = None  # postgresql: None for the default schema
+    path_at: str = ""  # local: file:line:col of the block's `path`, for errors about the file
 
 
 def workspace_name(root: Path) -> str:
@@ -53,7 +54,12 @@ def _resolve(
     file, source, block, from_env = declared
     if block["backend"] == "local":
         path = Path(os.path.normpath(file.absolute().parent / block["path"]))
-        return StateSetting("local", where, path=path), []
+        at = source.pos(("state", "path"))
+        path_at = f"{source.path}:{at.line}:{at.column}"
+        why = _local_path_problem(path)
+        if why:
+            return None, [source.problem(("state", "path"), why)]
+        return StateSetting("local", where, path=path, path_at=path_at), []
     url: str = block["url"]
     register_url_secret(url)
     if not url.startswith(URL_SCHEMES):
@@ -78,6 +84,24 @@ def _resolve(
     name = block.get("name") or workspace_name(root)
     setting = StateSetting("postgresql", where, url=url, name=name, schema=block.get("schema"))
     return setting, []
+
+
+def _local_path_problem(path: Path) -> str | None:
+    """What makes `path` unusable as a local state file, seen without reading it."""
+    if path.is_symlink():
+        return (
+            f"the state path {path} is a symbolic link; descript-iac does not follow links for "
+            "the state (writing it would replace the link with a plain file). Give the path of "
+            "the file it points to, or replace the link with that file"
+        )
+    if path.is_dir():
+        return (
+            f"the state path {path} is a directory; give the path of a file, e.g. "
+            "state/<workspace>.json"
+        )
+    if path.exists() and not path.is_file():
+        return f"the state path {path} is not a regular file (a device or a pipe); give a file"
+    return None
 
 
 def collect_state(

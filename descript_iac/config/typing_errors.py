@@ -126,6 +126,8 @@ def translate(
         elif kind == "literal_error":
             expected = err.get("ctx", {}).get("expected", "")
             message = f"'{field}' must be one of {expected}{shown}"
+        elif kind == "string_too_short" and field == "model":
+            message = "'model' must not be empty; remove the key to use the default model"
         elif kind == "string_too_short":
             message = f"'{field}' must not be empty"
         elif kind == "too_short":
@@ -142,6 +144,17 @@ def translate(
             )
         elif kind in ("greater_than", "greater_than_equal"):
             message = f"'{field}' {err['msg'].lower()}{shown}"
+        elif kind == "finite_number":
+            message = (
+                f"'{field}' must be a finite number, not {_describe_float(value)}; write a plain "
+                "number, such as 12.5"
+            )
+        elif kind in ("less_than", "less_than_equal"):
+            limit = err.get("ctx", {}).get("le", err.get("ctx", {}).get("lt", ""))
+            message = (
+                f"'{field}' is too large{shown}; the most allowed is {limit}: check for a typo "
+                "(an extra digit, or milliseconds where seconds are meant)"
+            )
         elif kind == "state_backend":
             message = "'backend' of the state must be 'local' or 'postgresql'"
         elif kind == "media_kind" and isinstance(value, dict) and {"url", "tracks"} <= set(value):
@@ -159,6 +172,14 @@ def translate(
             message = f"'{field}': {err['msg']}"
         problems.append(source.problem(path, message))
     return problems
+
+
+def _describe_float(value: Any) -> str:
+    if isinstance(value, float) and value != value:
+        return "NaN (.nan)"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return "infinity (.inf)"
+    return repr(value)
 
 
 def _key_message(path: Path_) -> str:

@@ -237,6 +237,29 @@ def read_source(file: Path, display: str) -> Source:
     return read_text(text, display)
 
 
+# What YAML 1.2 allows in a stream (its `c-printable`); the reader refuses anything else.
+_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _unprintable(display: str, text: str) -> Problem:
+    """The first character YAML refuses, at its own line and column (the reader's offset counts
+    bytes for libyaml, characters for the pure reader: the character is found again instead)."""
+    found = _UNPRINTABLE.search(text)
+    at = found.start() if found else 0
+    line = text.count("\n", 0, at) + 1
+    column = at - (text.rfind("\n", 0, at) + 1) + 1
+    code = f"U+{ord(found.group()):04X}" if found else "a control character"
+    nul = found is not None and found.group() == "\0"
+    name = " (a NUL byte: is this a binary or UTF-16 file?)" if nul else ""
+    return Problem(
+        display,
+        line,
+        column,
+        f"YAML syntax error: the file holds the control character {code}{name}, which YAML does "
+        "not allow; remove it (inside double quotes, an escape such as \\t is allowed)",
+    )
+
+
 def read_text(text: str, display: str) -> Source:
     """Parse `text`, as `read_source` does."""
     source = Source(display)
@@ -255,6 +278,9 @@ def read_text(text: str, display: str) -> Source:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = exc.problem or exc.context or "invalid YAML"
         source.problems.append(Problem(display, line, col, f"YAML syntax error: {what}"))
+        return source
+    except yaml.reader.ReaderError:
+        source.problems.append(_unprintable(display, text))
         return source
     except yaml.YAMLError as exc:
         source.problems.append(Problem(display, 1, 1, f"YAML syntax error: {exc}"))

@@ -105,10 +105,33 @@ class StateStore(abc.ABC):
         """End the lock LOCK_ID of a run that is gone or hung; say what was done."""
 
 
+def refuse_link(path: Path, what: str = "the state file") -> None:
+    """Refuse a state file (or its journal, backup or lock) that is a symbolic link.
+
+    Deliberately not followed: the state is written by replacing the file, which would turn
+    the link into a plain file and leave its target behind (and a journal is appended to,
+    which would write wherever the link points: a workspace from a pull request could aim it
+    anywhere). A state elsewhere is named by its own path (`state:` block or `--state`)."""
+    if not path.is_symlink():
+        return
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    raise StateError(
+        f"{path}: {what} is a symbolic link (to {target}); descript-iac does not follow links "
+        f"for the state. Give the file's own path instead (the state: block's path, or "
+        f"--state), or replace the link with the file it points to"
+    )
+
+
 class LocalStateStore(StateStore):
-    def __init__(self, path: Path, found_by: str = "") -> None:
+    def __init__(self, path: Path, found_by: str = "", declared_at: str = "") -> None:
         self.path = path
         self.found_by = found_by
+        # file:line:col of the `state:` block's path that named this file ("" for --state or
+        # the default): errors reading the file say where it was named.
+        self.declared_at = declared_at
         self.backup = path.with_name(path.name + ".backup")
         self.journal = path.with_name(path.name + ".journal")
         self._lock = FileLock(path.with_name(path.name + ".lock"), found_by)
@@ -124,8 +147,23 @@ class LocalStateStore(StateStore):
 
     # --- reading -----------------------------------------------------------------------
 
+    def _refuse_links(self) -> None:
+        refuse_link(self.path)
+        refuse_link(self.journal, "its journal")
+        refuse_link(self.backup, "its backup")
+        refuse_link(self._lock.path, "its lock file")
+
     def _load(self) -> StateDocument:
-        return read_document(self.path, self.backup)
+        try:
+            self._refuse_links()
+            return read_document(self.path, self.backup)
+        except StateError as exc:
+            if not self.declared_at:
+                raise
+            raise StateError(
+                f"{self.declared_at}: the state: block names {self.path}, which cannot be read "
+                f"as the state: {exc}"
+            ) from None
 
     def _read_journal(self, tolerant: bool = False) -> Journal | None:
         if not self.journal.exists():
@@ -187,6 +225,7 @@ class LocalStateStore(StateStore):
             _fsync_dir(self.journal.parent)
 
     def begin(self, doc: StateDocument) -> None:
+        self._refuse_links()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():
             self._write_document(doc)  # a journal needs a document to belong to
@@ -249,6 +288,7 @@ class LocalStateStore(StateStore):
             self._journal_file = None
 
     def _write_document(self, doc: StateDocument) -> None:
+        self._refuse_links()
         data = codec.encode_document(doc)  # scrubbed
         write_atomically(self.path, data, what="the state", backup=self.backup, make_parents=True)
 

@@ -105,7 +105,7 @@ class RunSettings:
             return LocalStateStore(default_state_path(self.root), found_by)
         if declared.backend == "local":
             assert declared.path is not None
-            return LocalStateStore(declared.path, found_by)
+            return LocalStateStore(declared.path, found_by, declared.path_at)
         assert declared.url is not None and declared.name is not None
         return _postgres(declared.url, declared.name, declared.schema, found_by)
 
