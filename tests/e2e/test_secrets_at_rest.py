@@ -20,6 +20,7 @@ emulator (in-process and `emulator serve`) and what `emulator serve` prints.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 from collections.abc import Iterator
@@ -197,7 +198,21 @@ def _with_step(ws: Path, step: str) -> None:
     (ws / "main.yaml").write_text(text.replace(anchor, line + anchor))
 
 
-def test_no_secret_in_any_output_or_file(echoing_api: Any, tmp_path: Path, pg_url: str) -> None:
+@pytest.fixture
+def common_umask() -> Iterator[None]:
+    """The umask most users have (022): what the commands write must be private anyway."""
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def test_no_secret_in_any_output_or_file(
+    echoing_api: Any, tmp_path: Path, pg_url: str, common_umask: None
+) -> None:
+    """Also issue #27's walk: every file and directory every command wrote, under umask 022, is
+    the user's alone (0600 / 0700)."""
     root = write_workspace(tmp_path / "ws", {"main.yaml": WORKSPACE})
     ws = str(root)
     password = pg_url.split(":")[2].split("@")[0]
@@ -351,6 +366,17 @@ def test_no_secret_in_any_output_or_file(echoing_api: Any, tmp_path: Path, pg_ur
     leaks = {name: _leaks(_as_searched(name, data), secrets) for name, data in everything.items()}
     found_leaks = {name: found for name, found in leaks.items() if found}
     assert found_leaks == {}, json.dumps(found_leaks, indent=1)
+    # ... and private: nothing a command wrote is readable by the group or others
+    readable = {
+        str(path.relative_to(tmp_path)): oct(path.stat().st_mode & 0o777)
+        for path in tmp_path.rglob("*")
+        if not path.is_symlink()
+        and path != tmp_path / "home"  # the test's HOME (made by the fixture), not the tool's
+        and not _users(path, tmp_path)
+        and path.parts[len(tmp_path.parts)] not in ("ws", "serve-ws", "emulator-data")
+        and path.stat().st_mode & 0o077
+    }
+    assert readable == {}, json.dumps(readable, indent=1)
 
 
 def _as_searched(name: str, data: str | bytes) -> str | bytes:
