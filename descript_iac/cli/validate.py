@@ -9,7 +9,6 @@ import click
 
 from descript_iac.cli.context import echo
 from descript_iac.cli.workspace_option import workspace_option
-from descript_iac.config.loader import read_state_setting
 from descript_iac.config.statesetting import workspace_name
 from descript_iac.config.summary import check_workspace
 from descript_iac.errors import StateError
@@ -48,6 +47,8 @@ def validate(directory: Path, require_shared_state: bool) -> None:
 
 
 def _require_shared_state(directory: Path) -> None:
+    from descript_iac.config.loader import read_state_setting  # (the models: only when asked)
+
     setting = read_state_setting(directory)
     if setting is not None and setting.backend != "local":
         return

@@ -6,10 +6,10 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from descript_iac.apply.reconcile import Reconciled
 from descript_iac.errors import PlanError
 from descript_iac.plan import Plan
 from descript_iac.plan.model import ActionKind
@@ -17,6 +17,9 @@ from descript_iac.redact import scrub
 from descript_iac.state.atomic import write_atomically
 from descript_iac.state.document import StateDocument
 from descript_iac.state.store import StateStore
+
+if TYPE_CHECKING:  # (the engine and httpx: a plain plan loads no network stack)
+    from descript_iac.apply.reconcile import Reconciled
 
 PLAN_FILE_KIND = "descript-iac-plan"
 AGAIN = "run `descript-iac plan --out FILE` again"
