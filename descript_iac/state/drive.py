@@ -176,6 +176,11 @@ class LocalDriveRegistry(DriveRegistry):
         self._read_upto = 0
         self._held: dict[str, filelock.BaseFileLock] = {}  # gate key -> its held file lock
 
+    @staticmethod
+    def holds_anything(directory: Path) -> bool:
+        """Whether a recorded job or a gate's record is kept in `directory`."""
+        return (directory / "jobs.txt").exists() or any((directory / "gates").glob("*.json"))
+
     def _paths(self, key: str) -> tuple[Path, Path]:
         name = hashlib.sha256(key.encode()).hexdigest()[:24]
         return self.gates / f"{name}.lock", self.gates / f"{name}.json"
