@@ -10,8 +10,9 @@ never changes for a token).
 
 Until the drive is known (a drive with no job in the last 30 days), a run takes the gates of
 its token instead (every spelling of one token shares them) and learns the drive from its
-first job reply; every run also takes its token's gates when the drive is known, so a run of
-the same token still learning its drive is never passed by. Gates and jobs written under the
+first job reply (then it takes the gates it holds in the drive's registry too); every run
+also takes its token's gates when the drive is known, so a run of the same token still
+learning its drive is never passed by. Gates and jobs written under the
 old key (URL spelling and token) are still taken and read while they hold anything.
 """
 
@@ -81,8 +82,9 @@ class TokenDriveRegistry(DriveRegistry):
     """The gates of a token and, once the API has named its drive, of the drive too.
 
     `learn` returns the drive's registry once the drive is known (None before); it is asked
-    again before each use until it answers. Jobs this run recorded before are then recorded
-    in the drive's registry too; a gate taken before stays in the token's registry only."""
+    again before each use until it answers. Then the gates this run holds are taken in the
+    drive's registry too (unless another run of the drive holds one: it then stays the
+    token's), and the jobs it recorded are recorded there."""
 
     def __init__(
         self,
@@ -95,6 +97,8 @@ class TokenDriveRegistry(DriveRegistry):
         self._learn = learn
         self._both = CombinedDriveRegistry(token, drive) if drive is not None else None
         self._mine: set[str] = set()
+        self._token_only: dict[tuple[str, str], tuple[Claim, float]] = {}  # claim, window end
+        self._now = 0.0
 
     def _current(self) -> DriveRegistry:
         if self._both is None:
@@ -104,14 +108,28 @@ class TokenDriveRegistry(DriveRegistry):
                 self._both = CombinedDriveRegistry(self.token, drive)
                 if self._mine:
                     drive.record_jobs(set(self._mine))
+                self._widen(drive, self._both)
         return self._both or self.token
 
+    def _widen(self, drive: DriveRegistry, both: DriveRegistry) -> None:
+        """Take the gates held in the token's registry alone in the drive's too."""
+        for (key, intent_id), (outer, end) in list(self._token_only.items()):
+            _, inner = self._inner(outer)
+            claimed = drive.claim(key, intent_id, end, self._now)
+            if isinstance(claimed, Claim):
+                outer.handle = (both, Claim(key, intent_id, (inner, claimed)))
+                del self._token_only[(key, intent_id)]
+
     def claim(self, key: str, intent_id: str, window_end: float, now: float) -> Claim | Blocked:
+        self._now = max(self._now, now)
         registry = self._current()
         claimed = registry.claim(key, intent_id, window_end, now)
         if isinstance(claimed, Blocked):
             return claimed
-        return Claim(key, intent_id, (registry, claimed))
+        outer = Claim(key, intent_id, (registry, claimed))
+        if registry is self.token:
+            self._token_only[(key, intent_id)] = (outer, window_end)
+        return outer
 
     def _inner(self, claim: Claim) -> tuple[DriveRegistry, Claim]:
         registry, inner = claim.handle
@@ -120,12 +138,16 @@ class TokenDriveRegistry(DriveRegistry):
     def extend(self, claim: Claim, window_end: float) -> None:
         registry, inner = self._inner(claim)
         registry.extend(inner, window_end)
+        if (claim.key, claim.intent_id) in self._token_only:
+            self._token_only[(claim.key, claim.intent_id)] = (claim, window_end)
 
     def release(self, claim: Claim) -> None:
+        self._token_only.pop((claim.key, claim.intent_id), None)
         registry, inner = self._inner(claim)
         registry.release(inner)
 
     def leave(self, claim: Claim) -> None:
+        self._token_only.pop((claim.key, claim.intent_id), None)
         registry, inner = self._inner(claim)
         registry.leave(inner)
 

@@ -111,7 +111,7 @@ def test_a_drive_with_no_job_is_learnt_from_the_first_reply(
 ) -> None:
     """Until the drive is known, the token's gates are taken (every spelling of the token
     shares them); the first job reply names the drive, and from then on its gates are taken
-    too, and the jobs recorded before are recorded there."""
+    too (the gates held before as well), and the jobs recorded before are recorded there."""
     port = running.port  # type: ignore[attr-defined]
     target = ApiTarget(drives_dir=tmp_path / "drives", cache_dir=None)
     client = DescriptClient(_spellings(port)[0], Token(TOKEN))
@@ -132,6 +132,12 @@ def test_a_drive_with_no_job_is_learnt_from_the_first_reply(
     second_token = _open(target, _spellings(port)[2], SECOND)  # learns from the history
     assert _drive_dir(second_token) == _drive_dir(learning)
     assert "job-before" in second_token.recorded_jobs()
+    # The gate held while the drive was unknown is now the drive's: another token waits.
+    late = second_token.claim(gate_key("import/project_media", None), "i-4", now + 60, now)
+    assert isinstance(late, Blocked)
+    learning.release(held)
+    free = second_token.claim(gate_key("import/project_media", None), "i-4", now + 60, now)
+    assert isinstance(free, Claim)
     for registry in (learning, same_token, second_token):
         registry.close()
     client.close()
