@@ -141,3 +141,58 @@ def test_a_drive_with_no_job_is_learnt_from_the_first_reply(
     for registry in (learning, same_token, second_token):
         registry.close()
     client.close()
+
+
+def test_with_postgresql_state_two_machines_and_two_spellings_share_the_drive(
+    running: object, tmp_path: Path, pg_url: str
+) -> None:
+    """Two machines (two cache directories), one on `127.0.0.1` with one token, the other on
+    `localhost` with the drive's other token, share gates and recorded jobs through the
+    database."""
+    from descript_iac.state.pgdatabase import Database
+    from descript_iac.state.postgres import PostgresStateStore
+
+    port = running.port  # type: ignore[attr-defined]
+    _post_import(running.base_url, TOKEN)  # type: ignore[attr-defined]
+    opened = []
+    for machine, url, token in (
+        ("m1", _spellings(port)[0], TOKEN),
+        ("m2", _spellings(port)[3], SECOND),
+    ):
+        target = ApiTarget(drives_dir=tmp_path / machine, cache_dir=None)
+        store = PostgresStateStore(Database(pg_url, "descript_iac"), "ws")
+        registry = open_registry(target, DescriptClient(url, Token(token)), store)
+        assert isinstance(registry, TokenDriveRegistry)
+        opened.append(registry)
+    one, two = opened
+    now = time.time()
+    assert isinstance(one.claim(gate_key("agent", None), "i-1", now + 60, now), Claim)
+    assert isinstance(two.claim(gate_key("agent", None), "i-2", now + 60, now), Blocked)
+    one.record_jobs({"job-1"})
+    assert "job-1" in two.recorded_jobs()
+    for registry in opened:
+        registry.close()
+
+
+def test_gates_and_jobs_kept_by_an_earlier_version_still_count(
+    running: object, tmp_path: Path
+) -> None:
+    """Earlier versions kept a drive's gates under the URL as spelt and the token: a window
+    left there by a run that stopped still blocks its gate, and its recorded jobs are still
+    excluded, until they are gone."""
+    url = _spellings(running.port)[0]  # type: ignore[attr-defined]
+    _post_import(url, TOKEN)
+    target = ApiTarget(drives_dir=tmp_path / "drives", cache_dir=None)
+    client = DescriptClient(url, Token(TOKEN))
+    old = LocalDriveRegistry(target.drives_dir / client.account_key)
+    now = time.time()
+    left = old.claim(gate_key("agent", None), "old-intent", now + 300, now)
+    assert isinstance(left, Claim)
+    old.leave(left)  # the run stopped in doubt: its window stays
+    old.record_jobs({"old-job"})
+    old.close()
+    registry = open_registry(target, client)
+    blocked = registry.claim(gate_key("agent", None), "new-intent", now + 60, now)
+    assert isinstance(blocked, Blocked) and blocked.until == now + 300
+    assert "old-job" in registry.recorded_jobs()
+    registry.close()
