@@ -130,7 +130,7 @@ def open_registry(
         return combine(registries(drive_key(client.drive_id, client.scope)))
 
     token_side = registries(token_key(client.token_key)) + _legacy(target, client, database)
-    known = own_drive_id(target, client)
+    known = own_drive_id(target, client, projects=False)  # one request, once per token
     drive = combine(registries(drive_key(known, client.scope))) if known else None
     return TokenDriveRegistry(combine(token_side), drive, learnt)
 
@@ -159,15 +159,15 @@ def _drive_ids(target: ApiTarget) -> DriveIds:
     return DriveIds(target.drives_dir / "drive-ids.json")
 
 
-def own_drive_id(target: ApiTarget, client: DescriptClient) -> str | None:
+def own_drive_id(target: ApiTarget, client: DescriptClient, projects: bool = True) -> str | None:
     """The token's own drive id: remembered per URL spelling and token once the API showed it
-    (on a job or a project), since it never changes. None when the drive has no job (in the
-    last 30 days) or project to show it."""
+    (on a job, or with `projects` on a project), since it never changes. None when the drive
+    has no job (in the last 30 days) or project to show it."""
     ids = _drive_ids(target)
     known = ids.get(client.spelling_key)
     if known:
         return known
-    found = client.find_drive_id()
+    found = client.find_drive_id(projects)
     if found:
         ids.put(client.spelling_key, found)
     return found

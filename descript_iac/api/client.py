@@ -291,13 +291,13 @@ class DescriptClient:
         self.require(Feature.CANCEL, "cancelling a job (DELETE /v1/jobs/{job_id})")
         self._call("DELETE", f"jobs/{job_id}", label="DELETE /jobs/{job_id}")
 
-    def find_drive_id(self) -> str | None:
-        """The drive of this token, as the API shows it: on its newest job (30 days), else on
-        its newest project (2026 API). None when the drive has neither."""
+    def find_drive_id(self, projects: bool = True) -> str | None:
+        """The drive of this token, as the API shows it: on its newest job (30 days), else
+        (`projects`) on its newest project (2026 API). None when the drive has neither."""
         for job in self.list_jobs(limit=1, created_after=history_floor(self.clock.now())).data:
             if job.drive_id:
                 return job.drive_id
-        if self.capabilities().has(Feature.PROJECTS):
+        if projects and self.capabilities().has(Feature.PROJECTS):
             for summary in self.list_projects(limit=1).data:
                 return self.get_project(summary.id).drive_id
         return None
