@@ -16,7 +16,8 @@ taken for ours. So, per drive:
   workspace's candidates.
 
 `LocalDriveRegistry` keeps this under the user's cache directory (one machine); the PostgreSQL
-backend keeps it in tables (every machine).
+backend keeps it in tables (every machine). Which drive a run's registry is, is the API's own
+`drive_id`, whatever URL spelling or token reaches it (drive_identity.py).
 """
 
 from __future__ import annotations
