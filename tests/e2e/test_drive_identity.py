@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from tests.builders import write_workspace
-from tests.e2e.conftest import Served, ticking
+from tests.e2e.conftest import Served, _serve, ticking
 
 pytestmark = pytest.mark.e2e
 
@@ -47,18 +48,37 @@ projects:
     steps:
       - {id: tidy, prompt: Tidy}
 """
+SECOND_TOKEN = "e2e-second-token-of-the-drive"
 APPLY = ("apply", "--auto-approve", "--poll-interval", "0.02")
+
+
+@pytest.fixture(scope="module")
+def _two_token_server() -> Iterator[Served]:
+    yield from _serve("--job-seconds", "1", "--manual-clock", "--also-token", SECOND_TOKEN)
+
+
+@pytest.fixture(params=["same token", "the drive's second token"])
+def case(request: pytest.FixtureRequest, served_manual: Served) -> tuple[Served, str]:
+    """The emulator, and the token of the second workspace."""
+    if request.param == "same token":
+        return served_manual, served_manual.token
+    served: Served = request.getfixturevalue("_two_token_server")
+    httpx.post(f"{served.root}/_emulator/reset").raise_for_status()
+    return served, SECOND_TOKEN
 
 
 def _stats(served: Served) -> dict[str, Any]:
     return httpx.get(f"{served.root}/_emulator/stats").json()
 
 
-def _start(root: Path, base_url: str, served: Served, log: Path) -> subprocess.Popen[bytes]:
+def _start(
+    root: Path, base_url: str, served: Served, log: Path, token: str
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         **served.env(DESCRIPT_IAC_COMMIT_SPAN="30", DESCRIPT_IAC_HISTORY_LAG="60"),
         "DESCRIPT_API_URL": base_url,
+        "DESCRIPT_API_TOKEN": token,
         "PYTHONUNBUFFERED": "1",
     }
     with log.open("wb") as out:
@@ -80,18 +100,22 @@ def _until(what: str, check: Any, logs: list[Path], seconds: float = 60) -> None
 
 
 def test_two_spellings_of_one_api_share_gates_and_recorded_jobs(
-    served_manual: Served, tmp_path: Path
+    case: tuple[Served, str], tmp_path: Path
 ) -> None:
     """The first workspace's import fails with a 500 before anything was made, so it looks in
     the history for its job. The second workspace, on another spelling of the same API, must
     not send its own import meanwhile: at the seed level nothing in the history tells the two
-    imports apart, and the first would adopt the second's project (and run its step there)."""
+    imports apart, and the first would adopt the second's project (and run its step there).
+    The second workspace uses the same token, or the drive's other token."""
+    served_manual, beta_token = case
     port = served_manual.root.rsplit(":", 1)[1]
     spellings = {"alpha": f"http://127.0.0.1:{port}/v1", "beta": f"http://localhost:{port}/v1/"}
     # An earlier job on the drive, so both runs learn the drive from the history before sending.
     warm = write_workspace(tmp_path / "warm", {"main.yaml": WARM})
     with ticking(served_manual, step=1.0):
-        warmed = _start(warm, spellings["alpha"], served_manual, tmp_path / "warm.log")
+        warmed = _start(
+            warm, spellings["alpha"], served_manual, tmp_path / "warm.log", served_manual.token
+        )
         assert warmed.wait(timeout=120) == 0, (tmp_path / "warm.log").read_text()
     roots = {
         name: write_workspace(
@@ -104,14 +128,16 @@ def test_two_spellings_of_one_api_share_gates_and_recorded_jobs(
     served_manual.faults(next_posts={"import/project_media": ["500-before"]})
     committed = _stats(served_manual).get("committed:import/project_media", 0)
 
-    alpha = _start(roots["alpha"], spellings["alpha"], served_manual, logs["alpha"])
+    alpha = _start(
+        roots["alpha"], spellings["alpha"], served_manual, logs["alpha"], served_manual.token
+    )
     _until(
         "alpha's failed import",
         lambda: _stats(served_manual).get("script:500-before"),
         [logs["alpha"]],
     )
     # The API's clock stands still: alpha's import is in doubt until its window has passed.
-    beta = _start(roots["beta"], spellings["beta"], served_manual, logs["beta"])
+    beta = _start(roots["beta"], spellings["beta"], served_manual, logs["beta"], beta_token)
     _until(
         "beta to send its import or wait for alpha's",
         lambda: (
