@@ -18,6 +18,7 @@ from descript_iac.userdirs import cache_root
 
 if TYPE_CHECKING:
     from descript_iac.api import DescriptClient
+    from descript_iac.state.drive_identity import DriveIds
     from descript_iac.state.store import StateStore
 
 # httpx (through the client) and diskcache are imported when a client is opened: a command that
@@ -102,33 +103,73 @@ def open_client(target: ApiTarget) -> Iterator[DescriptClient]:
 def open_registry(
     target: ApiTarget, client: DescriptClient, store: StateStore | None = None
 ) -> DriveRegistry:
-    """The drive-wide gates and recorded jobs this run shares with others: under this
-    machine's cache directory, and also in the state's PostgreSQL database (every machine of the
-    team) when the state is there."""
-    local = LocalDriveRegistry(target.drives_dir / client.account_key)
+    """The drive-wide gates and recorded jobs this run shares with others: those of the drive
+    the API names (state/drive_identity.py), under this machine's cache directory, and also in
+    the state's PostgreSQL database (every machine of the team) when the state is there."""
+    from descript_iac.state.drive_identity import TokenDriveRegistry, combine, drive_key, token_key
+
+    database = None
     if store is not None and store.backend == "postgresql":
-        from descript_iac.state.combined_drive import CombinedDriveRegistry
-        from descript_iac.state.pgdrive import PostgresDriveRegistry
         from descript_iac.state.postgres import PostgresStateStore
 
         assert isinstance(store, PostgresStateStore)
-        shared = PostgresDriveRegistry(store.database, client.account_key)
-        return CombinedDriveRegistry(local, shared)
-    return local
+        database = store.database
+
+    def registries(name: str) -> list[DriveRegistry]:
+        found: list[DriveRegistry] = [LocalDriveRegistry(target.drives_dir / name)]
+        if database is not None:
+            from descript_iac.state.pgdrive import PostgresDriveRegistry
+
+            found.append(PostgresDriveRegistry(database, name))
+        return found
+
+    def learnt() -> DriveRegistry | None:
+        if client.drive_id is None:
+            return None
+        _drive_ids(target).put(client.spelling_key, client.drive_id)
+        return combine(registries(drive_key(client.drive_id, client.scope)))
+
+    token_side = registries(token_key(client.token_key)) + _legacy(target, client, database)
+    known = own_drive_id(target, client, projects=False)  # one request, once per token
+    drive = combine(registries(drive_key(known, client.scope))) if known else None
+    return TokenDriveRegistry(combine(token_side), drive, learnt)
 
 
-def own_drive_id(target: ApiTarget, client: DescriptClient) -> str | None:
-    """The token's own drive id: remembered per account once the API showed it (on a job or a
-    project), since it never changes. None when the drive has no job or project to show it."""
-    path = target.drives_dir / client.account_key / "drive_id"
-    with contextlib.suppress(OSError):
-        known = path.read_text().strip()
-        if known:
-            return known
-    found = client.find_drive_id()
+def _legacy(target: ApiTarget, client: DescriptClient, database: object) -> list[DriveRegistry]:
+    """Gates and jobs kept under the key of earlier versions (the URL as spelt, and the token),
+    while they hold anything: windows of runs that stopped, and runs of an earlier version."""
+    found: list[DriveRegistry] = []
+    old = target.drives_dir / client.account_key
+    if LocalDriveRegistry.holds_anything(old):
+        found.append(LocalDriveRegistry(old))
+    if database is not None:
+        from descript_iac.state.pgdatabase import Database
+        from descript_iac.state.pgdrive import PostgresDriveRegistry
+
+        assert isinstance(database, Database)
+        shared = PostgresDriveRegistry(database, client.account_key)
+        if shared.holds_anything():
+            found.append(shared)
+    return found
+
+
+def _drive_ids(target: ApiTarget) -> DriveIds:
+    from descript_iac.state.drive_identity import DriveIds
+
+    return DriveIds(target.drives_dir / "drive-ids.json")
+
+
+def own_drive_id(target: ApiTarget, client: DescriptClient, projects: bool = True) -> str | None:
+    """The token's own drive id: remembered per URL spelling and token once the API showed it
+    (on a job, or with `projects` on a project), since it never changes. None when the drive
+    has no job (in the last 30 days) or project to show it."""
+    ids = _drive_ids(target)
+    known = ids.get(client.spelling_key)
+    if known:
+        return known
+    found = client.find_drive_id(projects)
     if found:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(found + "\n")
+        ids.put(client.spelling_key, found)
     return found
 
 

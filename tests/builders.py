@@ -51,9 +51,13 @@ def start_emulator(
     manual_clock: bool = False,
     data_dir: Path | None = None,
     capabilities: frozenset[str] = frozenset(),
+    tokens: tuple[str, ...] = (TOKEN,),
+    shared_drives: dict[str, str] | None = None,
     **faults: object,
 ):  # type: ignore[no-untyped-def]
     """An emulator on a real loopback socket, in a background thread (call `.stop()`).
+
+    `tokens` it accepts; `shared_drives` maps a token to another whose drive it reaches.
 
     `faults` are the emulator's settings (`descript_iac.emulator.faults.Faults`), e.g.
     `api_level="2026"`, `history_lag=75`, `projects_lag=30`, `error_after_commit_rate=1.0`,
@@ -66,10 +70,11 @@ def start_emulator(
     from descript_iac.emulator.server import make_backend, start_background
 
     config = EmulatorConfig(
-        tokens=(TOKEN,),
+        tokens=tokens,
         job_seconds=job_seconds,
         capabilities=capabilities,
         faults=Faults(**faults),  # type: ignore[arg-type]
+        shared_drives=shared_drives or {},
     )
     return start_background(make_backend(config, data_dir, manual_clock))
 

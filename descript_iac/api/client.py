@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -108,6 +109,22 @@ def reply_limit() -> int:
     return value
 
 
+def canonical_url(url: str) -> str:
+    """One spelling of an API URL: scheme and host in lower case, no default port, no trailing
+    slash (`HTTP://API.Example.com:443/v1/` is `https://api.example.com/v1` when https)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return url
+    default = {"http": 80, "https": 443}[parts.scheme]
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    netloc = host if port in (None, default) else f"{host}:{port}"
+    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
 def iso_z(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -155,6 +172,8 @@ class DescriptClient:
         self.calls: dict[str, int] = {}
         self._calls_lock = threading.Lock()  # POSTs may be sent from several threads
         self._capabilities: Capabilities | None = None
+        # The token's drive as the API names it in job replies (the first one seen).
+        self.drive_id: str | None = None
         self.max_attempts = MAX_ATTEMPTS  # `doctor` asks once or twice: it reports, not retries
         # Published-project reads: 1,000 an hour per user (session.py shares it across runs).
         self.published_budget: RequestBudget = HourlyBudget()
@@ -178,6 +197,29 @@ class DescriptClient:
         whose rules for jobs in doubt this client shares with other runs."""
         digest = hashlib.sha256(f"{self._account}\n{self._token.reveal()}".encode())
         return digest.hexdigest()[:20]
+
+    @property
+    def token_key(self) -> str:
+        """Names the token alone, whatever URL spelling reaches the API, without revealing it."""
+        digest = hashlib.sha256(f"{self.scope}\n{self._token.reveal()}".encode())
+        return digest.hexdigest()[:20]
+
+    @property
+    def spelling_key(self) -> str:
+        """Names (the API's URL up to case, default port and trailing slash; the token), without
+        revealing the token: what the token's learnt drive id is remembered under."""
+        digest = hashlib.sha256(f"{canonical_url(self._account)}\n{self._token.reveal()}".encode())
+        return digest.hexdigest()[:20]
+
+    @property
+    def scope(self) -> str:
+        """ "" for an API; the data directory of an embedded emulator, whose one token reaches
+        a new service in each directory."""
+        return "" if self._account == self.base_url else self._account
+
+    def _saw_drive(self, drive_id: str | None) -> None:
+        if drive_id and self.drive_id is None:
+            self.drive_id = drive_id
 
     def close(self) -> None:
         self._http.close()
@@ -249,13 +291,13 @@ class DescriptClient:
         self.require(Feature.CANCEL, "cancelling a job (DELETE /v1/jobs/{job_id})")
         self._call("DELETE", f"jobs/{job_id}", label="DELETE /jobs/{job_id}")
 
-    def find_drive_id(self) -> str | None:
-        """The drive of this token, as the API shows it: on its newest job (30 days), else on
-        its newest project (2026 API). None when the drive has neither."""
+    def find_drive_id(self, projects: bool = True) -> str | None:
+        """The drive of this token, as the API shows it: on its newest job (30 days), else
+        (`projects`) on its newest project (2026 API). None when the drive has neither."""
         for job in self.list_jobs(limit=1, created_after=history_floor(self.clock.now())).data:
             if job.drive_id:
                 return job.drive_id
-        if self.capabilities().has(Feature.PROJECTS):
+        if projects and self.capabilities().has(Feature.PROJECTS):
             for summary in self.list_projects(limit=1).data:
                 return self.get_project(summary.id).drive_id
         return None
@@ -300,6 +342,7 @@ class DescriptClient:
                 return Job.model_validate(cached)
         response = self._call("GET", f"jobs/{job_id}", label="GET /jobs/{job_id}")
         job = self._parse(Job, response, "GET /jobs/{job_id}")
+        self._saw_drive(job.drive_id)
         if self.cache is not None and job.finished:
             self.cache.remember(_unsigned(job))
         return job
@@ -330,6 +373,8 @@ class DescriptClient:
             params["created_before"] = iso_z(created_before)
         response = self._call("GET", "jobs", params=params)
         result = self._parse(JobList, response, "GET /jobs")
+        for listed in result.data[:1]:
+            self._saw_drive(listed.drive_id)
         if self.cache is not None:
             for job in result.data:
                 if job.finished:
@@ -403,12 +448,14 @@ class DescriptClient:
             "POST", path, body=body, creates_job=True, on_send=stamp, ticket=ticket
         )
         try:
-            return JobCreated.model_validate(response.json())
+            created = JobCreated.model_validate(response.json())
         except (ValueError, ValidationError, RecursionError):  # (JSON nested past any sense)
             # The job exists (2xx) but we cannot read its id: find it in the history.
             raise errors.OutcomeUnknown(
                 endpoint, fingerprint("POST", path, body), last_sent, "unreadable reply"
             ) from None
+        self._saw_drive(created.drive_id)
+        return created
 
     def _parse(self, model: type[M], response: httpx.Response, endpoint: str) -> M:
         try:

@@ -38,6 +38,13 @@ SECONDS = Duration()  # 10s, 5m, 500ms or plain seconds
 )
 @click.option("--token", help="API token clients must send (default: a new random token).")
 @click.option(
+    "--also-token",
+    "also_tokens",
+    multiple=True,
+    help="Another token of the same drive (one person's two tokens): it sees the same projects "
+    "and jobs.",
+)
+@click.option(
     "--job-seconds",
     default=2.0,
     show_default=True,
@@ -173,6 +180,7 @@ def serve(
     port: int,
     data_dir: Path | None,
     token: str | None,
+    also_tokens: tuple[str, ...],
     job_seconds: float,
     manual_clock: bool,
     capabilities: tuple[str, ...],
@@ -194,11 +202,12 @@ def serve(
     except EmulatorError as exc:
         raise DescriptIacError(f"emulator serve: {exc.message}") from None
     config = EmulatorConfig(
-        tokens=(token,),
+        tokens=(token, *also_tokens),
         job_seconds=job_seconds,
         capabilities=frozenset(capabilities),
         faults=faults,
         allow_callback_hosts=allow_callback_host,
+        shared_drives=dict.fromkeys(also_tokens, token),
     )
     backend = make_backend(config, data_dir, manual_clock)
     if host not in ("127.0.0.1", "localhost", "::1"):

@@ -49,6 +49,9 @@ class EmulatorConfig:
     capabilities: frozenset[str] = frozenset()
     faults: Faults = field(default_factory=Faults)
     allow_callback_hosts: tuple[str, ...] = ()
+    # Tokens that reach one drive (one person's two tokens, or a team's): token -> drive name.
+    # A token not named here has a drive of its own.
+    shared_drives: dict[str, str] = field(default_factory=dict)
 
 
 class Backend:
@@ -95,9 +98,9 @@ class Backend:
             raise Unauthorized("Invalid API token")
         return token
 
-    @staticmethod
-    def drive_id(token: str) -> str:
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"descript-emulator-drive:{token}"))
+    def drive_id(self, token: str) -> str:
+        name = self.config.shared_drives.get(token, token)
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"descript-emulator-drive:{name}"))
 
     @staticmethod
     def user_id(token: str) -> str:

@@ -16,7 +16,8 @@ taken for ours. So, per drive:
   workspace's candidates.
 
 `LocalDriveRegistry` keeps this under the user's cache directory (one machine); the PostgreSQL
-backend keeps it in tables (every machine).
+backend keeps it in tables (every machine). Which drive a run's registry is, is the API's own
+`drive_id`, whatever URL spelling or token reaches it (drive_identity.py).
 """
 
 from __future__ import annotations
@@ -175,6 +176,11 @@ class LocalDriveRegistry(DriveRegistry):
         self._jobs: set[str] = set()
         self._read_upto = 0
         self._held: dict[str, filelock.BaseFileLock] = {}  # gate key -> its held file lock
+
+    @staticmethod
+    def holds_anything(directory: Path) -> bool:
+        """Whether a recorded job or a gate's record is kept in `directory`."""
+        return (directory / "jobs.txt").exists() or any((directory / "gates").glob("*.json"))
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         name = hashlib.sha256(key.encode()).hexdigest()[:24]

@@ -58,6 +58,18 @@ class PostgresDriveRegistry(DriveRegistry):
         self._session: int | None = None
         self._held: set[str] = set()
 
+    def holds_anything(self) -> bool:
+        """Whether any gate or recorded job is kept under this drive name."""
+        try:
+            row = self.database.fetch_one(
+                "SELECT EXISTS (SELECT 1 FROM {s}.drive_gates WHERE drive = %s)"
+                " OR EXISTS (SELECT 1 FROM {s}.drive_jobs WHERE drive = %s)",
+                [self.drive, self.drive],
+            )
+        except SchemaMissing:
+            return False
+        return bool(row and row[0])
+
     def _token(self) -> int:
         """This connection's session token, locked for as long as the connection lives."""
         if self._session is None:

@@ -45,8 +45,8 @@ def test_import_url_for_the_tokens_own_drive_found_from_a_job_and_remembered() -
         assert link["url"].startswith("https://web.descript.com/import?nonce=")
         expires = datetime.fromisoformat(link["expires_at"]).timestamp()
         assert abs(expires - datetime.now(timezone.utc).timestamp() - 3 * HOUR) < 60
-        cached = list(Path.home().rglob("drive_id"))
-        assert [p.read_text().strip() for p in cached] == [drive]
+        cached = list(Path.home().rglob("drive-ids.json"))
+        assert [list(json.loads(p.read_text()).values()) for p in cached] == [[drive]]
         # The second link needs no lookup: the drive is remembered.
         before = inspect(running, "stats").json().get("requests", 0)
         text = run_cli("edit-link", "--file", "https://cdn.example.com/b.wav", env=cli_env(running))
