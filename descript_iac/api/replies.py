@@ -38,7 +38,7 @@ def is_json(response: httpx.Response) -> bool:
 def describe_body(response: httpx.Response) -> str:
     """`Content-Type text/html, starting '<!DOCTYPE html>...'`: what came instead of JSON."""
     kind = response.headers.get("content-type") or "none given"
-    text = response.content[:FIRST_BYTES * 4].decode("utf-8", "replace")
+    text = response.content[: FIRST_BYTES * 4].decode("utf-8", "replace")
     start = _quote(text.lstrip(), FIRST_BYTES) if text.strip() else "an empty body"
     return f"Content-Type {one_line(redact(kind))[:100]}, starting {start}"
 

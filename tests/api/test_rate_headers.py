@@ -160,7 +160,9 @@ def test_x_ratelimit_reset_is_seconds_or_a_time(value: str, window: float, said:
     fifth waits for the window's end."""
     time, notices = Time(), []
     headers = {"X-RateLimit-Limit": "4", "X-RateLimit-Remaining": "3", "X-RateLimit-Consumed": "1"}
-    replies = [httpx.Response(200, headers={**headers, "X-RateLimit-Reset": value}, json={"status": "ok"})]
+    replies = [
+        httpx.Response(200, headers={**headers, "X-RateLimit-Reset": value}, json={"status": "ok"})
+    ]
     client, asked = _client(replies, time, notices)
     client.status()
     assert client.limiter.window_left() is not None
