@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,6 +14,7 @@ import click
 from descript_iac.cli.context import echo, get_globals, use_color
 from descript_iac.cli.durations import Duration
 from descript_iac.cli.progress import Reporter, display
+from descript_iac.config.env_secrets import register_env_secrets
 from descript_iac.errors import DescriptIacError
 from descript_iac.session import ApiTarget
 from descript_iac.terminal_text import one_line
@@ -53,6 +55,7 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _settings(ctx: click.Context, emulator: bool, no_wait: bool, poll: float) -> OneOffSettings:
+    register_env_secrets(Path("."))  # a reply may quote the working directory's secrets
     g = get_globals(ctx)
     return OneOffSettings(
         api=ApiTarget(api_url=g.api_url, emulator=emulator),

@@ -96,6 +96,8 @@ def create_agent(backend: Backend, token: str, body: Any, at: float) -> dict[str
         effects["edits"] = list(outcome.edits)
         if project_name is not None:  # a new project starts with one composition
             effects["compositions"] = [_first_composition(project)]
+    if faults.echo_prompt:
+        reply += f" You asked: {prompt}"
     if faults.hostile_text:  # the model's reply is untrusted text: play the worst of it
         reply += HOSTILE_TEXT
         if result["status"] == "error":

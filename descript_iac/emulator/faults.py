@@ -53,6 +53,9 @@ class Faults:
     # Agent replies and error messages carrying escape sequences, CR, bidi overrides and very
     # long lines, as untrusted text can (issue #21's tests).
     hostile_text: bool = False
+    # Agent replies that quote their prompt, as a model may ("You asked: ..."): a secret in a
+    # prompt comes back in the job history (issue #27's cache test).
+    echo_prompt: bool = False
     # An eventually consistent history: what the lists show only `lag` seconds after creation.
     history_lag: float = 0.0  # GET /v1/jobs
     projects_lag: float = 0.0  # GET /v1/projects
@@ -237,6 +240,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "credit_budget": _optional(_seconds),
     "read_media": _flag,
     "hostile_text": _flag,
+    "echo_prompt": _flag,
     "history_lag": _seconds,
     "projects_lag": _seconds,
     "foreign_client": _seconds,
