@@ -20,6 +20,10 @@ from descript_iac.terminal_text import one_line
 
 MAX_WAIT = 120.0  # the longest one pause may be, whatever the server asks
 EPOCH_AFTER = 10 * 365 * 24 * 3600.0  # a "seconds until" larger than this is an epoch time
+# A time names a whole second, and the server's clock is known here from `Date` headers (whole
+# seconds too): a reset read from a time may be up to about a second early. Waiting is what the
+# guess errs on.
+TIME_SLACK = 1.0
 MAX_COUNT = 1_000_000_000  # more requests per window than any server allows: nonsense
 _SHOWN = 40  # characters of a bad header value quoted in its message
 
@@ -62,7 +66,7 @@ def retry_after(raw: str | None, server_now: float) -> Reading:
             return Reading(None, f"{name} is neither seconds nor an HTTP date; ignored")
         seconds = max(0.0, when - server_now)  # a date past is "now"
         if seconds > MAX_WAIT:
-            return Reading(MAX_WAIT, f"{name} is {seconds:.0f} s away; waiting {MAX_WAIT:g} s")
+            return Reading(MAX_WAIT, f"{name} is over {MAX_WAIT:g} s away; waiting {MAX_WAIT:g} s")
         return Reading(seconds)
     if not math.isfinite(seconds):
         return Reading(None, f"{name} is not a finite number; ignored")
@@ -84,15 +88,15 @@ def reset(raw: str | None, server_now: float) -> Reading:
         when = _http_date(raw)
         if when is None:
             return Reading(None, f"{name} is neither seconds nor a time; ignored")
-        value = when - server_now
+        value = when - server_now + TIME_SLACK
     elif not math.isfinite(value):
         return Reading(None, f"{name} is not a finite number; ignored")
     elif value > EPOCH_AFTER:  # an epoch time: seconds since 1970
-        value = value - server_now
+        value = value - server_now + TIME_SLACK
     elif value < 0:
         return Reading(None, f"{name} is negative; ignored")
     if value > MAX_WAIT:
-        return Reading(MAX_WAIT, f"{name} is {value:.0f} s away; read as {MAX_WAIT:g} s")
+        return Reading(MAX_WAIT, f"{name} is over {MAX_WAIT:g} s away; read as {MAX_WAIT:g} s")
     return Reading(max(0.0, value))
 
 
