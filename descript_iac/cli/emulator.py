@@ -142,6 +142,11 @@ SECONDS = click.FloatRange(min=0)
     "bidi overrides and very long lines (untrusted text, as a model or a proxy can send).",
 )
 @click.option(
+    "--hostile-numbers",
+    is_flag=True,
+    help="Fault: agent results report ai_credits_used as -1e9 (a number that is not sane).",
+)
+@click.option(
     "--echo-prompt",
     is_flag=True,
     help="Fault: agent replies quote their prompt (a secret in a prompt comes back in the job "

@@ -214,6 +214,10 @@ def result_document(outcome: OneOffOutcome) -> dict[str, Any]:
     return doc
 
 
+def _number(value: float | None) -> str:
+    return "unknown (the API's number was not sane)" if value is None else f"{value:g}"
+
+
 def result_lines(outcome: OneOffOutcome) -> list[str]:
     project, result = outcome.project, outcome.result
     lines = [f"Project {outcome.address}: {project.project_id or '?'} {project.project_url or ''}"]
@@ -229,7 +233,7 @@ def result_lines(outcome: OneOffOutcome) -> list[str]:
             lines.append(f"  media {name}: {media.status or '?'}{length}{error}")
         for composition in record.compositions:
             lines.append(f"  composition {composition.name}: {composition.id}")
-        lines.append(f"  media seconds used: {record.media_seconds_used:g}")
+        lines.append(f"  media seconds used: {_number(record.media_seconds_used)}")
     for step in project.steps[-1:]:
         if step.status is None:
             continue
@@ -238,7 +242,7 @@ def result_lines(outcome: OneOffOutcome) -> list[str]:
         )
         if step.agent_response:
             lines.append(f"  response: {one_line(step.agent_response)}")
-        lines.append(f"  AI credits used: {step.ai_credits_used:g}")
+        lines.append(f"  AI credits used: {_number(step.ai_credits_used)}")
     if result.submitted_only and outcome.job_id:
         lines.append(
             f"Submitted job {outcome.job_id} without waiting; follow it with "

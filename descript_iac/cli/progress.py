@@ -217,7 +217,13 @@ def summary_lines(result: ApplyResult) -> list[str]:
         + (f"{result.published} published, " if result.published else "")
         + f"{result.forgotten} forgotten.",
         f"Used {result.media_seconds:.0f} media seconds and {result.ai_credits:.0f} AI credits "
-        f"in {result.elapsed:.1f}s.",
+        f"in {result.elapsed:.1f}s."
+        + (
+            f" The spend of {result.unknown_spend} job(s) is unknown: the API sent a number "
+            "that was not sane (not counted)."
+            if result.unknown_spend
+            else ""
+        ),
     ]
     if result.submitted_only:
         lines.append(

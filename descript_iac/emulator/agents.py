@@ -103,6 +103,8 @@ def create_agent(backend: Backend, token: str, body: Any, at: float) -> dict[str
         if result["status"] == "error":
             result["error_message"] += HOSTILE_TEXT
     backend.credits_used += result["ai_credits_used"]
+    if faults.hostile_numbers:  # billed as usual; reported as nonsense
+        result["ai_credits_used"] = -1e9
     labels = [f"Working on: {e.replace('_', ' ')}..." for e in outcome.edits]
     return backend.enqueue(
         project,

@@ -66,6 +66,8 @@ class Faults:
     # Agent replies that quote their prompt, as a model may ("You asked: ..."): a secret in a
     # prompt comes back in the job history (issue #27's cache test).
     echo_prompt: bool = False
+    # Agent results whose numbers are nonsense: ai_credits_used -1e9 (issue #27's report).
+    hostile_numbers: bool = False
     # An eventually consistent history: what the lists show only `lag` seconds after creation.
     history_lag: float = 0.0  # GET /v1/jobs
     projects_lag: float = 0.0  # GET /v1/projects
@@ -273,6 +275,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "read_media": _flag,
     "hostile_text": _flag,
     "echo_prompt": _flag,
+    "hostile_numbers": _flag,
     "history_lag": _seconds,
     "projects_lag": _seconds,
     "foreign_client": _seconds,
