@@ -540,13 +540,12 @@ class DescriptClient:
             if status == 429:
                 throttled += 1
                 raw_wait = response.headers.get("retry-after")
-                retry_after = limit_headers.asked(raw_wait, self.clock.now())
-                if (
-                    max_retry_after is not None
-                    and retry_after is not None
-                    and retry_after > max_retry_after
-                ):
-                    raise self._throttled(endpoint, response, retry_after)
+                if max_retry_after is not None:  # a pause this long is reported, not waited
+                    asked = limit_headers.asked(raw_wait, self.clock.now())
+                    if asked.value is not None and asked.value > max_retry_after:
+                        if asked.problem is not None:
+                            self.limiter.notify(f"the API sent {asked.problem}")
+                        raise self._throttled(endpoint, response, asked.value)
                 self.limiter.on_throttled(raw_wait, self.clock.now())
                 if throttled > MAX_THROTTLED:
                     raise self._error(endpoint, response)

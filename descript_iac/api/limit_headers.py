@@ -118,13 +118,22 @@ def count(header: str, raw: str | None) -> Reading:
     return Reading(float(math.floor(value)))
 
 
-def asked(raw: str | None, server_now: float) -> float | None:
-    """The pause `Retry-After` asks for, unclamped (a published-project budget may ask for an
-    hour: the caller stops instead of waiting); None when absent or not a sane number."""
+MAX_ASKED = 24 * 3600.0  # the longest pause `asked` reports: a caller may stop for it
+
+
+def asked(raw: str | None, server_now: float) -> Reading:
+    """The pause `Retry-After` asks for, up to a day, not clamped to one wait (a published
+    project's hourly budget may ask for an hour: the caller stops and says when to try again
+    instead of waiting); None when absent or not a sane number."""
     if raw is None:
-        return None
+        return Reading(None)
     seconds = _number(raw)
     if seconds is None:
         when = _http_date(raw)
-        return None if when is None else max(0.0, when - server_now)
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+        seconds = None if when is None else max(0.0, when - server_now)
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return Reading(None)  # (said by `retry_after` when the pause is read)
+    if seconds > MAX_ASKED:
+        name = f"Retry-After {_quoted(raw)}"
+        return Reading(MAX_ASKED, f"{name} is over {MAX_ASKED:g} s; read as {MAX_ASKED:g} s")
+    return Reading(seconds)
