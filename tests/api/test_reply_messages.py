@@ -78,3 +78,34 @@ def test_an_html_error_page_of_another_status_shows_what_it_was() -> None:
     headers = {"Content-Type": "text/html", "Content-Length": str(len(GATEWAY))}
     output, _ = _run(403, headers, GATEWAY)
     assert "403 http_403: Forbidden (the reply is not JSON: Content-Type text/html" in output
+
+
+def test_a_redirect_on_a_job_post_is_an_unknown_outcome_naming_it() -> None:
+    """A POST that creates a job is never followed nor resent: its job may exist (a proxy may
+    have passed it on), so it is looked up; the reason names the redirect."""
+    import httpx
+
+    from descript_iac.api import DescriptClient, OutcomeUnknown, Token
+    from descript_iac.api.models import AgentRequest
+    from descript_iac.api.ratelimit import RateLimiter
+
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(f"{request.method} {request.url.path}")
+        return httpx.Response(307, headers={"Location": "https://elsewhere.example/v1/jobs/agent"})
+
+    client = DescriptClient(
+        "https://api.test/v1",
+        Token("reply-token-1234"),
+        transport=httpx.MockTransport(handler),
+        limiter=RateLimiter(sleep=lambda s: None),
+        sleep=lambda s: None,
+    )
+    with pytest.raises(OutcomeUnknown) as caught:
+        client.agent(AgentRequest(project_id="p1", prompt="hi"))
+    assert (
+        "HTTP 307 Temporary Redirect, a redirect to 'https://elsewhere.example/v1/jobs/agent'"
+        in (str(caught.value))
+    )
+    assert sent == ["POST /v1/jobs/agent"]
