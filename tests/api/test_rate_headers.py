@@ -189,3 +189,23 @@ def test_the_throttled_bound_is_checked(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("DESCRIPT_IAC_MAX_THROTTLED", "soon")
     with pytest.raises(errors.DescriptIacError, match="DESCRIPT_IAC_MAX_THROTTLED='soon'"):
         _client([], Time(), [])
+
+
+def test_a_long_wait_for_the_window_is_said_once_with_its_reason() -> None:
+    """The apply engine never blocks in `acquire`: it asks `try_acquire` and comes back later.
+    A wait of 5 s or more for the window's end is said the first time it is met, once."""
+    time, notices = Time(), []
+    limiter = RateLimiter(sleep=time.sleep, clock=time, notify=notices.append, wall=time)
+    opening = {
+        "x-ratelimit-limit": "2",
+        "x-ratelimit-remaining": "1",
+        "x-ratelimit-consumed": "1",
+        "x-ratelimit-reset": "60",
+    }
+    limiter.on_response(opening, limiter.acquire())
+    assert limiter.try_acquire() is not None
+    for _ in range(5):
+        assert limiter.try_acquire() is None
+    assert len(notices) == 1
+    assert notices[0].startswith("waiting 60 s, until ")
+    assert notices[0].endswith("the API's rate limit (2 requests per 60 s) is used up")
