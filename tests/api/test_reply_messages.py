@@ -109,3 +109,24 @@ def test_a_redirect_on_a_job_post_is_an_unknown_outcome_naming_it() -> None:
         in (str(caught.value))
     )
     assert sent == ["POST /v1/jobs/agent"]
+
+
+def test_max_throttled_stops_a_run_paused_too_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--max-throttled`: once the 429s of a run ask for more pause than that in all, it stops
+    with a message (before sleeping: nothing is waited for in vain)."""
+    from descript_iac.api import ratelimit
+
+    monkeypatch.setattr(ratelimit, "_shared", ratelimit.RateLimiter())
+    monkeypatch.setenv("DESCRIPT_IAC_MAX_THROTTLED", "600")  # (restored after the test)
+    headers = {"Retry-After": "90", "Content-Length": "0"}
+    server = HostileServer(lambda method, path: (429, headers, [b""]))
+    try:
+        env = {"DESCRIPT_API_URL": server.base_url, "DESCRIPT_API_TOKEN": "reply-token-1234"}
+        result = run_cli("status", "--max-throttled", "1m", env=env)
+    finally:
+        server.stop()
+    assert result.exit_code == 1
+    assert "GET /status: the API has asked this run to pause 9" in result.output
+    assert "more than the 60 s allowed; stopped" in result.output
+    assert "--max-throttled or DESCRIPT_IAC_MAX_THROTTLED" in result.output
+    assert server.requests == ["GET /v1/status"]
