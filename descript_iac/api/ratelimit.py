@@ -67,6 +67,7 @@ class RateLimiter:
         self.notify = notify or _log_notice
         self._said: set[str] = set()  # problems already said (once each per run)
         self._said_window = 0  # the last window whose wait was said
+        self._unsaid: tuple[float, str] | None = None  # a wait met under the lock, to say
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         self._skipped = 0.0  # time an injected sleep claimed that the clock did not show
@@ -104,8 +105,8 @@ class RateLimiter:
             if self._tokens <= keep:
                 wait = max(self._window_end - now, 0.001)
                 if wait >= NOTICE_AFTER and self._said_window != self._window:
-                    self._said_window = self._window
-                    self._say_wait(wait, self._window_reason())
+                    self._said_window = self._window  # said once the lock is let go
+                    self._unsaid = (wait, self._window_reason())
                 return wait
             self._tokens -= 1
         self._seq += 1
@@ -116,6 +117,7 @@ class RateLimiter:
         (kept for requests that come first), else None (nothing is taken)."""
         with self._lock:
             taken = self._take(self._now(), keep)
+        self._say_unsaid()
         return taken if isinstance(taken, Ticket) else None
 
     def acquire(self) -> Ticket:
@@ -124,6 +126,7 @@ class RateLimiter:
             with self._lock:
                 before = self._now()
                 taken = self._take(before)
+            self._say_unsaid()
             if isinstance(taken, Ticket):
                 return taken
             with self._lock:
@@ -250,6 +253,15 @@ class RateLimiter:
     def _window_reason(self) -> str:
         limit = "" if self._limit is None else f"{self._limit} requests "
         return f"the API's rate limit ({limit}per {self._length:g} s) is used up"
+
+    def _say_unsaid(self) -> None:
+        """Say the wait `_take` met, outside the lock (a display may take its own locks)."""
+        if self._unsaid is None:  # (the common case, without taking the lock again)
+            return
+        with self._lock:
+            unsaid, self._unsaid = self._unsaid, None
+        if unsaid is not None:
+            self._say_wait(*unsaid)
 
     def _say_wait(self, seconds: float, reason: str) -> None:
         until = datetime.fromtimestamp(self._wall() + seconds).strftime("%H:%M:%S")
