@@ -24,6 +24,7 @@ EPOCH_AFTER = 10 * 365 * 24 * 3600.0  # a "seconds until" larger than this is an
 # seconds too): a reset read from a time may be up to about a second early. Waiting is what the
 # guess errs on.
 TIME_SLACK = 1.0
+MAX_DAY = 24 * 3600.0  # a window reset further away than this is nonsense
 MAX_COUNT = 1_000_000_000  # more requests per window than any server allows: nonsense
 _SHOWN = 40  # characters of a bad header value quoted in its message
 
@@ -95,8 +96,10 @@ def reset(raw: str | None, server_now: float) -> Reading:
         value = value - server_now + TIME_SLACK
     elif value < 0:
         return Reading(None, f"{name} is negative; ignored")
-    if value > MAX_WAIT:
-        return Reading(MAX_WAIT, f"{name} is over {MAX_WAIT:g} s away; read as {MAX_WAIT:g} s")
+    if value > MAX_DAY:  # no window lasts that long: nonsense
+        return Reading(MAX_WAIT, f"{name} is over a day away; read as {MAX_WAIT:g} s")
+    if value > MAX_WAIT:  # a long window (an hour's budget): paced by X-RateLimit-Remaining
+        return Reading(MAX_WAIT)
     return Reading(max(0.0, value))
 
 
@@ -118,7 +121,7 @@ def count(header: str, raw: str | None) -> Reading:
     return Reading(float(math.floor(value)))
 
 
-MAX_ASKED = 24 * 3600.0  # the longest pause `asked` reports: a caller may stop for it
+MAX_ASKED = MAX_DAY  # the longest pause `asked` reports: a caller may stop for it
 
 
 def asked(raw: str | None, server_now: float) -> Reading:

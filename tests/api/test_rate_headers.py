@@ -118,7 +118,7 @@ def test_a_hostile_retry_after_is_said_once_per_run() -> None:
 
 
 # X-RateLimit-* on a 200: every bad value of each counted header is said and ignored.
-BAD_NUMBERS = ["nan", "inf", "-1", "1e12", "many"]
+BAD_NUMBERS = ["nan", "inf", "-inf", "-1", "1e12", "many"]
 COUNTS = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Consumed"]
 
 
@@ -153,7 +153,8 @@ def test_a_bad_count_is_said_and_ignored(header: str, value: str) -> None:
         ("inf", 1.0, True),
         ("-5", 1.0, True),
         ("1e12", 120.0, True),  # an epoch time 30,000 years away
-        ("3000", 120.0, True),  # 50 minutes: longer than any pause
+        ("3000", 120.0, False),  # an hour's window: one pause is at most 120 s, not a problem
+        ("200000", 120.0, True),  # over a day: nonsense
     ],
 )
 def test_x_ratelimit_reset_is_seconds_or_a_time(value: str, window: float, said: bool) -> None:
