@@ -90,3 +90,29 @@ def test_an_apply_survives_hostile_rate_headers(
         assert len([s for s in slept if s > 0]) >= 3  # each of the three 429s waited out
     if headers.get("Retry-After") in ("1e12",) or "GMT" in headers.get("Retry-After", ""):
         assert "Warning: waiting " in applied.output and ", until " in applied.output
+
+
+def test_a_long_pause_is_shown_above_the_live_display(tmp_path: Path) -> None:
+    """On a terminal, a pause of 5 s or more is a permanent line above the live block, with
+    its reason and end time, left once and whole. (This one waits for real: the CLI runs in a
+    pseudo-terminal of its own; the scripted 429 asks for 5 s.)"""
+    import re
+
+    from tests.builders import run_in_terminal, terminal_lines
+
+    running = start_emulator(next_posts=["429:5"])
+    try:
+        root = write_workspace(tmp_path / "ws", {"main.yaml": WORKSPACE})
+        args = ["--state", str(tmp_path / "s.json"), "apply", str(root), "--auto-approve"]
+        code, raw = run_in_terminal(args, cli_env(running), tmp_path, 160, 30)
+    finally:
+        running.stop()
+    lines = terminal_lines(raw, 160, 30)
+    assert code == 0, "\n".join(lines)
+    waits = [line for line in lines if "Warning: waiting " in line]
+    assert len(waits) == 1, "\n".join(lines)
+    assert re.match(
+        r"^\[\d\d:\d\d:\d\d\] Warning: waiting 5 s, until \d\d:\d\d:\d\d: the API answered 429 "
+        r"Too Many Requests \(Retry-After 5 s\)$",
+        waits[0],
+    ), waits[0]
