@@ -201,6 +201,7 @@ class JsonReporter(Reporter):
             forgotten=result.forgotten,
             media_seconds=result.media_seconds,
             ai_credits=result.ai_credits,
+            unknown_spend_jobs=result.unknown_spend,  # not in the two sums: numbers not sane
             failures=[f.__dict__ for f in result.failures],
             stopped_reason=result.stopped_reason,
             elapsed_seconds=round(result.elapsed, 3),

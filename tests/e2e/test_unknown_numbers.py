@@ -37,6 +37,9 @@ def test_a_bad_credit_count_is_unknown_in_the_state_show_and_costs(tmp_path: Pat
         spent_json = run_cli(*at, "costs", str(root), "--format", "json", env=env)
         spent_md = run_cli(*at, "costs", str(root), "--format", "markdown", env=env)
         again = run_cli(*at, "plan", str(root), "--forecast", "off", env=env)
+        root2 = write_workspace(tmp_path / "ws2", {"main.yaml": WORKSPACE})
+        at2 = ("--state", str(tmp_path / "s2.json"))
+        streamed = run_cli(*at2, "apply", str(root2), "--auto-approve", "--json", env=env)
     finally:
         running.stop()
     assert applied.exit_code == 0, applied.output
@@ -44,6 +47,9 @@ def test_a_bad_credit_count_is_unknown_in_the_state_show_and_costs(tmp_path: Pat
     assert "-1000000000" not in applied.output.replace("= -1000000000.0", "")
     assert "The spend of 1 job(s) is unknown" in applied.output
     assert again.exit_code == 0 and "No changes" in again.output
+    events = [json.loads(line) for line in streamed.stdout.splitlines() if line.startswith("{")]
+    complete = next(e for e in events if e["event"] == "apply_complete")
+    assert complete["unknown_spend_jobs"] == 1 and complete["ai_credits"] == 0
 
     step = LocalStateStore(state).read().projects["ep"].steps[0]
     assert step.id == "clean" and step.ai_credits_used is None  # unknown, not 0
