@@ -560,8 +560,11 @@ class DescriptClient:
                     )
                 raise errors.Redirected(endpoint, replies.describe_redirect(response))
             if creates_job and status >= 400 and status not in PROVEN_REFUSALS:
+                reason = f"HTTP {status} reply"
+                if replies.proxy_error(response) is not None:
+                    reason += " from a proxy or gateway (an HTML error page)"
                 raise errors.OutcomeUnknown(
-                    endpoint, fingerprint(method, path, body), sent_at, f"HTTP {status} reply"
+                    endpoint, fingerprint(method, path, body), sent_at, reason
                 )
             if status >= 500:
                 if attempts >= self.max_attempts:

@@ -130,3 +130,22 @@ def test_max_throttled_stops_a_run_paused_too_long(monkeypatch: pytest.MonkeyPat
     assert "more than the 60 s allowed; stopped" in result.output
     assert "--max-throttled or DESCRIPT_IAC_MAX_THROTTLED" in result.output
     assert server.requests == ["GET /v1/status"]
+
+
+def test_a_gateway_page_on_a_job_post_is_an_unknown_outcome_naming_the_proxy() -> None:
+    import httpx
+
+    from descript_iac.api import DescriptClient, OutcomeUnknown, Token
+    from descript_iac.api.models import AgentRequest
+    from descript_iac.api.ratelimit import RateLimiter
+
+    page = httpx.Response(504, headers={"Content-Type": "text/html"}, content=GATEWAY)
+    client = DescriptClient(
+        "https://api.test/v1",
+        Token("reply-token-1234"),
+        transport=httpx.MockTransport(lambda request: page),
+        limiter=RateLimiter(sleep=lambda s: None),
+        sleep=lambda s: None,
+    )
+    with pytest.raises(OutcomeUnknown, match="HTTP 504 reply from a proxy or gateway"):
+        client.agent(AgentRequest(project_id="p1", prompt="hi"))
