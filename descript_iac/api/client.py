@@ -42,7 +42,13 @@ from descript_iac.api.models import (
     StatusReply,
 )
 from descript_iac.api.pagination import PageGuard
-from descript_iac.api.ratelimit import MAX_WAIT, RateLimiter, Ticket, shared_limiter
+from descript_iac.api.ratelimit import (
+    MAX_WAIT,
+    NOTICE_AFTER,
+    RateLimiter,
+    Ticket,
+    shared_limiter,
+)
 from descript_iac.errors import DescriptIacError
 from descript_iac.redact import redact
 from descript_iac.timing import history_floor
@@ -392,7 +398,7 @@ class DescriptClient:
                     "machine's runs count them) and asks for pauses with 429 Retry-After. Nothing "
                     "was sent."
                 )
-            self._sleep(wait)
+            self._pause(wait, "the API's budget of published-project reads is used up")
         try:
             response = self._call(
                 "GET",
@@ -518,7 +524,7 @@ class DescriptClient:
                         f"{endpoint}: cannot reach {self.base_url} ({_reason(exc)}); check "
                         "--api-url and your network"
                     ) from None
-                self._sleep(self._backoff(attempts))
+                self._retry_later(endpoint, attempts, f"not sent: {type(exc).__name__}")
                 continue
             except httpx.TransportError as exc:
                 self._log(method, path, params, f"failed: {type(exc).__name__}", started)
@@ -530,7 +536,7 @@ class DescriptClient:
                     raise errors.TransportFailure(
                         f"{endpoint}: {_reason(exc)} after {attempts} attempts"
                     ) from None
-                self._sleep(self._backoff(attempts))
+                self._retry_later(endpoint, attempts, type(exc).__name__)
                 continue
             self.clock.observe(response.headers.get("date"), sent_local, self._wall())
             self._log(method, path, params, str(response.status_code), started)
@@ -569,11 +575,22 @@ class DescriptClient:
             if status >= 500:
                 if attempts >= self.max_attempts:
                     raise self._error(endpoint, response)
-                self._sleep(self._backoff(attempts))
+                self._retry_later(endpoint, attempts, f"HTTP {status}")
                 continue
             if status >= 400:
                 raise self._error(endpoint, response)
             return response
+
+    def _retry_later(self, endpoint: str, attempts: int, what: str) -> None:
+        reason = f"{endpoint} failed ({what}); attempt {attempts + 1} of {self.max_attempts} next"
+        self._pause(self._backoff(attempts), reason)
+
+    def _pause(self, seconds: float, reason: str) -> None:
+        """Sleep; a pause of NOTICE_AFTER seconds or more is said first, with its end time."""
+        if seconds >= NOTICE_AFTER:
+            until = _local_time(self._wall() + seconds)
+            self.limiter.notify(f"waiting {seconds:.0f} s, until {until}: {reason}")
+        self._sleep(seconds)
 
     def _check_paused(self, endpoint: str) -> None:
         """Stop once this run's 429 pauses add up to more than `max_throttled`."""

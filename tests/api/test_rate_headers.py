@@ -210,3 +210,18 @@ def test_a_long_wait_for_the_window_is_said_once_with_its_reason() -> None:
     assert len(notices) == 1
     assert notices[0].startswith("waiting 60 s, until ")
     assert notices[0].endswith("the API's rate limit (2 requests per 60 s) is used up")
+
+
+def test_a_long_backoff_after_server_errors_is_said_too() -> None:
+    """Not only the rate limit: the back-off between retries of a failing GET grows past 5 s
+    by its fifth attempt, and that pause is said, with its reason and end, before it is slept."""
+    time, notices = Time(), []
+    replies = [httpx.Response(503, json={"error": "busy"}) for _ in range(5)]
+    client, asked = _client(replies, time, notices)
+    client._rng.random = lambda: 0.9  # type: ignore[method-assign]  # (each back-off at 1.4x)
+    assert client.status().status == "ok"
+    long = [s for s in time.slept if s >= 5]
+    waits = [n for n in notices if n.startswith("waiting")]
+    assert len(asked) == 6 and len(long) == 1 and len(waits) == 1
+    assert waits[0].startswith(f"waiting {long[0]:.0f} s, until ")
+    assert waits[0].endswith("GET /status failed (HTTP 503); attempt 6 of 6 next")
