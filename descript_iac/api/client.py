@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from descript_iac.api import errors
+from descript_iac.api import errors, limit_headers, replies
 from descript_iac.api.budget import HourlyBudget, RequestBudget
 from descript_iac.api.capabilities import API_2026, SEED, Capabilities, Feature
 from descript_iac.api.clock import ServerClock
@@ -43,7 +43,13 @@ from descript_iac.api.models import (
     StatusReply,
 )
 from descript_iac.api.pagination import PageGuard
-from descript_iac.api.ratelimit import MAX_WAIT, RateLimiter, Ticket, shared_limiter
+from descript_iac.api.ratelimit import (
+    MAX_WAIT,
+    NOTICE_AFTER,
+    RateLimiter,
+    Ticket,
+    shared_limiter,
+)
 from descript_iac.errors import DescriptIacError
 from descript_iac.redact import redact
 from descript_iac.timing import history_floor
@@ -73,6 +79,26 @@ def fingerprint(method: str, path: str, body: dict[str, Any] | None) -> str:
     """A stable digest of a request (for finding its job later); reveals nothing of the body."""
     canonical = json.dumps(body or {}, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+THROTTLED_VAR = "DESCRIPT_IAC_MAX_THROTTLED"
+MAX_THROTTLED_SECONDS = 600.0  # the longest a run may spend paused by 429s, in all
+
+
+def max_throttled() -> float:
+    """The most seconds of 429 pauses one run accepts before it stops
+    (DESCRIPT_IAC_MAX_THROTTLED, default 600 s). Pacing to the rate the API's headers announce
+    is not counted: that is the rate an apply runs at."""
+    raw = os.environ.get(THROTTLED_VAR)
+    if not raw:
+        return MAX_THROTTLED_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 7 * 24 * 3600:
+        raise DescriptIacError(f"{THROTTLED_VAR}={raw!r}: give seconds, from 0 to 604800")
+    return value
 
 
 DEADLINE_VAR = "DESCRIPT_IAC_REQUEST_DEADLINE"
@@ -162,12 +188,14 @@ class DescriptClient:
         self._account = account or self.base_url
         self.max_reply_bytes = max_reply_bytes or reply_limit()
         self.deadline = request_deadline()
+        self.max_throttled = max_throttled()
         self.cache = cache
         self._token = token
         self._sleep = sleep
         self._wall = wall_clock
         self._rng = random.Random()
         self.limiter = limiter or shared_limiter()
+        self._paused_before = self.limiter.paused  # (a shared limiter outlives one run)
         self.clock = ServerClock(wall_clock)
         self.calls: dict[str, int] = {}
         self._calls_lock = threading.Lock()  # POSTs may be sent from several threads
@@ -415,7 +443,7 @@ class DescriptClient:
                     "machine's runs count them) and asks for pauses with 429 Retry-After. Nothing "
                     "was sent."
                 )
-            self._sleep(wait)
+            self._pause(wait, "the API's budget of published-project reads is used up")
         try:
             response = self._call(
                 "GET",
@@ -469,7 +497,7 @@ class DescriptClient:
             ) from None
         except (ValueError, ValidationError) as exc:
             raise errors.ServerError(
-                endpoint, response.status_code, "bad_response", f"unreadable reply: {exc}"
+                endpoint, response.status_code, "bad_response", replies.not_json(response, str(exc))
             ) from None
 
     def _backoff(self, attempt: int) -> float:
@@ -543,7 +571,7 @@ class DescriptClient:
                         f"{endpoint}: cannot reach {self.base_url} ({_reason(exc)}); check "
                         "--api-url and your network"
                     ) from None
-                self._sleep(self._backoff(attempts))
+                self._retry_later(endpoint, attempts, f"not sent: {type(exc).__name__}")
                 continue
             except httpx.TransportError as exc:
                 self._log(method, path, params, f"failed: {type(exc).__name__}", started)
@@ -555,39 +583,67 @@ class DescriptClient:
                     raise errors.TransportFailure(
                         f"{endpoint}: {_reason(exc)} after {attempts} attempts"
                     ) from None
-                self._sleep(self._backoff(attempts))
+                self._retry_later(endpoint, attempts, type(exc).__name__)
                 continue
             self.clock.observe(response.headers.get("date"), sent_local, self._wall())
             self._log(method, path, params, str(response.status_code), started)
             if paced:
-                self.limiter.on_response(response.headers, ticket)
+                self.limiter.on_response(response.headers, ticket, self.clock.now())
             status = response.status_code
             if status == 429:
                 throttled += 1
-                retry_after = _seconds(response.headers.get("retry-after"))
-                if (
-                    max_retry_after is not None
-                    and retry_after is not None
-                    and retry_after > max_retry_after
-                ):
-                    raise self._throttled(endpoint, response, retry_after)
-                self.limiter.on_throttled(response.headers.get("retry-after"))
+                raw_wait = response.headers.get("retry-after")
+                if max_retry_after is not None:  # a pause this long is reported, not waited
+                    asked = limit_headers.asked(raw_wait, self.clock.now())
+                    if asked.value is not None and asked.value > max_retry_after:
+                        if asked.problem is not None:
+                            self.limiter.notify(f"the API sent {asked.problem}")
+                        raise self._throttled(endpoint, response, asked.value)
+                self.limiter.on_throttled(raw_wait, self.clock.now())
                 if throttled > MAX_THROTTLED:
                     raise self._error(endpoint, response)
+                self._check_paused(endpoint)
                 attempts -= 1  # a 429 is not a failed attempt: the server did nothing
                 continue
+            if 300 <= status < 400:
+                if creates_job:  # (a proxy's doing, most likely; but the job may exist)
+                    reason = replies.describe_redirect(response)
+                    raise errors.OutcomeUnknown(
+                        endpoint, fingerprint(method, path, body), sent_at, reason
+                    )
+                raise errors.Redirected(endpoint, replies.describe_redirect(response))
             if creates_job and status >= 400 and status not in PROVEN_REFUSALS:
+                reason = f"HTTP {status} reply"
+                if replies.proxy_error(response) is not None:
+                    reason += " from a proxy or gateway (an HTML error page)"
                 raise errors.OutcomeUnknown(
-                    endpoint, fingerprint(method, path, body), sent_at, f"HTTP {status} reply"
+                    endpoint, fingerprint(method, path, body), sent_at, reason
                 )
             if status >= 500:
                 if attempts >= self.max_attempts:
                     raise self._error(endpoint, response)
-                self._sleep(self._backoff(attempts))
+                self._retry_later(endpoint, attempts, f"HTTP {status}")
                 continue
             if status >= 400:
                 raise self._error(endpoint, response)
             return response
+
+    def _retry_later(self, endpoint: str, attempts: int, what: str) -> None:
+        reason = f"{endpoint} failed ({what}); attempt {attempts + 1} of {self.max_attempts} next"
+        self._pause(self._backoff(attempts), reason)
+
+    def _pause(self, seconds: float, reason: str) -> None:
+        """Sleep; a pause of NOTICE_AFTER seconds or more is said first, with its end time."""
+        if seconds >= NOTICE_AFTER:
+            until = _local_time(self._wall() + seconds)
+            self.limiter.notify(f"waiting {seconds:.0f} s, until {until}: {reason}")
+        self._sleep(seconds)
+
+    def _check_paused(self, endpoint: str) -> None:
+        """Stop once this run's 429 pauses add up to more than `max_throttled`."""
+        paused = self.limiter.paused - self._paused_before
+        if paused > self.max_throttled:
+            raise errors.ThrottledTooLong(endpoint, paused, self.max_throttled)
 
     def _throttled(
         self, endpoint: str, response: httpx.Response, retry_after: float | None
@@ -642,6 +698,11 @@ class DescriptClient:
             data = {}
         code = str(data.get("error") or f"http_{response.status_code}")
         message = redact(str(data.get("message") or response.reason_phrase or "no message"))
+        proxy = replies.proxy_error(response)
+        if proxy is not None:
+            return errors.ProxyError(endpoint, response.status_code, "proxy_error", proxy)
+        if not data and response.content.strip() and not replies.is_json(response):
+            message += f" (the reply is not JSON: {replies.describe_body(response)})"
         if response.status_code == 404 and not self.base_url.endswith("/v1"):
             # Not the token's drive: the URL. Every Descript API path starts with /v1.
             message += (
@@ -669,13 +730,6 @@ def _unsigned(job: Job) -> dict[str, Any]:
         result.pop("download_url", None)
         result.pop("download_url_expires_at", None)
     return data
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 def _local_time(ts: float) -> str:

@@ -74,6 +74,37 @@ class ServerError(ApiError):
     hint = "Descript had a server error; try again later"
 
 
+class ProxyError(ServerError):
+    """A gateway's error page (502/503/504 in HTML) instead of the API's reply."""
+
+    hint = ""
+
+
+class Redirected(DescriptIacError):
+    """The API answered with a redirect: never followed (the token goes only to the API URL)."""
+
+    def __init__(self, endpoint: str, described: str) -> None:
+        self.endpoint = endpoint
+        super().__init__(
+            f"{endpoint}: the API answered {described}: descript-iac sends the token only to "
+            "the API URL it was given. Check --api-url (or DESCRIPT_API_URL): a proxy, a login "
+            "page or a moved API is answering there"
+        )
+
+
+class ThrottledTooLong(DescriptIacError):
+    """This run's 429 pauses add up to more than the bound (DESCRIPT_IAC_MAX_THROTTLED)."""
+
+    def __init__(self, endpoint: str, paused: float, bound: float) -> None:
+        self.endpoint = endpoint
+        super().__init__(
+            f"{endpoint}: the API has asked this run to pause {paused:.0f} s in all (429 Too "
+            f"Many Requests), more than the {bound:g} s allowed; stopped. Nothing is lost: "
+            "run again later, or raise the bound with --max-throttled or "
+            "DESCRIPT_IAC_MAX_THROTTLED"
+        )
+
+
 class TransportFailure(DescriptIacError):
     """The API could not be reached (after retries, for requests that are safe to repeat)."""
 

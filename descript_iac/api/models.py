@@ -35,7 +35,9 @@ def _checked_numbers(job_id: object, where: str, data: dict[str, Any], bounds: d
             note = f"job {job_id}: {where}{key} = {value!r} from the API is not a sane number"
             if note not in REFUSED_NUMBERS:
                 REFUSED_NUMBERS.append(note)
-            data = {**data, key: None}
+            # Unknown, and marked so: the state records it as unknown, never as 0.
+            refused = [*data.get("refused_numbers", []), key]
+            data = {**data, key: None, "refused_numbers": refused}
     return data
 
 

@@ -16,18 +16,29 @@ headers is not paced at all: only its 429s pause.
 
 Every request takes a `Ticket` (`acquire`, blocking; `try_acquire`, never blocking) and hands it
 back with its reply (`on_response`), or unused (`release`).
+
+The headers are read by `limit_headers` (seconds or HTTP dates, an epoch `X-RateLimit-Reset`,
+hostile values clamped): each bad value is said once per run, and every pause longer than
+`NOTICE_AFTER` is said when it begins, with its reason and its end time, through `notify` (by
+default the `descript_iac.throttle` logger, which the CLI prints). `paused` adds up the pauses
+429s asked for, so that a run can stop once it has been throttled too long (api/client.py).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
-MAX_WAIT = 120.0  # never sleep longer than this on one Retry-After
+from descript_iac.api import limit_headers
+from descript_iac.api.limit_headers import MAX_WAIT
+
+NOTICE_AFTER = 5.0  # seconds: a pause at least this long is said when it begins
 JITTER = 0.1  # up to +10 % on Retry-After
 DEFAULT_WINDOW = 1.0  # seconds, until the server says otherwise
 MARGIN = 0.002  # seconds past a window's estimated end before its budget is counted again
@@ -47,9 +58,16 @@ class RateLimiter:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        notify: Callable[[str], None] | None = None,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._sleep = sleep
         self._clock = clock
+        self._wall = wall
+        self.notify = notify or _log_notice
+        self._said: set[str] = set()  # problems already said (once each per run)
+        self._said_window = 0  # the last window whose wait was said
+        self._unsaid: tuple[float, str] | None = None  # a wait met under the lock, to say
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         self._skipped = 0.0  # time an injected sleep claimed that the clock did not show
@@ -66,6 +84,7 @@ class RateLimiter:
         self._paused_until = -math.inf
         self.waited = 0.0  # seconds callers spent waiting
         self.throttled = 0  # 429s seen
+        self.paused = 0.0  # seconds of pause the 429s asked for, in all (overlaps counted once)
 
     # --- budget --------------------------------------------------------------------------
 
@@ -84,7 +103,11 @@ class RateLimiter:
             self._window_end = now + self._length + MARGIN  # corrected by the opening reply
         if self._tokens is not None:
             if self._tokens <= keep:
-                return max(self._window_end - now, 0.001)
+                wait = max(self._window_end - now, 0.001)
+                if wait >= NOTICE_AFTER and self._said_window != self._window:
+                    self._said_window = self._window  # said once the lock is let go
+                    self._unsaid = (wait, self._window_reason())
+                return wait
             self._tokens -= 1
         self._seq += 1
         return Ticket(self._seq, self._window)
@@ -94,6 +117,7 @@ class RateLimiter:
         (kept for requests that come first), else None (nothing is taken)."""
         with self._lock:
             taken = self._take(self._now(), keep)
+        self._say_unsaid()
         return taken if isinstance(taken, Ticket) else None
 
     def acquire(self) -> Ticket:
@@ -102,6 +126,7 @@ class RateLimiter:
             with self._lock:
                 before = self._now()
                 taken = self._take(before)
+            self._say_unsaid()
             if isinstance(taken, Ticket):
                 return taken
             with self._lock:
@@ -141,13 +166,21 @@ class RateLimiter:
 
     # --- what the server said ------------------------------------------------------------
 
-    def on_response(self, headers: Mapping[str, str], ticket: Ticket | None = None) -> None:
-        remaining = _int(headers.get("x-ratelimit-remaining"))
+    def on_response(
+        self,
+        headers: Mapping[str, str],
+        ticket: Ticket | None = None,
+        server_now: float | None = None,
+    ) -> None:
+        """Learn from a reply's headers. `server_now`: this moment on the server's clock (for
+        an epoch or a date in `X-RateLimit-Reset`); this machine's clock when not given."""
+        remaining = self._count(headers, "X-RateLimit-Remaining")
+        consumed = self._count(headers, "X-RateLimit-Consumed")
+        limit = self._count(headers, "X-RateLimit-Limit")
+        now_there = self._wall() if server_now is None else server_now
+        reset = self._read(limit_headers.reset(headers.get("x-ratelimit-reset"), now_there))
         if remaining is None:
             return
-        consumed = _int(headers.get("x-ratelimit-consumed"))
-        limit = _int(headers.get("x-ratelimit-limit"))
-        reset = _float(headers.get("x-ratelimit-reset"))
         with self._lock:
             now = self._now()
             if limit is None and consumed is not None:
@@ -162,7 +195,7 @@ class RateLimiter:
                 current = ticket.seq >= self._window_first
             if consumed == 1 and ticket is not None:
                 # This request opened the server's window, which began before this reply.
-                if reset is not None and 0 < reset <= MAX_WAIT:  # seconds, not a date
+                if reset is not None and reset > 0:
                     self._length = reset
                     self._learned_length = True
                 if not current:  # the server's window began later than ours: follow it
@@ -177,16 +210,19 @@ class RateLimiter:
                 # of the two is exact for one client and never above the truth for several.
                 self._tokens = remaining if self._tokens is None else min(self._tokens, remaining)
 
-    def on_throttled(self, retry_after: str | None) -> float:
-        """Record a 429; return the seconds to wait before retrying."""
-        seconds = _float(retry_after)
-        if seconds is None or seconds < 0:
+    def on_throttled(self, retry_after: str | None, server_now: float | None = None) -> float:
+        """Record a 429; return the seconds to wait before retrying. `server_now`: as in
+        `on_response`, for a `Retry-After` that is an HTTP date."""
+        now_there = self._wall() if server_now is None else server_now
+        seconds = self._read(limit_headers.retry_after(retry_after, now_there))
+        if seconds is None:
             seconds = self._length
         seconds = min(seconds, MAX_WAIT)
         wait = seconds * (1 + self._rng.random() * JITTER)
         with self._lock:
             self.throttled += 1
             now = self._now()
+            self.paused += max(0.0, now + wait - max(now, self._paused_until))
             opened = self._opened_at is not None and self._opened == self._window
             if not self._learned_length and self._opened_at is not None and opened:
                 # No X-RateLimit-Reset: the window lasts at least until the server's pause ends.
@@ -196,21 +232,47 @@ class RateLimiter:
             self._window_end = max(self._window_end, now + wait)
             if self._tokens is not None:
                 self._tokens = 0
+        if wait >= NOTICE_AFTER:
+            asked = "no Retry-After" if retry_after is None else f"Retry-After {seconds:.0f} s"
+            self._say_wait(wait, f"the API answered 429 Too Many Requests ({asked})")
         return wait
 
+    # --- what the user is told -----------------------------------------------------------
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
+    def _count(self, headers: Mapping[str, str], name: str) -> int | None:
+        value = self._read(limit_headers.count(name, headers.get(name.lower())))
+        return None if value is None else int(value)
+
+    def _read(self, reading: limit_headers.Reading) -> float | None:
+        """The reading's value; its problem said, once per run."""
+        if reading.problem is not None and reading.problem not in self._said:
+            self._said.add(reading.problem)
+            self.notify(f"the API sent {reading.problem}")
+        return reading.value
+
+    def _window_reason(self) -> str:
+        limit = "" if self._limit is None else f"{self._limit} requests "
+        return f"the API's rate limit ({limit}per {self._length:g} s) is used up"
+
+    def _say_unsaid(self) -> None:
+        """Say the wait `_take` met, outside the lock (a display may take its own locks)."""
+        if self._unsaid is None:  # (the common case, without taking the lock again)
+            return
+        with self._lock:
+            unsaid, self._unsaid = self._unsaid, None
+        if unsaid is not None:
+            self._say_wait(*unsaid)
+
+    def _say_wait(self, seconds: float, reason: str) -> None:
+        until = datetime.fromtimestamp(self._wall() + seconds).strftime("%H:%M:%S")
+        self.notify(f"waiting {seconds:.0f} s, until {until}: {reason}")
 
 
-def _float(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+_notices = logging.getLogger("descript_iac.throttle")
+
+
+def _log_notice(text: str) -> None:
+    _notices.warning("%s", text)
 
 
 _shared: RateLimiter | None = None

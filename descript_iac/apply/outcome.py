@@ -39,6 +39,9 @@ def tally(result: ApplyResult, job: Job, action: Action, ok: bool) -> None:
         result.media_seconds += float(job.result.media_seconds_used or 0)
         if job.agent_result is not None:
             result.ai_credits += float(job.agent_result.ai_credits_used or 0)
+        refused = getattr(job.result, "refused_numbers", None)  # (api/models.py marks them)
+        if refused:
+            result.unknown_spend += 1
     if not ok:
         return
     if action.kind is ActionKind.CREATE:

@@ -23,6 +23,7 @@ class ApplyResult:
     forgotten: int = 0
     media_seconds: float = 0.0
     ai_credits: float = 0.0
+    unknown_spend: int = 0  # jobs whose numbers were not sane: unknown, not in the sums
     failures: list[Failure] = field(default_factory=list)
     stopped_reason: str | None = None
     not_started: list[str] = field(default_factory=list)

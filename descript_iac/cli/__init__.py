@@ -9,6 +9,7 @@ import contextlib
 import importlib
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from descript_iac.cli.durations import Duration
 from descript_iac.cli.global_options import attach
 from descript_iac.errors import DescriptIacError, describe_os_error
 from descript_iac.redact import redact, register_url_secret
+from descript_iac.terminal_text import visible
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -209,6 +211,14 @@ def single_dash_hint(exc: click.UsageError, argv: list[str]) -> str:
     "that drips its reply is given up) [env DESCRIPT_IAC_REQUEST_DEADLINE; default 120s].",
 )
 @click.option(
+    "--max-throttled",
+    type=Duration(),
+    default=None,
+    help="The longest a run may spend paused by the API's 429 replies, in all; then it stops "
+    "(pacing to the rate the API announces is not counted) "
+    "[env DESCRIPT_IAC_MAX_THROTTLED; default 10m].",
+)
+@click.option(
     "--commit-span",
     type=Duration(),
     envvar="DESCRIPT_IAC_COMMIT_SPAN",
@@ -232,6 +242,7 @@ def main(
     lock_timeout: float,
     color: bool | None,
     request_deadline: float | None,
+    max_throttled: float | None,
     commit_span: float | None,
     history_lag: float | None,
 ) -> None:
@@ -253,6 +264,9 @@ def main(
         register_url_secret(backend_url)
     if request_deadline is not None:  # read by every client this process opens (api/client.py)
         os.environ["DESCRIPT_IAC_REQUEST_DEADLINE"] = str(request_deadline)
+    if max_throttled is not None:  # (as the request deadline)
+        os.environ["DESCRIPT_IAC_MAX_THROTTLED"] = str(max_throttled)
+    _say_throttling()
     ctx.obj = Globals(
         api_url, state_path, verbose, lock_timeout, color, commit_span, history_lag, backend_url
     )
@@ -277,6 +291,8 @@ def _set_global(ctx: click.Context, name: str, value: Any) -> None:
         ctx.color = ctx.find_root().color = value
     if name == "request_deadline" and value is not None:
         os.environ["DESCRIPT_IAC_REQUEST_DEADLINE"] = str(value)
+    if name == "max_throttled" and value is not None:
+        os.environ["DESCRIPT_IAC_MAX_THROTTLED"] = str(value)
 
 
 def _log_requests() -> None:
@@ -304,6 +320,25 @@ def _log_requests() -> None:
 
 
 _logging_requests: list[bool] = []  # set by -v in this process
+
+
+def _say_throttling() -> None:
+    """Pauses of the rate limiter and bad rate-limit headers (api/ratelimit.py) as warnings
+    on stderr, with or without -v: on a terminal the live display puts its own stderr in
+    place, so they go above its block; in CI they are plain timestamped lines."""
+    import logging
+
+    class _Notice(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            stamp = time.strftime("%H:%M:%S")
+            text = visible(redact(record.getMessage()))
+            sys.stderr.write(f"[{stamp}] Warning: {text}\n")
+            sys.stderr.flush()
+
+    logger = logging.getLogger("descript_iac.throttle")
+    logger.handlers = [_Notice()]
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
 
 
 def _stop_logging_requests() -> None:

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import click
 
@@ -13,6 +14,7 @@ from descript_iac.api.credentials import save_api_key
 from descript_iac.api.models import JOB_TYPES, Job
 from descript_iac.cli.context import echo, get_globals, use_color
 from descript_iac.cli.durations import Duration
+from descript_iac.config.env_secrets import register_env_secrets
 from descript_iac.errors import DescriptIacError
 from descript_iac.session import ApiTarget, describe, open_client
 from descript_iac.workspace.jobs import cancel_job, wait_for_job
@@ -23,6 +25,7 @@ emulator_option = click.option(
 
 
 def _target(ctx: click.Context, emulator: bool) -> ApiTarget:
+    register_env_secrets(Path("."))  # a reply may quote the working directory's secrets
     return ApiTarget(api_url=get_globals(ctx).api_url, emulator=emulator)
 
 

@@ -23,6 +23,7 @@ def _row(spent: Spent) -> dict[str, float | int]:
         "media_seconds": spent.media_seconds,
         "ai_credits": spent.ai_credits,
         "jobs": spent.jobs,
+        "unknown_jobs": spent.unknown,  # their spend is unknown: not in the sums above
     }
 
 
@@ -53,13 +54,27 @@ def _num(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
 
+def _cell(value: float, spent: Spent) -> str:
+    """A sum, with "+ unknown" when some of its jobs' numbers were not sane (never 0)."""
+    return _num(value) + (" + unknown" if spent.unknown else "")
+
+
+def _unknown(spent: Spent) -> str:
+    if not spent.unknown:
+        return ""
+    return (
+        f" The spend of {spent.unknown} job(s) is unknown: the API sent a number that was not "
+        "sane (not counted above)."
+    )
+
+
 def report_markdown(report: SpendReport) -> str:
     total = report.total
     lines = [
         "### Spend",
         "",
         f"{_num(total.media_seconds)} media seconds and {_num(total.ai_credits)} AI credits in "
-        f"{total.jobs} job(s).",
+        f"{total.jobs} job(s).{_unknown(total)}",
     ]
     for name, rows in _sections(report):
         if not rows:
@@ -67,7 +82,8 @@ def report_markdown(report: SpendReport) -> str:
         lines += ["", f"| {name} | media seconds | AI credits | jobs |", "|---|---:|---:|---:|"]
         for key, s in rows.items():
             cell = f"`{key}`" if name == "project" else key
-            lines.append(f"| {cell} | {_num(s.media_seconds)} | {_num(s.ai_credits)} | {s.jobs} |")
+            media, credits = _cell(s.media_seconds, s), _cell(s.ai_credits, s)
+            lines.append(f"| {cell} | {media} | {credits} | {s.jobs} |")
     return "\n".join(lines) + "\n"
 
 
@@ -80,7 +96,7 @@ def print_text(report: SpendReport, color: bool) -> None:
     total = report.total
     console.print(
         f"Spent: {_num(total.media_seconds)} media seconds and {_num(total.ai_credits)} AI "
-        f"credits in {total.jobs} job(s).",
+        f"credits in {total.jobs} job(s).{_unknown(total)}",
         markup=False,
     )
     for name, rows in _sections(report):
@@ -96,8 +112,8 @@ def print_text(report: SpendReport, color: bool) -> None:
         for key, s in rows.items():
             table.add_row(  # Text: a model's name is never read as rich markup
                 Text(one_line(key)),
-                _num(s.media_seconds),
-                _num(s.ai_credits),
+                _cell(s.media_seconds, s),
+                _cell(s.ai_credits, s),
                 str(s.jobs),
                 _bar(s.ai_credits, largest),
             )

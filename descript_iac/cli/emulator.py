@@ -84,6 +84,29 @@ SECONDS = Duration()  # 10s, 5m, 500ms or plain seconds
     help="The window of --rate-limit (1, 1s, 1m).",
 )
 @click.option(
+    "--rate-window-kind",
+    type=click.Choice(["fixed", "sliding"]),
+    default="fixed",
+    show_default=True,
+    help="Count the rate limit in a window fixed from its first request, or sliding (the last "
+    "--rate-window seconds).",
+)
+@click.option(
+    "--rate-reset",
+    type=click.Choice(["seconds", "epoch"]),
+    default="seconds",
+    show_default=True,
+    help="X-RateLimit-Reset as seconds until the window resets, or as its epoch time.",
+)
+@click.option(
+    "--rate-headers",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Fault: send VALUE as it is for this rate-limit header (Retry-After, X-RateLimit-Limit, "
+    "-Remaining, -Consumed, -Reset) on every reply that carries one: nan, 1e12, -5, a date. "
+    "Repeatable.",
+)
+@click.option(
     "--retry-after",
     default=1,
     show_default=True,
@@ -135,6 +158,17 @@ SECONDS = Duration()  # 10s, 5m, 500ms or plain seconds
     is_flag=True,
     help="Fault: agent replies and error messages carry escape sequences, carriage returns, "
     "bidi overrides and very long lines (untrusted text, as a model or a proxy can send).",
+)
+@click.option(
+    "--hostile-numbers",
+    is_flag=True,
+    help="Fault: agent results report ai_credits_used as -1e9 (a number that is not sane).",
+)
+@click.option(
+    "--echo-prompt",
+    is_flag=True,
+    help="Fault: agent replies quote their prompt (a secret in a prompt comes back in the job "
+    "history).",
 )
 @click.option(
     "--read-media",
@@ -197,6 +231,10 @@ def serve(
     token = token or f"emu_{secrets.token_hex(12)}"
     renamed = {"fail_media": "fail_media_pattern", "fail_prompt": "fail_prompt_pattern"}
     settings["foreign_same_user"] = settings.pop("foreign_user") == "same"
+    pairs = [entry.partition("=") for entry in settings.pop("rate_headers")]
+    if any(not sep for _, sep, _ in pairs):
+        raise DescriptIacError("emulator serve: give --rate-headers as NAME=VALUE")
+    settings["rate_headers"] = {name.strip(): value for name, _, value in pairs}
     try:
         faults = Faults(**{renamed.get(k, k): v for k, v in settings.items()})
     except EmulatorError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,6 +14,7 @@ import click
 from descript_iac.cli.context import echo, get_globals, use_color
 from descript_iac.cli.durations import Duration
 from descript_iac.cli.progress import Reporter, display
+from descript_iac.config.env_secrets import register_env_secrets
 from descript_iac.errors import DescriptIacError
 from descript_iac.session import ApiTarget
 from descript_iac.terminal_text import one_line
@@ -53,6 +55,7 @@ def _common(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _settings(ctx: click.Context, emulator: bool, no_wait: bool, poll: float) -> OneOffSettings:
+    register_env_secrets(Path("."))  # a reply may quote the working directory's secrets
     g = get_globals(ctx)
     return OneOffSettings(
         api=ApiTarget(api_url=g.api_url, emulator=emulator),
@@ -211,6 +214,10 @@ def result_document(outcome: OneOffOutcome) -> dict[str, Any]:
     return doc
 
 
+def _number(value: float | None) -> str:
+    return "unknown (the API's number was not sane)" if value is None else f"{value:g}"
+
+
 def result_lines(outcome: OneOffOutcome) -> list[str]:
     project, result = outcome.project, outcome.result
     lines = [f"Project {outcome.address}: {project.project_id or '?'} {project.project_url or ''}"]
@@ -226,7 +233,7 @@ def result_lines(outcome: OneOffOutcome) -> list[str]:
             lines.append(f"  media {name}: {media.status or '?'}{length}{error}")
         for composition in record.compositions:
             lines.append(f"  composition {composition.name}: {composition.id}")
-        lines.append(f"  media seconds used: {record.media_seconds_used:g}")
+        lines.append(f"  media seconds used: {_number(record.media_seconds_used)}")
     for step in project.steps[-1:]:
         if step.status is None:
             continue
@@ -235,7 +242,7 @@ def result_lines(outcome: OneOffOutcome) -> list[str]:
         )
         if step.agent_response:
             lines.append(f"  response: {one_line(step.agent_response)}")
-        lines.append(f"  AI credits used: {step.ai_credits_used:g}")
+        lines.append(f"  AI credits used: {_number(step.ai_credits_used)}")
     if result.submitted_only and outcome.job_id:
         lines.append(
             f"Submitted job {outcome.job_id} without waiting; follow it with "

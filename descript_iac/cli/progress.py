@@ -201,6 +201,7 @@ class JsonReporter(Reporter):
             forgotten=result.forgotten,
             media_seconds=result.media_seconds,
             ai_credits=result.ai_credits,
+            unknown_spend_jobs=result.unknown_spend,  # not in the two sums: numbers not sane
             failures=[f.__dict__ for f in result.failures],
             stopped_reason=result.stopped_reason,
             elapsed_seconds=round(result.elapsed, 3),
@@ -217,7 +218,13 @@ def summary_lines(result: ApplyResult) -> list[str]:
         + (f"{result.published} published, " if result.published else "")
         + f"{result.forgotten} forgotten.",
         f"Used {result.media_seconds:.0f} media seconds and {result.ai_credits:.0f} AI credits "
-        f"in {result.elapsed:.1f}s.",
+        f"in {result.elapsed:.1f}s."
+        + (
+            f" The spend of {result.unknown_spend} job(s) is unknown: the API sent a number "
+            "that was not sane (not counted)."
+            if result.unknown_spend
+            else ""
+        ),
     ]
     if result.submitted_only:
         lines.append(

@@ -18,6 +18,15 @@ from descript_iac.workspace import load_saved_plan, show_state
 from descript_iac.workspace.showing import ProjectView, StateView
 
 
+def spent_text(media_seconds: float, ai_credits: float, unknown: int) -> str:
+    """`12 media seconds, 8 AI credits`, and the jobs whose spend is unknown (a number from the
+    API that was not sane: recorded as unknown, never as 0)."""
+    text = f"{media_seconds:.0f} media seconds, {ai_credits:.0f} AI credits"
+    if unknown:
+        text += f", and unknown for {unknown} job(s) (the API's number was not sane)"
+    return text
+
+
 def project_lines(view: ProjectView) -> list[str]:
     """One managed project, as `show` and `state show ADDRESS` print it."""
     lines = [f"{view.address}: {view.name or '(name not recorded)'}"]
@@ -39,14 +48,15 @@ def project_lines(view: ProjectView) -> list[str]:
         how = {"import": ", marked by import", "rebuild": ", recovered by state rebuild"}.get(
             step.origin, ""
         )
-        lines.append(f"  step {step.id}: {step.status or step.job_state} (job {job}{retries}{how})")
+        unknown = ", AI credits unknown" if step.ai_credits_used is None else ""
+        lines.append(
+            f"  step {step.id}: {step.status or step.job_state} (job {job}{retries}{how}{unknown})"
+        )
         if step.prompt:
             lines.append(f"    prompt: {step.prompt}")
         if step.agent_response:
             lines.append(f"    response: {one_line(step.agent_response)}")
-    lines.append(
-        f"  used: {view.media_seconds:.0f} media seconds, {view.ai_credits:.0f} AI credits"
-    )
+    lines.append(f"  used: {spent_text(view.media_seconds, view.ai_credits, view.unknown)}")
     if view.tainted:
         lines.append(f"  tainted: {view.tainted}")
     if view.quarantine:
@@ -66,10 +76,8 @@ def state_lines(view: StateView) -> list[str]:
     for address, ids in view.forgotten.items():
         lines.append(f"{address}: forgotten (no longer managed): {', '.join(ids)}")
     count = len(view.projects)
-    lines.append(
-        f"{count} managed project(s); used {view.media_seconds:.0f} media seconds and "
-        f"{view.ai_credits:.0f} AI credits in all."
-    )
+    spent = spent_text(view.media_seconds, view.ai_credits, view.unknown)
+    lines.append(f"{count} managed project(s); used {spent} in all.")
     return lines
 
 

@@ -96,10 +96,10 @@ def show(ctx: click.Context, address: str | None, directory: Path, as_json: bool
         echo(f"{address}: project {project.project_id or '-'} {project.project_url or ''}")
         imported = project.import_.status or project.import_.job_state if project.import_ else "-"
         echo(f"  import: {imported}; steps: {steps}")
-        echo(
-            f"  used: {project.totals.media_seconds:.0f} media seconds, "
-            f"{project.totals.ai_credits:.0f} AI credits"
-        )
+        from descript_iac.cli.show import spent_text
+
+        totals = project.totals
+        echo(f"  used: {spent_text(totals.media_seconds, totals.ai_credits, totals.unknown)}")
         if project.tainted:
             echo(f"  tainted: {one_line(project.tainted)}")
         for orphan in project.orphans:

@@ -11,6 +11,7 @@ import click
 
 from descript_iac.api.models import PublishedProject
 from descript_iac.cli.context import echo, get_globals
+from descript_iac.config.env_secrets import register_env_secrets
 from descript_iac.session import ApiTarget
 from descript_iac.state.store import LocalStateStore, StateStore
 from descript_iac.terminal_text import visible
@@ -24,6 +25,7 @@ emulator_option = click.option("--emulator", is_flag=True, help="Use the embedde
 
 
 def _target(ctx: click.Context, emulator: bool) -> ApiTarget:
+    register_env_secrets(Path("."))  # a reply may quote the working directory's secrets
     return ApiTarget(api_url=get_globals(ctx).api_url, emulator=emulator)
 
 

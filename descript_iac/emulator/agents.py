@@ -87,11 +87,15 @@ def create_agent(backend: Backend, token: str, body: Any, at: float) -> dict[str
         effects["edits"] = list(outcome.edits)
         if project_name is not None:  # a new project starts with one composition
             effects["compositions"] = [_first_composition(project)]
+    if faults.echo_prompt:
+        reply += f" You asked: {prompt}"
     if faults.hostile_text:  # the model's reply is untrusted text: play the worst of it
         reply += HOSTILE_TEXT
         if result["status"] == "error":
             result["error_message"] += HOSTILE_TEXT
     backend.credits_used += result["ai_credits_used"]
+    if faults.hostile_numbers:  # billed as usual; reported as nonsense
+        result["ai_credits_used"] = -1e9
     labels = [f"Working on: {e.replace('_', ' ')}..." for e in outcome.edits]
     if faults.hostile_text:
         labels = [label + HOSTILE_TEXT for label in labels or ["Working..."]]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -31,6 +32,15 @@ class Faults:
     # Throttling: a fixed window per token, a storm until an emulator time, the next N requests.
     rate_limit: int | None = None  # requests per window, per token
     rate_window: float = 1.0  # seconds
+    # How the window is counted and its reset told, as servers differ (issue #26): "fixed"
+    # (from its first request) or "sliding" (the last rate_window seconds); X-RateLimit-Reset
+    # as "seconds" until the reset or as an "epoch" time.
+    rate_window_kind: str = "fixed"
+    rate_reset: str = "seconds"
+    # Header values sent as they are, in place of the emulator's own, on every reply that
+    # carries rate-limit headers (Retry-After, X-RateLimit-*): a hostile or broken server's
+    # "nan", "1e12", "-5" or an HTTP date (issue #27).
+    rate_headers: dict[str, str] = field(default_factory=dict)
     throttle_until_at: float | None = None  # emulator time; set as {"throttle_until": seconds}
     throttle_next: int = 0  # the next N /v1 requests answer 429
     retry_after: int = 1  # Retry-After of storms and scripted 429s, seconds
@@ -53,6 +63,11 @@ class Faults:
     # Agent replies and error messages carrying escape sequences, CR, bidi overrides and very
     # long lines, as untrusted text can (issue #21's tests).
     hostile_text: bool = False
+    # Agent replies that quote their prompt, as a model may ("You asked: ..."): a secret in a
+    # prompt comes back in the job history (issue #27's cache test).
+    echo_prompt: bool = False
+    # Agent results whose numbers are nonsense: ai_credits_used -1e9 (issue #27's report).
+    hostile_numbers: bool = False
     # An eventually consistent history: what the lists show only `lag` seconds after creation.
     history_lag: float = 0.0  # GET /v1/jobs
     projects_lag: float = 0.0  # GET /v1/projects
@@ -210,6 +225,25 @@ def _scripts(name: str, value: Any) -> dict[str, list[str]]:
     return {k: _script(f"{name}.{k}", v) for k, v in value.items()}
 
 
+RATE_HEADERS = (
+    "Retry-After",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Consumed",
+    "X-RateLimit-Reset",
+)
+
+
+def _header_values(name: str, value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise InvalidInput(f"{name} must be an object of header names and string values")
+    known = {h.lower(): h for h in RATE_HEADERS}
+    unknown = [k for k in value if str(k).lower() not in known]
+    if unknown:
+        raise InvalidInput(f"{name}: {unknown[0]!r} is not one of {', '.join(RATE_HEADERS)}")
+    return {known[str(k).lower()]: v for k, v in value.items()}
+
+
 def _flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise InvalidInput(f"{name} must be true or false")
@@ -221,6 +255,9 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "publish_access_levels": _access_levels,
     "rate_limit": _optional(_count),  # 0 or null: off
     "rate_window": _seconds,
+    "rate_window_kind": _choice(("fixed", "sliding")),
+    "rate_reset": _choice(("seconds", "epoch")),
+    "rate_headers": _header_values,
     "throttle_until_at": _optional(_number),
     "throttle_next": _count,
     "retry_after": _count,
@@ -237,6 +274,8 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "credit_budget": _optional(_seconds),
     "read_media": _flag,
     "hostile_text": _flag,
+    "echo_prompt": _flag,
+    "hostile_numbers": _flag,
     "history_lag": _seconds,
     "projects_lag": _seconds,
     "foreign_client": _seconds,
@@ -248,14 +287,20 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
 
 
 class RateWindow:
-    """A fixed window counter per token, reporting what the API's headers report."""
+    """A window counter per token, fixed or sliding, reporting what the API's headers report."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._windows: dict[str, tuple[float, int]] = {}
+        self._recent: dict[str, deque[float]] = {}  # sliding: the times counted
 
-    def hit(self, key: str, limit: int, window: float, now: float) -> tuple[bool, int, int, float]:
-        """Count one request: (allowed, remaining, consumed, seconds until the window resets)."""
+    def hit(
+        self, key: str, limit: int, window: float, now: float, sliding: bool = False
+    ) -> tuple[bool, int, int, float]:
+        """Count one request: (allowed, remaining, consumed, seconds until the window resets;
+        sliding: until the oldest request counted leaves it)."""
+        if sliding:
+            return self._slide(key, limit, window, now)
         with self._lock:
             start, count = self._windows.get(key, (now, 0))
             if now - start >= window:
@@ -267,9 +312,22 @@ class RateWindow:
             self._windows[key] = (start, count)
             return True, limit - count, count, reset_in
 
+    def _slide(
+        self, key: str, limit: int, window: float, now: float
+    ) -> tuple[bool, int, int, float]:
+        with self._lock:
+            times = self._recent.setdefault(key, deque())
+            while times and times[0] <= now - window:
+                times.popleft()
+            if len(times) >= limit:
+                return False, 0, len(times), max(0.0, times[0] + window - now)
+            times.append(now)
+            return True, limit - len(times), len(times), max(0.0, times[0] + window - now)
+
     def reset(self) -> None:
         with self._lock:
             self._windows.clear()
+            self._recent.clear()
 
 
 class Dice:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from descript_iac.emulator.exceptions import EmulatorError, RateLimited, server_error
@@ -24,7 +25,27 @@ THROTTLED = "Rate limit exceeded: retry after the number of seconds in Retry-Aft
 
 
 def throttle(backend: Backend, token: str) -> dict[str, str]:
-    """Raise RateLimited when the request is throttled; else return the rate limit headers."""
+    """Raise RateLimited when the request is throttled; else return the rate limit headers.
+    `rate_headers` replace the emulator's own values, on a 429 and on a reply alike."""
+    try:
+        return _hostile(backend, _throttle(backend, token))
+    except RateLimited as exc:
+        exc.headers = _hostile(backend, exc.headers or {})
+        raise
+
+
+def _hostile(backend: Backend, headers: dict[str, str]) -> dict[str, str]:
+    replaced = backend.config.faults.rate_headers
+    if not replaced or not headers:
+        return headers
+    shown = dict(headers)
+    for name, value in replaced.items():
+        if name != "Retry-After" or name in headers:  # Retry-After only where one was due
+            shown[name] = value
+    return shown
+
+
+def _throttle(backend: Backend, token: str) -> dict[str, str]:
     faults = backend.config.faults
     now = backend.clock.now()
     storm = faults.throttle_until_at is not None and now < faults.throttle_until_at
@@ -45,14 +66,18 @@ def throttle(backend: Backend, token: str) -> dict[str, str]:
         raise RateLimited(THROTTLED, headers=headers)
     if not faults.rate_limit:
         return {}
+    sliding = faults.rate_window_kind == "sliding"
     allowed, remaining, consumed, reset_in = backend.rate.hit(
-        token, faults.rate_limit, faults.rate_window, now
+        token, faults.rate_limit, faults.rate_window, now, sliding
     )
+    reset = retry_after(reset_in)
+    if faults.rate_reset == "epoch":  # the time of the reset, in seconds since 1970
+        reset = str(math.ceil(now + reset_in))
     headers = {
         "X-RateLimit-Limit": str(faults.rate_limit),
         "X-RateLimit-Remaining": str(remaining),
         "X-RateLimit-Consumed": str(consumed),
-        "X-RateLimit-Reset": retry_after(reset_in),
+        "X-RateLimit-Reset": reset,
     }
     if not allowed:
         backend.stats["rate_limited"] += 1

@@ -98,7 +98,7 @@ class ImportRecord(_Record, kw_only=True):
     job_id: str
     job_state: str = "queued"
     media: dict[str, MediaRecord] = field(default_factory=dict)
-    media_seconds_used: float = 0.0
+    media_seconds_used: float | None = 0.0  # None: unknown (the API's number was not sane)
     sent_at: float = 0.0
     status: str | None = None  # success | partial | error, once stopped
     stopped_at: str | None = None
@@ -111,7 +111,7 @@ StepOrigin = Literal["apply", "import", "rebuild"]
 
 class StepRecord(_Record, kw_only=True):
     agent_response: str | None = None
-    ai_credits_used: float = 0.0
+    ai_credits_used: float | None = 0.0  # None: unknown (the API's number was not sane)
     attempts: int = 1
     created_at: str | None = None
     digest: str  # salted digest of prompt and model
@@ -121,7 +121,7 @@ class StepRecord(_Record, kw_only=True):
     # None: marked applied by `import --mark-applied` without a job the history could name.
     job_id: str | None
     job_state: str = "queued"
-    media_seconds_used: float = 0.0
+    media_seconds_used: float | None = 0.0  # None: unknown
     model: str | None = None
     origin: StepOrigin = "apply"  # how the record was made: by apply, import or state rebuild
     prompt: str | None = None  # what ran (None: from the environment, or before format 3)
@@ -233,6 +233,7 @@ class Quarantine(_Record, kw_only=True):
 class Totals(_Record, kw_only=True):
     ai_credits: float = 0.0
     media_seconds: float = 0.0
+    unknown: int = 0  # jobs whose spend is unknown (a number from the API was not sane)
 
 
 class ProjectState(_Record, kw_only=True):

@@ -418,9 +418,14 @@ def _update_import(project: ProjectState, job: dict[str, Any], result: dict[str,
         CompositionRecord(id=c["id"], name=c.get("name") or "")
         for c in result.get("created_compositions") or []
     ]
-    used = float(result.get("media_seconds_used") or 0)
-    record.media_seconds_used += used
-    project.totals.media_seconds += used
+    if "media_seconds_used" in (result.get("refused_numbers") or []):
+        record.media_seconds_used = None  # unknown, never 0 (issue #27)
+        project.totals.unknown += 1
+    else:
+        used = float(result.get("media_seconds_used") or 0)
+        if record.media_seconds_used is not None:
+            record.media_seconds_used += used
+        project.totals.media_seconds += used
     # The root cause is in each failed media's own message ("Unsupported file type", a 403).
     failed = "; ".join(
         f"{n}: {m.error_message or 'failed'}"
@@ -442,10 +447,16 @@ def _update_step(
     if not _newly_stopped(step, job, result, "error"):
         return
     step.agent_response = result.get("agent_response")
-    step.ai_credits_used = float(result.get("ai_credits_used") or 0)
-    step.media_seconds_used = float(result.get("media_seconds_used") or 0)
-    project.totals.ai_credits += step.ai_credits_used
-    project.totals.media_seconds += step.media_seconds_used
+    refused = result.get("refused_numbers") or []
+    credits = None if "ai_credits_used" in refused else float(result.get("ai_credits_used") or 0)
+    media = (
+        None if "media_seconds_used" in refused else float(result.get("media_seconds_used") or 0)
+    )
+    step.ai_credits_used, step.media_seconds_used = credits, media  # None: unknown, never 0
+    project.totals.ai_credits += credits or 0.0
+    project.totals.media_seconds += media or 0.0
+    if credits is None or media is None:
+        project.totals.unknown += 1
 
 
 def _job_abandoned(doc: StateDocument, event: JobAbandoned) -> None:

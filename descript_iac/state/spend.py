@@ -16,11 +16,14 @@ class Spent:
     media_seconds: float = 0.0
     ai_credits: float = 0.0
     jobs: int = 0
+    unknown: int = 0  # jobs whose spend is unknown (the API's number was not sane)
 
-    def add(self, media_seconds: float, ai_credits: float) -> None:
-        self.media_seconds += media_seconds
-        self.ai_credits += ai_credits
+    def add(self, media_seconds: float | None, ai_credits: float | None) -> None:
+        self.media_seconds += media_seconds or 0.0
+        self.ai_credits += ai_credits or 0.0
         self.jobs += 1
+        if media_seconds is None or ai_credits is None:
+            self.unknown += 1
 
 
 @dataclass
@@ -51,8 +54,8 @@ def spend_report(doc: StateDocument, addresses: set[str] | None = None) -> Spend
     def count(
         address: str,
         when: str | None,
-        media: float,
-        credits: float,
+        media: float | None,
+        credits: float | None,
         model: str | None,
         step: str | None,
     ) -> None:

@@ -2,13 +2,19 @@
 
 Checks the token and the API (reachable, round trip, level), this machine's clock against the
 API's `Date` header, the state (readable, no journal left in doubt, open intents, who holds the
-lock), the one-off state, and the size of the cache.
+lock), the one-off state, the size of the cache, and that the files holding prompts, agent
+replies and project URLs (local states, their backups and journals, the cache) are readable by
+their owner only.
 """
 
 from __future__ import annotations
 
+import os
+import shlex
+import stat
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from descript_iac.api.budget import HOUR, PUBLISHED_PER_HOUR
 from descript_iac.api.errors import ApiError, TransportFailure, Unauthorized
@@ -20,6 +26,8 @@ from descript_iac.state.store import LocalStateStore, StateStore
 
 SKEW_OK = 60.0  # seconds: beyond this, timestamps in logs and link expiries read wrong
 CACHE_LARGE = 512 * 1024 * 1024
+MAX_WALKED = 20_000  # files of the cache looked at for their modes (it is small in practice)
+SHOWN = 3  # loose files named in the message
 
 
 @dataclass(frozen=True)
@@ -37,7 +45,52 @@ def run_doctor(target: ApiTarget, states: list[StateStore]) -> list[Check]:
     for store in states:
         checks += _state_checks(store)
     checks.append(_cache_check())
+    checks.append(_private_check(states))
     return checks
+
+
+def _loose(path: Path) -> bool:
+    """Whether `path` is readable (or writable) by anyone but its owner."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISLNK(mode) and bool(mode & 0o077)
+
+
+def _private_check(states: list[StateStore]) -> Check:
+    """The local states (with backup and journal) and the cache: owner only (files 0600,
+    directories 0700), as descript-iac makes them; a looser one was made by hand or by an older
+    release, and may show prompts, agent replies and project URLs to other users."""
+    files: list[Path] = []
+    for store in states:
+        if isinstance(store, LocalStateStore):
+            files += [store.path, store.backup, store.journal]
+    root = cache_root()
+    if root.is_dir():
+        files.append(root)
+        for folder, dirs, names in os.walk(root):
+            here = Path(folder)
+            files += [here / n for n in dirs] + [here / n for n in names]
+            if len(files) > MAX_WALKED:
+                break
+    loose = [p for p in files if _loose(p)]
+    if not loose:
+        return Check("Private files", True, "the state and the cache are readable by you only")
+    named = ", ".join(str(p) for p in loose[:SHOWN])
+    more = f" and {len(loose) - SHOWN} more" if len(loose) > SHOWN else ""
+    fixes = []
+    if any(p == root or root in p.parents for p in loose):
+        fixes.append(f"chmod -R go-rwx {shlex.quote(str(root))}")
+    others = [shlex.quote(str(p)) for p in loose if p != root and root not in p.parents]
+    if others:
+        fixes.append(f"chmod go-rwx {' '.join(others)}")
+    return Check(
+        "Private files",
+        False,
+        f"readable by others: {named}{more}; they hold prompts, agent replies and project URLs. "
+        f"Run `{' && '.join(fixes)}`",
+    )
 
 
 def _api_checks(target: ApiTarget) -> list[Check]:

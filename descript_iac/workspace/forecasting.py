@@ -36,7 +36,7 @@ def step_samples(doc: StateDocument) -> list[StepSample]:
         StepSample(step.model or "default", float(step.ai_credits_used))
         for project in doc.projects.values()
         for step in project.steps
-        if step.status == "success"
+        if step.status == "success" and step.ai_credits_used is not None  # (None: unknown)
     ]
 
 

@@ -32,7 +32,7 @@ class StepView(_View):
     prompt: str | None
     model: str | None
     agent_response: str | None
-    ai_credits_used: float
+    ai_credits_used: float | None  # None: unknown (the API's number was not sane)
     attempts: int
     origin: str
 
@@ -50,6 +50,7 @@ class ProjectView(_View):
     steps: list[StepView]
     media_seconds: float
     ai_credits: float
+    unknown: int  # jobs whose spend is unknown, not counted in the two above
     tainted: str | None
     quarantine: str | None
     open_intents: list[str]
@@ -65,6 +66,7 @@ class StateView(_View):
     forgotten: dict[str, list[str]]  # address -> project ids no longer managed
     media_seconds: float
     ai_credits: float
+    unknown: int
 
 
 def project_view(address: str, project: ProjectState) -> ProjectView:
@@ -112,6 +114,7 @@ def project_view(address: str, project: ProjectState) -> ProjectView:
         ],
         media_seconds=project.totals.media_seconds,
         ai_credits=project.totals.ai_credits,
+        unknown=project.totals.unknown,
         tainted=project.tainted,
         quarantine=project.quarantine.reason if project.quarantine else None,
         open_intents=[
@@ -135,6 +138,7 @@ def state_view(location: str, doc: StateDocument) -> StateView:
         },
         media_seconds=sum(p.media_seconds for p in projects),
         ai_credits=sum(p.ai_credits for p in projects),
+        unknown=sum(p.unknown for p in projects),
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from descript_iac.state.document import StateDocument
 from descript_iac.state.store import LocalStateStore
-from tests.builders import advance_clock, cli_env, run_cli, serving, write_workspace
+from tests.builders import ONE_IMPORT, advance_clock, cli_env, run_cli, serving, write_workspace
 
 
 def lines(output: str) -> dict[str, str]:
@@ -88,3 +88,28 @@ def test_state_in_doubt_and_a_lock_left_by_a_dead_process(tmp_path: Path) -> Non
     assert f"its process is gone: `descript-iac force-unlock lock-1 --workspace {root}`" in (
         result.output
     )
+
+
+def test_a_state_or_cache_readable_by_others_is_reported(tmp_path: Path) -> None:
+    """Issue #27: files written 0644 by an older release or by hand (prompts, agent replies,
+    project URLs) are named, with the command that makes them private again."""
+    root = write_workspace(tmp_path / "ws", {"main.yaml": ONE_IMPORT})
+    state = tmp_path / "s.json"
+    with serving() as (running, _api):
+        env = cli_env(running)
+        applied = run_cli("--state", str(state), "apply", str(root), "--auto-approve", env=env)
+        assert applied.exit_code == 0, applied.output
+        clean = run_cli("--state", str(state), "doctor", "--workspace", str(root), env=env)
+        state.chmod(0o644)
+        cache = Path.home() / ".cache" / "descript-iac"
+        cached = next(p for p in cache.rglob("*") if p.is_file())
+        cached.chmod(0o644)
+        loose = run_cli("--state", str(state), "doctor", "--workspace", str(root), env=env)
+    assert lines(clean.output)["Private files"] == (
+        "OK   Private files: the state and the cache are readable by you only"
+    ), clean.output
+    assert loose.exit_code == 1
+    found = lines(loose.output)["Private files"]
+    assert found.startswith("FIX  Private files: readable by others: ")
+    assert str(state) in found and str(cached) in found
+    assert f"chmod -R go-rwx {cache}" in found and f"chmod go-rwx {state}" in found

@@ -124,3 +124,14 @@ def test_hourly_budget_counts_a_sliding_hour() -> None:
     assert budget.take(3600) == 0
     budget.hold_until(5000)
     assert budget.take(4000) == 1000
+
+
+def test_an_absurd_retry_after_is_reported_as_a_day_not_a_crash() -> None:
+    """Issue #27: `Retry-After: 1e12` would put the next try 31,000 years away (past any date
+    the machine can print): it is taken as a day at most, said, and nothing crashes."""
+    with serving(throttle_next=1, rate_headers={"Retry-After": "1e12"}) as (running, _api):
+        result = run_cli("published", "any-slug", env=cli_env(running))
+    assert result.exit_code == 1, result.output
+    assert "429 rate limited by the API; try again in 86400s (at " in result.output
+    assert "bug in descript-iac" not in result.output
+    assert "Warning: the API sent Retry-After '1e12' is over 86400 s" in result.output
