@@ -117,6 +117,11 @@ class Dispatching(RunState):
             limiter.release(ticket)
             self._fail(chain, action, str(exc))
             return None
+        alarm = self._lag_alarm() if intent.project_id is None else None
+        if alarm is not None:  # a create's gate stays shut while the history lags past it
+            limiter.release(ticket)
+            self._fail(chain, action, alarm)
+            return None
         key = gate_key(intent.job_type, intent.project_id)
         end = self._window_end(intent.sent_at, intent.clock_error)
         claim = self.registry.claim(key, intent.intent_id, end, self.client.clock.now())
@@ -176,6 +181,9 @@ class Dispatching(RunState):
             message.answer(True)
             return
         del self._flights[flight.key]
+        # Every POST that went out counts, answered or not: a lost reply, a retried 5xx and a
+        # re-sent intent are POSTs the server may have acted on (9 sent never reads 8 issued).
+        self.result.jobs_issued += flight.attempts
         took = self._now() - flight.started
         self._turnaround = took if self._turnaround is None else (self._turnaround + took) / 2
         self._replied(flight, message)
@@ -260,7 +268,6 @@ class Dispatching(RunState):
             )
         )
         self.registry.record_jobs({reply["job_id"]})
-        self.result.jobs_issued += 1
         self.schedule.sent(intent.job_type, self._now(), alone=not self._running)
         chain.action = action
         self.reporter.submitted(chain.address, action.label, reply["job_id"])

@@ -27,8 +27,22 @@ class Doubting(RunState):
             intent = next(i for i in project.intents if i.intent_id == doubt.intent_id)
             intents.append((doubt.chain.address, intent))
         verdicts = self.evidence.verdicts(self.doc, intents)
+        self._report_lag()
         for _, intent in intents:
             self._settle(self.doubts[intent.intent_id], intent, verdicts[intent.intent_id])
+
+    def _report_lag(self) -> None:
+        """Say so, with the figures, each time the history is seen lagging further past
+        --history-lag (the doubts wait that much longer; no new create is sent)."""
+        seen = self.client.clock.history_lag_seen
+        if not seen or seen < self.timing.history_lag or seen < self._lag_reported + 30:
+            return
+        self._lag_reported = seen
+        self.reporter.note(
+            f"the job history lags: a job this workspace made was still not listed {seen:.0f}s "
+            f"after its POST (--history-lag {self.timing.history_lag:g}s); jobs in doubt are "
+            "judged on the lag seen, not the setting, and no new create is sent"
+        )
 
     def _settle(self, doubt: Doubt, intent: Intent, verdict: Verdict) -> None:
         what = f"{doubt.chain.address}: the {intent.step_id or intent.action} job"

@@ -70,10 +70,10 @@ class Verdict:
 def window(intent: Intent, timing: Timing) -> tuple[float, float]:
     """When the intent's job, if it exists, was created (server time)."""
     span = max(timing.commit_span, intent.commit_span or 0.0)
-    return (
-        intent.sent_at - intent.clock_error,
-        intent.sent_at + intent.clock_error + span,
-    )
+    # The send time is on the `Date` clock, `created_at` on the job store's: the measured
+    # offset between the two widens the window on both sides.
+    error = intent.clock_error + timing.clock_skew
+    return (intent.sent_at - error, intent.sent_at + error + span)
 
 
 def complete_at(intent: Intent, timing: Timing) -> float:

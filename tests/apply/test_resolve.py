@@ -277,13 +277,16 @@ def test_the_window_follows_the_last_attempt() -> None:
 
 
 @st.composite
-def worlds(draw: st.DrawFn) -> tuple[Intent, Evidence, str | None, bool]:
+def worlds(draw: st.DrawFn) -> tuple[Intent, Evidence, str | None, bool, Timing]:
     """An intent, the evidence about it, and the truth: our job's id (None: never created)."""
     prompt_only = draw(st.booleans())
     it = prompt_create() if prompt_only else intent()
     kind = it.job_type
     api = draw(st.booleans())
     created = draw(st.booleans())
+    # The job store's clock (`created_at`) this far from the `Date` clock of the send time: the
+    # run measured it (api/clock.py) and judges with that much more room (Timing.clock_skew).
+    offset = draw(st.floats(-600, 600))
     lag = draw(st.floats(0, TIMING.history_lag))
     commit = draw(st.floats(0, TIMING.commit_span))
     as_of = SENT + draw(st.floats(0, 900))
@@ -294,11 +297,11 @@ def worlds(draw: st.DrawFn) -> tuple[Intent, Evidence, str | None, bool]:
         ours = "ours"
         if as_of >= SENT + commit + lag:  # the history shows it once it is past the lag
             stopped = draw(st.booleans())
-            history.append(job("ours", at=SENT + commit, kind=kind, stopped=stopped))
+            history.append(job("ours", at=SENT + offset + commit, kind=kind, stopped=stopped))
         names["p-ours"] = OURS
     # Other clients on the drive: look-alikes of every kind, at any time around ours.
     for n in range(draw(st.integers(0, 3))):
-        at = SENT + draw(st.floats(-200, 900))
+        at = SENT + offset + draw(st.floats(-200, 900))
         same_names = draw(st.booleans())
         if not api and not prompt_only and same_names and not created:
             # Without the projects API nothing tells an identical import of another client
@@ -327,28 +330,29 @@ def worlds(draw: st.DrawFn) -> tuple[Intent, Evidence, str | None, bool]:
         named=(
             [
                 ProjectSummary.model_validate(
-                    {"id": "p-ours", "name": OURS, "created_at": iso(SENT + commit)}
+                    {"id": "p-ours", "name": OURS, "created_at": iso(SENT + offset + commit)}
                 )
             ]
             if api and created
             else ([] if api else None)
         ),
     )
-    return it, ev, ours, api
+    timing = Timing(TIMING.commit_span, TIMING.history_lag, clock_skew=abs(offset) + 2)
+    return it, ev, ours, api, timing
 
 
 @settings(max_examples=400, deadline=None)
 @given(worlds())
 def test_never_a_second_job_never_a_foreign_one(
-    world: tuple[Intent, Evidence, str | None, bool],
+    world: tuple[Intent, Evidence, str | None, bool, Timing],
 ) -> None:
-    it, ev, ours, api = world
-    verdict = resolve(it, ev, TIMING)
+    it, ev, ours, api, timing = world
+    verdict = resolve(it, ev, timing)
     if verdict.kind == "adopt":
         assert verdict.job is not None and verdict.job.job_id == ours, "adopted another's job"
     if verdict.kind == "reissue":
         assert ours is None, "re-sent a job that exists: two jobs for one intent"
-        assert ev.as_of >= complete_at(it, TIMING), "re-sent while the window was open"
+        assert ev.as_of >= complete_at(it, timing), "re-sent while the window was open"
     if api and ours is not None and any(j.job_id == "ours" for j in ev.history):
         # With the projects API, our job is found as soon as it is listed, unless a foreign
         # project in the window carries our name (never drawn here).
@@ -366,3 +370,27 @@ def test_an_intent_is_judged_with_the_longest_settings_it_was_ever_given() -> No
     assert late.kind == "reissue"
     # Shorter settings recorded never shorten the settings in force now.
     assert complete_at(intent(commit_span=1.0, history_lag=0.0), TIMING) == COMPLETE
+
+
+@pytest.mark.parametrize(
+    ("offset", "measured", "verdict"),
+    [
+        (-3.0, None, "reissue"),  # the bug: Date 3 s ahead, its job before the window
+        (-3.0, 5.0, "adopt"),  # the offset measured: the window covers it
+        (600.0, 602.0, "adopt"),  # the job clock 10 minutes ahead of Date
+        (-600.0, 602.0, "adopt"),  # ... or behind
+    ],
+)
+def test_the_window_allows_for_the_measured_offset_between_the_two_clocks(
+    offset: float, measured: float | None, verdict: str
+) -> None:
+    """The send time is on the `Date` clock, `created_at` on the job store's: a window judged
+    without the measured offset misses the job and re-sends it."""
+    timing = TIMING if measured is None else Timing(300, 120, clock_skew=measured)
+    ours = job("a", at=SENT + offset + 0.2)
+    as_of = SENT + 1 + 300 + 120 + (measured or 0) + 1
+    result = resolve(intent(), evidence([ours], as_of=as_of), timing)
+    assert result.kind == verdict, result.reason
+    if measured is not None:
+        # The evidence is complete that much later too.
+        assert complete_at(intent(), timing) == COMPLETE + measured

@@ -1,0 +1,104 @@
+"""Exactly once when the API's `Date` header and its job store's `created_at` come from two
+clocks (a load balancer sets the one, the job store stamps the other): the offset is measured
+from the jobs the run sent and then saw, never assumed to be zero.
+
+The real CLI against the emulator on a real socket, with its manual clock; `date_offset` puts
+the `Date` header that many seconds ahead of the clock that stamps jobs. Replies are lost, so
+every window is judged on send times from the `Date` clock against `created_at`s from the other.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Served, cli, ticking
+from tests.e2e.test_exactness import APPLY, EPISODE, _env, _jobs_by_project, _workspace
+
+pytestmark = pytest.mark.e2e
+
+BOTH = (
+    EPISODE
+    + """  coffee:
+    name: Coffee script
+    steps:
+      - {id: write, prompt: Write a script about coffee}
+"""
+)
+EPISODE_JOBS = Counter({"import/project_media": 1, "Remove filler words": 1, "Add captions": 1})
+
+
+def _committed(served: Served) -> int:
+    stats = httpx.get(f"{served.root}/_emulator/stats").json()
+    return sum(v for k, v in stats.items() if k.startswith("committed:"))
+
+
+@pytest.mark.parametrize("offset", [3.0, 600.0, -600.0])
+@pytest.mark.parametrize("level", ["seed", "2026"])
+def test_a_date_clock_off_the_job_clock_never_makes_a_job_twice(
+    served_manual: Served, tmp_path: Path, level: str, offset: float
+) -> None:
+    """`Date` 3 s or 10 minutes off the job clock, the import's and a step's replies lost (and,
+    with the projects API, a prompt-only create's): every lost job is found in the history and
+    adopted, none is sent again, and no other project's job is taken (the old windows started
+    at `sent - 0.75 s` on the `Date` clock and re-sent every one)."""
+    text = BOTH if level == "2026" else EPISODE  # a prompt-only create in doubt needs names
+    _workspace(tmp_path, text)
+    lost = {"import/project_media": ["lose"], "agent": ["ok", "lose", "lose"]}
+    served_manual.faults(api_level=level, date_offset=offset, next_posts=lost)
+    with ticking(served_manual, step=2.0):
+        done = cli(*APPLY, env=_env(served_manual), cwd=tmp_path, timeout=180)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    jobs = _jobs_by_project(served_manual)
+    expected = {"Episode 42": EPISODE_JOBS}
+    if level == "2026":
+        expected["Coffee script"] = Counter({"Write a script about coffee": 1})
+    assert jobs == expected, output  # no duplicate, no project twice, nothing cross-adopted
+    assert "sending it again" not in output
+    # Every POST sent is counted, answered or not: the emulator committed each one.
+    issued = re.search(r"Apply complete: (\d+) job\(s\) issued", output)
+    assert issued is not None, output
+    assert (
+        int(issued.group(1)) == _committed(served_manual) == sum(c.total() for c in jobs.values())
+    )
+
+
+def test_the_summary_counts_every_post_sent(served_manual: Served, tmp_path: Path) -> None:
+    """A step's POST is answered 503 before anything was made: the outcome is unknown, the
+    history shows no such job, and it is sent again. Both POSTs count in "job(s) issued" (the
+    old summary counted only the POSTs that got a job id, so 4 sent read "3 issued")."""
+    _workspace(tmp_path, EPISODE)
+    served_manual.faults(next_posts={"agent": ["503-before"]})
+    with ticking(served_manual, step=2.0):
+        done = cli(*APPLY, env=_env(served_manual), cwd=tmp_path, timeout=180)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert _jobs_by_project(served_manual) == {"Episode 42": EPISODE_JOBS}
+    stats = httpx.get(f"{served_manual.root}/_emulator/stats").json()
+    assert stats["script:503-before"] == 1 and _committed(served_manual) == 3
+    assert "Apply complete: 4 job(s) issued" in output, output
+
+
+def test_a_history_lagging_past_its_allowance_is_measured_and_never_re_sent(
+    served_manual: Served, tmp_path: Path
+) -> None:
+    """The history lists a job 360 s after it is made, three times --history-lag 120, and a
+    step's reply is lost. The step before it (answered, so known to exist) is missing from the
+    listing for minutes: that is the lag measured, named in a message, and the lost step is
+    judged on it, found when it is listed, never sent again (it was re-sent as "never
+    created" once the 120 s allowance had passed)."""
+    _workspace(tmp_path, EPISODE)
+    served_manual.faults(history_lag=360, next_posts={"agent": ["ok", "lose"]})
+    with ticking(served_manual, step=2.0):
+        done = cli(*APPLY, env=_env(served_manual), cwd=tmp_path, timeout=180)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert _jobs_by_project(served_manual) == {"Episode 42": EPISODE_JOBS}, output
+    assert "sending it again" not in output
+    lag = re.search(r"the job history lags: .* still not listed (\d+)s after its POST", output)
+    assert lag is not None and int(lag.group(1)) >= 120, output
