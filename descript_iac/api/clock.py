@@ -7,10 +7,12 @@ the latest reading wins (a server's clock does not jump, but the emulator's manu
 Without any `Date` header the local clock is used, with a generous error (timing.UNSYNCED_ERROR).
 
 The `Date` header and a job's `created_at` need not come from one clock (a load balancer may set
-the one, the job store stamps the other). Their offset is measured, never assumed: every job this
-run sent and then saw gives a sample, `created_at` minus the send time on the `Date` clock
-(`observe_job`); `job_skew` is the largest seen plus a margin (before any sample, the bound),
-and widens every in-doubt window.
+the one, the job store stamps the other). Their offset is measured, never assumed: a job this run
+sent and whose reply it read was stamped between the send and the reply, so its `created_at`
+bounds the offset on both sides (`replied`, then `observe_job`); `job_skew` is the largest
+bound seen plus a margin (before any sample, the bound: 10 minutes) and widens the window in
+which an in-doubt job is looked for. It never delays a verdict: when the history is complete is
+a matter of the `Date` clock alone (apply/resolve.py).
 An offset past `SKEW_BOUND` stops the run: the windows would be guesses.
 """
 
@@ -27,9 +29,6 @@ from descript_iac.timing import UNSYNCED_ERROR
 DATE_RESOLUTION = 1.0  # the Date header counts whole seconds
 SKEW_MARGIN = 2.0  # added to the largest offset seen: the next sample may be a bit larger
 SKEW_BOUND = 600.0  # an offset past this between the two server clocks is not worked around
-# A sample also holds the POST's own trip (and a slow server's): this much over the bound is
-# still taken as within it, and before any sample the windows allow for all of it.
-SKEW_SLACK = 30.0
 
 
 class ClockSkewError(DescriptIacError):
@@ -43,8 +42,10 @@ class ServerClock:
         self._offset = 0.0  # server time minus local time
         self._error = UNSYNCED_ERROR
         self.synced = False
-        self._job_offset = 0.0  # the largest |created_at - send time| seen, `Date` clock
+        self._job_offset = 0.0  # the largest |offset| a sample allows, job clock minus `Date`
         self.job_samples = 0
+        # Jobs this run sent and got a reply for: when they can have been stamped (`Date` clock).
+        self._stamped: dict[str, tuple[float, float]] = {}
         self._lag = 0.0  # the longest a job this drive made was seen missing from the history
 
     def observe(self, date_header: str | None, sent_local: float, received_local: float) -> None:
@@ -80,32 +81,43 @@ class ServerClock:
         with self._lock:
             return self._offset
 
-    def observe_job(self, created_at: float, sent_at: float, job_id: str = "") -> None:
-        """One sample of the job clock against the `Date` clock: a job sent at `sent_at` (this
-        clock) was stamped `created_at`. The sample includes the POST's own trip, so it is an
-        upper bound of the offset when positive; that only widens the windows."""
-        sample = created_at - sent_at
-        if abs(sample) > SKEW_BOUND + SKEW_SLACK + UNSYNCED_ERROR and not self.synced:
-            return  # a send time from the unsynced local clock says nothing about the server
-        if abs(sample) > SKEW_BOUND + SKEW_SLACK:
+    def replied(self, job_id: str, sent_at: float, sent_error: float) -> None:
+        """The POST sent at `sent_at` (within `sent_error`, this clock) was answered just now
+        with `job_id`: its job was stamped in between; `observe_job` compares its `created_at`."""
+        latest = self.now() + self.error
+        with self._lock:
+            self._stamped[job_id] = (sent_at - sent_error, latest)
+
+    def observe_job(self, job_id: str, created_at: float) -> None:
+        """One sample of the job clock against the `Date` clock, if `job_id` is a job this run
+        sent and got a reply for (a job found in doubt, or one of an earlier run, has no known
+        reply time: its send time alone would underestimate an offset by the POST's trip)."""
+        with self._lock:
+            stamped = self._stamped.pop(job_id, None)
+        if stamped is None:
+            return
+        earliest, latest = stamped
+        low, high = created_at - latest, created_at - earliest  # the offset lies in between
+        nearest = 0.0 if low <= 0.0 <= high else min(abs(low), abs(high))
+        if nearest > SKEW_BOUND:
             raise ClockSkewError(
-                f"job {job_id or '?'} was stamped created_at {sample:+.1f}s from the time its "
-                f"POST was sent by the API's Date header; an offset over {SKEW_BOUND:g}s "
-                "between the API's two clocks makes every in-doubt window a guess, so nothing "
-                "more is sent. Check the API URL (a proxy or cache may set Date) and report it "
-                "to the API's operator"
+                f"job {job_id} was stamped created_at {low:+.1f}s to {high:+.1f}s from the API's "
+                f"Date header at the time of its POST; an offset over {SKEW_BOUND:g}s between "
+                "the API's two clocks makes every in-doubt window a guess, so nothing more is "
+                "sent. Check the API URL (a proxy or cache may set Date) and report it to the "
+                "API's operator"
             )
         with self._lock:
-            self._job_offset = max(self._job_offset, abs(sample))
+            self._job_offset = max(self._job_offset, abs(low), abs(high))
             self.job_samples += 1
 
     @property
     def job_skew(self) -> float:
         """How much to widen a window for the two clocks' offset. Before any sample the offset
-        is unknown: the widest one tolerated is assumed (a lost reply waits that much longer)."""
+        is unknown: the widest one tolerated is assumed (a wider search, never a longer wait)."""
         with self._lock:
             if not self.job_samples:
-                return SKEW_BOUND + SKEW_SLACK
+                return SKEW_BOUND + SKEW_MARGIN
             return self._job_offset + SKEW_MARGIN
 
     def observe_lag(self, seconds: float) -> None:

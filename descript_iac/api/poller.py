@@ -59,8 +59,7 @@ class BatchPoller:
                 found[job_id] = self.client.get_job(job_id)
             except NotFound:
                 self.gone.add(job_id)
-        for job_id, job in found.items():  # each is a sample of the job clock's offset
+        for job_id, job in found.items():  # a sample of the job clock's offset, if ours
             if job.created_at is not None:
-                sent = jobs[job_id].sent_at
-                self.client.clock.observe_job(job.created_at.timestamp(), sent, job_id)
+                self.client.clock.observe_job(job_id, job.created_at.timestamp())
         return found

@@ -18,6 +18,7 @@ from descript_iac.api.errors import (
 from descript_iac.api.models import AGENT_JOB
 from descript_iac.api.ratelimit import Ticket
 from descript_iac.apply.chain import Chain, Doubt, Flight
+from descript_iac.apply.evidence import in_force
 from descript_iac.apply.outgoing import gate_of, intent_kind, outgoing
 from descript_iac.apply.run_state import RunState
 from descript_iac.apply.sending import Abandoned, Reply, Stamp
@@ -112,7 +113,11 @@ class Dispatching(RunState):
         try:
             intent, send = outgoing(self.client, self.doc, self.workspace, chain.address, action)
             intent.commit_span = self.options.timing.commit_span
-            intent.history_lag = self.options.timing.history_lag
+            # The lag seen, when longer than the setting, and the offset measured so far are
+            # recorded too: no later run judges this intent with less.
+            intent.history_lag = in_force(self.options.timing, self.client.clock).history_lag
+            clock = self.client.clock
+            intent.clock_skew = clock.job_skew if clock.job_samples else None
         except DescriptIacError as exc:  # nothing was sent: e.g. a composition the import lacks
             limiter.release(ticket)
             self._fail(chain, action, str(exc))
@@ -268,6 +273,9 @@ class Dispatching(RunState):
             )
         )
         self.registry.record_jobs({reply["job_id"]})
+        # Stamped between its last send and now: its `created_at` will measure the offset of
+        # the job store's clock from the `Date` clock (api/clock.py).
+        self.client.clock.replied(reply["job_id"], intent.sent_at, intent.clock_error)
         self.schedule.sent(intent.job_type, self._now(), alone=not self._running)
         chain.action = action
         self.reporter.submitted(chain.address, action.label, reply["job_id"])

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from descript_iac.api import DescriptClient
 from descript_iac.api.capabilities import Feature
-from descript_iac.api.clock import SKEW_BOUND, SKEW_SLACK
+from descript_iac.api.clock import ServerClock
 from descript_iac.api.errors import Forbidden, NotFound
 from descript_iac.api.models import Job, ProjectDetails, ProjectSummary
 from descript_iac.apply.resolve import Evidence, Verdict, candidates, is_create, resolve, window
@@ -74,6 +74,16 @@ def recorded_jobs(project: ProjectState) -> list[tuple[str, str, float, str]]:
     return out
 
 
+def in_force(timing: Timing, clock: ServerClock) -> Timing:
+    """The settings, with what was measured so far: the offset between the `Date` and job
+    clocks (the bound before any sample), and a history seen lagging longer than allowed (no
+    window is judged on less than that)."""
+    skew = max(timing.clock_skew, clock.job_skew)
+    seen = clock.history_lag_seen
+    lag = max(timing.history_lag, seen + LAG_MARGIN if seen else 0.0)
+    return replace(timing, clock_skew=skew, history_lag=lag)
+
+
 @dataclass
 class EvidenceReader:
     client: DescriptClient
@@ -111,7 +121,7 @@ class EvidenceReader:
             since = min([oldest, *(t - timing.clock_skew for t in recent)]) - 1
             history = history_since(self.client, since, job_type)
             self._measure_lag(doc, history, since, job_type, as_of)
-        self._sample_offsets(doc, history)
+        self._sample_offsets(history)
         timing = self._timing()
         excluded = frozenset(doc.known_job_ids() | self.registry.recorded_jobs())
         base = Evidence(
@@ -136,12 +146,7 @@ class EvidenceReader:
         return out
 
     def _timing(self) -> Timing:
-        """The settings, with the offset measured so far between the `Date` and job clocks."""
-        skew = max(self.timing.clock_skew, self.client.clock.job_skew)
-        # A history seen lagging longer than allowed: no window is judged on less than that.
-        seen = self.client.clock.history_lag_seen
-        lag = max(self.timing.history_lag, seen + LAG_MARGIN if seen else 0.0)
-        return replace(self.timing, clock_skew=skew, history_lag=lag)
+        return in_force(self.timing, self.client.clock)
 
     def _recent_sends(self, doc: StateDocument, job_type: str | None, after: float) -> list[float]:
         return [
@@ -171,22 +176,11 @@ class EvidenceReader:
                 if sent_at - skew > since and as_of - sent_at > LAG_NOISE:
                     self.client.clock.observe_lag(as_of - sent_at)
 
-    def _sample_offsets(self, doc: StateDocument, history: list[Job]) -> None:
-        """Jobs this workspace sent and recorded, seen in the listing: samples of the offset."""
-        # Records of earlier runs may hold send times from an unsynced clock: only a sample
-        # within the bound counts here; this run's own sends are checked strictly (poller.py).
-        sent = {
-            job_id: when
-            for project in doc.projects.values()
-            for job_id, _, when, _ in recorded_jobs(project)
-        }
+    def _sample_offsets(self, history: list[Job]) -> None:
+        """Jobs this run sent and got a reply for, seen in the listing: samples of the offset."""
         for job in history:
-            when = sent.get(job.job_id)
-            created = job.created_at.timestamp() if job.created_at else None
-            if when is None or created is None:
-                continue
-            if abs(created - when) <= SKEW_BOUND + SKEW_SLACK:
-                self.client.clock.observe_job(created, when, job.job_id)
+            if job.created_at is not None:
+                self.client.clock.observe_job(job.job_id, job.created_at.timestamp())
 
     def _details_for(self, intent: Intent, base: Evidence) -> dict[str, ProjectDetails]:
         if not is_create(intent):

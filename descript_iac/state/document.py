@@ -202,6 +202,9 @@ class Intent(_Record, kw_only=True):
     # The --commit-span and --history-lag in force when it was sent (None: an older release's):
     # a later run never judges it with shorter ones.
     commit_span: float | None = None
+    # The offset measured between the API's `Date` and job clocks when it was sent (None: none
+    # measured yet, or an older release's), likewise never judged with less (api/clock.py).
+    clock_skew: float | None = None
     composition: str | None = None
     composition_id: str | None = None
     composition_names: list[str] = field(default_factory=list)
