@@ -4,6 +4,7 @@ never made, or quarantined; meanwhile the gate stays held."""
 from __future__ import annotations
 
 from descript_iac.apply.chain import Chain, Doubt
+from descript_iac.apply.evidence import in_force
 from descript_iac.apply.resolve import Verdict, complete_at
 from descript_iac.apply.run_state import RunState
 from descript_iac.plan.diff import quarantine_advice
@@ -102,7 +103,9 @@ class Doubting(RunState):
     def _keep_waiting(self, doubt: Doubt, intent: Intent, verdict: Verdict, what: str) -> None:
         chain = doubt.chain
         now = self.client.clock.now()
-        give_up = complete_at(intent, self.timing) + self.options.max_doubt_wait
+        # (judged on the lag seen when it is longer than the setting, as its verdict was)
+        timing = in_force(self.timing, self.client.clock)
+        give_up = complete_at(intent, timing) + self.options.max_doubt_wait
         if self.stopping or now > give_up:
             # Leave it open: the intent stays in the state, and the next run resolves it.
             del self.doubts[doubt.intent_id]

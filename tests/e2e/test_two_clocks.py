@@ -32,6 +32,12 @@ BOTH = (
 EPISODE_JOBS = Counter({"import/project_media": 1, "Remove filler words": 1, "Add captions": 1})
 
 
+def _seconds(clock: str) -> float:
+    """Seconds after midnight of an HH:MM:SS."""
+    h, m, s = (int(part) for part in clock.split(":"))
+    return float(h * 3600 + m * 60 + s)
+
+
 def _committed(served: Served) -> int:
     stats = httpx.get(f"{served.root}/_emulator/stats").json()
     return sum(v for k, v in stats.items() if k.startswith("committed:"))
@@ -60,6 +66,13 @@ def test_a_date_clock_off_the_job_clock_never_makes_a_job_twice(
         expected["Coffee script"] = Counter({"Write a script about coffee": 1})
     assert jobs == expected, output  # no duplicate, no project twice, nothing cross-adopted
     assert "sending it again" not in output
+    # The offset widens the search, never the wait: each lost reply (the first before any
+    # offset was measured) waits --commit-span 30 + --history-lag 120, not 10 minutes more.
+    waits = re.findall(
+        r"\[(\d\d:\d\d:\d\d)\] [^\n]*waiting for evidence until (\d\d:\d\d:\d\d)", output
+    )
+    assert waits, output
+    assert all((_seconds(until) - _seconds(said)) % 86400 <= 30 + 120 + 30 for said, until in waits)
     # Every POST sent is counted, answered or not: the emulator committed each one.
     issued = re.search(r"Apply complete: (\d+) job\(s\) issued", output)
     assert issued is not None, output
