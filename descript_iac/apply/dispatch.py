@@ -186,9 +186,11 @@ class Dispatching(RunState):
             message.answer(True)
             return
         del self._flights[flight.key]
-        # Every POST that went out counts, answered or not: a lost reply, a retried 5xx and a
-        # re-sent intent are POSTs the server may have acted on (9 sent never reads 8 issued).
-        self.result.jobs_issued += flight.attempts
+        # Every POST the server may have acted on counts, answered or not: a lost reply, a 5xx
+        # and a re-sent intent each (9 sent never reads 8 issued); a 429 or another refusal,
+        # and a request that never left, prove nothing was made.
+        if message.error is None or isinstance(message.error, OutcomeUnknown):
+            self.result.jobs_issued += 1
         took = self._now() - flight.started
         self._turnaround = took if self._turnaround is None else (self._turnaround + took) / 2
         self._replied(flight, message)

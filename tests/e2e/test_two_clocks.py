@@ -82,18 +82,20 @@ def test_a_date_clock_off_the_job_clock_never_makes_a_job_twice(
 
 
 def test_the_summary_counts_every_post_sent(served_manual: Served, tmp_path: Path) -> None:
-    """A step's POST is answered 503 before anything was made: the outcome is unknown, the
-    history shows no such job, and it is sent again. Both POSTs count in "job(s) issued" (the
-    old summary counted only the POSTs that got a job id, so 4 sent read "3 issued")."""
+    """A step's POST is throttled (429: nothing made), then answered 503 before anything was
+    made: the outcome is unknown, the history shows no such job, and it is sent again. Both
+    POSTs the server may have acted on count in "job(s) issued", the 429 does not (the old
+    summary counted only the POSTs that got a job id, so 4 sent read "3 issued")."""
     _workspace(tmp_path, EPISODE)
-    served_manual.faults(next_posts={"agent": ["503-before"]})
+    served_manual.faults(next_posts={"agent": ["429:1", "503-before"]})
     with ticking(served_manual, step=2.0):
         done = cli(*APPLY, env=_env(served_manual), cwd=tmp_path, timeout=180)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert _jobs_by_project(served_manual) == {"Episode 42": EPISODE_JOBS}
     stats = httpx.get(f"{served_manual.root}/_emulator/stats").json()
-    assert stats["script:503-before"] == 1 and _committed(served_manual) == 3
+    assert stats["script:429:1"] == 1 and stats["script:503-before"] == 1, stats
+    assert _committed(served_manual) == 3
     assert "Apply complete: 4 job(s) issued" in output, output
 
 
