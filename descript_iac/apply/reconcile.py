@@ -21,7 +21,13 @@ from datetime import datetime
 from descript_iac.api import BatchPoller, DescriptClient, InFlight
 from descript_iac.api.models import Job
 from descript_iac.apply.drift import acceptance, job_drift, project_drift
-from descript_iac.apply.evidence import EvidenceReader, NameOf, history_since, recorded_jobs
+from descript_iac.apply.evidence import (
+    EvidenceReader,
+    NameOf,
+    history_since,
+    in_force,
+    recorded_jobs,
+)
 from descript_iac.apply.resolve import window
 from descript_iac.plan.model import Drift
 from descript_iac.state.document import Quarantine, StateDocument
@@ -70,6 +76,9 @@ def reconcile(
     drift: bool = False,
 ) -> Reconciled:
     result = Reconciled()
+    # The listing must reach each window as widened for the job clock's offset (the bound, as
+    # nothing of this run was measured yet) and for a lag seen past the setting.
+    timing = in_force(timing, client.clock)
     intents = [(a, i) for a, p in doc.projects.items() for i in p.intents if not p.quarantine]
     running = {
         job_id: (address, job_type, sent_at)

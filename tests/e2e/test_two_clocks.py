@@ -117,3 +117,24 @@ def test_a_history_lagging_past_its_allowance_is_measured_and_never_re_sent(
     assert "sending it again" not in output
     lag = re.search(r"the job history lags: .* still not listed (\d+)s after its POST", output)
     assert lag is not None and int(lag.group(1)) >= 120, output
+
+
+@pytest.mark.parametrize("offset", [600.0, -600.0])
+def test_the_next_run_looks_for_a_job_left_in_doubt_as_widely(
+    served_manual: Served, tmp_path: Path, offset: float
+) -> None:
+    """The run is killed once the import's reply is read, before it is recorded; the next run,
+    an hour later, finds the job although `Date` is 10 minutes off the job clock: its history
+    listing and window allow for the offset (not measured yet in that run: the bound)."""
+    _workspace(tmp_path, EPISODE)
+    served_manual.faults(date_offset=offset)
+    env = _env(served_manual)
+    killed = cli(*APPLY, env={**env, "DESCRIPT_IAC_FAILPOINT": "after_post:1"}, cwd=tmp_path)
+    assert killed.returncode == -9, killed.stdout + killed.stderr
+    httpx.post(f"{served_manual.root}/_emulator/clock/advance", json={"seconds": 3600})
+    with ticking(served_manual, step=2.0):
+        done = cli(*APPLY, env=env, cwd=tmp_path, timeout=180)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert _jobs_by_project(served_manual) == {"Episode 42": EPISODE_JOBS}, output
+    assert "never created" not in output
