@@ -199,12 +199,12 @@ class Intent(_Record, kw_only=True):
     action: IntentAction
     attempts: int = 0
     clock_error: float = UNSYNCED_ERROR
+    # The offset measured between the API's `Date` and job clocks when it was sent (None: none
+    # measured yet, or an older release's): a later run never looks in a narrower window.
+    clock_skew: float | None = None
     # The --commit-span and --history-lag in force when it was sent (None: an older release's):
     # a later run never judges it with shorter ones.
     commit_span: float | None = None
-    # The offset measured between the API's `Date` and job clocks when it was sent (None: none
-    # measured yet, or an older release's), likewise never judged with less (api/clock.py).
-    clock_skew: float | None = None
     composition: str | None = None
     composition_id: str | None = None
     composition_names: list[str] = field(default_factory=list)
