@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from descript_iac.state.clock_figures import ClockFigures
 from descript_iac.state.drive import DriveRegistry, LocalDriveRegistry
 from descript_iac.userdirs import cache_root
 
@@ -115,6 +116,11 @@ def open_registry(
         shared = PostgresDriveRegistry(store.database, client.account_key)
         return CombinedDriveRegistry(local, shared)
     return local
+
+
+def clock_figures(target: ApiTarget, client: DescriptClient) -> ClockFigures:
+    """The figures recent runs measured of the API's clocks and history lag, for this account."""
+    return ClockFigures(target.drives_dir / client.account_key / "clock-figures.json")
 
 
 def own_drive_id(target: ApiTarget, client: DescriptClient) -> str | None:

@@ -112,6 +112,12 @@ class ServerClock:
             self.job_samples += 1
 
     @property
+    def measured_offset(self) -> float | None:
+        """The largest offset this run's own jobs allowed (None: none seen yet)."""
+        with self._lock:
+            return self._job_offset if self.job_samples else None
+
+    @property
     def job_skew(self) -> float:
         """How much to widen a window for the two clocks' offset. Before any sample the offset
         is unknown: the widest one tolerated is assumed (a wider search, never a longer wait)."""

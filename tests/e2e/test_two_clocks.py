@@ -79,6 +79,12 @@ def test_a_date_clock_off_the_job_clock_never_makes_a_job_twice(
     assert (
         int(issued.group(1)) == _committed(served_manual) == sum(c.total() for c in jobs.values())
     )
+    # `doctor` shows what the run measured: a bound that holds the true offset.
+    doctor = cli("doctor", env=_env(served_manual), cwd=tmp_path)
+    shown = re.search(
+        r"OK   Server clocks: last 1 apply run\(s\): .* job clock within ([\d.]+)s", doctor.stdout
+    )
+    assert shown is not None and float(shown.group(1)) >= abs(offset) - 0.05, doctor.stdout
 
 
 def test_the_summary_counts_every_post_sent(served_manual: Served, tmp_path: Path) -> None:
@@ -117,6 +123,13 @@ def test_a_history_lagging_past_its_allowance_is_measured_and_never_re_sent(
     assert "sending it again" not in output
     lag = re.search(r"the job history lags: .* still not listed (\d+)s after its POST", output)
     assert lag is not None and int(lag.group(1)) >= 120, output
+    doctor = cli("doctor", env=_env(served_manual), cwd=tmp_path)
+    assert doctor.returncode == 1, doctor.stdout
+    assert re.search(
+        r"FIX  Server clocks: last 1 apply run\(s\): .* job history lag seen up to "
+        r"(1[2-9]\d|[2-9]\d\d)s \(--history-lag 120s\); the history lagged past its allowance",
+        doctor.stdout,
+    ), doctor.stdout
 
 
 @pytest.mark.parametrize("offset", [600.0, -600.0])
