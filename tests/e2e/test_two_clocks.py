@@ -151,3 +151,23 @@ def test_the_next_run_looks_for_a_job_left_in_doubt_as_widely(
     assert done.returncode == 0, output
     assert _jobs_by_project(served_manual) == {"Episode 42": EPISODE_JOBS}, output
     assert "never created" not in output
+
+
+def test_an_offset_past_the_bound_stops_the_run_with_a_message(
+    served_manual: Served, tmp_path: Path
+) -> None:
+    """`Date` 700 s ahead of the job clock, past the 10 minutes any window allows for: the
+    first job read back shows it, and nothing more is sent (no traceback, no guessing)."""
+    _workspace(tmp_path, EPISODE)
+    served_manual.faults(date_offset=700)
+    with ticking(served_manual, step=2.0):
+        done = cli(*APPLY, env=_env(served_manual), cwd=tmp_path, timeout=180)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "Traceback" not in output
+    assert re.search(
+        r"Error: job [\w-]+ was stamped created_at -\d+\.\ds to -\d+\.\ds from the API's Date "
+        r"header at the time of its POST; an offset over 600s between the API's two clocks",
+        output,
+    ), output
+    assert _committed(served_manual) == 1  # the import; no step was sent after it
