@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from descript_iac.state.clock_figures import ClockFigures
 from descript_iac.state.drive import DriveRegistry, LocalDriveRegistry
 from descript_iac.userdirs import cache_root
 
@@ -133,6 +134,11 @@ def open_registry(
     known = own_drive_id(target, client, projects=False)  # one request, once per token
     drive = combine(registries(drive_key(known, client.scope))) if known else None
     return TokenDriveRegistry(combine(token_side), drive, learnt)
+
+
+def clock_figures(target: ApiTarget, client: DescriptClient) -> ClockFigures:
+    """The figures recent runs measured of the API's clocks and history lag, for this account."""
+    return ClockFigures(target.drives_dir / client.account_key / "clock-figures.json")
 
 
 def _legacy(target: ApiTarget, client: DescriptClient, database: object) -> list[DriveRegistry]:

@@ -40,6 +40,9 @@ class Timing:
 
     commit_span: float = COMMIT_SPAN
     history_lag: float = HISTORY_LAG
+    # Measured, not set: how far the job store's clock (`created_at`) was seen from the `Date`
+    # clock the send times are on, plus a margin (api/clock.py). Widens every window both ways.
+    clock_skew: float = 0.0
 
     @classmethod
     def from_env(cls, commit_span: float | None = None, history_lag: float | None = None) -> Timing:

@@ -42,7 +42,7 @@ class BatchPoller:
         types = {j.job_type for j in jobs.values()}
         # The margin covers send times recorded on an unsynced clock; a wider listing only costs
         # a page more now and then.
-        oldest = min(j.sent_at for j in jobs.values()) - UNSYNCED_ERROR
+        oldest = min(j.sent_at for j in jobs.values()) - UNSYNCED_ERROR - self.client.clock.job_skew
         after = max(oldest, history_floor(self._now()))
         # Enough pages for every wanted job, plus one for jobs others created meanwhile.
         max_pages = math.ceil(len(wanted) / PAGE) + 1
@@ -59,4 +59,7 @@ class BatchPoller:
                 found[job_id] = self.client.get_job(job_id)
             except NotFound:
                 self.gone.add(job_id)
+        for job_id, job in found.items():  # a sample of the job clock's offset, if ours
+            if job.created_at is not None:
+                self.client.clock.observe_job(job_id, job.created_at.timestamp())
         return found

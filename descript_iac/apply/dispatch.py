@@ -18,6 +18,7 @@ from descript_iac.api.errors import (
 from descript_iac.api.models import AGENT_JOB
 from descript_iac.api.ratelimit import Ticket
 from descript_iac.apply.chain import Chain, Doubt, Flight
+from descript_iac.apply.evidence import in_force
 from descript_iac.apply.outgoing import gate_of, intent_kind, outgoing
 from descript_iac.apply.run_state import RunState
 from descript_iac.apply.sending import Abandoned, Reply, Stamp
@@ -112,10 +113,19 @@ class Dispatching(RunState):
         try:
             intent, send = outgoing(self.client, self.doc, self.workspace, chain.address, action)
             intent.commit_span = self.options.timing.commit_span
-            intent.history_lag = self.options.timing.history_lag
+            # The lag seen, when longer than the setting, and the offset measured so far are
+            # recorded too: no later run judges this intent with less.
+            intent.history_lag = in_force(self.options.timing, self.client.clock).history_lag
+            clock = self.client.clock
+            intent.clock_skew = clock.job_skew if clock.job_samples else None
         except DescriptIacError as exc:  # nothing was sent: e.g. a composition the import lacks
             limiter.release(ticket)
             self._fail(chain, action, str(exc))
+            return None
+        alarm = self._lag_alarm() if intent.project_id is None else None
+        if alarm is not None:  # a create's gate stays shut while the history lags past it
+            limiter.release(ticket)
+            self._fail(chain, action, alarm)
             return None
         key = gate_key(intent.job_type, intent.project_id)
         end = self._window_end(intent.sent_at, intent.clock_error)
@@ -176,6 +186,11 @@ class Dispatching(RunState):
             message.answer(True)
             return
         del self._flights[flight.key]
+        # Every POST the server may have acted on counts, answered or not: a lost reply, a 5xx
+        # and a re-sent intent each (9 sent never reads 8 issued); a 429 or another refusal,
+        # and a request that never left, prove nothing was made.
+        if message.error is None or isinstance(message.error, OutcomeUnknown):
+            self.result.jobs_issued += 1
         took = self._now() - flight.started
         self._turnaround = took if self._turnaround is None else (self._turnaround + took) / 2
         self._replied(flight, message)
@@ -260,7 +275,9 @@ class Dispatching(RunState):
             )
         )
         self.registry.record_jobs({reply["job_id"]})
-        self.result.jobs_issued += 1
+        # Stamped between its last send and now: its `created_at` will measure the offset of
+        # the job store's clock from the `Date` clock (api/clock.py).
+        self.client.clock.replied(reply["job_id"], intent.sent_at, intent.clock_error)
         self.schedule.sent(intent.job_type, self._now(), alone=not self._running)
         chain.action = action
         self.reporter.submitted(chain.address, action.label, reply["job_id"])

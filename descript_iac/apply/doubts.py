@@ -4,6 +4,7 @@ never made, or quarantined; meanwhile the gate stays held."""
 from __future__ import annotations
 
 from descript_iac.apply.chain import Chain, Doubt
+from descript_iac.apply.evidence import in_force
 from descript_iac.apply.resolve import Verdict, complete_at
 from descript_iac.apply.run_state import RunState
 from descript_iac.plan.diff import quarantine_advice
@@ -27,8 +28,22 @@ class Doubting(RunState):
             intent = next(i for i in project.intents if i.intent_id == doubt.intent_id)
             intents.append((doubt.chain.address, intent))
         verdicts = self.evidence.verdicts(self.doc, intents)
+        self._report_lag()
         for _, intent in intents:
             self._settle(self.doubts[intent.intent_id], intent, verdicts[intent.intent_id])
+
+    def _report_lag(self) -> None:
+        """Say so, with the figures, each time the history is seen lagging further past
+        --history-lag (the doubts wait that much longer; no new create is sent)."""
+        seen = self.client.clock.history_lag_seen
+        if not seen or seen < self.timing.history_lag or seen < self._lag_reported + 30:
+            return
+        self._lag_reported = seen
+        self.reporter.note(
+            f"the job history lags: a job this workspace made was still not listed {seen:.0f}s "
+            f"after its POST (--history-lag {self.timing.history_lag:g}s); jobs in doubt are "
+            "judged on the lag seen, not the setting, and no new create is sent"
+        )
 
     def _settle(self, doubt: Doubt, intent: Intent, verdict: Verdict) -> None:
         what = f"{doubt.chain.address}: the {intent.step_id or intent.action} job"
@@ -88,7 +103,9 @@ class Doubting(RunState):
     def _keep_waiting(self, doubt: Doubt, intent: Intent, verdict: Verdict, what: str) -> None:
         chain = doubt.chain
         now = self.client.clock.now()
-        give_up = complete_at(intent, self.timing) + self.options.max_doubt_wait
+        # (judged on the lag seen when it is longer than the setting, as its verdict was)
+        timing = in_force(self.timing, self.client.clock)
+        give_up = complete_at(intent, timing) + self.options.max_doubt_wait
         if self.stopping or now > give_up:
             # Leave it open: the intent stays in the state, and the next run resolves it.
             del self.doubts[doubt.intent_id]

@@ -12,16 +12,19 @@ from dataclasses import dataclass, field, replace
 
 from descript_iac.api import DescriptClient
 from descript_iac.api.capabilities import Feature
+from descript_iac.api.clock import ServerClock
 from descript_iac.api.errors import Forbidden, NotFound
 from descript_iac.api.models import Job, ProjectDetails, ProjectSummary
 from descript_iac.apply.resolve import Evidence, Verdict, candidates, is_create, resolve, window
 from descript_iac.config.desired import Workspace
 from descript_iac.plan.digests import name_digest
-from descript_iac.state.document import Intent, StateDocument
+from descript_iac.state.document import Intent, ProjectState, StateDocument
 from descript_iac.state.drive import DriveRegistry
 from descript_iac.timing import Timing, history_floor
 
 PAGE = 100
+LAG_MARGIN = 5.0  # added to the longest lag seen before a window is judged on it
+LAG_NOISE = 5.0  # a job missing for less than this after its POST measures no lag
 # The desired project name for an address, when it is still the one the intent sent (its digest
 # matches); None otherwise. Used to look projects up by name.
 NameOf = Callable[[str, Intent], "str | None"]
@@ -57,6 +60,30 @@ def known_projects(doc: StateDocument) -> frozenset[str]:
     return frozenset(ids)
 
 
+def recorded_jobs(project: ProjectState) -> list[tuple[str, str, float, str]]:
+    """(job id, type, send time, state) of each job the project's record holds."""
+    out = []
+    if project.import_ is not None:
+        record = project.import_
+        out.append((record.job_id, "import/project_media", record.sent_at, record.job_state))
+    for step in project.steps:
+        if step.job_id:  # a step marked applied by `import` may name no job
+            out.append((step.job_id, "agent", step.sent_at, step.job_state))
+    for publish in project.publishes.values():
+        out.append((publish.job_id, "publish", publish.sent_at, publish.job_state))
+    return out
+
+
+def in_force(timing: Timing, clock: ServerClock) -> Timing:
+    """The settings, with what was measured so far: the offset between the `Date` and job
+    clocks (the bound before any sample), and a history seen lagging longer than allowed (no
+    window is judged on less than that)."""
+    skew = max(timing.clock_skew, clock.job_skew)
+    seen = clock.history_lag_seen
+    lag = max(timing.history_lag, seen + LAG_MARGIN if seen else 0.0)
+    return replace(timing, clock_skew=skew, history_lag=lag)
+
+
 @dataclass
 class EvidenceReader:
     client: DescriptClient
@@ -78,15 +105,24 @@ class EvidenceReader:
         taken before that listing's first page was read (the listing is complete up to it)."""
         if not intents:
             return {}
+        timing = self._timing()
         if as_of is None:
             if history is not None:
                 raise ValueError("a history given needs the time it was read at (as_of)")
             as_of = self.client.clock.now() - self.client.clock.error
         if history is None:
-            oldest = min(window(i, self.timing)[0] for _, i in intents)
+            oldest = min(window(i, timing)[0] for _, i in intents)
             types = {i.job_type for _, i in intents}
             job_type = next(iter(types)) if len(types) == 1 else None
-            history = history_since(self.client, oldest - 1, job_type)
+            # The listing also reaches back to this workspace's recent jobs of the type (a few
+            # more on a page), whose absence measures how far the history lags.
+            lookback = as_of - timing.commit_span - 2 * timing.history_lag
+            recent = self._recent_sends(doc, job_type, lookback)
+            since = min([oldest, *(t - timing.clock_skew for t in recent)]) - 1
+            history = history_since(self.client, since, job_type)
+            self._measure_lag(doc, history, since, job_type, as_of)
+        self._sample_offsets(history)
+        timing = self._timing()
         excluded = frozenset(doc.known_job_ids() | self.registry.recorded_jobs())
         base = Evidence(
             history=history,
@@ -106,14 +142,51 @@ class EvidenceReader:
                     named=self._named(address, intent),
                 )
                 evidence = replace(evidence, forbidden=frozenset(self._forbidden))
-            out[intent.intent_id] = resolve(intent, evidence, self.timing)
+            out[intent.intent_id] = resolve(intent, evidence, timing)
         return out
+
+    def _timing(self) -> Timing:
+        return in_force(self.timing, self.client.clock)
+
+    def _recent_sends(self, doc: StateDocument, job_type: str | None, after: float) -> list[float]:
+        return [
+            sent_at
+            for project in doc.projects.values()
+            for _, kind, sent_at, _ in recorded_jobs(project)
+            if sent_at > after and (job_type is None or kind == job_type)
+        ]
+
+    def _measure_lag(
+        self,
+        doc: StateDocument,
+        history: list[Job],
+        since: float,
+        job_type: str | None,
+        as_of: float,
+    ) -> None:
+        """Jobs this workspace recorded (their replies were read: they exist) that the complete
+        listing since `since` does not show yet: the history lags at least that long."""
+        listed = {j.job_id for j in history}
+        skew = self.client.clock.job_skew
+        for project in doc.projects.values():
+            for job_id, kind, sent_at, _ in recorded_jobs(project):
+                if job_id in listed or (job_type is not None and kind != job_type):
+                    continue
+                # A job sent moments ago may be missing for its POST's own trip: not a lag.
+                if sent_at - skew > since and as_of - sent_at > LAG_NOISE:
+                    self.client.clock.observe_lag(as_of - sent_at)
+
+    def _sample_offsets(self, history: list[Job]) -> None:
+        """Jobs this run sent and got a reply for, seen in the listing: samples of the offset."""
+        for job in history:
+            if job.created_at is not None:
+                self.client.clock.observe_job(job.job_id, job.created_at.timestamp())
 
     def _details_for(self, intent: Intent, base: Evidence) -> dict[str, ProjectDetails]:
         if not is_create(intent):
             return {}
         found: dict[str, ProjectDetails] = {}
-        for job in candidates(intent, base, self.timing):
+        for job in candidates(intent, base, self._timing()):
             project_id = job.project_id
             if not project_id:
                 continue
@@ -132,7 +205,7 @@ class EvidenceReader:
         name = self.name_of(address, intent) if is_create(intent) else None
         if name is None:
             return None
-        start, end = window(intent, self.timing)
+        start, end = window(intent, self._timing())
         # Only the token's own user's projects: a project another user made cannot be ours.
         page = self.client.list_projects(
             name=name, created_after=start - 1, created_before=end + 1, created_by="me"

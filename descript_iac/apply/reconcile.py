@@ -21,10 +21,16 @@ from datetime import datetime
 from descript_iac.api import BatchPoller, DescriptClient, InFlight
 from descript_iac.api.models import Job
 from descript_iac.apply.drift import acceptance, job_drift, project_drift
-from descript_iac.apply.evidence import EvidenceReader, NameOf, history_since
+from descript_iac.apply.evidence import (
+    EvidenceReader,
+    NameOf,
+    history_since,
+    in_force,
+    recorded_jobs,
+)
 from descript_iac.apply.resolve import window
 from descript_iac.plan.model import Drift
-from descript_iac.state.document import ProjectState, Quarantine, StateDocument
+from descript_iac.state.document import Quarantine, StateDocument
 from descript_iac.state.drive import DriveRegistry, gate_key
 from descript_iac.state.events import (
     DriftAccepted,
@@ -70,19 +76,22 @@ def reconcile(
     drift: bool = False,
 ) -> Reconciled:
     result = Reconciled()
+    # The listing must reach each window as widened for the job clock's offset (the bound, as
+    # nothing of this run was measured yet) and for a lag seen past the setting.
+    timing = in_force(timing, client.clock)
     intents = [(a, i) for a, p in doc.projects.items() for i in p.intents if not p.quarantine]
     running = {
         job_id: (address, job_type, sent_at)
         for address, p in doc.projects.items()
-        for job_id, job_type, sent_at, state in _recorded_jobs(p)
+        for job_id, job_type, sent_at, state in recorded_jobs(p)
         if state not in FINISHED_STATES
     }
     times = [window(i, timing)[0] for _, i in intents]
     times += [t - UNSYNCED_ERROR for _, _, t in running.values()]
     if drift:
         managed = [p for p in doc.projects.values() if p.project_id]
-        times += [t - UNSYNCED_ERROR for p in managed for *_, t, _s in _recorded_jobs(p)]
-        if any(not _recorded_jobs(p) for p in managed):
+        times += [t - UNSYNCED_ERROR for p in managed for *_, t, _s in recorded_jobs(p)]
+        if any(not recorded_jobs(p) for p in managed):
             times.append(0.0)  # an imported project without a job: the whole 30 days
     if not times:
         return result
@@ -151,16 +160,3 @@ def reconcile(
 
 def _status(job: Job) -> str:
     return job.result.status if job.result else job.job_state
-
-
-def _recorded_jobs(project: ProjectState) -> list[tuple[str, str, float, str]]:
-    out = []
-    if project.import_ is not None:
-        record = project.import_
-        out.append((record.job_id, "import/project_media", record.sent_at, record.job_state))
-    for step in project.steps:
-        if step.job_id:  # a step marked applied by `import` may name no job
-            out.append((step.job_id, "agent", step.sent_at, step.job_state))
-    for publish in project.publishes.values():
-        out.append((publish.job_id, "publish", publish.sent_at, publish.job_state))
-    return out

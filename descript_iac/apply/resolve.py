@@ -68,18 +68,28 @@ class Verdict:
 
 
 def window(intent: Intent, timing: Timing) -> tuple[float, float]:
-    """When the intent's job, if it exists, was created (server time)."""
-    span = max(timing.commit_span, intent.commit_span or 0.0)
-    return (
-        intent.sent_at - intent.clock_error,
-        intent.sent_at + intent.clock_error + span,
-    )
+    """When the intent's job, if it exists, was created, by the clock that stamps `created_at`.
+    The send time is on the `Date` clock: the offset measured between the two (or, before any
+    sample, the widest tolerated) widens the window on both sides."""
+    skew = max(timing.clock_skew, intent.clock_skew or 0.0)
+    return (_sent(intent)[0] - skew, _committed_by(intent, timing) + skew)
 
 
 def complete_at(intent: Intent, timing: Timing) -> float:
-    """Server time after which the job history shows the intent's job if it exists. The
-    longer of the settings now and those in force when the intent was sent."""
-    return window(intent, timing)[1] + max(timing.history_lag, intent.history_lag or 0.0)
+    """Server time (`Date` clock) after which the job history shows the intent's job if it
+    exists. The longer of the settings now and those in force when the intent was sent. The
+    job clock's offset plays no part: commit span and lag are durations, measured here on the
+    one clock both the send time and `as_of` are on."""
+    return _committed_by(intent, timing) + max(timing.history_lag, intent.history_lag or 0.0)
+
+
+def _sent(intent: Intent) -> tuple[float, float]:
+    return (intent.sent_at - intent.clock_error, intent.sent_at + intent.clock_error)
+
+
+def _committed_by(intent: Intent, timing: Timing) -> float:
+    """By when (`Date` clock) the job, if it exists, was committed."""
+    return _sent(intent)[1] + max(timing.commit_span, intent.commit_span or 0.0)
 
 
 def is_create(intent: Intent) -> bool:

@@ -60,6 +60,7 @@ class RunState:
         self.stopping = False
         self.doubts: dict[str, Doubt] = {}  # intent id -> the POST in doubt
         self.blocked: dict[str, str] = {}  # address -> the gate it waits for (reported once)
+        self._lag_reported = 0.0  # the history lag last reported as past --history-lag
         self._skipped = 0.0  # time an injected sleep claimed that the clock did not show
         self._sender = Sender(self.options.max_in_flight)
         self._flights: dict[str, Flight] = {}  # gate key -> the POST in flight
@@ -138,6 +139,20 @@ class RunState:
             return
         chain.state = "running"
         self._running[job.job_id] = chain
+
+    def _lag_alarm(self) -> str | None:
+        """Why no new create may be sent, when the job history was seen lagging at least as
+        long as --history-lag: a create whose reply was lost could not be judged."""
+        seen = self.client.clock.history_lag_seen
+        if not seen or seen < self.timing.history_lag:
+            return None
+        return (
+            f"not sent: the job history was seen lagging {seen:.0f}s behind (a job this "
+            f"workspace made was still not listed {seen:.0f}s after its POST), at least "
+            f"--history-lag {self.timing.history_lag:g}s; a create whose reply is lost could "
+            "not be told apart from none. Jobs in doubt wait that much longer. Apply again "
+            "later, or with a longer --history-lag"
+        )
 
     def _window_end(self, sent_at: float, error: float) -> float:
         return sent_at + error + self.timing.commit_span

@@ -161,7 +161,7 @@ def doctor(ctx: click.Context, directory: Path | None, emulator: bool) -> None:
     states: list[StateStore] = [LocalStateStore(oneoff_state_path())]
     if directory is not None or g.state_path is not None or g.backend_url is not None:
         states.insert(0, g.settings(directory or Path(".")).store())
-    checks = run_doctor(_target(ctx, emulator), states)
+    checks = run_doctor(_target(ctx, emulator), states, g.timing())
     for check in checks:
         echo(check.line())
     if not all(c.ok for c in checks):

@@ -71,6 +71,9 @@ class Faults:
     # An eventually consistent history: what the lists show only `lag` seconds after creation.
     history_lag: float = 0.0  # GET /v1/jobs
     projects_lag: float = 0.0  # GET /v1/projects
+    # Two server clocks: the `Date` header is this many seconds ahead of the clock that stamps
+    # `created_at` (negative: behind), as when a load balancer sets `Date`.
+    date_offset: float = 0.0
     # Another client of the same drive making look-alike jobs.
     foreign_client: float = 0.0  # jobs per emulator-minute
     foreign_media: list[str] = field(default_factory=lambda: ["host.wav", "guest.wav"])
@@ -278,6 +281,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "hostile_numbers": _flag,
     "history_lag": _seconds,
     "projects_lag": _seconds,
+    "date_offset": _number,
     "foreign_client": _seconds,
     "foreign_media": _some_names,
     "foreign_composition": _names,

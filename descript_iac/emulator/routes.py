@@ -63,9 +63,10 @@ class LostReply(Response):
 class DateHeader:
     """Stamps every response with `Date` from the emulator's clock (uvicorn's is turned off)."""
 
-    def __init__(self, app: ASGIApp, clock: Clock) -> None:
+    def __init__(self, app: ASGIApp, clock: Clock, offset: Callable[[], float]) -> None:
         self.app = app
         self.clock = clock
+        self.offset = offset  # the `date_offset` fault: `Date` ahead of the job clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,7 +76,7 @@ class DateHeader:
         async def send_dated(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
-                headers.append((b"date", http_date(self.clock.now()).encode()))
+                headers.append((b"date", http_date(self.clock.now() + self.offset()).encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -269,7 +270,13 @@ def build_app(backend: Backend) -> Starlette:
     return Starlette(
         routes=routes,
         exception_handlers={HTTPException: http_error},
-        middleware=[Middleware(DateHeader, clock=backend.clock)],
+        middleware=[
+            Middleware(
+                DateHeader,
+                clock=backend.clock,
+                offset=lambda: backend.config.faults.date_offset,
+            )
+        ],
     )
 
 

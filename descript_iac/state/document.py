@@ -199,6 +199,9 @@ class Intent(_Record, kw_only=True):
     action: IntentAction
     attempts: int = 0
     clock_error: float = UNSYNCED_ERROR
+    # The offset measured between the API's `Date` and job clocks when it was sent (None: none
+    # measured yet, or an older release's): a later run never looks in a narrower window.
+    clock_skew: float | None = None
     # The --commit-span and --history-lag in force when it was sent (None: an older release's):
     # a later run never judges it with shorter ones.
     commit_span: float | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ from descript_iac.plan import Plan, PlanOptions
 from descript_iac.plan.forecast import over_budget
 from descript_iac.plan.forecast import text_lines as forecast_text
 from descript_iac.plan.render import blocked_lines
-from descript_iac.session import open_client, open_registry
+from descript_iac.session import clock_figures, open_client, open_registry
+from descript_iac.state.clock_figures import ClockFigure
 from descript_iac.state.document import StateDocument
 from descript_iac.state.drive import DriveRegistry
 from descript_iac.state.events import ProjectImported
@@ -164,6 +166,7 @@ def apply_workspace(
                 raise
             finally:
                 registry.close()
+                _keep_figures(settings, client)
                 if lost:
                     pass
                 elif record.count:
@@ -171,6 +174,16 @@ def apply_workspace(
                     remember_store(settings.root, store)
                 else:
                     store.discard()
+
+
+def _keep_figures(settings: RunSettings, client: DescriptClient) -> None:
+    """What this run measured of the API's clocks and lag, for `doctor` (nothing to keep when
+    it saw no job of its own and no lag)."""
+    offset, lag = client.clock.measured_offset, client.clock.history_lag_seen
+    if offset is None and not lag:
+        return
+    with contextlib.suppress(OSError):  # figures to show: never worth failing a run for
+        clock_figures(settings.api, client).add(ClockFigure(client.clock.now(), offset, lag))
 
 
 def _existing(

@@ -1,10 +1,10 @@
 """`doctor`: is everything a run needs in order? One line per check: OK, or what to do.
 
 Checks the token and the API (reachable, round trip, level), this machine's clock against the
-API's `Date` header, the state (readable, no journal left in doubt, open intents, who holds the
-lock), the one-off state, the size of the cache, and that the files holding prompts, agent
-replies and project URLs (local states, their backups and journals, the cache) are readable by
-their owner only.
+API's `Date` header, what recent applies measured of the API's job clock and history lag, the
+state (readable, no journal left in doubt, open intents, who holds the lock), the one-off state,
+the size of the cache, and that the files holding prompts, agent replies and project URLs
+(local states, their backups and journals, the cache) are readable by their owner only.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from pathlib import Path
 from descript_iac.api.budget import HOUR, PUBLISHED_PER_HOUR
 from descript_iac.api.errors import ApiError, TransportFailure, Unauthorized
 from descript_iac.errors import DescriptIacError
-from descript_iac.session import ApiTarget, cache_root, describe, open_client
+from descript_iac.session import ApiTarget, cache_root, clock_figures, describe, open_client
 from descript_iac.state.budget import SharedBudget
+from descript_iac.state.clock_figures import ClockFigure
 from descript_iac.state.lock import FileLock
 from descript_iac.state.store import LocalStateStore, StateStore
+from descript_iac.timing import Timing
 
 SKEW_OK = 60.0  # seconds: beyond this, timestamps in logs and link expiries read wrong
 CACHE_LARGE = 512 * 1024 * 1024
@@ -40,8 +42,10 @@ class Check:
         return f"{'OK  ' if self.ok else 'FIX '} {self.name}: {self.text}"
 
 
-def run_doctor(target: ApiTarget, states: list[StateStore]) -> list[Check]:
-    checks = _api_checks(target)
+def run_doctor(
+    target: ApiTarget, states: list[StateStore], timing: Timing | None = None
+) -> list[Check]:
+    checks = _api_checks(target, timing or Timing.from_env())
     for store in states:
         checks += _state_checks(store)
     checks.append(_cache_check())
@@ -93,7 +97,7 @@ def _private_check(states: list[StateStore]) -> Check:
     )
 
 
-def _api_checks(target: ApiTarget) -> list[Check]:
+def _api_checks(target: ApiTarget, timing: Timing) -> list[Check]:
     where = describe(target)
     try:
         with open_client(target) as client:
@@ -109,6 +113,7 @@ def _api_checks(target: ApiTarget) -> list[Check]:
                 HOUR,
             )
             used = budget.used(time.time())
+            figures = clock_figures(target, client).recent()
     except Unauthorized:
         return [
             Check("API", True, f"{where} is reachable"),
@@ -142,7 +147,30 @@ def _api_checks(target: ApiTarget) -> list[Check]:
         )
     budget_text = f"{used}/{PUBLISHED_PER_HOUR} requests in the last hour on this machine"
     checks.append(Check("Published budget", used < PUBLISHED_PER_HOUR, budget_text))
+    checks.append(_clock_figures_check(figures, timing.history_lag))
     return checks
+
+
+def _clock_figures_check(figures: list[ClockFigure], history_lag: float) -> Check:
+    """What recent applies measured of the API's two clocks and its history's lag."""
+    name = "Server clocks"
+    if not figures:
+        return Check(name, True, "no apply has measured the job clock or the history lag yet")
+    offsets = [f.offset for f in figures if f.offset is not None]
+    lag = max(f.lag for f in figures)
+    offset = f"within {max(offsets):.1f}s" if offsets else "not measured"
+    text = (
+        f"last {len(figures)} apply run(s): the API's Date header vs its job clock {offset}; "
+        f"job history lag seen up to {lag:.0f}s (--history-lag {history_lag:g}s)"
+    )
+    if lag >= history_lag:
+        return Check(
+            name,
+            False,
+            f"{text}; the history lagged past its allowance, and runs stop new creates while "
+            "it does: apply with a longer --history-lag",
+        )
+    return Check(name, True, text)
 
 
 def _state_checks(store: StateStore) -> list[Check]:

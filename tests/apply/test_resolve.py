@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from email.utils import format_datetime
 
 import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from descript_iac.api.clock import ClockSkewError, ServerClock
 from descript_iac.api.models import Job, ProjectDetails, ProjectSummary
+from descript_iac.apply.evidence import LAG_MARGIN, in_force
 from descript_iac.apply.resolve import Evidence, complete_at, resolve
 from descript_iac.plan.digests import name_digest
 from descript_iac.state.document import ImportFacets, Intent
@@ -37,6 +40,28 @@ def intent(**kw: object) -> Intent:
         "facets": ImportFacets(name=name_digest(SALT, OURS), team_access="t").to_json(),
     }
     return msgspec.convert({**base, **kw}, Intent)
+
+
+def measured(
+    offset: float | None = None, trip: float = 0.5, at: float = 0.5, lag_seen: float = 0.0
+) -> Timing:
+    """The timing a run judges with after what it measured (evidence.in_force): a job of its
+    own, sent a minute before the intent and answered `trip` seconds later, stamped `at` of the
+    way through that trip by a job clock `offset` seconds off the `Date` clock (None: no job of
+    its own seen yet); and a job of its own still missing from the history `lag_seen` seconds
+    after its POST."""
+    local = [SENT - 60.0]
+    clock = ServerClock(local=lambda: local[0])
+    date = format_datetime(datetime.fromtimestamp(local[0], tz=timezone.utc), usegmt=True)
+    clock.observe(date, local[0], local[0])
+    if offset is not None:
+        sent = clock.now()
+        local[0] += trip
+        clock.replied("mine", sent, clock.error)
+        clock.observe_job("mine", sent + at * trip + offset)
+    if lag_seen:
+        clock.observe_lag(lag_seen)
+    return in_force(TIMING, clock)
 
 
 def prompt_create() -> Intent:
@@ -277,16 +302,26 @@ def test_the_window_follows_the_last_attempt() -> None:
 
 
 @st.composite
-def worlds(draw: st.DrawFn) -> tuple[Intent, Evidence, str | None, bool]:
+def worlds(draw: st.DrawFn) -> tuple[Intent, Evidence, str | None, bool, Timing]:
     """An intent, the evidence about it, and the truth: our job's id (None: never created)."""
     prompt_only = draw(st.booleans())
     it = prompt_create() if prompt_only else intent()
     kind = it.job_type
     api = draw(st.booleans())
     created = draw(st.booleans())
-    lag = draw(st.floats(0, TIMING.history_lag))
+    # The job store's clock (`created_at`) this far from the `Date` clock of the send time, as
+    # the run measured it from a job of its own (or not yet: the bound is assumed).
+    offset = draw(st.floats(-600, 600))
+    sampled = draw(st.booleans())
+    trip, at = draw(st.floats(0, 10)), draw(st.floats(0, 1))
+    # The history's true lag, up to 3x the allowance; past it, the run has seen one of its own
+    # jobs missing nearly that long (the lag it measured is a lower bound, within LAG_MARGIN).
+    lag = draw(st.floats(0, 3 * TIMING.history_lag))
+    past = lag > TIMING.history_lag
+    seen = draw(st.floats(max(0.0, lag - LAG_MARGIN), lag)) if past else draw(st.floats(0, lag))
+    timing = measured(offset if sampled else None, trip, at, seen)
     commit = draw(st.floats(0, TIMING.commit_span))
-    as_of = SENT + draw(st.floats(0, 900))
+    as_of = SENT + draw(st.floats(0, 1200))
     history: list[Job] = []
     names: dict[str, str] = {}
     ours: str | None = None
@@ -294,11 +329,11 @@ def worlds(draw: st.DrawFn) -> tuple[Intent, Evidence, str | None, bool]:
         ours = "ours"
         if as_of >= SENT + commit + lag:  # the history shows it once it is past the lag
             stopped = draw(st.booleans())
-            history.append(job("ours", at=SENT + commit, kind=kind, stopped=stopped))
+            history.append(job("ours", at=SENT + offset + commit, kind=kind, stopped=stopped))
         names["p-ours"] = OURS
     # Other clients on the drive: look-alikes of every kind, at any time around ours.
     for n in range(draw(st.integers(0, 3))):
-        at = SENT + draw(st.floats(-200, 900))
+        at = SENT + offset + draw(st.floats(-200, 900))
         same_names = draw(st.booleans())
         if not api and not prompt_only and same_names and not created:
             # Without the projects API nothing tells an identical import of another client
@@ -327,28 +362,28 @@ def worlds(draw: st.DrawFn) -> tuple[Intent, Evidence, str | None, bool]:
         named=(
             [
                 ProjectSummary.model_validate(
-                    {"id": "p-ours", "name": OURS, "created_at": iso(SENT + commit)}
+                    {"id": "p-ours", "name": OURS, "created_at": iso(SENT + offset + commit)}
                 )
             ]
             if api and created
             else ([] if api else None)
         ),
     )
-    return it, ev, ours, api
+    return it, ev, ours, api, timing
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=2000, deadline=None)
 @given(worlds())
 def test_never_a_second_job_never_a_foreign_one(
-    world: tuple[Intent, Evidence, str | None, bool],
+    world: tuple[Intent, Evidence, str | None, bool, Timing],
 ) -> None:
-    it, ev, ours, api = world
-    verdict = resolve(it, ev, TIMING)
+    it, ev, ours, api, timing = world
+    verdict = resolve(it, ev, timing)
     if verdict.kind == "adopt":
         assert verdict.job is not None and verdict.job.job_id == ours, "adopted another's job"
     if verdict.kind == "reissue":
         assert ours is None, "re-sent a job that exists: two jobs for one intent"
-        assert ev.as_of >= complete_at(it, TIMING), "re-sent while the window was open"
+        assert ev.as_of >= complete_at(it, timing), "re-sent while the window was open"
     if api and ours is not None and any(j.job_id == "ours" for j in ev.history):
         # With the projects API, our job is found as soon as it is listed, unless a foreign
         # project in the window carries our name (never drawn here).
@@ -366,3 +401,76 @@ def test_an_intent_is_judged_with_the_longest_settings_it_was_ever_given() -> No
     assert late.kind == "reissue"
     # Shorter settings recorded never shorten the settings in force now.
     assert complete_at(intent(commit_span=1.0, history_lag=0.0), TIMING) == COMPLETE
+
+
+@pytest.mark.parametrize(
+    ("offset", "sample", "verdict"),
+    [
+        (-3.0, None, "reissue"),  # the bug: Date 3 s ahead, its job before an unwidened window
+        (-3.0, {}, "adopt"),  # no job of the run's seen yet: the bound is assumed
+        (-3.0, {"offset": -3.0}, "adopt"),  # the offset measured: the window covers it
+        (600.0, {"offset": 600.0}, "adopt"),  # the job clock 10 minutes ahead of Date
+        (-600.0, {"offset": -600.0}, "adopt"),  # ... or behind
+        # Stamped at the end of an 8 s trip: `created_at - sent` reads -592, the offset is -600
+        # (the 2026 +600 s case re-sent this way: its trip was read as part of the offset).
+        (-600.0, {"offset": -600.0, "trip": 8.0, "at": 1.0}, "adopt"),
+        (600.0, {"offset": 600.0, "trip": 8.0, "at": 0.0}, "adopt"),
+    ],
+)
+def test_the_window_allows_for_the_measured_offset_between_the_two_clocks(
+    offset: float, sample: dict[str, float] | None, verdict: str
+) -> None:
+    """The send time is on the `Date` clock, `created_at` on the job store's: a window judged
+    without the measured offset misses the job and re-sends it. `sample`: what the run
+    measured (see `measured`; None: the settings alone, as before the offset was measured)."""
+    timing = TIMING if sample is None else measured(**sample)
+    ours = job("a", at=SENT + offset + 0.2)
+    result = resolve(intent(), evidence([ours], as_of=COMPLETE + 1), timing)
+    assert result.kind == verdict, result.reason
+
+
+@pytest.mark.parametrize("offset", [None, -600.0, 3.0])
+def test_the_offset_widens_the_search_never_the_wait(offset: float | None) -> None:
+    """Commit span and lag are durations on the `Date` clock, the send time and `as_of` too: a
+    job never created is re-sent as soon as the evidence is complete, whatever the offset and
+    before any was measured (the bound assumed before the first sample once made every lost
+    reply wait 10 minutes)."""
+    timing = measured(offset)
+    assert timing.clock_skew >= 5.0
+    assert complete_at(intent(), timing) == COMPLETE
+    assert resolve(intent(), evidence([], as_of=COMPLETE + 1), timing).kind == "reissue"
+
+
+def test_an_offset_past_the_bound_stops_the_run() -> None:
+    with pytest.raises(ClockSkewError, match=r"over 600s between the API's two clocks"):
+        measured(-700.0)
+
+
+def test_an_intent_keeps_the_offset_measured_when_it_was_sent() -> None:
+    """A later run that measured a smaller offset still looks as wide as the run that sent it."""
+    ours = job("a", at=SENT - 600 + 0.2)
+    assert resolve(intent(), evidence([ours]), measured(1.0)).kind == "reissue"
+    assert resolve(intent(clock_skew=602.0), evidence([ours]), measured(1.0)).kind == "adopt"
+
+
+@pytest.mark.parametrize(
+    ("lag_seen", "verdict"),
+    [
+        (0.0, "reissue"),  # the bug: judged on the 120 s allowance, its job not listed yet
+        (358.0, "wait"),  # the lag seen (a job of the run's missing 358 s): it waits for it
+    ],
+)
+def test_a_history_seen_lagging_past_the_allowance_is_waited_for(
+    lag_seen: float, verdict: str
+) -> None:
+    """The history lists a job 360 s after it is made, 3x --history-lag 120. The lost job
+    shows only then; judged on the lag the run measured it is waited for and adopted."""
+    timing = measured(0.0, lag_seen=lag_seen)
+    early = resolve(intent(), evidence([], as_of=COMPLETE + 1), timing)
+    assert early.kind == verdict, early.reason
+    if verdict == "wait":
+        until = SENT + 1 + 300 + lag_seen + LAG_MARGIN
+        assert early.until == until
+        # By then the job, committed 0.2 s after its POST, has been listed (360.2 s later).
+        found = resolve(intent(), evidence([job("a", at=SENT + 0.2)], as_of=until), timing)
+        assert found.kind == "adopt", found.reason

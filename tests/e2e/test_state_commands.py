@@ -206,7 +206,9 @@ def test_adopt_refuses_a_job_the_intent_could_not_have_made(
         json={"project_name": "Other", "prompt": "Write a poem"},
         headers={"Authorization": f"Bearer {served.token}"},
     ).json()["job_id"]
-    httpx.post(f"{served.root}/_emulator/clock/advance", json={"seconds": 600})
+    # (further back than the 10 minutes a run's window allows for the `Date` clock's offset
+    # from the job clock before it has measured it)
+    httpx.post(f"{served.root}/_emulator/clock/advance", json={"seconds": 1300})
     me = tmp_path / "me"
     # (the teammate's project looks like mine: --new-state makes mine anyway)
     killed = cli(
