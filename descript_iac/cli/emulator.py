@@ -141,6 +141,13 @@ SECONDS = Duration()  # 10s, 5m, 500ms or plain seconds
     help="Fault: seconds before a new project appears in GET /v1/projects.",
 )
 @click.option(
+    "--date-offset",
+    default=0.0,
+    type=float,
+    help="Fault: seconds the Date header runs ahead of (negative: behind) the clock that stamps "
+    "jobs, as a load balancer or CDN with its own clock would make it.",
+)
+@click.option(
     "--job-failure-rate", default=0.0, type=FRACTION, help="Fault: fraction of jobs failing."
 )
 @click.option("--fail-media", help="Fault: regex; matching media URLs fail to import.")
