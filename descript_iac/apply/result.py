@@ -25,6 +25,8 @@ class ApplyResult:
     ai_credits: float = 0.0
     failures: list[Failure] = field(default_factory=list)
     stopped_reason: str | None = None
+    # address -> why the rest of its jobs were left for the next apply (its own budget)
+    held_by_budget: dict[str, str] = field(default_factory=dict)
     not_started: list[str] = field(default_factory=list)
     submitted_only: list[str] = field(default_factory=list)
     left_in_doubt: list[str] = field(default_factory=list)
@@ -33,4 +35,9 @@ class ApplyResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failures and self.stopped_reason is None and not self.left_in_doubt
+        return (
+            not self.failures
+            and self.stopped_reason is None
+            and not self.left_in_doubt
+            and not self.held_by_budget
+        )
