@@ -209,3 +209,54 @@ def test_a_project_whose_budget_runs_out_mid_apply_stops_alone_and_finishes_next
         prompts = _prompts_by_project(running)
     for name in ("ep", "other"):  # every step once: none lost, none run twice
         assert prompts[name].count(CHEAP) == 3 and prompts[name].count(DEAR) == 3
+
+
+def test_hostile_media_hosts_make_a_plan_say_unknown_within_seconds_and_see_no_credentials(
+    tmp_path: Path,
+) -> None:
+    """Through `plan`, with the real bounds (10 s a probe): a host that drips for ever, a 10 GB
+    file, a redirect to another host, a 403. Each is unknown with its reason; the other host
+    gets nothing; the API token reaches no media host; nothing is written but the cache."""
+    import time
+
+    token = "tok-never-to-a-media-host-0123456789"
+    with media_host({"ok.wav": files.wav(2.5)}) as host, media_host(FILES_ELSEWHERE) as other:
+        host.redirect_to = f"{other.url}/files/a.wav?X-Amz-Signature=s3cret"
+        hostile = {
+            "forbidden": "/forbidden/a.wav",
+            "forever": "/forever/a.wav",
+            "huge": "/huge/a.wav",
+            "redirect": "/redirect-other/a.wav",
+            "fine": "/files/ok.wav",
+        }
+        body = "".join(
+            _project(name, [], f"{host.url}{path}?X-Amz-Signature=s3cret")
+            for name, path in hostile.items()
+        )
+        root = _workspace(tmp_path / "ws", body)
+        before = {p for p in tmp_path.rglob("*")}
+        env = {"DESCRIPT_API_TOKEN": token, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+        started = time.monotonic()
+        planned = run_cli(
+            "--state", str(tmp_path / "s.json"), "plan", str(root), "--format", "json", env=env
+        )
+        took = time.monotonic() - started
+        host.stop_streams.set()  # the dripping host's thread ends with the test
+        seen = host.headers + other.headers
+        elsewhere = sum(other.requests.values())
+    assert planned.exit_code == 0, planned.output  # a forecast never fails a plan
+    assert took < 20  # one probe's bound is 10 s, and they run at once
+    forecast = json.loads(planned.output)["forecast"]
+    unknown = {a["address"]: " ".join(a["unknown"]) for a in forecast["actions"]}
+    assert "the media host answered 403" in unknown["forbidden"]
+    assert "no answer within 10 s" in unknown["forever"]
+    assert "not a media file it can read" in unknown["huge"]
+    assert "redirected to another host" in unknown["redirect"]
+    assert unknown["fine"] == "" and forecast["unknown_media"] == 4
+    assert elsewhere == 0  # the signed URL was not followed to another host
+    assert seen and not any(token in h or "authorization" in h.lower() for h in seen)
+    written = {p for p in tmp_path.rglob("*")} - before
+    assert written and all(p.is_relative_to(tmp_path / "cache") for p in written), written
+
+
+FILES_ELSEWHERE = {"a.wav": files.wav(1.0)}
