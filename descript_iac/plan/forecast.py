@@ -312,13 +312,18 @@ def _action_cost(c: ActionCost) -> str:
 
 
 def _budget_text(budget: Budget) -> str:
+    text = _limits(budget) + " per apply" if _limits(budget) else ""
+    if len(budget.projects) > 5:
+        own = f"{len(budget.projects)} projects with a budget of their own"
+    else:
+        own = "; ".join(f"{address}: {_limits(b)}" for address, b in budget.projects)
+    return "; ".join(t for t in (text, own) if t)
+
+
+def _limits(budget: Budget) -> str:
     parts = []
     if budget.ai_credits is not None:
         parts.append(f"{_num(budget.ai_credits)} AI credits")
     if budget.media_seconds is not None:
         parts.append(f"{_num(budget.media_seconds)} media seconds")
-    text = ", ".join(parts) + " per apply" if parts else ""
-    if budget.projects:
-        own = f"{len(budget.projects)} project(s) with a budget of their own"
-        text = f"{text}; {own}" if text else own
-    return text
+    return ", ".join(parts)
