@@ -56,7 +56,7 @@ class Spending:
             return None
         spent = self._spent.get(action.address, (0.0, 0.0))
         pending = {k: v for k, v in self._pending.items() if k[0] == action.address}
-        why = _passes(own, f"{action.address}'s", spent, pending, high)
+        why = _passes(own, "its", spent, pending, high)
         if why is not None:
             return Refusal(f"{why} for {action.label}", action.address)
         return None

@@ -44,7 +44,7 @@ def test_a_project_over_its_own_budget_stops_alone_and_a_job_in_flight_counts() 
     refused = spending.refusal(A2, 0, 0)
     assert refused is not None and refused.project == "a"
     assert refused.reason == (
-        "a's AI credit budget (15): 0 spent, up to 10 in flight, up to 10 for step s2"
+        "its AI credit budget (15): 0 spent, up to 10 in flight, up to 10 for step s2"
     )
     assert spending.refusal(B1, 0, 0) is None  # another project goes on
     spending.stopped(A1, 4, 0)  # what it really used: 4 + 10 fits in 15

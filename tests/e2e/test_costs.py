@@ -199,7 +199,7 @@ def test_a_project_whose_budget_runs_out_mid_apply_stops_alone_and_finishes_next
         stopped = apply(50)  # the forecast fits (3 x 8); d0 costs 88, then ep stops
         assert stopped.exit_code == 1, stopped.output
         assert "Left for the next apply (the project's budget would be passed" in stopped.output
-        assert "ep: ep's AI credit budget (50): 88 spent, up to 0 in flight" in stopped.output
+        assert "ep: its AI credit budget (50): 88 spent, up to 0 in flight" in stopped.output
         assert "Stopped early" not in stopped.output  # the other project went on
         after_stop = _prompts_by_project(running)
         assert after_stop["ep"].count(DEAR) == 1
