@@ -59,9 +59,16 @@ class Dispatching(RunState):
                     self._report_blocked(chain, Blocked(key, "this process", None))
                 continue
             over = self.spending.refusal(action, self.result.ai_credits, self.result.media_seconds)
-            if over is not None:  # the budget: nothing new is sent, the rest is left for later
+            if over is not None and over.project is None:
+                # the apply's budget: nothing new is sent, the rest is left for the next apply
                 self.stopping = True
-                self.result.stopped_reason = f"the budget would be passed: {over}"
+                self.result.stopped_reason = f"the budget would be passed: {over.reason}"
+                continue
+            if over is not None:  # the project's own budget: the rest of it waits, others go on
+                heapq.heappop(self._ready)
+                self._end(chain, "stopped")
+                self.result.held_by_budget.setdefault(chain.address, over.reason)
+                self._next_parked(key)
                 continue
             lone = self._lone(action)
             if lone and self._flights:

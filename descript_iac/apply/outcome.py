@@ -33,15 +33,21 @@ def describe(job: Job) -> str:
     return f"{result.status}: {text}" if text else result.status
 
 
+def used(job: Job) -> tuple[float, float]:
+    """(AI credits, media seconds) the stopped `job` used."""
+    if job.result is None:
+        return 0.0, 0.0
+    credits = float(job.agent_result.ai_credits_used or 0) if job.agent_result else 0.0
+    return credits, float(job.result.media_seconds_used or 0)
+
+
 def tally(result: ApplyResult, job: Job, action: Action, ok: bool) -> None:
     """Add what the stopped `job` of `action` used and, if `ok`, did, to `result`."""
-    if job.result is not None:
-        result.media_seconds += float(job.result.media_seconds_used or 0)
-        if job.agent_result is not None:
-            result.ai_credits += float(job.agent_result.ai_credits_used or 0)
-        refused = getattr(job.result, "refused_numbers", None)  # (api/models.py marks them)
-        if refused:
-            result.unknown_spend += 1
+    credits, media = used(job)
+    result.ai_credits += credits
+    result.media_seconds += media
+    if job.result is not None and getattr(job.result, "refused_numbers", None):
+        result.unknown_spend += 1  # (api/models.py marks the numbers it refused)
     if not ok:
         return
     if action.kind is ActionKind.CREATE:

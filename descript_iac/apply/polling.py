@@ -5,7 +5,7 @@ from __future__ import annotations
 from descript_iac.api.errors import ServerError, TransportFailure
 from descript_iac.api.models import Job
 from descript_iac.apply.chain import Chain
-from descript_iac.apply.outcome import describe, tally
+from descript_iac.apply.outcome import describe, tally, used
 from descript_iac.apply.reconcile import gone_message
 from descript_iac.apply.run_state import RunState
 from descript_iac.failpoints import failpoint
@@ -83,7 +83,7 @@ class Polling(RunState):
         chain.job = None
         ok = job.result is not None and job.result.status == "success"
         tally(self.result, job, action, ok)
-        self.spending.stopped(action)
+        self.spending.stopped(action, *used(job))
         message = describe(job)
         self.reporter.stopped(chain.address, action.label, job, ok, message)
         if not ok:

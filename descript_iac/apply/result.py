@@ -26,6 +26,8 @@ class ApplyResult:
     unknown_spend: int = 0  # jobs whose numbers were not sane: unknown, not in the sums
     failures: list[Failure] = field(default_factory=list)
     stopped_reason: str | None = None
+    # address -> why the rest of its jobs were left for the next apply (its own budget)
+    held_by_budget: dict[str, str] = field(default_factory=dict)
     not_started: list[str] = field(default_factory=list)
     submitted_only: list[str] = field(default_factory=list)
     left_in_doubt: list[str] = field(default_factory=list)
@@ -41,4 +43,5 @@ class ApplyResult:
             and self.stopped_reason is None
             and not self.left_in_doubt
             and not self.attention
+            and not self.held_by_budget
         )

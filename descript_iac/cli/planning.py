@@ -294,14 +294,15 @@ def _confirm(auto_approve: bool, out: Callable[[Plan], None]) -> Callable[[Plan]
     "--max-credits",
     type=click.FloatRange(min=0),
     default=None,
-    help="Spend at most this many AI credits in this apply (overrides the workspace's budget:).",
+    help="Spend at most this many AI credits in this apply (overrides the workspace's budget:; "
+    "a project's own budget: still holds).",
 )
 @click.option(
     "--max-media-seconds",
     type=Duration(),
     default=None,
     help="Import at most this much media in this apply: seconds or a duration (36000, 10h) "
-    "(overrides budget:).",
+    "(overrides the workspace's budget:; a project's own budget: still holds).",
 )
 @click.option(
     "--adopt-existing",

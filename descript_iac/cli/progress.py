@@ -204,6 +204,7 @@ class JsonReporter(Reporter):
             unknown_spend_jobs=result.unknown_spend,  # not in the two sums: numbers not sane
             failures=[f.__dict__ for f in result.failures],
             stopped_reason=result.stopped_reason,
+            held_by_budget=result.held_by_budget,
             elapsed_seconds=round(result.elapsed, 3),
         )
 
@@ -245,6 +246,12 @@ def summary_lines(result: ApplyResult) -> list[str]:
         )
     if result.stopped_reason:
         lines.append(f"Stopped early: {result.stopped_reason}.")
+    if result.held_by_budget:
+        lines.append(
+            "Left for the next apply (the project's budget would be passed; its other jobs were "
+            "not sent):"
+        )
+        lines += [f"  {address}: {why}" for address, why in result.held_by_budget.items()]
     if result.not_started:
         lines.append(f"Not started: {', '.join(result.not_started)}.")
     return lines

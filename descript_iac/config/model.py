@@ -191,6 +191,20 @@ class Defaults(_Model):
     model: str | None = Field(default=None, min_length=1)
 
 
+class BudgetBlock(_Model):
+    """What one apply may spend (issue #23), in all (the workspace's `budget:`) or on one
+    project's jobs (the project's `budget:`): an apply whose forecast's high end passes it refuses
+    to start, and a running apply sends nothing more (of that project) once what it spent plus
+    the high estimate of what is in flight would pass it."""
+
+    ai_credits: float | None = Field(
+        default=None, ge=0, le=1e9, allow_inf_nan=False, description="AI credits per apply."
+    )
+    media_seconds: float | None = Field(
+        default=None, ge=0, le=1e9, allow_inf_nan=False, description="Media seconds per apply."
+    )
+
+
 class Project(_Model):
     name: str | None = Field(
         default=None, min_length=1, description="Descript project name (default: the address)."
@@ -209,6 +223,11 @@ class Project(_Model):
         description="Drive folder a new project is placed in, e.g. 'Clients/Acme' (2026 API).",
     )
     exports: list[Export] = Field(default_factory=list)
+    budget: BudgetBlock | None = Field(
+        default=None,
+        description="What one apply may spend on this project's jobs: {ai_credits: N, "
+        "media_seconds: N}, besides the workspace's budget.",
+    )
 
 
 class MovedBlock(_Model):
@@ -277,19 +296,6 @@ StateBlock = Annotated[
         custom_error_message="'backend' must be 'local' or 'postgresql'",
     ),
 ]
-
-
-class BudgetBlock(_Model):
-    """What one apply may spend (issue #23): an apply whose forecast's high end passes it refuses
-    to start, and a running apply sends nothing more once what it spent plus the high estimate of
-    what is in flight would pass it."""
-
-    ai_credits: float | None = Field(
-        default=None, ge=0, le=1e9, allow_inf_nan=False, description="AI credits per apply."
-    )
-    media_seconds: float | None = Field(
-        default=None, ge=0, le=1e9, allow_inf_nan=False, description="Media seconds per apply."
-    )
 
 
 class WorkspaceFile(_Model):

@@ -95,14 +95,19 @@ class Forecast:
 
 @dataclass(frozen=True)
 class Budget:
-    """What one apply may spend (None: no limit)."""
+    """What one apply may spend (None: no limit), in all and, in `projects`, on the jobs of
+    each project that has a budget of its own (address -> its budget)."""
 
     ai_credits: float | None = None
     media_seconds: float | None = None
+    projects: tuple[tuple[str, Budget], ...] = ()
 
     @property
     def set(self) -> bool:
-        return self.ai_credits is not None or self.media_seconds is not None
+        return self.ai_credits is not None or self.media_seconds is not None or bool(self.projects)
+
+    def of_project(self, address: str) -> Budget | None:
+        return next((b for a, b in self.projects if a == address), None)
 
 
 def credit_estimate(model: str, samples: Sequence[StepSample]) -> tuple[Estimate, str]:
@@ -175,23 +180,37 @@ def _cost(
 
 
 def over_budget(forecast_: Forecast, budget: Budget) -> list[str]:
-    """What the forecast's high end would spend past `budget` (empty: it fits)."""
+    """What the forecast's high end would spend past `budget`, in all and per project (empty:
+    it fits)."""
+    problems = _over(forecast_.ai_credits, forecast_.media_seconds, forecast_.unknown_media, budget)
+    for address, own in budget.projects:
+        costs = [c for c in forecast_.actions if c.address == address]
+        credits = sum((c.ai_credits for c in costs), ZERO)
+        seconds = sum((c.media_seconds for c in costs), ZERO)
+        unknown = sum(len(c.unknown) for c in costs)
+        problems += [f"{address}: {p}" for p in _over(credits, seconds, unknown, own, "its")]
+    return problems
+
+
+def _over(
+    credits: Estimate, seconds: Estimate, unknown: int, budget: Budget, whose: str = "the"
+) -> list[str]:
     problems = []
-    if budget.ai_credits is not None and forecast_.ai_credits.high > budget.ai_credits:
+    if budget.ai_credits is not None and credits.high > budget.ai_credits:
         problems.append(
-            f"up to {_num(forecast_.ai_credits.high)} AI credits forecast, over the budget of "
+            f"up to {_num(credits.high)} AI credits forecast, over {whose} budget of "
             f"{_num(budget.ai_credits)}"
         )
     if budget.media_seconds is not None:
-        if not forecast_.complete:
+        if unknown:
             problems.append(
-                f"{forecast_.unknown_media} media item(s) of unknown duration, with a budget of "
+                f"{unknown} media item(s) of unknown duration, with {whose} budget of "
                 f"{_num(budget.media_seconds)} media seconds"
             )
-        elif forecast_.media_seconds.high > budget.media_seconds:
+        elif seconds.high > budget.media_seconds:
             problems.append(
-                f"up to {_num(forecast_.media_seconds.high)} media seconds forecast, over the "
-                f"budget of {_num(budget.media_seconds)}"
+                f"up to {_num(seconds.high)} media seconds forecast, over {whose} budget of "
+                f"{_num(budget.media_seconds)}"
             )
     return problems
 
@@ -282,6 +301,10 @@ def as_json(f: Forecast, budget: Budget | None = None) -> dict[str, Any]:
         data["budget"] = {
             "ai_credits": budget.ai_credits,
             "media_seconds": budget.media_seconds,
+            "projects": {
+                address: {"ai_credits": own.ai_credits, "media_seconds": own.media_seconds}
+                for address, own in budget.projects
+            },
             "over": over_budget(f, budget),
         }
     return data
@@ -299,9 +322,18 @@ def _action_cost(c: ActionCost) -> str:
 
 
 def _budget_text(budget: Budget) -> str:
+    text = _limits(budget) + " per apply" if _limits(budget) else ""
+    if len(budget.projects) > 5:
+        own = f"{len(budget.projects)} projects with a budget of their own"
+    else:
+        own = "; ".join(f"{address}: {_limits(b)}" for address, b in budget.projects)
+    return "; ".join(t for t in (text, own) if t)
+
+
+def _limits(budget: Budget) -> str:
     parts = []
     if budget.ai_credits is not None:
         parts.append(f"{_num(budget.ai_credits)} AI credits")
     if budget.media_seconds is not None:
         parts.append(f"{_num(budget.media_seconds)} media seconds")
-    return ", ".join(parts) + " per apply"
+    return ", ".join(parts)

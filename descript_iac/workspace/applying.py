@@ -258,8 +258,8 @@ def _forecast(
         raise DescriptIacError(
             "the forecast passes the budget; nothing was sent:\n  "
             + "\n  ".join(problems)
-            + "\nRaise the budget (--max-credits, --max-media-seconds or the workspace's "
-            "`budget:`), or apply fewer projects (--target)."
+            + "\nRaise the budget (--max-credits, --max-media-seconds, the workspace's "
+            "`budget:` or the project's), or apply fewer projects (--target)."
         )
     return dataclasses.replace(apply_options, budget=budget, forecast=found)
 

@@ -139,9 +139,16 @@ def forecast_plan(
 def workspace_budget(
     workspace: Workspace, ai_credits: float | None = None, media_seconds: float | None = None
 ) -> Budget:
-    """The budget of one apply: the options where given, else the workspace's `budget:`."""
+    """The budget of one apply: the options where given, else the workspace's `budget:`; and
+    each project's own `budget:` (which the options leave as they are)."""
     block = workspace.budget
     return Budget(
         ai_credits if ai_credits is not None else (block.ai_credits if block else None),
         media_seconds if media_seconds is not None else (block.media_seconds if block else None),
+        tuple(
+            (address, Budget(own.ai_credits, own.media_seconds))
+            for address, project in sorted(workspace.projects.items())
+            if (own := project.spec.budget) is not None
+            and (own.ai_credits is not None or own.media_seconds is not None)
+        ),
     )

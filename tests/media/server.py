@@ -1,6 +1,6 @@
 """A media host on a loopback socket, for the probe tests: files served with or without HTTP
 ranges, and the hostile cases (endless streams, a 10 GB file, redirects, a 403). Every request
-is counted by path, and its query string kept, so a test can tell what reached it."""
+is counted by path, and its query string and headers kept, so a test can tell what reached it."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ class MediaHost:
         self.files: dict[str, bytes] = {}
         self.requests: Counter[str] = Counter()
         self.queries: list[str] = []
+        self.headers: list[str] = []  # every request's headers, as sent
         self.redirect_to = ""  # where /redirect-other sends clients
         self.stop_streams = threading.Event()
         host = self
@@ -34,6 +35,7 @@ class MediaHost:
                 parts = urlsplit(self.path)
                 host.requests[parts.path] += 1
                 host.queries.append(parts.query)
+                host.headers.append(str(self.headers))
                 route = parts.path.split("/")[1]
                 getattr(self, f"_{route.replace('-', '_')}", self._missing)(parts.path)
 
