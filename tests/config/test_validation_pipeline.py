@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from descript_iac.config import cache
 from descript_iac.config.validation import schema
 from descript_iac.config.validation.schema import conforms
@@ -78,3 +80,24 @@ def test_a_change_to_any_validation_stage_invalidates_the_workspace_cache() -> N
     finally:
         os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert cache._code_fingerprint() == before
+
+
+def test_the_compiled_validator_is_kept_for_the_next_run_and_a_broken_one_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compiling the schema costs a `validate` of one changed file ~40-70 ms; a later run loads
+    the bytecode kept beside the workspace cache. A kept file that is damaged (or from another
+    Python) is compiled again, never an error."""
+    monkeypatch.setattr(schema, "_compiled", [])  # as in a new process
+    root = write_workspace(tmp_path / "ws", {"main.yaml": "version: 1\nprojects: {}\n"})
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    assert run_cli("validate", str(root), env=env).exit_code == 0
+    (kept,) = (tmp_path / "cache").rglob("schema-validator-*.marshal")
+    raw = schema.SCHEMA_FILE.read_bytes()
+    valid = {"version": 1, "projects": {"ep": {"steps": [{"id": "a", "prompt": "p"}]}}}
+    loaded = schema._compiled_validator(raw, kept.parent)
+    loaded(valid)  # raises when invalid
+    kept.write_bytes(b"not bytecode")
+    again = schema._compiled_validator(raw, kept.parent)
+    again(valid)
+    assert kept.read_bytes() != b"not bytecode"  # replaced by a good one

@@ -65,7 +65,7 @@ def check_file(
 
     source = read_source(file, name)
     try:
-        checked = _check(source, environ, models)
+        checked = _check(source, environ, models, cache.directory if cache else None)
         if not checked.problems and not checked.skipped:  # placed while the graph is there
             source.warnings = media_url_warnings(source, source.data, checked.secret)
     finally:
@@ -99,7 +99,9 @@ def _validated(data: dict[str, Any]) -> WorkspaceFile | None:
         return None
 
 
-def _check(source: Source, environ: Mapping[str, str], models: bool) -> CheckedFile:
+def _check(
+    source: Source, environ: Mapping[str, str], models: bool, keep_in: Path | None
+) -> CheckedFile:
     """The stages in their order; each reports every problem it finds, and a file that fails
     the syntax stage goes no further (there is no data to check)."""
     stopped = check_syntax(source)  # 1. syntax
@@ -112,7 +114,7 @@ def _check(source: Source, environ: Mapping[str, str], models: bool) -> CheckedF
     problems = list(interpolation_problems)
     version_problems = check_version(source, data)
     problems.extend(version_problems)
-    parsed, found = _typed(source, data, secret, models)  # 2. schema, 3. types
+    parsed, found = _typed(source, data, secret, models, keep_in)  # 2. schema, 3. types
     if version_problems:
         found = [p for p in found if "'version'" not in p.message]
     problems.extend(found)
@@ -128,11 +130,11 @@ def _check(source: Source, environ: Mapping[str, str], models: bool) -> CheckedF
 
 
 def _typed(
-    source: Source, data: dict[str, Any], secret: set[Path_], models: bool
+    source: Source, data: dict[str, Any], secret: set[Path_], models: bool, keep_in: Path | None
 ) -> tuple[WorkspaceFile | None, list[Problem]]:
     """The file's models (built when `models`, or when the schema alone cannot tell) and the
     problems of its shape."""
-    if not models and conforms(data):
+    if not models and conforms(data, keep_in):
         return None, []
     from pydantic import ValidationError
 

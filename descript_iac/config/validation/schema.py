@@ -23,7 +23,13 @@ fraction (an integer to JSON Schema since draft 6), NaN or infinity is left to p
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.util
+import marshal
 import math
+import os
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -89,16 +95,61 @@ def _readable(node: Any, defs: dict[str, Any]) -> None:
             _readable(child, defs)
 
 
-def compile_schema(schema: dict[str, Any]) -> Check:
-    """A check of data against `schema`; `UnreadableSchema` if it uses what is not read exactly."""
+def _validator_code(schema: dict[str, Any]) -> str:
+    """fastjsonschema's Python source of a validator of `schema`; its entry is `validate`."""
     defs = schema.get("$defs", {})
     _readable(schema, defs)
     for definition in defs.values():
         _readable(definition, defs)
     import fastjsonschema
 
-    # No defaults written into the data; no remote references (the check above allows none).
-    validate = fastjsonschema.compile(schema, handlers={}, use_default=False, use_formats=False)
+    # Without `$id`, references resolve in the document and the entry is named `validate`. No
+    # defaults written into the data; no remote references (the check above allows none).
+    local = {k: v for k, v in schema.items() if k != "$id"}
+    return fastjsonschema.compile_to_code(local, use_default=False, use_formats=False)
+
+
+def _load(code: types.CodeType) -> Callable[[Any], Any]:
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    validate: Callable[[Any], Any] = namespace["validate"]
+    return validate
+
+
+def _compiled_validator(raw: bytes, keep_in: Path | None) -> Callable[[Any], Any]:
+    """The validator of the schema `raw`, compiled by fastjsonschema (~40-70 ms of generating
+    and compiling Python, which a `validate` of one changed file would pay at every run), or
+    loaded from `keep_in` where an earlier run kept its bytecode (~2 ms). The file's name holds
+    what the bytecode depends on: the schema, fastjsonschema's version, Python's bytecode magic."""
+    import fastjsonschema
+
+    key = hashlib.sha256(
+        b"\0".join([raw, fastjsonschema.VERSION.encode(), importlib.util.MAGIC_NUMBER])
+    ).hexdigest()[:32]
+    kept = keep_in / f"schema-validator-{key}.marshal" if keep_in is not None else None
+    if kept is not None:
+        try:
+            return _load(marshal.loads(kept.read_bytes()))
+        except (OSError, ValueError, EOFError, TypeError, KeyError):
+            pass  # not kept yet, or unreadable: compiled again below
+    code = compile(_validator_code(msgspec.json.decode(raw)), str(SCHEMA_FILE), "exec")
+    if kept is not None:
+        with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            temporary = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+            temporary.write_bytes(marshal.dumps(code))
+            os.replace(temporary, kept)
+    return _load(code)
+
+
+def compile_schema(schema: dict[str, Any]) -> Check:
+    """A check of data against `schema`; `UnreadableSchema` if it uses what is not read exactly."""
+    return _check(_load(compile(_validator_code(schema), "<schema>", "exec")))
+
+
+def _check(validate: Callable[[Any], Any]) -> Check:
+    import fastjsonschema
+
     invalid = fastjsonschema.JsonSchemaValueException
 
     def check(data: Any) -> bool:
@@ -133,8 +184,10 @@ def _float_json_reads_apart(data: Any) -> bool:
 _compiled: list[Check] = []
 
 
-def conforms(data: Any) -> bool:
-    """Whether `data` (one file, interpolated) is valid by the shipped workspace schema."""
+def conforms(data: Any, keep_in: Path | None = None) -> bool:
+    """Whether `data` (one file, interpolated) is valid by the shipped workspace schema. The
+    validator is compiled once per process, its bytecode kept in `keep_in` (the workspace
+    cache's directory) for the next process."""
     if not _compiled:
-        _compiled.append(compile_schema(msgspec.json.decode(SCHEMA_FILE.read_bytes())))
+        _compiled.append(_check(_compiled_validator(SCHEMA_FILE.read_bytes(), keep_in)))
     return _compiled[0](data)
