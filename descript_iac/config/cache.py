@@ -40,7 +40,7 @@ def _code_fingerprint() -> str:
     PyYAML, or an edit in a checkout (found without importing them)."""
     here = Path(__file__).parent
     parts = [str(CACHE_FORMAT), __version__]
-    modules = sorted([*here.glob("*.py"), *here.glob("*.json")])  # the schema: conformance.py
+    modules = sorted([*here.rglob("*.py"), *here.glob("*.json")])  # validation/ too; the schema
     for name in ("pydantic", "pydantic_core", "yaml"):
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin:

@@ -16,14 +16,14 @@ from pydantic import ValidationError
 from descript_iac.collector import paused
 from descript_iac.config.cache import WorkspaceCache
 from descript_iac.config.desired import DesiredProject, Move, Workspace
-from descript_iac.config.filecheck import check_file
 from descript_iac.config.files import display, workspace_files
 from descript_iac.config.interpolate import interpolate
 from descript_iac.config.model import Defaults, WorkspaceFile
-from descript_iac.config.moved import check_moves
 from descript_iac.config.source import Path_, Source
 from descript_iac.config.statesetting import STATE_KEY, Declared, StateSetting, collect_state
-from descript_iac.config.typing_errors import translate
+from descript_iac.config.validation.moves import check_moves
+from descript_iac.config.validation.pipeline import check_file
+from descript_iac.config.validation.types import translate
 from descript_iac.config.yamlsource import read_source
 from descript_iac.errors import ConfigError, Problem
 

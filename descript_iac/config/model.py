@@ -32,7 +32,7 @@ class _Model(BaseModel):
 
 _REVISION = "must be a whole number (0 or more) or a non-empty label; bump it to force a re-import"
 # What `_revision` accepts, said in the schema: editors flag the rest, and `validate` takes a
-# file's verdict from the schema alone (config/conformance.py).
+# file's verdict from the schema alone (config/validation/schema.py).
 _REVISION_SCHEMA = {
     "anyOf": [
         {"type": "integer", "minimum": 0},

@@ -1,12 +1,12 @@
 """What `validate` reports: the size of a valid workspace, found without building a model.
 
-Each file is checked alone (config/filecheck.py): from the workspace cache when its bytes and
-the values of the environment variables it uses are unchanged, else read and checked against
-the workspace's JSON Schema, which needs no pydantic model. When every file is valid and they
-fit together (no project twice, one `defaults` at most), that is the answer. Otherwise, or when
-a file declares `moved:` (checked across files on the models), the workspace is loaded in
-full, which reports every problem. A `state:` block is checked on its values
-(config/statesetting.py), as the full load checks it.
+Each file is checked alone (the validation pipeline, config/validation/): from the workspace
+cache when its bytes and the values of the environment variables it uses are unchanged, else
+read and checked against the workspace's JSON Schema, which needs no pydantic model. When
+every file is valid and they fit together (no project twice, one `defaults` at most), that is
+the answer. Otherwise, or when a file declares `moved:` (checked across files on the models),
+the workspace is loaded in full, which reports every problem. A `state:` block is checked on
+its values (config/statesetting.py), as the full load checks it.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 
 from descript_iac.collector import paused
 from descript_iac.config.cache import WorkspaceCache
-from descript_iac.config.filecheck import check_file
 from descript_iac.config.files import workspace_files
 from descript_iac.config.statesetting import Declared, collect_state
+from descript_iac.config.validation.pipeline import check_file
 from descript_iac.errors import Problem
 
 Summary = tuple[int, int, tuple[Problem, ...]]

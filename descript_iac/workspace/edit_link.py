@@ -16,7 +16,7 @@ from descript_iac.api.models import (
     SchemaFile,
     StartOffset,
 )
-from descript_iac.config.checks import url_problem
+from descript_iac.config.validation.references import url_problem
 from descript_iac.errors import DescriptIacError
 from descript_iac.session import ApiTarget, open_client, own_drive_id
 from descript_iac.workspace.presigned import expiry_warning, public_part

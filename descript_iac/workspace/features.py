@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from descript_iac.config.desired import DesiredProject
-from descript_iac.config.moved import Move
+from descript_iac.config.validation.moves import Move
 from descript_iac.plan import Plan, PlanOptions, compute_plan
 from descript_iac.state.document import StateDocument
 

@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from descript_iac.config.checks import media_name_problem, url_problem
 from descript_iac.config.desired import DesiredProject
-from descript_iac.config.lifecycle import folder_problem
 from descript_iac.config.model import Defaults, Project
+from descript_iac.config.validation.lifecycle import folder_problem
+from descript_iac.config.validation.references import media_name_problem, url_problem
 from descript_iac.errors import DescriptIacError
 
 WHERE = "(command line)"

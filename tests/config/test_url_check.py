@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from descript_iac.config.checks import parsed_url_problem, url_problem
+from descript_iac.config.validation.references import parsed_url_problem, url_problem
 
 
 def reference_problem(url: str) -> str | None:

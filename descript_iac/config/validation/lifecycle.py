@@ -1,7 +1,8 @@
 """Rules for what a project declares beyond its import and steps: the folder it is made in, the
-composition a step works on, publishing, and the files exported from published pages.
+composition a step works on, publishing, and the files exported from published pages: stage 5
+of the validation pipeline (validation/__init__.py).
 
-Like checks.py, each rule reads the raw (interpolated) data defensively and reports every
+Like references.py, each rule reads the raw (interpolated) data defensively and reports every
 problem at its file:line.
 """
 
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from descript_iac.config.checks import did_you_mean, media_name_problem
 from descript_iac.config.source import Path_, Source
+from descript_iac.config.validation.references import did_you_mean, media_name_problem
 from descript_iac.errors import Problem
 
 

@@ -1,5 +1,5 @@
 """`validate` takes a file's verdict from the shipped JSON Schema, without building a model
-(config/conformance.py). Its promise: whatever that reader accepts, the models accept too, so a
+(config/validation/schema.py). Its promise: whatever that reader accepts, the models accept too, so a
 `validate` that says "valid" never meets a `plan` that refuses the same file."""
 
 from __future__ import annotations
@@ -15,8 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from descript_iac.config.conformance import SCHEMA_FILE, UnreadableSchema, compile_schema, conforms
 from descript_iac.config.model import WorkspaceFile
+from descript_iac.config.validation.schema import (
+    SCHEMA_FILE,
+    UnreadableSchema,
+    compile_schema,
+    conforms,
+)
 from tests.builders import REPO
 
 FULL: dict[str, Any] = {

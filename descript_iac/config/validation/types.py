@@ -1,4 +1,5 @@
-"""Turn pydantic validation errors into `file:line:col` problems a person can act on."""
+"""Stage 3 of the validation pipeline (validation/__init__.py), types: turn pydantic validation
+errors into `file:line:col` problems a person can act on."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from descript_iac.config.checks import did_you_mean
 from descript_iac.config.source import Path_, Source
+from descript_iac.config.validation.references import did_you_mean
 from descript_iac.errors import Problem
 
 _TYPE_NAMES = {

@@ -1,4 +1,5 @@
-"""Rules of the format that a JSON Schema cannot say: names, references, URLs, uniqueness.
+"""Rules of the format that a JSON Schema cannot say: names, references, URLs, uniqueness; stage 4
+of the validation pipeline (validation/__init__.py) within one file.
 
 Each check reads the raw (interpolated) data defensively, so it can run even when the typed
 validation found problems elsewhere, and every problem is reported in one pass.

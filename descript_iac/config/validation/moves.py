@@ -1,12 +1,13 @@
 """Rules of `moved` blocks that a schema cannot say: each address moves once, to a declared
-project, from an address that is no longer declared; no chains, no cycles."""
+project, from an address that is no longer declared; no chains, no cycles. Stage 4 of the
+validation pipeline (validation/__init__.py) across files."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from descript_iac.config.checks import did_you_mean
 from descript_iac.config.desired import DesiredProject, Move
+from descript_iac.config.validation.references import did_you_mean
 from descript_iac.errors import Problem
 
 

@@ -1,8 +1,9 @@
-"""One file of a workspace: read, interpolated and checked, or served from the workspace cache.
+"""The validation pipeline of one file: read, interpolated and checked stage by stage, or served
+from the workspace cache. The stages and their order are in validation/__init__.py.
 
 Its shape is checked in one of two ways. `load_workspace` builds the pydantic models from the
 data (pydantic checks while it builds, and plan needs the models). `validate` needs only the
-verdict: it asks the JSON Schema generated from those models (config/conformance.py), so a
+verdict: it asks the JSON Schema generated from those models (validation/schema.py), so a
 valid file costs no model; pydantic sees only data the schema refused, and then either accepts
 it or says what is wrong. The messages are pydantic's, translated, either way.
 """
@@ -15,21 +16,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from descript_iac.config.cache import WorkspaceCache
-from descript_iac.config.checks import check_defaults, check_project, media_url_warnings
-from descript_iac.config.conformance import conforms
 from descript_iac.config.files import MAX_FILE_BYTES, display
 from descript_iac.config.interpolate import interpolate
-from descript_iac.config.lifecycle import check_lifecycle
 from descript_iac.config.source import SHALLOW, Path_, Pos, Source
+from descript_iac.config.validation.lifecycle import check_lifecycle
+from descript_iac.config.validation.references import (
+    check_defaults,
+    check_project,
+    media_url_warnings,
+)
+from descript_iac.config.validation.schema import conforms
+from descript_iac.config.validation.syntax import check_syntax, check_version
 from descript_iac.errors import Problem
 
 if TYPE_CHECKING:
     from descript_iac.config.model import WorkspaceFile
-
-SUPPORTED_VERSIONS = (1,)
-# A YAML file with none of these at its top is not a workspace file (a CI or compose file
-# beside the workspace's): it is skipped with one note, not reported as a dozen unknown keys.
-WORKSPACE_KEYS = frozenset({"version", "projects", "defaults", "state", "moved", "budget"})
 
 
 @dataclass
@@ -64,7 +65,7 @@ def check_file(
 
     source = read_source(file, name)
     try:
-        checked = _check(source, environ, models)
+        checked = _check(source, environ, models, cache.directory if cache else None)
         if not checked.problems and not checked.skipped:  # placed while the graph is there
             source.warnings = media_url_warnings(source, source.data, checked.secret)
     finally:
@@ -98,47 +99,27 @@ def _validated(data: dict[str, Any]) -> WorkspaceFile | None:
         return None
 
 
-def _check_version(source: Source, data: dict[str, Any]) -> list[Problem]:
-    if "version" not in data:
-        return [source.problem((), "missing required key 'version'; add 'version: 1'")]
-    version = data["version"]
-    if version not in SUPPORTED_VERSIONS or isinstance(version, bool):
-        return [
-            source.problem(
-                ("version",),
-                f"unsupported version {version!r}; this descript-iac reads version 1 "
-                "(upgrade descript-iac for newer files)",
-            )
-        ]
-    return []
-
-
-def _check(source: Source, environ: Mapping[str, str], models: bool) -> CheckedFile:
-    problems = list(source.problems)
-    if problems:
-        return CheckedFile(source, set(), problems)
-    if source.data is None:
-        return CheckedFile(source, set(), [source.problem((), "file is empty; add 'version: 1'")])
-    if not isinstance(source.data, dict):
-        return CheckedFile(source, set(), [source.problem((), "top level must be a mapping")])
-    if not WORKSPACE_KEYS & set(source.data):
-        source.warnings.append(
-            source.problem(
-                (),
-                "not a descript-iac file (no version:, projects:, defaults:, state:, moved: or "
-                "budget: at its top level): skipped",
-            )
-        )
+def _check(
+    source: Source, environ: Mapping[str, str], models: bool, keep_in: Path | None
+) -> CheckedFile:
+    """The stages in their order; each reports every problem it finds, and a file that fails
+    the syntax stage goes no further (there is no data to check)."""
+    stopped = check_syntax(source)  # 1. syntax
+    if stopped is None:
         source.data = None
         return CheckedFile(source, set(), [], skipped=True)
-    data, secret, interp_problems = interpolate(source, environ)
-    problems.extend(interp_problems)
-    version_problems = _check_version(source, data)
+    if stopped:
+        return CheckedFile(source, set(), stopped)
+    data, secret, interpolation_problems = interpolate(source, environ)
+    problems = list(interpolation_problems)
+    version_problems = check_version(source, data)
     problems.extend(version_problems)
-    parsed, found = _typed(source, data, secret, models)
+    parsed, found = _typed(source, data, secret, models, keep_in)  # 2. schema, 3. types
     if version_problems:
         found = [p for p in found if "'version'" not in p.message]
     problems.extend(found)
+    # 4. cross-references (and the value rules a schema cannot say), 5. lifecycle; on the raw
+    # data, so that they report even where the types stage found problems elsewhere.
     problems.extend(check_defaults(source, data.get("defaults")))
     projects = data.get("projects")
     if isinstance(projects, dict):
@@ -149,16 +130,16 @@ def _check(source: Source, environ: Mapping[str, str], models: bool) -> CheckedF
 
 
 def _typed(
-    source: Source, data: dict[str, Any], secret: set[Path_], models: bool
+    source: Source, data: dict[str, Any], secret: set[Path_], models: bool, keep_in: Path | None
 ) -> tuple[WorkspaceFile | None, list[Problem]]:
     """The file's models (built when `models`, or when the schema alone cannot tell) and the
     problems of its shape."""
-    if not models and conforms(data):
+    if not models and conforms(data, keep_in):
         return None, []
     from pydantic import ValidationError
 
     from descript_iac.config.model import WorkspaceFile
-    from descript_iac.config.typing_errors import translate
+    from descript_iac.config.validation.types import translate
 
     try:
         return WorkspaceFile.model_validate(data), []
