@@ -20,6 +20,7 @@ from descript_iac.state.atomic import write_atomically
 from descript_iac.state.store import LocalStateStore, StateStore
 
 MAX_ENTRIES = 1000  # the most recently used workspaces are kept
+MAX_LINEAGES = 20  # the lineages a workspace's states had on this machine
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def _file() -> Path:
     return Path(base) / "descript-iac" / "workspaces.json"
 
 
-def _read() -> dict[str, dict[str, str | None]]:
+def _read() -> dict[str, dict[str, object]]:
     try:
         data = json.loads(_file().read_text())
     except (OSError, ValueError):
@@ -62,12 +63,31 @@ def applied_here(root: Path) -> bool:
     return isinstance(_read().get(_key(root)), dict)
 
 
-def remember(root: Path, location: str, path: Path | None) -> None:
-    """Note where the state of the workspace at `root` now is (best effort: a read-only or full
-    disk loses the hint, never the run)."""
+def replaced_here(root: Path, lineage: str) -> bool:
+    """Whether the workspace at `root` was applied on this machine with a state of another
+    lineage than `lineage`: its state was lost and made anew (`--new-state`), so the jobs this
+    machine's drive registry recorded may be its own, made before the loss."""
+    entry = _read().get(_key(root))
+    seen = entry.get("lineages") if isinstance(entry, dict) else None
+    return isinstance(seen, list) and any(other != lineage for other in seen)
+
+
+def remember(root: Path, location: str, path: Path | None, lineage: str | None = None) -> None:
+    """Note where the state of the workspace at `root` now is, and the lineages its states had
+    here (best effort: a read-only or full disk loses the hint, never the run)."""
     data = _read()
     key = _key(root)
-    entry = {"location": location, "path": str(path.resolve()) if path else None}
+    old = data.get(key)
+    seen = old.get("lineages") if isinstance(old, dict) else None
+    lineages = [x for x in seen if isinstance(x, str)] if isinstance(seen, list) else []
+    if lineage and lineage not in lineages:
+        lineages = [*lineages, lineage][-MAX_LINEAGES:]
+    entry: dict[str, object] = {
+        "location": location,
+        "path": str(path.resolve()) if path else None,
+    }
+    if lineages:
+        entry["lineages"] = lineages
     if data.get(key) == entry:
         return
     data.pop(key, None)
@@ -108,5 +128,5 @@ def new_state_problem(root: Path, store: StateStore, last: Whereabouts) -> str:
     )
 
 
-def remember_store(root: Path, store: StateStore) -> None:
-    remember(root, store.location(), _store_path(store))
+def remember_store(root: Path, store: StateStore, lineage: str | None = None) -> None:
+    remember(root, store.location(), _store_path(store), lineage)

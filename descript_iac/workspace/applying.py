@@ -30,6 +30,7 @@ from descript_iac.state.whereabouts import (
     elsewhere,
     new_state_problem,
     remember_store,
+    replaced_here,
 )
 from descript_iac.workspace.existing import check_existing, lost_or_rebuilt
 from descript_iac.workspace.features import checked_plan
@@ -171,7 +172,7 @@ def apply_workspace(
                     pass
                 elif record.count:
                     store.commit(doc)
-                    remember_store(settings.root, store)
+                    remember_store(settings.root, store, doc.lineage)
                 else:
                     store.discard()
 
@@ -201,7 +202,9 @@ def _existing(
     """The plan once what already exists is known: with `adopt`, every unambiguous match is
     recorded (as `state rebuild` records it) and the plan made again; anything that may exist
     and is not adopted stops the apply before anything is sent."""
-    lost_here = lost_or_rebuilt(doc) and applied_here(settings.root)
+    lost_here = applied_here(settings.root) and (
+        lost_or_rebuilt(doc) or replaced_here(settings.root, doc.lineage)
+    )
     others = frozenset() if lost_here else registry.recorded_jobs()
     existing = check_existing(client, doc, workspace, plan, settings.timing, others)
     if not existing.blocking:

@@ -72,8 +72,8 @@ class Existing:
                     f"{', ...' if len(ids) > 5 else ''}): the seed-level API cannot tell",
                     project_ids=tuple(ids),
                     way_on=f"if one is it, `descript-iac import {address} PROJECT_ID "
-                    "--mark-applied STEP_ID ...`; if none is, `descript-iac apply --new-state` "
-                    "makes it",
+                    "--mark-applied STEP_ID ...`; if none is, `descript-iac apply --new-state "
+                    f"--target {address}` makes it (and only it)",
                 )
             )
         return tuple(out)
@@ -94,7 +94,10 @@ class Existing:
                 "Adopt every unambiguous match and run only what is missing: "
                 "`descript-iac apply --adopt-existing`."
             )
-        tail.append("To make them again anyway: `descript-iac apply --new-state`.")
+        tail.append(
+            "To make them again anyway: `descript-iac apply --new-state` (one of them: add "
+            "`--target ADDRESS`)."
+        )
         return "\n".join([head, *(f"  {line}" for line in self.lines()), *tail])
 
 

@@ -13,7 +13,12 @@ from descript_iac.state.document import StateDocument
 from descript_iac.state.drive import DriveRegistry, ReadOnlyDriveRegistry
 from descript_iac.state.events import Event, apply_event
 from descript_iac.state.store import StateStore
-from descript_iac.state.whereabouts import applied_here, elsewhere, new_state_problem
+from descript_iac.state.whereabouts import (
+    applied_here,
+    elsewhere,
+    new_state_problem,
+    replaced_here,
+)
 from descript_iac.workspace.existing import Existing, check_existing, creates, lost_or_rebuilt
 from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.settings import RunSettings
@@ -73,7 +78,9 @@ def plan_workspace(
                 if not store.exists():
                     warnings += new_state_warning(client, registry, store)
                 plan = checked_plan(workspace.projects, doc, options, client, workspace.moves)
-                lost_here = lost_or_rebuilt(doc) and applied_here(settings.root)
+                lost_here = applied_here(settings.root) and (
+                    lost_or_rebuilt(doc) or replaced_here(settings.root, doc.lineage)
+                )
                 known = frozenset() if lost_here else registry.recorded_jobs()
                 existing = check_existing(client, doc, workspace, plan, settings.timing, known)
             finally:

@@ -236,3 +236,26 @@ def test_a_state_restored_from_its_backup_never_sends_a_step_again(
     assert "descript-iac state recover" in stale.output
     assert "ep (project" in stale.output
     assert drive.counts() == before
+
+
+def test_new_state_for_one_address_makes_only_that_project_again(
+    drive: Drive, tmp_path: Path
+) -> None:
+    """`--new-state --target ADDRESS`: the user's "I know: make it again" for one address; every
+    other address is still checked against the drive and never made twice."""
+    ws = _applied(drive, tmp_path)
+    projects, prompts = drive.counts()
+    _lose_state()
+    refused = run_cli("apply", str(ws), *APPLY, env=drive.env)
+    assert refused.exit_code == 1 and drive.counts() == (projects, prompts), refused.output
+    assert "--target" in refused.output  # the per-address way is named
+
+    again = run_cli("apply", str(ws), *APPLY, "--new-state", "--target", "script", env=drive.env)
+    assert again.exit_code == 0, again.output
+    names = sorted(p["name"] for p in drive.projects())
+    assert names.count("Coffee script") == 2 and names.count("Episode 1") == 1, names
+    assert drive.counts() == (projects + 1, prompts + 1)  # the script and its one prompt
+
+    rest = run_cli("apply", str(ws), *APPLY, env=drive.env)  # ep: still checked, not made
+    assert rest.exit_code == 1 and "descript-iac import ep " in rest.output, rest.output
+    assert drive.counts() == (projects + 1, prompts + 1)
