@@ -110,7 +110,14 @@ class Dispatching(RunState):
     def _submit(self, chain: Chain, action: Action, ticket: Ticket) -> Flight | None:
         limiter = self.client.limiter
         try:
-            intent, send = outgoing(self.client, self.doc, self.workspace, chain.address, action)
+            intent, send = outgoing(
+                self.client,
+                self.doc,
+                self.workspace,
+                chain.address,
+                action,
+                self.options.callback_url,
+            )
             intent.commit_span = self.options.timing.commit_span
             intent.history_lag = self.options.timing.history_lag
         except DescriptIacError as exc:  # nothing was sent: e.g. a composition the import lacks
