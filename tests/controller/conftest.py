@@ -43,6 +43,9 @@ def git(repo: Path, *args: str) -> str:
 
 @dataclass
 class Served:
+    """A running `serve` (its HTTP address and process), the repository it watches and the
+    emulator it sends to."""
+
     url: str
     repo: Path
     emulator: Any
@@ -100,26 +103,30 @@ class Served:
 
 
 @pytest.fixture
-def serve_git(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Served]]:
+def serve_git(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     emulator = start_emulator(job_seconds=0.05, api_level="2026")
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(first: dict[str, str]) -> Served:
+    def start(first: dict[str, str], local: bool = False) -> Served:
         repo = tmp_path / "repo"
         repo.mkdir()
         git(repo, "init", "-q", "-b", "main")
         port = free_port()
         config = tmp_path / "controller.yaml"
+        if local:  # the directory itself, checked often
+            source = f"    dir: {repo / 'ws'}\n"
+            interval = 0.2
+        else:  # only the start and webhooks fetch
+            source = f"    git: file://{repo}\n    branch: main\n    path: ws\n"
+            interval = 3600
         config.write_text(
             f"listen: 127.0.0.1:{port}\n"
             "data_dir: data\n"
-            "fetch_interval: 3600\n"  # only the start and webhooks fetch
+            f"fetch_interval: {interval}\n"
             "poll_interval: 5\n"  # longer than a job: callbacks wake the polls
             "workspaces:\n"
             "  shows:\n"
-            f"    git: file://{repo}\n"
-            "    branch: main\n"
-            "    path: ws\n"
+            f"{source}"
             "    policy: {max_credits: 1000}\n"
         )
         log = tmp_path / "serve.log"

@@ -1,0 +1,89 @@
+"""Running the controller: a local directory watched, `approve` from the command line, health
+and metrics, and a graceful stop on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.builders import run_cli
+from tests.controller.conftest import CONTROLLER_TOKEN, Served
+from tests.controller.test_serve import SHOWS
+
+pytestmark = pytest.mark.e2e
+STOP_BOUND = 15.0  # seconds from SIGTERM to exit, with --grace 10
+
+
+def _cli_approve(served: Served, run_id: str, *extra: str, token: str | None = CONTROLLER_TOKEN):
+    env = {k: v for k, v in os.environ.items() if k != "DESCRIPT_IAC_CONTROLLER_TOKEN"}
+    if token:
+        env["DESCRIPT_IAC_CONTROLLER_TOKEN"] = token
+    return subprocess.run(
+        [sys.executable, "-m", "descript_iac", "approve", run_id, "--url", served.url, *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_directory_is_watched_and_a_held_run_rejected_from_the_cli(
+    serve_git: Callable[..., Served],
+) -> None:
+    served = serve_git({"ws/main.yaml": SHOWS}, local=True)
+    first = served.wait_for("the first run", lambda: served.runs())[0]
+    assert first["revision"].startswith("files:")
+    served.run_for(first["revision"], "applied")
+    assert httpx.get(f"{served.url}/readyz").text == "ready\n"
+
+    (served.repo / "ws" / "main.yaml").write_text(SHOWS.replace("ep1/host", "ep1/host-v2"))
+    held = served.wait_for(
+        "a held run", lambda: [r for r in served.runs() if r["status"] == "held"]
+    )[0]
+    before = served.jobs()
+    assert "descript_iac_queue_depth 1" in httpx.get(f"{served.url}/metrics").text
+
+    no_token = _cli_approve(served, held["id"], token=None)
+    assert no_token.returncode == 1
+    assert "set DESCRIPT_IAC_CONTROLLER_TOKEN" in no_token.stderr
+    assert "Traceback" not in no_token.stderr
+    wrong = _cli_approve(served, held["id"], token="wrong")
+    assert wrong.returncode == 1 and "the controller's token" in wrong.stderr
+
+    rejected = _cli_approve(served, held["id"], "--reject", "--by", "bob")
+    assert rejected.returncode == 0, rejected.stderr
+    assert rejected.stdout.strip() == f"Run {held['id']}: rejected by bob"
+    again = _cli_approve(served, held["id"])
+    assert again.returncode == 1 and "is rejected, not held" in again.stderr
+    run = httpx.get(f"{served.url}/api/runs/{held['id']}").json()
+    assert run["status"] == "rejected" and run["verdicts"][0]["by"] == "bob"
+    assert served.jobs() == before  # nothing was sent
+
+
+def test_sigterm_stops_within_the_bound(serve_git: Callable[..., Served]) -> None:
+    served = serve_git({"ws/main.yaml": SHOWS})
+    served.wait_for("a run", lambda: served.runs())
+    served.process.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    code = served.process.wait(STOP_BOUND + 5)
+    elapsed = time.monotonic() - started
+    assert code == 0, served.log.read_text()
+    assert elapsed < STOP_BOUND
+
+
+def test_a_controller_file_with_a_mistake_says_where(tmp_path: Path) -> None:
+    (tmp_path / "controller.yaml").write_text(
+        "workspaces:\n  shows:\n    dir: ws\n    git: https://example.com/x.git\n"
+    )
+    result = run_cli("serve", str(tmp_path / "controller.yaml"))
+    assert result.exit_code == 1
+    assert "controller.yaml: workspaces.shows" in result.output
+    assert "give either `dir:`" in result.output
