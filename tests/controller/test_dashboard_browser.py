@@ -32,9 +32,7 @@ def test_dashboard_shows_the_held_run_and_its_button_approves_it(
     from tests.controller.test_serve import _head
 
     served.run_for(_head(served), "applied")
-    second = served.commit(
-        {"ws/main.yaml": SHOWS.replace("ep1/host", "ep1/host-v2")}, "a replace"
-    )
+    second = served.commit({"ws/main.yaml": SHOWS.replace("ep1/host", "ep1/host-v2")}, "a replace")
     served.push_hook()
     held = served.run_for(second, "held")
     secrets = (CONTROLLER_TOKEN, HOOK_SECRET, TOKEN)
