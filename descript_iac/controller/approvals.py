@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 
-from descript_iac.controller.runs import RunBook, Verdict, now_iso
+from descript_iac.controller.runs import RunStore, Verdict, now_iso
 from descript_iac.errors import DescriptIacError
 
 
@@ -23,7 +23,7 @@ def authorized(header: str | None, token: str | None) -> bool:
     return hmac.compare_digest(header[len("Bearer ") :].encode(), token.encode())
 
 
-def give_verdict(book: RunBook, run_id: str, approve: bool, by: str) -> str:
+def give_verdict(book: RunStore, run_id: str, approve: bool, by: str) -> str:
     """Record the verdict on a held run; returns the run's new status."""
     if book.get(run_id) is None:
         raise ApprovalRefused(f"no run {run_id}", 404)

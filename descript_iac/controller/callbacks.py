@@ -11,11 +11,11 @@ from __future__ import annotations
 import hmac
 import threading
 
-from descript_iac.controller.runs import RunBook
+from descript_iac.controller.runs import RunStore
 
 
 class Callbacks:
-    def __init__(self, base_url: str, book: RunBook) -> None:
+    def __init__(self, base_url: str, book: RunStore) -> None:
         self.base_url = base_url.rstrip("/")
         self.book = book
         self._lock = threading.Lock()

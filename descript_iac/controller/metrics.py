@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from descript_iac.controller.runs import RunBook
+from descript_iac.controller.runs import RunStore
 
 
 class Metrics:
@@ -34,7 +34,7 @@ class Metrics:
         with self._lock:
             self.fetch_errors += 1
 
-    def render(self, book: RunBook, queue_depth: int) -> str:
+    def render(self, book: RunStore, queue_depth: int) -> str:
         runs = Counter((r.workspace, r.status) for r in book.all())
         lines = [
             "# HELP descript_iac_runs Runs by workspace and status.",

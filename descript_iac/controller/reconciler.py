@@ -22,7 +22,7 @@ from descript_iac.config.loader import read_state_setting
 from descript_iac.controller.callbacks import Callbacks
 from descript_iac.controller.metrics import Metrics
 from descript_iac.controller.policy import Decision, decide
-from descript_iac.controller.runs import OPEN, Run, RunBook, now_iso
+from descript_iac.controller.runs import OPEN, Run, RunStore, now_iso
 from descript_iac.controller.sources import Revision, Source
 from descript_iac.errors import DescriptIacError
 from descript_iac.plan.forecast import Forecast
@@ -31,10 +31,12 @@ from descript_iac.plan.render import render_text
 
 if TYPE_CHECKING:
     from descript_iac.config import Workspace
+    from descript_iac.controller.replicas import Ownership
     from descript_iac.state.document import StateDocument
     from descript_iac.workspace import RunSettings
 
 log = logging.getLogger("descript_iac.controller")
+TAKEOVER_TRY = 1.0  # seconds between a replica's tries for a workspace another one owns
 
 
 @dataclass
@@ -50,12 +52,13 @@ class Reconciler:
     def __init__(
         self,
         source: Source,
-        book: RunBook,
+        book: RunStore,
         callbacks: Callbacks,
         metrics: Metrics,
         data_dir: Path,
         fetch_interval: float,
         poll_interval: float,
+        ownership: Ownership | None = None,
     ) -> None:
         self.source = source
         self.name = source.name
@@ -69,6 +72,8 @@ class Reconciler:
         self.trigger = threading.Event()
         self.stopping = threading.Event()  # no new run or job starts once set
         self._replan = False
+        self.ownership = ownership  # None: this is the only replica
+        self._owned = False
         self._thread = threading.Thread(
             target=self._loop, name=f"reconcile-{self.name}", daemon=True
         )  # a daemon: past the grace period the process exits; the journal keeps the rest
@@ -88,12 +93,41 @@ class Reconciler:
 
     def _loop(self) -> None:
         while not self.stopping.is_set():
+            if not self._own():
+                self.trigger.wait(TAKEOVER_TRY)
+                continue
             try:
                 self.check()
             except Exception:  # one bad check must not end the controller
                 log.exception("workspace %s: the check failed", self.name)
             self.trigger.wait(self.fetch_interval)
             self.trigger.clear()
+
+    def _own(self) -> bool:
+        """Whether this replica reconciles the workspace now; on taking it (at start, or from a
+        replica that died), a run left applying or planning is closed and the workspace planned
+        again: the state's journal makes that apply resume, exactly once."""
+        try:
+            owned = self.ownership is None or self.ownership.claim(self.name)
+        except DescriptIacError as exc:
+            self.status.error = str(exc)
+            return False
+        if owned and not self._owned:
+            self._owned = True
+            self._took_over()
+        return owned
+
+    def _took_over(self) -> None:
+        for run in self.book.all():
+            if run.workspace == self.name and run.status in ("planning", "applying"):
+                self._replan = True
+                self._finish(
+                    run.id,
+                    "failed",
+                    "the controller applying it stopped; the workspace is planned again and its "
+                    "apply resumes from the state's journal",
+                )
+                log.info("workspace %s: took over; run %s closed", self.name, run.id)
 
     def check(self) -> None:
         """Fetch; plan a new revision; apply approved runs."""

@@ -12,10 +12,10 @@ import secrets
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -56,6 +56,17 @@ class Run(BaseModel):
 
     def public(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"callback_secret"})
+
+
+class RunStore(Protocol):
+    """Where the runs are kept: a file of this controller (`RunBook`), or PostgreSQL, shared by
+    replicas (`replicas.PostgresRunBook`)."""
+
+    def new(self, workspace: str, revision: str) -> Run: ...
+    def get(self, run_id: str) -> Run | None: ...
+    def all(self) -> list[Run]: ...
+    def edit(self, run_id: str) -> AbstractContextManager[Run]: ...
+    def last_revision(self, workspace: str) -> str | None: ...
 
 
 class RunBook:

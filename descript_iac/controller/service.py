@@ -12,21 +12,25 @@ import logging
 import os
 import signal
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from descript_iac.controller.callbacks import Callbacks
 from descript_iac.controller.metrics import Metrics
 from descript_iac.controller.reconciler import Reconciler
-from descript_iac.controller.runs import OPEN, RunBook
+from descript_iac.controller.runs import OPEN, RunBook, RunStore
 from descript_iac.controller.settings import (
+    DATABASE_ENV,
     TOKEN_ENV,
     WEBHOOK_SECRET_ENV,
     ControllerSettings,
 )
 from descript_iac.controller.sources import Source, public_url
 from descript_iac.controller.webhooks import watches
+
+if TYPE_CHECKING:
+    from descript_iac.controller.replicas import Ownership
 
 log = logging.getLogger("descript_iac.controller")
 
@@ -37,7 +41,17 @@ class Controller:
         self.settings = settings
         self.token = env.get(TOKEN_ENV) or None
         self.hook_secret = env.get(WEBHOOK_SECRET_ENV) or None
-        self.book = RunBook(settings.data_dir / "runs.json")
+        database = env.get(DATABASE_ENV) or None
+        self.ownership: Ownership | None = None
+        self.book: RunStore
+        if database:  # replicas share the runs and take the workspaces in turn
+            # (psycopg is loaded only then)
+            from descript_iac.controller.replicas import Ownership, PostgresRunBook
+
+            self.book = PostgresRunBook(database)
+            self.ownership = Ownership(database)
+        else:
+            self.book = RunBook(settings.data_dir / "runs.json")
         self.metrics = Metrics()
         self.callbacks = Callbacks(settings.base_url, self.book)
         self.stopping = threading.Event()
@@ -50,6 +64,7 @@ class Controller:
                 settings.data_dir,
                 settings.fetch_interval,
                 settings.poll_interval,
+                self.ownership,
             )
             for name, watched in settings.workspaces.items()
         }
@@ -64,6 +79,7 @@ class Controller:
                 "revision": r.status.revision,
                 "checked_at": r.status.checked_at,
                 "error": r.status.error,
+                "owned_here": r._owned,
             }
             for name, r in self.reconcilers.items()
         ]

@@ -15,6 +15,8 @@ from descript_iac.errors import DescriptIacError
 
 TOKEN_ENV = "DESCRIPT_IAC_CONTROLLER_TOKEN"  # bearer token for approvals (never Descript's)
 WEBHOOK_SECRET_ENV = "DESCRIPT_IAC_WEBHOOK_SECRET"  # GitHub HMAC secret / GitLab token
+# PostgreSQL for replicas: the runs and which replica reconciles which workspace (a secret URL).
+DATABASE_ENV = "DESCRIPT_IAC_CONTROLLER_DATABASE_URL"
 
 
 class _Model(BaseModel):
