@@ -69,6 +69,12 @@ class Served:
         headers = {"X-Hub-Signature-256": signature, "Content-Type": "application/json"}
         return httpx.post(f"{self.url}/hooks/github", content=body, headers=headers)
 
+    def up(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/healthz").status_code == 200
+        except httpx.TransportError:
+            return False
+
     def runs(self) -> list[dict[str, Any]]:
         return list(httpx.get(f"{self.url}/api/runs").json()["runs"])
 
@@ -130,35 +136,12 @@ def serve_git(tmp_path: Path) -> Iterator[Callable[..., Served]]:
             "    policy: {max_credits: 1000}\n"
         )
         log = tmp_path / "serve.log"
-        env = {
-            **os.environ,
-            "DESCRIPT_API_URL": emulator.base_url,
-            "DESCRIPT_API_TOKEN": TOKEN,
-            "DESCRIPT_IAC_CONTROLLER_TOKEN": CONTROLLER_TOKEN,
-            "DESCRIPT_IAC_WEBHOOK_SECRET": HOOK_SECRET,
-            "DESCRIPT_IAC_COMMIT_SPAN": "1",
-            "DESCRIPT_IAC_HISTORY_LAG": "0",
-        }
+        env = serve_env(emulator)
         served = Served(f"http://127.0.0.1:{port}", repo, emulator, None, log)  # type: ignore[arg-type]
         served.commit(first, "first")
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "descript_iac", "serve", str(config), "--grace", "10"],
-                cwd=tmp_path,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        processes.append(process)
-        served.process = process
-
-        def up() -> bool:
-            try:
-                return httpx.get(f"{served.url}/healthz").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        served.wait_for("serve to listen", up)
+        served.process = launch(config, env, log, tmp_path)
+        processes.append(served.process)
+        served.wait_for("serve to listen", served.up)
         return served
 
     yield start
@@ -167,3 +150,28 @@ def serve_git(tmp_path: Path) -> Iterator[Callable[..., Served]]:
             process.kill()
             process.wait(10)
     emulator.stop()
+
+
+def serve_env(emulator: Any, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DESCRIPT_API_URL": emulator.base_url,
+        "DESCRIPT_API_TOKEN": TOKEN,
+        "DESCRIPT_IAC_CONTROLLER_TOKEN": CONTROLLER_TOKEN,
+        "DESCRIPT_IAC_WEBHOOK_SECRET": HOOK_SECRET,
+        "DESCRIPT_IAC_COMMIT_SPAN": "1",
+        "DESCRIPT_IAC_HISTORY_LAG": "0",
+        **extra,
+    }
+
+
+def launch(config: Path, env: dict[str, str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
+    """`descript-iac serve CONFIG` in a process of its own, its output in `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "descript_iac", "serve", str(config), "--grace", "10"],
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
