@@ -69,6 +69,14 @@ class Served:
         headers = {"X-Hub-Signature-256": signature, "Content-Type": "application/json"}
         return httpx.post(f"{self.url}/hooks/github", content=body, headers=headers)
 
+    def push_gitlab(self, token: str = HOOK_SECRET) -> httpx.Response:
+        body = {
+            "object_kind": "push",
+            "ref": "refs/heads/main",
+            "project": {"git_http_url": f"file://{self.repo}.git"},
+        }
+        return httpx.post(f"{self.url}/hooks/gitlab", json=body, headers={"X-Gitlab-Token": token})
+
     def up(self) -> bool:
         try:
             return httpx.get(f"{self.url}/healthz").status_code == 200

@@ -60,6 +60,7 @@ def test_adds_apply_on_their_own_a_replace_waits_for_approval(
     wrong = {"Authorization": "Bearer not-the-token"}
     assert httpx.post(verdict, json={"by": "mallory"}, headers=wrong).status_code == 401
     assert served.push_hook(secret="not-the-secret").status_code == 401
+    assert served.push_gitlab(token="not-the-secret").status_code == 401
     forged = f"{served.url}/callbacks/{held['id']}/forged-secret"
     assert httpx.post(forged, json={"job_state": "stopped"}).status_code == 404
     unknown = f"{served.url}/callbacks/no-such-run/{'x' * 32}"
@@ -85,7 +86,10 @@ def test_adds_apply_on_their_own_a_replace_waits_for_approval(
     metrics = httpx.get(f"{served.url}/metrics").text
     assert 'descript_iac_callbacks_total{outcome="accepted"}' in metrics
     assert 'descript_iac_callbacks_total{outcome="refused"} 2' in metrics
-    assert 'descript_iac_webhooks_total{outcome="refused"} 1' in metrics
+    assert 'descript_iac_webhooks_total{outcome="refused"} 2' in metrics
+    # a checked GitLab push of a commit already planned wakes the workspace, and plans nothing
+    assert served.push_gitlab().json() == {"woken": ["shows"]}
+    assert len(served.runs()) == 2
     assert 'descript_iac_jobs_total{outcome="succeeded"} 5' in metrics
 
 
