@@ -118,8 +118,11 @@ class Reconciler:
         return owned
 
     def _took_over(self) -> None:
-        for run in self.book.all():
-            if run.workspace == self.name and run.status in ("planning", "applying"):
+        mine = [r for r in self.book.all() if r.workspace == self.name]
+        if mine and mine[0].status == "interrupted":  # the newest: stopped by a shutdown
+            self._replan = True
+        for run in mine:
+            if run.status in ("planning", "applying"):
                 self._replan = True
                 self._finish(
                     run.id,
@@ -226,11 +229,16 @@ class Reconciler:
         with self.book.edit(run.id) as r:
             r.jobs, r.credits = result.jobs_issued, result.ai_credits
             r.failures = len(result.failures)
-        lines = [f"{f.address}: {f.label}: {f.message}" for f in result.failures]
+        lines = [f"stopped: {result.stopped_reason}"] if result.stopped_reason else []
+        lines += [f"{f.address}: {f.label}: {f.message}" for f in result.failures]
         lines += result.attention
         summary = f"{result.jobs_issued} job(s) issued, {result.ai_credits:g} AI credits"
         message = "\n".join([summary, *lines])
-        self._finish(run.id, "applied" if outcome.ok else "failed", message)
+        if result.stopped_reason == "interrupted" and self.stopping.is_set():
+            status = "interrupted"  # planned again at the next start
+        else:
+            status = "applied" if outcome.ok else "failed"
+        self._finish(run.id, status, message)
 
     def _confirm_policy(self, revision: Revision) -> Callable[[Plan], bool]:
         def confirm(plan: Plan) -> bool:

@@ -22,7 +22,15 @@ from pydantic import BaseModel, Field
 from descript_iac.state.atomic import write_atomically
 
 RunStatus = Literal[
-    "planning", "held", "queued", "applying", "applied", "failed", "rejected", "superseded"
+    "planning",
+    "held",
+    "queued",
+    "applying",
+    "applied",
+    "failed",
+    "rejected",
+    "superseded",
+    "interrupted",  # stopped by a shutdown: the next start plans again
 ]
 OPEN = ("planning", "held", "queued", "applying")
 

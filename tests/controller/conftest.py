@@ -51,6 +51,7 @@ class Served:
     emulator: Any
     process: subprocess.Popen[bytes]
     log: Path
+    config: Path | None = None
 
     def commit(self, files: dict[str, str], message: str) -> str:
         for name, text in files.items():
@@ -118,10 +119,12 @@ class Served:
 
 @pytest.fixture
 def serve_git(tmp_path: Path) -> Iterator[Callable[..., Served]]:
-    emulator = start_emulator(job_seconds=0.05, api_level="2026")
+    emulators: list[Any] = []
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(first: dict[str, str], local: bool = False) -> Served:
+    def start(first: dict[str, str], local: bool = False, job_seconds: float = 0.05) -> Served:
+        emulator = start_emulator(job_seconds=job_seconds, api_level="2026")
+        emulators.append(emulator)
         repo = tmp_path / "repo"
         repo.mkdir()
         git(repo, "init", "-q", "-b", "main")
@@ -147,6 +150,7 @@ def serve_git(tmp_path: Path) -> Iterator[Callable[..., Served]]:
         env = serve_env(emulator)
         served = Served(f"http://127.0.0.1:{port}", repo, emulator, None, log)  # type: ignore[arg-type]
         served.commit(first, "first")
+        served.config = config
         served.process = launch(config, env, log, tmp_path)
         processes.append(served.process)
         served.wait_for("serve to listen", served.up)
@@ -157,7 +161,8 @@ def serve_git(tmp_path: Path) -> Iterator[Callable[..., Served]]:
         if process.poll() is None:
             process.kill()
             process.wait(10)
-    emulator.stop()
+    for emulator in emulators:
+        emulator.stop()
 
 
 def serve_env(emulator: Any, **extra: str) -> dict[str, str]:

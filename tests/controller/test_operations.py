@@ -3,11 +3,13 @@ and metrics, and a graceful stop on SIGTERM."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import httpx
 import pytest
 
 from tests.builders import run_cli
-from tests.controller.conftest import CONTROLLER_TOKEN, Served
+from tests.controller.conftest import CONTROLLER_TOKEN, Served, launch, serve_env
 from tests.controller.test_serve import SHOWS
 
 pytestmark = pytest.mark.e2e
@@ -68,15 +70,40 @@ def test_a_directory_is_watched_and_a_held_run_rejected_from_the_cli(
     assert served.jobs() == before  # nothing was sent
 
 
-def test_sigterm_stops_within_the_bound(serve_git: Callable[..., Served]) -> None:
-    served = serve_git({"ws/main.yaml": SHOWS})
-    served.wait_for("a run", lambda: served.runs())
+def test_sigterm_mid_apply_sends_nothing_new_and_the_next_start_converges(
+    serve_git: Callable[..., Served], tmp_path: Path
+) -> None:
+    served = serve_git({"ws/main.yaml": SHOWS}, job_seconds=2.0)
+    served.wait_for("the imports to be sent", lambda: len(served.jobs()) == 2)
     served.process.send_signal(signal.SIGTERM)
     started = time.monotonic()
     code = served.process.wait(STOP_BOUND + 5)
     elapsed = time.monotonic() - started
     assert code == 0, served.log.read_text()
     assert elapsed < STOP_BOUND
+    # No new job after the signal: ep1's step waited for its import, and was not sent.
+    assert sorted(kind for _, _, kind, _ in served.jobs()) == ["import/project_media"] * 2
+    run = json.loads((tmp_path / "data" / "runs.json").read_text())["runs"][-1]
+    assert run["status"] == "interrupted", run
+    assert "stopped: interrupted" in run["message"]
+
+    # The next start plans again and sends only what is missing.
+    assert served.config is not None
+    env = serve_env(served.emulator)
+    served.process = launch(served.config, env, tmp_path / "again.log", tmp_path)
+    try:
+        served.wait_for("serve to listen again", served.up)
+        served.wait_for(
+            "the workspace to converge", lambda: served.runs()[0]["status"] == "applied"
+        )
+        jobs = Counter(served.jobs())
+        assert sorted(kind for _, _, kind, _ in jobs) == [
+            "agent", "import/project_media", "import/project_media"
+        ]  # fmt: skip
+        assert all(n == 1 for n in jobs.values())
+    finally:
+        served.process.kill()
+        served.process.wait(10)
 
 
 def test_a_controller_file_with_a_mistake_says_where(tmp_path: Path) -> None:
