@@ -70,6 +70,19 @@ class Metrics:
                 "# TYPE descript_iac_fetch_errors_total counter",
                 f"descript_iac_fetch_errors_total {self.fetch_errors}",
             ]
+        # The API client's process-wide rate limiter, shared by every workspace's runs.
+        from descript_iac.api.ratelimit import shared_limiter
+
+        limiter = shared_limiter()
+        lines += [
+            "# HELP descript_iac_rate_limit_wait_seconds_total Time runs waited for the API's "
+            "rate limit.",
+            "# TYPE descript_iac_rate_limit_wait_seconds_total counter",
+            f"descript_iac_rate_limit_wait_seconds_total {limiter.waited:g}",
+            "# HELP descript_iac_rate_limited_total Requests the API answered 429.",
+            "# TYPE descript_iac_rate_limited_total counter",
+            f"descript_iac_rate_limited_total {limiter.throttled}",
+        ]
         lines += [
             "# HELP descript_iac_queue_depth Runs planned or approved and not yet applied.",
             "# TYPE descript_iac_queue_depth gauge",

@@ -91,6 +91,8 @@ def test_adds_apply_on_their_own_a_replace_waits_for_approval(
     assert served.push_gitlab().json() == {"woken": ["shows"]}
     assert len(served.runs()) == 2
     assert 'descript_iac_jobs_total{outcome="succeeded"} 5' in metrics
+    assert "descript_iac_rate_limited_total 0" in metrics
+    assert "descript_iac_queue_depth 0" in metrics
 
 
 def _head(served: Served) -> str:
