@@ -3,6 +3,7 @@ the 2026 level delivering callbacks, and the controller's HTTP API."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 
@@ -114,3 +115,13 @@ def test_hook_secret_is_never_in_pages(serve_git: Callable[[dict[str, str]], Ser
         for secret in secrets:
             assert secret not in page
         assert "callback_secret" not in page
+    # The callback secrets are in the controller's runs file (mode 0600) and nowhere else: not
+    # in the log, the state, its journal or the git checkout.
+    data = served.repo.parent / "data"
+    kept = json.loads((data / "runs.json").read_text())["runs"]
+    assert (data / "runs.json").stat().st_mode & 0o077 == 0
+    for path in served.repo.parent.rglob("*"):
+        if path.is_file() and path.name != "runs.json" and ".git" not in path.parts:
+            text = path.read_bytes()
+            for run in kept:
+                assert run["callback_secret"].encode() not in text, path
