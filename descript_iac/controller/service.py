@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
@@ -28,6 +29,7 @@ from descript_iac.controller.settings import (
 )
 from descript_iac.controller.sources import Source, public_url
 from descript_iac.controller.webhooks import watches
+from descript_iac.errors import DescriptIacError
 
 if TYPE_CHECKING:
     from descript_iac.controller.replicas import Ownership
@@ -125,6 +127,13 @@ class Controller:
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         thread.start()
+        while not server.started:  # the address may be taken: say so, never serve nothing
+            if not thread.is_alive():
+                raise DescriptIacError(
+                    f"cannot listen on {self.settings.listen} (in use, or not an address of this "
+                    "machine); give another with `listen:` or --listen"
+                )
+            time.sleep(0.05)
         for name, r in self.reconcilers.items():
             log.info("watching %s: %s", name, public_url(r.source.describe()))
             r.start()

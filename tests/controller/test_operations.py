@@ -114,3 +114,27 @@ def test_a_controller_file_with_a_mistake_says_where(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "controller.yaml: workspaces.shows" in result.output
     assert "give either `dir:`" in result.output
+
+
+def test_an_address_in_use_is_refused_with_a_message(tmp_path: Path) -> None:
+    import socket
+
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "main.yaml").write_text(SHOWS)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        (tmp_path / "controller.yaml").write_text(
+            f"listen: 127.0.0.1:{port}\nworkspaces:\n  shows: {{dir: ws}}\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-m", "descript_iac", "serve", str(tmp_path / "controller.yaml")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
