@@ -6,6 +6,7 @@ for the controller's token in the browser and sends it as a bearer header, it is
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from descript_iac.controller.runs import Run
 from descript_iac.terminal_text import visible
@@ -64,7 +65,8 @@ def _runs_table(runs: list[Run]) -> str:
 
 def index_page(workspaces: list[dict[str, object]], runs: list[Run]) -> str:
     rows = "".join(
-        f"<tr><td>{_t(w['name'])}</td><td>{_t(w['source'])}</td><td>{_t(w['revision'] or '')}</td>"
+        f"<tr><td><a href='/workspaces/{_t(w['name'])}'>{_t(w['name'])}</a></td>"
+        f"<td>{_t(w['source'])}</td><td>{_t(w['revision'] or '')}</td>"
         f"<td>{_t(w['checked_at'] or '')}</td><td>{_t(w['error'] or '')}</td></tr>"
         for w in workspaces
     )
@@ -76,6 +78,26 @@ def index_page(workspaces: list[dict[str, object]], runs: list[Run]) -> str:
         f"<h2>Runs</h2>{_runs_table(runs[:100])}"
     )
     return _page("Workspaces", body)
+
+
+def workspace_page(name: str, projects: list[dict[str, Any]], runs: list[Run]) -> str:
+    rows = []
+    for p in projects:
+        url = p["project_url"]
+        link = f"<a href='{_t(url)}'>{_t(p['name'] or p['address'])}</a>" if url else "-"
+        steps = ", ".join(f"{_t(s['id'])}: {_t(s['status'] or '?')}" for s in p["steps"])
+        rows.append(
+            f"<tr><td>{_t(p['address'])}</td><td>{link}</td><td>{_t(p['import_status'] or '')}"
+            f"</td><td>{steps}</td><td>{p['media_seconds']:g}</td><td>{p['ai_credits']:g}</td>"
+            "</tr>"
+        )
+    total = sum(float(p["ai_credits"]) for p in projects)
+    body = (
+        "<h2>Projects</h2><table><tr><th>Address</th><th>Descript</th><th>Import</th>"
+        f"<th>Steps</th><th>Media seconds</th><th>AI credits</th></tr>{''.join(rows)}</table>"
+        f"<p>AI credits spent in all: {total:g}</p><h2>Runs</h2>{_runs_table(runs)}"
+    )
+    return _page(f"Workspace {name}", body)
 
 
 def run_page(run: Run) -> str:

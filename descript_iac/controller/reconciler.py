@@ -46,6 +46,7 @@ class WorkspaceStatus:
     revision: str | None = None
     checked_at: str | None = None
     error: str | None = None
+    root: Path | None = None  # the workspace directory at `revision`
 
 
 class Reconciler:
@@ -142,7 +143,7 @@ class Reconciler:
             self.status.checked_at = now_iso()
             log.warning("workspace %s: %s", self.name, exc)
             return
-        self.status = WorkspaceStatus(revision.id, now_iso())
+        self.status = WorkspaceStatus(revision.id, now_iso(), root=revision.root)
         if revision.id != self.book.last_revision(self.name) or self._replan:
             self._replan = False
             self._supersede()
@@ -280,6 +281,31 @@ class Reconciler:
             if final:
                 r.finished_at = now_iso()
         log.info("workspace %s: run %s %s", self.name, run_id, status)
+
+    def projects(self) -> list[dict[str, object]]:
+        """What the state records of each project (as `show` reads it): its Descript link, its
+        steps and its spend. Prompts and agent replies are left out of pages."""
+        from descript_iac.workspace import show_state
+
+        if self.status.root is None or self.status.revision is None:
+            return []
+        view = show_state(self._settings(Revision(self.status.revision, self.status.root)))
+        return [
+            {
+                "address": p.address,
+                "name": p.name,
+                "project_url": p.project_url,
+                "import_status": p.import_status,
+                "steps": [
+                    {"id": s.id, "status": s.status, "ai_credits": s.ai_credits_used}
+                    for s in p.steps
+                ],
+                "media_seconds": p.media_seconds,
+                "ai_credits": p.ai_credits,
+                "orphans": p.orphans,
+            }
+            for p in view.projects
+        ]
 
     def open_runs(self) -> int:
         return sum(1 for r in self.book.all() if r.workspace == self.name and r.status in OPEN)

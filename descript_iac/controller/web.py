@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -35,6 +36,21 @@ def build_app(controller: Controller) -> Starlette:
 
     async def api_workspaces(request: Request) -> Response:
         return JSONResponse({"workspaces": controller.workspaces()})
+
+    async def workspace_page(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in controller.reconcilers:
+            return HTMLResponse("<!doctype html><p>No such workspace.</p>", status_code=404)
+        projects = await run_in_threadpool(controller.reconcilers[name].projects)
+        runs = [r for r in book.all() if r.workspace == name]
+        return HTMLResponse(dashboard.workspace_page(name, projects, runs))
+
+    async def api_projects(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in controller.reconcilers:
+            return JSONResponse({"error": "no such workspace"}, status_code=404)
+        projects = await run_in_threadpool(controller.reconcilers[name].projects)
+        return JSONResponse({"workspace": name, "projects": projects})
 
     async def api_runs(request: Request) -> Response:
         return JSONResponse({"runs": [r.public() for r in book.all()]})
@@ -109,7 +125,9 @@ def build_app(controller: Controller) -> Starlette:
     routes = [
         Route("/", index),
         Route("/runs/{run_id}", run_page),
+        Route("/workspaces/{name}", workspace_page),
         Route("/api/workspaces", api_workspaces),
+        Route("/api/workspaces/{name}/projects", api_projects),
         Route("/api/runs", api_runs),
         Route("/api/runs/{run_id}", api_run),
         Route("/api/runs/{run_id}/{verdict:str}", api_verdict, methods=["POST"]),

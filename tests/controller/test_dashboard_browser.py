@@ -49,6 +49,10 @@ def test_dashboard_shows_the_held_run_and_its_button_approves_it(
         for secret in secrets:
             assert secret not in page.content()
 
+        page.click("a[href='/workspaces/shows']")
+        links = page.locator("a[href^='https://web.descript.com/']")
+        assert links.count() == 2 and links.first.inner_text() == "Episode 1"
+        page.go_back()
         page.click(f"a[href='/runs/{held['id']}']")
         # the plan as the CLI renders it
         assert page.locator("pre").first.inner_text().strip() == held["plan_text"].strip()

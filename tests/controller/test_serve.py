@@ -45,6 +45,13 @@ def test_adds_apply_on_their_own_a_replace_waits_for_approval(
     applied = served.run_for(revision, "applied")
     assert applied["verdicts"] == [] and applied["jobs"] == 3, applied
     assert Counter(t for _, _, t, _ in served.jobs()) == {"import/project_media": 2, "agent": 1}
+    projects = httpx.get(f"{served.url}/api/workspaces/shows/projects").json()["projects"]
+    made = {p: i for i, p, _, _ in served.jobs()}
+    assert [(p["address"], p["project_url"]) for p in projects] == [
+        ("ep1", f"https://web.descript.com/{made['Episode 1']}"),
+        ("ep2", f"https://web.descript.com/{made['Episode 2']}"),
+    ]
+    assert [(s["id"], s["status"]) for s in projects[0]["steps"]] == [("cleanup", "success")]
 
     # A commit that changes ep1's media: a replace, which the policy holds.
     changed = SHOWS.replace("ep1/host.wav", "ep1/host-v2.wav")
