@@ -69,6 +69,21 @@ def test_a_directory_is_watched_and_a_held_run_rejected_from_the_cli(
     assert run["status"] == "rejected" and run["verdicts"][0]["by"] == "bob"
     assert served.jobs() == before  # nothing was sent
 
+    # A newer revision supersedes a held run: approving the old one is refused.
+    (served.repo / "ws" / "main.yaml").write_text(SHOWS.replace("ep1/host", "ep1/host-v3"))
+    third = served.wait_for(
+        "a second held run",
+        lambda: [r for r in served.runs() if r["status"] == "held" and r["id"] != held["id"]],
+    )[0]
+    (served.repo / "ws" / "main.yaml").write_text(SHOWS.replace("ep1/host", "ep1/host-v4"))
+    served.wait_for(
+        "the run to be superseded",
+        lambda: httpx.get(f"{served.url}/api/runs/{third['id']}").json()["status"] == "superseded",
+    )
+    late = _cli_approve(served, third["id"])
+    assert late.returncode == 1 and "is superseded, not held" in late.stderr
+    assert served.jobs() == before
+
 
 def test_sigterm_mid_apply_sends_nothing_new_and_the_next_start_converges(
     serve_git: Callable[..., Served], tmp_path: Path
