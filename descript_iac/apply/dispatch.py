@@ -118,7 +118,14 @@ class Dispatching(RunState):
     def _submit(self, chain: Chain, action: Action, ticket: Ticket) -> Flight | None:
         limiter = self.client.limiter
         try:
-            intent, send = outgoing(self.client, self.doc, self.workspace, chain.address, action)
+            intent, send = outgoing(
+                self.client,
+                self.doc,
+                self.workspace,
+                chain.address,
+                action,
+                self.options.callback_url,
+            )
             intent.commit_span = self.options.timing.commit_span
             # The lag seen, when longer than the setting, and the offset measured so far are
             # recorded too: no later run judges this intent with less.

@@ -54,6 +54,7 @@ class Engine(Dispatching, Doubting, Polling):
         self.reporter.start(self.plan)
         with self._interrupts(), self._sender:
             while True:
+                self._stop_requested()
                 while not self.stopping and pending and self._live < limit:
                     self._live += 1
                     self._advance(pending.popleft())
@@ -64,7 +65,7 @@ class Engine(Dispatching, Doubting, Polling):
                 now = self._now()
                 if now >= self._tick_due:
                     self._tick(now)
-                if self._running and now >= self._poll_due(now):
+                if self._running and (self._woken() or now >= self._poll_due(now)):
                     self._poll_round()
         self.result.not_started = [c.address for c in pending]
         self.result.elapsed = self._now() - started
@@ -86,8 +87,25 @@ class Engine(Dispatching, Doubting, Polling):
             while message is not None:
                 self._handle(message)
                 message = self._sender.next(0)
+        elif timeout and self.options.wake is not None and self._running:
+            self.options.wake.wait(timeout)  # a callback ends the wait early
         elif timeout:
             self._sleep(timeout)
+
+    def _stop_requested(self) -> None:
+        stop = self.options.stop
+        if stop is not None and stop.is_set() and not self.stopping:
+            self.stopping = True
+            self.result.stopped_reason = "interrupted"
+            self.reporter.note("Stopping: no new jobs will be sent; recording the running ones.")
+
+    def _woken(self) -> bool:
+        """A callback said a job changed: poll now (the callback is not read as data)."""
+        wake = self.options.wake
+        if wake is None or not wake.is_set():
+            return False
+        wake.clear()
+        return True
 
     def _tick(self, now: float) -> None:
         """Doubts and gates held by other runs, every poll interval."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from descript_iac.plan.forecast import Budget, Forecast
@@ -27,3 +28,11 @@ class ApplyOptions:
     # What the run may spend, and the plan's forecast it judges each job by (apply/spending.py).
     budget: Budget = field(default_factory=Budget)
     forecast: Forecast | None = None
+    # Set by a long-running caller (`serve`): every job this run sends carries this callback URL
+    # in place of the workspace's, and `wake`, once set (by a callback arriving), makes the run
+    # poll at once instead of at its next scheduled poll (the schedule stays the fallback).
+    callback_url: str | None = field(default=None, repr=False)  # holds a per-run secret
+    wake: threading.Event | None = field(default=None, repr=False, compare=False)
+    # Once set (the controller is told to stop): no new jobs are sent, the running ones are
+    # polled and recorded, as after a first Ctrl-C.
+    stop: threading.Event | None = field(default=None, repr=False, compare=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable
 
@@ -16,7 +17,7 @@ from descript_iac.apply.requests import (
     import_request,
     publish_request,
 )
-from descript_iac.config.desired import Workspace
+from descript_iac.config.desired import DesiredProject, Workspace
 from descript_iac.plan import digests, shown
 from descript_iac.plan.model import Action, ActionKind
 from descript_iac.plan.publishing import settings_of
@@ -37,6 +38,12 @@ def intent_kind(action: Action) -> IntentAction:
     return "create" if action.kind in (ActionKind.CREATE, ActionKind.REPLACE) else "step"
 
 
+def _calling_back(desired: DesiredProject, url: str | None) -> DesiredProject:
+    if url is None:
+        return desired
+    return dataclasses.replace(desired, spec=desired.spec.model_copy(update={"callback_url": url}))
+
+
 def gate_of(action: Action, doc: StateDocument, address: str) -> str:
     """The drive gate the action's POST will hold (as its intent's `gate_key`)."""
     project = doc.projects.get(address)
@@ -51,9 +58,13 @@ def outgoing(
     workspace: Workspace,
     address: str,
     action: Action,
+    callback_url: str | None = None,
 ) -> tuple[Intent, Send]:
-    """The intent to journal and the POST to send for `action`, stamped now."""
+    """The intent to journal and the POST to send for `action`, stamped now; with
+    `callback_url`, the POST carries it in place of the project's own (digests are unchanged:
+    they are made from the project as declared)."""
     desired = workspace.projects[address]
+    sent = _calling_back(desired, callback_url)
     salt = doc.salt
     project = doc.projects.get(address)
     project_id = project.project_id if project else None
@@ -70,11 +81,11 @@ def outgoing(
         composition = find_composition(desired, name)
         target = composition_id(desired, project, name)
         published = settings_of(composition.publish) if composition.publish else None
-        request = publish_request(desired, composition, project_id, target)
+        request = publish_request(sent, composition, project_id, target)
         body, path = request.body(), "jobs/publish"
         send = lambda on_send, ticket: client.publish(request, on_send, ticket)  # noqa: E731
     elif action.job_type == IMPORT_JOB:
-        imported = import_request(desired, action, project_id if kind == "update" else None)
+        imported = import_request(sent, action, project_id if kind == "update" else None)
         body, path = imported.body(), "jobs/import/project_media"
         send = lambda on_send, ticket: client.import_project_media(  # noqa: E731
             imported, on_send, ticket
@@ -85,7 +96,7 @@ def outgoing(
             name = step.composition
             target = composition_id(desired, project, name)
         on = project_id if kind == "step" else None
-        prompt = agent_request(desired, step, on, target)
+        prompt = agent_request(sent, step, on, target)
         body, path = prompt.body(), "jobs/agent"
         send = lambda on_send, ticket: client.agent(prompt, on_send, ticket)  # noqa: E731
         step_digest = digests.step_digest(salt, desired, step)

@@ -444,6 +444,17 @@ COMMANDS: dict[str, str | tuple[str, str]] = {
         "What DIRECTORY's workspace has spent, from its state: media seconds and AI credits per "
         "project, model, ISO week and day (forgotten projects' past included).",
     ),
+    "serve": (
+        "descript_iac.cli.serve:serve",
+        "Watch the workspaces CONFIG_FILE names (default: controller.yaml), plan each new "
+        "revision, apply what its policy allows and hold the rest for approval; serve the "
+        "dashboard, the JSON API, webhooks and callbacks.",
+    ),
+    "approve": (
+        "descript_iac.cli.serve:approve",
+        "Approve (or --reject) the held run RUN_ID of a `serve` controller; the token is "
+        "DESCRIPT_IAC_CONTROLLER_TOKEN.",
+    ),
     "doctor": (
         "descript_iac.cli.surface:doctor",
         "Check the token, the API (round trip, level), the clock, the state and the cache.",
