@@ -83,6 +83,30 @@ class WorkspaceCache:
         self._open()
         return "file:" + hashlib.sha256(self._code.encode() + b"\x00" + raw).hexdigest()
 
+    @property
+    def code(self) -> str:
+        """The fingerprint of the code that reads files (part of every key kept here)."""
+        self._open()
+        return self._code
+
+    def env_digest(self, names: list[str], environ: Mapping[str, str]) -> str:
+        """A salted digest of the values of `names` (never the values themselves)."""
+        self._open()
+        return self._env_digest(names, environ)
+
+    def lookup(self, key: str) -> Any:
+        """A value kept with `keep` (an incremental plan's per-file results), or None."""
+        try:
+            return self._open().get(key)
+        except Exception:  # an unreadable cache is an empty one
+            return None
+
+    def keep(self, key: str, value: Any) -> None:
+        try:
+            self._open().set(key, value)
+        except Exception:  # a full disk or a read-only cache must not fail a plan
+            return
+
     def _env_digest(self, names: list[str], environ: Mapping[str, str]) -> str:
         values = [f"{n}={environ.get(n, _MISSING)}" for n in sorted(set(names))]
         return salted_digest(self._salt, *values)

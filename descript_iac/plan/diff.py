@@ -373,6 +373,17 @@ def compute_plan(
 ) -> Plan:
     """The plan that brings `recorded` to `desired` (with the config's `moves` applied first).
     Pure: no I/O, no clock."""
+    return plan_and_wanted(desired, recorded, options, moves)[0]
+
+
+def plan_and_wanted(
+    desired: dict[str, DesiredProject],
+    recorded: StateDocument,
+    options: PlanOptions,
+    moves: Sequence[Move] = (),
+) -> tuple[Plan, dict[str, digests.Wanted]]:
+    """`compute_plan`, and the desired digests it computed (per address; an incremental plan
+    keeps what the config digest holds of each file)."""
     with paused():  # tens of thousands of digests and actions, no cycles
         return _compute(desired, recorded, options, moves)
 
@@ -382,7 +393,7 @@ def _compute(
     recorded: StateDocument,
     options: PlanOptions,
     moves: Sequence[Move],
-) -> Plan:
+) -> tuple[Plan, dict[str, digests.Wanted]]:
     state, moved = apply_moves(recorded, moves)
     addresses = sorted(set(desired) | set(state.projects))
     if options.targets:
@@ -415,7 +426,7 @@ def _compute(
             projects.append(ProjectPlan(address=address, where=where, actions=tuple(actions)))
         else:
             up_to_date.append(address)
-    return Plan(
+    plan = Plan(
         lineage=state.lineage,
         serial=state.serial,
         config_digest=digests.config_digest(state.salt, desired, wanted),
@@ -425,3 +436,4 @@ def _compute(
         untargeted=tuple(untargeted),
         needs=tuple(sorted(needs)),
     )
+    return plan, wanted

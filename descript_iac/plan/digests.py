@@ -122,15 +122,26 @@ def wanted(salt: str, project: DesiredProject) -> Wanted:
 
 def config_digest(salt: str, projects: dict[str, DesiredProject], wanted: dict[str, Wanted]) -> str:
     """One digest of everything a plan depends on in the config (`wanted`: per address)."""
-    summary = {
+    return digest_of_entries(salt, config_entries(projects, wanted))
+
+
+def config_entries(
+    projects: dict[str, DesiredProject], wanted: dict[str, Wanted]
+) -> dict[str, dict[str, object]]:
+    """What `config_digest` holds of each project (an incremental plan keeps them per file)."""
+    return {
         address: {
             "facets": wanted[address].facets_digest,
             "steps": [[s.id, wanted[address].steps[s.id]] for s in p.spec.steps],
             "on_change": p.on_change,
             **_publishes(p),
         }
-        for address, p in sorted(projects.items())
+        for address, p in projects.items()
     }
+
+
+def digest_of_entries(salt: str, entries: dict[str, dict[str, object]]) -> str:
+    summary = {address: entries[address] for address in sorted(entries)}
     return salted_digest(salt, "config", _canonical(summary))
 
 

@@ -1,0 +1,258 @@
+"""An incremental plan: the work of a plan follows what changed, not the workspace's size.
+
+After a plan, the workspace cache (config/cache.py) keeps, for each workspace file:
+- its summary, under the digest of its path and bytes (and of the code that reads files): the
+  addresses it defines and the environment variables it uses;
+- its result, when every project of the file is up to date: the addresses, and what the
+  config digest holds of each. The key is everything that result depends on: the file's
+  summary key, the values of its environment variables (salted digest), the plan's options,
+  the state's salt, the bytes of the files that may hold `defaults:` or `budget:`, and the
+  digest of the state entry of each of its addresses (state/index.py);
+- the index of the state it read (each project's line and digest), under the state file's
+  identity.
+
+A later plan reads every file's bytes (to know what changed) and, when the state file is the
+one indexed, reuses the results that still hold: it loads and diffs only the other files (and
+the projects the state holds that no file defines), reading only their state entries. The plan
+is the full plan's, byte for byte (a differential test checks it on random edits). Anything
+outside this knowledge takes the full plan: a state not indexed (written since, by apply or by
+hand), a leftover journal, a state backend other than a local file, a `state:` or `moved:`
+block, `--target` or `--replace`, or a project defined twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from descript_iac.config import Workspace, load_workspace
+from descript_iac.config.cache import WorkspaceCache
+from descript_iac.config.files import display, workspace_files
+from descript_iac.config.interpolate import env_names
+from descript_iac.plan import ActionKind, Plan, PlanOptions
+from descript_iac.plan.diff import plan_and_wanted
+from descript_iac.plan.digests import Wanted, config_entries, digest_of_entries
+from descript_iac.state.document import StateDocument
+from descript_iac.state.index import StateIndex, identity, index
+from descript_iac.state.store import LocalStateStore, StateStore
+
+FORMAT = 1
+# A top-level key that speaks for the whole workspace (or a top level written so that a key
+# cannot be seen line by line): such a file is always loaded, and its bytes key every result.
+_SPECIAL = re.compile(rb"^(?:[\"']?(?:defaults|budget)[\"']?\s*:|<<|\{|\[|[?&*!%])", re.M)
+_NOT_INCREMENTAL = re.compile(rb"^[\"']?(?:state|moved)[\"']?\s*:", re.M)
+
+Entries = dict[str, dict[str, object]]
+
+
+@dataclass
+class _File:
+    path: Path
+    raw: bytes
+    key: str  # of its path and bytes
+    summary: dict[str, Any] | None
+
+
+@dataclass
+class Incremental:
+    workspace: Workspace
+    plan: Plan
+    read_doc: Callable[[], StateDocument]
+    creates: list[str]
+
+
+def plan_incrementally(
+    root: Path, store: Callable[[], StateStore], options: PlanOptions, cache_dir: Path | None
+) -> Incremental | None:
+    """The plan from what the cache knows and the files that changed; None when the full plan
+    is needed (see the module's docstring)."""
+    if cache_dir is None or options.targets or options.replace or root.is_file():
+        return None
+    cache = WorkspaceCache(cache_dir)
+    try:
+        return _plan(root, store, options, cache, cache_dir)
+    finally:
+        cache.close()
+
+
+def _read_files(root: Path, cache: WorkspaceCache) -> list[_File] | None:
+    found = []
+    for path in workspace_files(root):
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return None  # the full load says what is wrong
+        if _NOT_INCREMENTAL.search(raw):
+            return None
+        key = "sum:" + _digest(cache.code, display(path), raw)
+        summary = cache.lookup(key)
+        ok = isinstance(summary, dict) and summary.get("format") == FORMAT
+        found.append(_File(path, raw, key, summary if ok else None))
+    return found
+
+
+def _context(files: list[_File], options: PlanOptions, salt: str) -> str:
+    special = sorted(f.key for f in files if _SPECIAL.search(f.raw))
+    return _digest(options.model_dump_json(), salt, *special)
+
+
+def _result_key(
+    cache: WorkspaceCache, context: str, file: _File, addresses: list[str], idx: StateIndex
+) -> str:
+    assert file.summary is not None
+    env = cache.env_digest(file.summary["env"], os.environ)
+    return "res:" + _digest(context, file.key, env, *(f"{a}={idx.digest(a)}" for a in addresses))
+
+
+def _plan(
+    root: Path,
+    store_of: Callable[[], StateStore],
+    options: PlanOptions,
+    cache: WorkspaceCache,
+    cache_dir: Path,
+) -> Incremental | None:
+    files = _read_files(root, cache)
+    if files is None:
+        return None
+    store = store_of()
+    if not isinstance(store, LocalStateStore) or store.journal.exists():
+        return None
+    ident = identity(store.path)
+    idx = cache.lookup("state:" + ident) if ident else None
+    if not isinstance(idx, StateIndex) or idx.serial == 0:
+        return None
+    context = _context(files, options, idx.salt)
+    reused: dict[str, Entries] = {}  # file key -> its projects' config entries
+    load: list[_File] = []
+    for file in files:
+        result = None
+        if file.summary is not None and not _SPECIAL.search(file.raw):
+            key = _result_key(cache, context, file, file.summary["addresses"], idx)
+            result = cache.lookup(key)
+        if isinstance(result, dict):
+            reused[file.key] = result["config"]
+        else:
+            load.append(file)
+    workspace = load_workspace(root, cache_dir=cache_dir, only=[f.path for f in load])
+    if workspace.moves or workspace.state is not None:
+        return None
+    known = {a for entries in reused.values() for a in entries}
+    if known & set(workspace.projects):
+        return None  # a project defined twice: the full load says where
+    state_only = set(idx.entries) - known - set(workspace.projects)
+    records = idx.read(store.path, set(workspace.projects) | state_only)
+    doc = StateDocument(lineage=idx.lineage, serial=idx.serial, salt=idx.salt, projects=records)
+    partial, wants = plan_and_wanted(workspace.projects, doc, options)
+    entries = config_entries(workspace.projects, wants)
+    for found in reused.values():
+        entries.update(found)
+    plan = Plan(
+        lineage=partial.lineage,
+        serial=partial.serial,
+        config_digest=digest_of_entries(idx.salt, entries),
+        options=options,
+        projects=partial.projects,
+        up_to_date=tuple(sorted([*partial.up_to_date, *known])),
+        needs=partial.needs,
+    )
+    _remember(cache, load, workspace, plan, wants, idx, context)
+    full = Workspace(
+        root=workspace.root,
+        projects=workspace.projects,
+        files=tuple(display(f.path) for f in files),
+        state=workspace.state,
+        budget=workspace.budget,
+        moves=workspace.moves,
+        warnings=workspace.warnings,
+    )
+    creates = [
+        p.address
+        for p in plan.projects
+        if p.address not in idx.entries and any(a.kind is ActionKind.CREATE for a in p.actions)
+    ]
+    return Incremental(full, plan, store.read, creates)
+
+
+def remember_full(
+    cache_dir: Path | None,
+    store: StateStore,
+    workspace: Workspace,
+    doc: StateDocument,
+    plan: Plan,
+    wants: dict[str, Wanted],
+) -> None:
+    """After a full plan: index the state it read and keep each file's summary and result."""
+    if cache_dir is None or not isinstance(store, LocalStateStore) or store.journal.exists():
+        return
+    if workspace.moves or workspace.state is not None or plan.options.targets:
+        return
+    if plan.options.replace or workspace.root.is_file():
+        return
+    ident = identity(store.path)
+    if ident is None:
+        return
+    idx = index(store.path.read_bytes())
+    if (
+        idx is None
+        or identity(store.path) != ident
+        or (idx.lineage, idx.serial, idx.salt) != (doc.lineage, doc.serial, doc.salt)
+        or idx.entries.keys() != doc.projects.keys()
+    ):
+        return  # not the document this plan read: the next plan is a full one again
+    cache = WorkspaceCache(cache_dir)
+    try:
+        files = _read_files(workspace.root, cache)
+        if files is None:
+            return
+        cache.keep("state:" + ident, idx)
+        context = _context(files, plan.options, idx.salt)
+        _remember(cache, files, workspace, plan, wants, idx, context)
+    finally:
+        cache.close()
+
+
+def _remember(
+    cache: WorkspaceCache,
+    files: list[_File],
+    workspace: Workspace,
+    plan: Plan,
+    wants: dict[str, Wanted],
+    idx: StateIndex,
+    context: str,
+) -> None:
+    by_file: dict[str, list[str]] = {}
+    for address, project in workspace.projects.items():
+        by_file.setdefault(project.file, []).append(address)
+    warned = {w.path for w in workspace.warnings}
+    changed = {p.address for p in plan.projects}
+    for file in files:
+        name = display(file.path)
+        if name in warned or _SPECIAL.search(file.raw):
+            continue
+        addresses = sorted(by_file.get(name, []))
+        if file.summary is None:
+            text = file.raw.decode("utf-8", errors="replace")
+            file.summary = {
+                "format": FORMAT,
+                "addresses": addresses,
+                "env": sorted(set(env_names(text))),
+            }
+            cache.keep(file.key, file.summary)
+        if any(a in changed for a in addresses):
+            continue
+        projects = {a: workspace.projects[a] for a in addresses}
+        result = {"config": config_entries(projects, {a: wants[a] for a in addresses})}
+        cache.keep(_result_key(cache, context, file, addresses, idx), result)
+
+
+def _digest(*parts: str | bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode() if isinstance(part, str) else part)
+        h.update(b"\x00")
+    return h.hexdigest()
