@@ -127,22 +127,29 @@ def config_digest(salt: str, projects: dict[str, DesiredProject], wanted: dict[s
 
 def config_entries(
     projects: dict[str, DesiredProject], wanted: dict[str, Wanted]
-) -> dict[str, dict[str, object]]:
-    """What `config_digest` holds of each project (an incremental plan keeps them per file)."""
+) -> dict[str, str]:
+    """What `config_digest` holds of each project, as its canonical text (`"address": {...}`);
+    an incremental plan keeps them per file."""
     return {
-        address: {
-            "facets": wanted[address].facets_digest,
-            "steps": [[s.id, wanted[address].steps[s.id]] for s in p.spec.steps],
-            "on_change": p.on_change,
-            **_publishes(p),
-        }
+        address: _canonical(address)
+        + ": "
+        + _canonical(
+            {
+                "facets": wanted[address].facets_digest,
+                "steps": [[s.id, wanted[address].steps[s.id]] for s in p.spec.steps],
+                "on_change": p.on_change,
+                **_publishes(p),
+            }
+        )
         for address, p in projects.items()
     }
 
 
-def digest_of_entries(salt: str, entries: dict[str, dict[str, object]]) -> str:
-    summary = {address: entries[address] for address in sorted(entries)}
-    return salted_digest(salt, "config", _canonical(summary))
+def digest_of_entries(salt: str, entries: dict[str, str]) -> str:
+    """The config digest from every project's entry: the canonical text of the mapping of
+    addresses to entries (sorted keys, `", "` and `": "`), assembled from the entries' text."""
+    text = "{" + ", ".join(entries[address] for address in sorted(entries)) + "}"
+    return salted_digest(salt, "config", text)
 
 
 def _publishes(project: DesiredProject) -> dict[str, object]:

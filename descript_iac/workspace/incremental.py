@@ -41,13 +41,13 @@ from descript_iac.state.document import StateDocument
 from descript_iac.state.index import StateIndex, identity, index
 from descript_iac.state.store import LocalStateStore, StateStore
 
-FORMAT = 1
+FORMAT = 3  # of the summaries and results kept in the cache
 # A top-level key that speaks for the whole workspace (or a top level written so that a key
 # cannot be seen line by line): such a file is always loaded, and its bytes key every result.
 _SPECIAL = re.compile(rb"^(?:[\"']?(?:defaults|budget)[\"']?\s*:|<<|\{|\[|[?&*!%])", re.M)
 _NOT_INCREMENTAL = re.compile(rb"^[\"']?(?:state|moved)[\"']?\s*:", re.M)
 
-Entries = dict[str, dict[str, object]]
+Entries = dict[str, str]  # address -> its entry in the config digest
 
 
 @dataclass
@@ -87,18 +87,26 @@ def _read_files(root: Path, cache: WorkspaceCache) -> list[_File] | None:
             raw = path.read_bytes()
         except OSError:
             return None  # the full load says what is wrong
-        if _NOT_INCREMENTAL.search(raw):
-            return None
         key = "sum:" + _digest(cache.code, display(path), raw)
         summary = cache.lookup(key)
-        ok = isinstance(summary, dict) and summary.get("format") == FORMAT
-        found.append(_File(path, raw, key, summary if ok else None))
+        if not isinstance(summary, dict) or summary.get("format") != FORMAT:
+            # Only a file new to the cache is searched (a regex over 30 MB costs 0.1 s).
+            summary = None
+            if _NOT_INCREMENTAL.search(raw):
+                return None
+        found.append(_File(path, raw, key, summary))
     return found
 
 
+def _special(file: _File) -> bool:
+    if file.summary is not None:
+        return bool(file.summary["special"])
+    return _SPECIAL.search(file.raw) is not None
+
+
 def _context(files: list[_File], options: PlanOptions, salt: str) -> str:
-    special = sorted(f.key for f in files if _SPECIAL.search(f.raw))
-    return _digest(options.model_dump_json(), salt, *special)
+    special = sorted(f.key for f in files if _special(f))
+    return _digest(str(FORMAT), options.model_dump_json(), salt, *special)
 
 
 def _result_key(
@@ -131,7 +139,7 @@ def _plan(
     load: list[_File] = []
     for file in files:
         result = None
-        if file.summary is not None and not _SPECIAL.search(file.raw):
+        if file.summary is not None and not file.summary["special"]:
             key = _result_key(cache, context, file, file.summary["addresses"], idx)
             result = cache.lookup(key)
         if isinstance(result, dict):
@@ -232,8 +240,8 @@ def _remember(
     changed = {p.address for p in plan.projects}
     for file in files:
         name = display(file.path)
-        if name in warned or _SPECIAL.search(file.raw):
-            continue
+        if name in warned:
+            continue  # (a file with warnings is loaded every time: they are shown every time)
         addresses = sorted(by_file.get(name, []))
         if file.summary is None:
             text = file.raw.decode("utf-8", errors="replace")
@@ -241,9 +249,10 @@ def _remember(
                 "format": FORMAT,
                 "addresses": addresses,
                 "env": sorted(set(env_names(text))),
+                "special": _SPECIAL.search(file.raw) is not None,
             }
             cache.keep(file.key, file.summary)
-        if any(a in changed for a in addresses):
+        if file.summary["special"] or any(a in changed for a in addresses):
             continue
         projects = {a: workspace.projects[a] for a in addresses}
         result = {"config": config_entries(projects, {a: wants[a] for a in addresses})}

@@ -52,9 +52,10 @@ def _applied(root: Path, state: Path) -> None:
     LocalStateStore(state).commit(applied_state(load_workspace(root)))
 
 
-def _outputs(settings: RunSettings, options: PlanOptions) -> tuple[str, str, str]:
+def _outputs(settings: RunSettings, options: PlanOptions) -> tuple[str, str, str, str]:
     plan = plan_workspace(settings, options).plan
-    return render_text(plan), render_json(plan), render_markdown(plan)
+    # (the config digest, which a saved plan carries, too)
+    return render_text(plan), render_json(plan), render_markdown(plan), plan.config_digest
 
 
 def _edit_file(rng: random.Random, root: Path, counter: list[int]) -> str:
@@ -136,7 +137,7 @@ def test_incremental_plan_is_the_full_plan_after_random_edits(
             quick = plan_incrementally(root, cached.store, options, cached.workspace_cache)
             used += quick is not None
             got, want = _outputs(cached, options), _outputs(full, options)
-            for form, a, b in zip(("text", "json", "markdown"), got, want, strict=True):
+            for form, a, b in zip(("text", "json", "markdown", "digest"), got, want, strict=True):
                 assert a == b, f"round {round_} ({what}): the {form} plans differ"
     assert used >= 30  # most plans were incremental
 
