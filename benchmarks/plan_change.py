@@ -7,8 +7,9 @@ and indexes the state); then three single-file changes, each made anew for every
 step, a changed media URL, a new project), each planned in a fresh process (`--forecast off`:
 the forecast of a changed URL probes it over the network). The floor is loading only the
 changed file: the interpreter, `import click, pydantic, ruamel.yaml` and a libyaml C safe load
-of that one file. The package's bytecode is compiled first. Also measured: the cold plan (empty cache) against the libyaml floor of all
-files, and a second plan of unchanged files. Prints a table of medians with peak RSS.
+of that one file. The package's bytecode is compiled first. Also measured: the cold plan
+(empty cache) against the libyaml floor of all files, and a second plan of unchanged files.
+Prints a table of medians with peak RSS.
 """
 
 from __future__ import annotations

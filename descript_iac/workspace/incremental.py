@@ -33,7 +33,6 @@ from typing import Any
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.config.cache import WorkspaceCache
 from descript_iac.config.files import display, workspace_files
-from descript_iac.config.interpolate import env_names
 from descript_iac.plan import ActionKind, Plan, PlanOptions
 from descript_iac.plan.diff import plan_and_wanted
 from descript_iac.plan.digests import Wanted, config_entries, digest_of_entries
@@ -42,10 +41,33 @@ from descript_iac.state.index import StateIndex, identity, index
 from descript_iac.state.store import LocalStateStore, StateStore
 
 FORMAT = 3  # of the summaries and results kept in the cache
-# A top-level key that speaks for the whole workspace (or a top level written so that a key
-# cannot be seen line by line): such a file is always loaded, and its bytes key every result.
-_SPECIAL = re.compile(rb"^(?:[\"']?(?:defaults|budget)[\"']?\s*:|<<|\{|\[|[?&*!%])", re.M)
-_NOT_INCREMENTAL = re.compile(rb"^[\"']?(?:state|moved)[\"']?\s*:", re.M)
+# A line at column 0 is a top-level key (or a comment, or an item of a top-level key's list).
+_TOP = re.compile(rb"\n(?:[^ \t\n#-]|-[^ \t\n])")
+# A top-level key that speaks for the whole workspace (or a top level written so that its keys
+# cannot be seen line by line: flow style, anchors, tags, complex keys, a document marker):
+# such a file is always loaded, and its bytes key every result.
+_SPECIAL = re.compile(rb"[\"']?(?:defaults|budget)[\"']?[ \t]*:|<<|[-{\[?&*!%|>\x80-\xff]")
+# The environment variables a file uses, found in its bytes: a superset of what interpolation
+# reads (`$${env:X}`, an escaped reference, counts too), unless an escape of a double-quoted
+# string spells the reference: such a file is special (always loaded).
+_ENV = re.compile(rb"\$\{env:([A-Za-z_][A-Za-z0-9_]*)")
+_ESCAPE = re.compile(rb"\\[xuUN]")
+_NOT_INCREMENTAL = re.compile(rb"[\"']?(?:state|moved)[\"']?[ \t]*:")
+
+
+def _top_level(raw: bytes) -> tuple[bool, bool]:
+    """Whether a file's top level may hold `defaults:` or `budget:` (special), and `state:` or
+    `moved:` (not incremental): its lines at column 0 (a few per file) are looked at."""
+    special = b"\\" in raw and _ESCAPE.search(raw) is not None
+    incremental = False
+    text = b"\n" + raw
+    for match in _TOP.finditer(text):
+        start = match.start() + 1
+        line = text[start : start + 64]
+        special = special or _SPECIAL.match(line) is not None
+        incremental = incremental or _NOT_INCREMENTAL.match(line) is not None
+    return special, incremental
+
 
 Entries = dict[str, str]  # address -> its entry in the config digest
 
@@ -92,7 +114,7 @@ def _read_files(root: Path, cache: WorkspaceCache) -> list[_File] | None:
         if not isinstance(summary, dict) or summary.get("format") != FORMAT:
             # Only a file new to the cache is searched (a regex over 30 MB costs 0.1 s).
             summary = None
-            if _NOT_INCREMENTAL.search(raw):
+            if _top_level(raw)[1]:
                 return None
         found.append(_File(path, raw, key, summary))
     return found
@@ -101,7 +123,7 @@ def _read_files(root: Path, cache: WorkspaceCache) -> list[_File] | None:
 def _special(file: _File) -> bool:
     if file.summary is not None:
         return bool(file.summary["special"])
-    return _SPECIAL.search(file.raw) is not None
+    return _top_level(file.raw)[0]
 
 
 def _context(files: list[_File], options: PlanOptions, salt: str) -> str:
@@ -124,15 +146,15 @@ def _plan(
     cache: WorkspaceCache,
     cache_dir: Path,
 ) -> Incremental | None:
-    files = _read_files(root, cache)
-    if files is None:
-        return None
-    store = store_of()
+    store = store_of()  # (no file declares `state:`: see _read_files)
     if not isinstance(store, LocalStateStore) or store.journal.exists():
         return None
     ident = identity(store.path)
     idx = cache.lookup("state:" + ident) if ident else None
     if not isinstance(idx, StateIndex) or idx.serial == 0:
+        return None  # the full plan reads the state, and indexes it
+    files = _read_files(root, cache)
+    if files is None:
         return None
     context = _context(files, options, idx.salt)
     reused: dict[str, Entries] = {}  # file key -> its projects' config entries
@@ -244,12 +266,11 @@ def _remember(
             continue  # (a file with warnings is loaded every time: they are shown every time)
         addresses = sorted(by_file.get(name, []))
         if file.summary is None:
-            text = file.raw.decode("utf-8", errors="replace")
             file.summary = {
                 "format": FORMAT,
                 "addresses": addresses,
-                "env": sorted(set(env_names(text))),
-                "special": _SPECIAL.search(file.raw) is not None,
+                "env": sorted({n.decode() for n in _ENV.findall(file.raw)}),
+                "special": _top_level(file.raw)[0],
             }
             cache.keep(file.key, file.summary)
         if file.summary["special"] or any(a in changed for a in addresses):

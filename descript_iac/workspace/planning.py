@@ -51,7 +51,9 @@ def plan_workspace(
     Without `refresh` this reads the state once (one query on PostgreSQL) and calls no API,
     and the plan is incremental when it can be (workspace/incremental.py)."""
     if not refresh:
-        quick = plan_incrementally(settings.root, settings.store, options, settings.workspace_cache)
+        quick = plan_incrementally(
+            settings.root, lambda: settings.store(None), options, settings.workspace_cache
+        )
         if quick is not None:
             said = [_CREATES] if quick.creates else []
             return PlanOutcome(quick.workspace, quick.read_doc, quick.plan, said)

@@ -86,7 +86,7 @@ def _edit_file(rng: random.Random, root: Path, counter: list[int]) -> str:
     elif kind == "prompt":
         block = block.replace("Add captions", "Add captions now", 1)
     elif kind == "url":
-        block = block.replace("intro.mp4\"", f"intro-{rng.randrange(99)}.mp4\"", 1)
+        block = block.replace('intro.mp4"', f'intro-{rng.randrange(99)}.mp4"', 1)
     elif kind == "project":
         counter[0] += 1
         block += EPISODE.format(i=20_000 + counter[0])
