@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +76,7 @@ Entries = dict[str, str]  # address -> its entry in the config digest
 @dataclass
 class _File:
     path: Path
-    raw: bytes
+    raw: bytes  # read only when the cache does not know the file (else b"")
     key: str  # of its path and bytes
     summary: dict[str, Any] | None
 
@@ -103,21 +104,46 @@ def plan_incrementally(
 
 
 def _read_files(root: Path, cache: WorkspaceCache) -> list[_File] | None:
+    """Every workspace file's key and summary. A file whose status (device, inode, size,
+    modification and change times) is the one seen when its key was last computed is not read
+    again, as git trusts its index; only a status seen when the file had been left alone for
+    2 s is trusted (a write within the clock's tick would leave it unchanged)."""
+    stats_key = "stats:" + _digest(cache.code, str(root.resolve()))
+    known = cache.lookup(stats_key)
+    known = known if isinstance(known, dict) else {}
+    seen: dict[str, tuple[tuple[int, ...], str]] = {}
+    now = time.time_ns()
     found = []
     for path in workspace_files(root):
+        name = display(path)
         try:
-            raw = path.read_bytes()
+            st = os.stat(path)
+            stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            raw, summary = b"", None
+            hit = known.get(name)
+            if hit is not None and tuple(hit[0]) == stamp:
+                key = hit[1]
+                summary = _summary(cache.lookup(key))
+            if summary is None:
+                raw = path.read_bytes()
         except OSError:
             return None  # the full load says what is wrong
-        key = "sum:" + _digest(cache.code, display(path), raw)
-        summary = cache.lookup(key)
-        if not isinstance(summary, dict) or summary.get("format") != FORMAT:
-            # Only a file new to the cache is searched (a regex over 30 MB costs 0.1 s).
-            summary = None
-            if _top_level(raw)[1]:
+        if summary is None:
+            key = "sum:" + _digest(cache.code, name, raw)
+            summary = _summary(cache.lookup(key))
+            # Only a file new to the cache is searched.
+            if summary is None and _top_level(raw)[1]:
                 return None
+        if now - max(st.st_mtime_ns, st.st_ctime_ns) > 2_000_000_000:
+            seen[name] = (stamp, key)
         found.append(_File(path, raw, key, summary))
+    if seen != known:
+        cache.keep(stats_key, seen)
     return found
+
+
+def _summary(found: Any) -> dict[str, Any] | None:
+    return found if isinstance(found, dict) and found.get("format") == FORMAT else None
 
 
 def _special(file: _File) -> bool:
