@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from descript_iac.state.drive import DriveRegistry, LocalDriveRegistry
 from descript_iac.userdirs import cache_root
 
 if TYPE_CHECKING:
     from descript_iac.api import DescriptClient
+    from descript_iac.state.drive import DriveRegistry
     from descript_iac.state.store import StateStore
 
 # httpx (through the client) and diskcache are imported when a client is opened: a command that
@@ -105,6 +105,8 @@ def open_registry(
     """The drive-wide gates and recorded jobs this run shares with others: under this
     machine's cache directory, and also in the state's PostgreSQL database (every machine of the
     team) when the state is there."""
+    from descript_iac.state.drive import LocalDriveRegistry  # (a plan without --refresh: none)
+
     local = LocalDriveRegistry(target.drives_dir / client.account_key)
     if store is not None and store.backend == "postgresql":
         from descript_iac.state.combined_drive import CombinedDriveRegistry

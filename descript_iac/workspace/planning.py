@@ -13,7 +13,6 @@ from descript_iac.plan.diff import plan_and_wanted
 from descript_iac.plan.model import Drift
 from descript_iac.session import open_client, open_registry
 from descript_iac.state.document import StateDocument
-from descript_iac.state.drive import DriveRegistry, ReadOnlyDriveRegistry
 from descript_iac.state.events import Event, apply_event
 from descript_iac.state.store import StateStore
 from descript_iac.state.whereabouts import applied_here, elsewhere, new_state_problem
@@ -24,6 +23,7 @@ from descript_iac.workspace.settings import RunSettings
 
 if TYPE_CHECKING:
     from descript_iac.api import DescriptClient
+    from descript_iac.state.drive import DriveRegistry
 
 
 @dataclass
@@ -69,6 +69,7 @@ def plan_workspace(
     if refresh:
         from descript_iac.apply import reconcile  # the API client and httpx: only to refresh
         from descript_iac.apply.evidence import desired_names
+        from descript_iac.state.drive import ReadOnlyDriveRegistry
 
         def record(event: Event) -> None:
             apply_event(doc, event)
