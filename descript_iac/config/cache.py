@@ -14,10 +14,11 @@ with a query string) is not cached at all.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,22 @@ class WorkspaceCache:
             return self._open().get(key)
         except Exception:  # an unreadable cache is an empty one
             return None
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Keep many values in one transaction (one commit, not one per value)."""
+        try:
+            cache = self._open()
+            transaction = cache.transact()
+            transaction.__enter__()
+        except Exception:  # an unusable cache: each `keep` fails quietly on its own
+            yield
+            return
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                transaction.__exit__(None, None, None)
 
     def keep(self, key: str, value: Any) -> None:
         try:

@@ -373,17 +373,17 @@ def compute_plan(
 ) -> Plan:
     """The plan that brings `recorded` to `desired` (with the config's `moves` applied first).
     Pure: no I/O, no clock."""
-    return plan_and_wanted(desired, recorded, options, moves)[0]
+    return plan_and_entries(desired, recorded, options, moves)[0]
 
 
-def plan_and_wanted(
+def plan_and_entries(
     desired: dict[str, DesiredProject],
     recorded: StateDocument,
     options: PlanOptions,
     moves: Sequence[Move] = (),
-) -> tuple[Plan, dict[str, digests.Wanted]]:
-    """`compute_plan`, and the desired digests it computed (per address; an incremental plan
-    keeps what the config digest holds of each file)."""
+) -> tuple[Plan, dict[str, str]]:
+    """`compute_plan`, and each project's entry in the config digest (an incremental plan keeps
+    them per file)."""
     with paused():  # tens of thousands of digests and actions, no cycles
         return _compute(desired, recorded, options, moves)
 
@@ -393,7 +393,7 @@ def _compute(
     recorded: StateDocument,
     options: PlanOptions,
     moves: Sequence[Move],
-) -> tuple[Plan, dict[str, digests.Wanted]]:
+) -> tuple[Plan, dict[str, str]]:
     state, moved = apply_moves(recorded, moves)
     addresses = sorted(set(desired) | set(state.projects))
     if options.targets:
@@ -426,14 +426,15 @@ def _compute(
             projects.append(ProjectPlan(address=address, where=where, actions=tuple(actions)))
         else:
             up_to_date.append(address)
+    entries = digests.config_entries(desired, wanted)
     plan = Plan(
         lineage=state.lineage,
         serial=state.serial,
-        config_digest=digests.config_digest(state.salt, desired, wanted),
+        config_digest=digests.digest_of_entries(state.salt, entries),
         options=options,
         projects=tuple(projects),
         up_to_date=tuple(up_to_date),
         untargeted=tuple(untargeted),
         needs=tuple(sorted(needs)),
     )
-    return plan, wanted
+    return plan, entries

@@ -35,8 +35,8 @@ from descript_iac.config import Workspace, load_workspace
 from descript_iac.config.cache import WorkspaceCache
 from descript_iac.config.files import display, workspace_files
 from descript_iac.plan import ActionKind, Plan, PlanOptions
-from descript_iac.plan.diff import plan_and_wanted
-from descript_iac.plan.digests import Wanted, config_entries, digest_of_entries
+from descript_iac.plan.diff import plan_and_entries
+from descript_iac.plan.digests import digest_of_entries
 from descript_iac.state.document import StateDocument
 from descript_iac.state.index import StateIndex, identity, index
 from descript_iac.state.store import LocalStateStore, StateStore
@@ -203,8 +203,8 @@ def _plan(
     state_only = set(idx.entries) - known - set(workspace.projects)
     records = idx.read(store.path, set(workspace.projects) | state_only)
     doc = StateDocument(lineage=idx.lineage, serial=idx.serial, salt=idx.salt, projects=records)
-    partial, wants = plan_and_wanted(workspace.projects, doc, options)
-    entries = config_entries(workspace.projects, wants)
+    partial, loaded = plan_and_entries(workspace.projects, doc, options)
+    entries = dict(loaded)
     for found in reused.values():
         entries.update(found)
     plan = Plan(
@@ -216,7 +216,8 @@ def _plan(
         up_to_date=tuple(sorted([*partial.up_to_date, *known])),
         needs=partial.needs,
     )
-    _remember(cache, load, workspace, plan, wants, idx, context)
+    with cache.batch():
+        _remember(cache, load, workspace, plan, loaded, idx, context)
     full = Workspace(
         root=workspace.root,
         projects=workspace.projects,
@@ -240,7 +241,7 @@ def remember_full(
     workspace: Workspace,
     doc: StateDocument,
     plan: Plan,
-    wants: dict[str, Wanted],
+    entries: Entries,
 ) -> None:
     """After a full plan: index the state it read and keep each file's summary and result."""
     if cache_dir is None or not isinstance(store, LocalStateStore) or store.journal.exists():
@@ -267,7 +268,8 @@ def remember_full(
             return
         cache.keep("state:" + ident, idx)
         context = _context(files, plan.options, idx.salt)
-        _remember(cache, files, workspace, plan, wants, idx, context)
+        with cache.batch():
+            _remember(cache, files, workspace, plan, entries, idx, context)
     finally:
         cache.close()
 
@@ -277,7 +279,7 @@ def _remember(
     files: list[_File],
     workspace: Workspace,
     plan: Plan,
-    wants: dict[str, Wanted],
+    entries: Entries,
     idx: StateIndex,
     context: str,
 ) -> None:
@@ -301,8 +303,7 @@ def _remember(
             cache.keep(file.key, file.summary)
         if file.summary["special"] or any(a in changed for a in addresses):
             continue
-        projects = {a: workspace.projects[a] for a in addresses}
-        result = {"config": config_entries(projects, {a: wants[a] for a in addresses})}
+        result = {"config": {a: entries[a] for a in addresses}}
         cache.keep(_result_key(cache, context, file, addresses, idx), result)
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.plan import Plan, PlanOptions
-from descript_iac.plan.diff import plan_and_wanted
+from descript_iac.plan.diff import plan_and_entries
 from descript_iac.plan.model import Drift
 from descript_iac.session import open_client, open_registry
 from descript_iac.state.document import StateDocument
@@ -97,11 +97,11 @@ def plan_workspace(
                 registry.close()
         notes, drift = found.notes, found.drift
     else:
-        plan, wants = plan_and_wanted(workspace.projects, doc, options, workspace.moves)
+        plan, entries = plan_and_entries(workspace.projects, doc, options, workspace.moves)
         if creates(plan, doc):
             notes.append(_CREATES)
         if not warnings:
-            remember_full(settings.workspace_cache, store, workspace, doc, plan, wants)
+            remember_full(settings.workspace_cache, store, workspace, doc, plan, entries)
     if drift:
         plan = plan.model_copy(update={"drift": tuple(drift)})
     return PlanOutcome(workspace, lambda: doc, plan, notes, warnings, existing)
