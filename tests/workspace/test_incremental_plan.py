@@ -124,7 +124,13 @@ def test_incremental_plan_is_the_full_plan_after_random_edits(
     _applied(root, state)
     cached = RunSettings(root, state_path=state, workspace_cache=tmp_path / "cache")
     full = RunSettings(root, state_path=state, workspace_cache=None)
-    options = PlanOptions()
+    choices = [
+        PlanOptions(),
+        PlanOptions(allow_replace=True),
+        PlanOptions(allow_forget=True),
+        PlanOptions(import_into_existing=True),
+    ]
+    options = choices[0]
     rng = random.Random(26)
     counter = [0]
     assert _outputs(cached, options) == _outputs(full, options)  # the full plan fills the cache
@@ -133,6 +139,8 @@ def test_incremental_plan_is_the_full_plan_after_random_edits(
         what = _edit_state(rng, state) if rng.random() < 0.3 else _edit_file(rng, root, counter)
         if rng.random() < 0.1:
             monkeypatch.setenv("SIG", f"X-Amz-Signature={rng.randrange(3)}")
+        if rng.random() < 0.2:
+            options = rng.choice(choices)
         for _ in range(2):  # after a state edit the first plan is a full one, the second not
             quick = plan_incrementally(root, cached.store, options, cached.workspace_cache)
             used += quick is not None
@@ -140,6 +148,41 @@ def test_incremental_plan_is_the_full_plan_after_random_edits(
             for form, a, b in zip(("text", "json", "markdown", "digest"), got, want, strict=True):
                 assert a == b, f"round {round_} ({what}): the {form} plans differ"
     assert used >= 30  # most plans were incremental
+
+
+def test_what_the_cache_does_not_know_takes_the_full_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A leftover journal, --target and --replace, a `moved:` block: the full plan, which is
+    what a user sees (the same outputs)."""
+    monkeypatch.setenv("SIG", "X-Amz-Signature=abc")
+    root, state = tmp_path / "ws", tmp_path / "state.json"
+    root.mkdir()
+    for first in range(0, 50, PER_FILE):
+        _write(root, first, PER_FILE)
+    _applied(root, state)
+    cached = RunSettings(root, state_path=state, workspace_cache=tmp_path / "cache")
+    full = RunSettings(root, state_path=state, workspace_cache=None)
+    _outputs(cached, PlanOptions())
+
+    def quick(options: PlanOptions) -> bool:
+        found = plan_incrementally(root, cached.store, options, cached.workspace_cache)
+        return found is not None
+
+    assert quick(PlanOptions())
+    for options in (PlanOptions(targets=("ep-00003",)), PlanOptions(replace=("ep-00003",))):
+        assert not quick(options)
+        assert _outputs(cached, options) == _outputs(full, options)
+    journal = state.with_name(state.name + ".journal")
+    journal.write_text("")
+    assert not quick(PlanOptions())
+    journal.unlink()
+    moved = root / "moved.yaml"
+    moved.write_text("version: 1\nmoved:\n  - {from: ep-00001, to: ep-99999}\n")
+    path = root / "episodes-00000.yaml"
+    path.write_text(path.read_text().replace("ep-00001:", "ep-99999:"))
+    assert not quick(PlanOptions())
+    assert _outputs(cached, PlanOptions()) == _outputs(full, PlanOptions())
 
 
 def test_the_cli_plan_is_incremental_and_says_the_same(
