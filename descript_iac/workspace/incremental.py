@@ -70,6 +70,10 @@ def _top_level(raw: bytes) -> tuple[bool, bool]:
     return special, incremental
 
 
+# A file written less than this before a plan started is not remembered by it (it may have been
+# written between the plan's two reads of it), and its status is not trusted.
+_SETTLED = 2_000_000_000
+
 Entries = dict[str, str]  # address -> its entry in the config digest
 
 
@@ -79,6 +83,7 @@ class _File:
     raw: bytes  # read only when the cache does not know the file (else b"")
     key: str  # of its path and bytes
     summary: dict[str, Any] | None
+    written_ns: int  # its last write (modification or change time)
 
 
 @dataclass
@@ -96,9 +101,10 @@ def plan_incrementally(
     is needed (see the module's docstring)."""
     if cache_dir is None or options.targets or options.replace or root.is_file():
         return None
+    started = time.time_ns()
     cache = WorkspaceCache(cache_dir)
     try:
-        return _plan(root, store, options, cache, cache_dir)
+        return _plan(root, store, options, cache, cache_dir, started)
     finally:
         cache.close()
 
@@ -134,9 +140,9 @@ def _read_files(root: Path, cache: WorkspaceCache) -> list[_File] | None:
             # Only a file new to the cache is searched.
             if summary is None and _top_level(raw)[1]:
                 return None
-        if now - max(st.st_mtime_ns, st.st_ctime_ns) > 2_000_000_000:
+        if now - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED:
             seen[name] = (stamp, key)
-        found.append(_File(path, raw, key, summary))
+        found.append(_File(path, raw, key, summary, max(st.st_mtime_ns, st.st_ctime_ns)))
     if seen != known:
         cache.keep(stats_key, seen)
     return found
@@ -171,6 +177,7 @@ def _plan(
     options: PlanOptions,
     cache: WorkspaceCache,
     cache_dir: Path,
+    started: int,
 ) -> Incremental | None:
     store = store_of()  # (no file declares `state:`: see _read_files)
     if not isinstance(store, LocalStateStore) or store.journal.exists():
@@ -217,7 +224,7 @@ def _plan(
         needs=partial.needs,
     )
     with cache.batch():
-        _remember(cache, load, workspace, plan, loaded, idx, context)
+        _remember(cache, load, workspace, plan, loaded, idx, context, started)
     full = Workspace(
         root=workspace.root,
         projects=workspace.projects,
@@ -242,8 +249,10 @@ def remember_full(
     doc: StateDocument,
     plan: Plan,
     entries: Entries,
+    started: int,
 ) -> None:
-    """After a full plan: index the state it read and keep each file's summary and result."""
+    """After a full plan (begun at `started`, ns since the epoch): index the state it read and
+    keep each file's summary and result."""
     if cache_dir is None or not isinstance(store, LocalStateStore) or store.journal.exists():
         return
     if workspace.moves or workspace.state is not None or plan.options.targets:
@@ -269,7 +278,7 @@ def remember_full(
         cache.keep("state:" + ident, idx)
         context = _context(files, plan.options, idx.salt)
         with cache.batch():
-            _remember(cache, files, workspace, plan, entries, idx, context)
+            _remember(cache, files, workspace, plan, entries, idx, context, started)
     finally:
         cache.close()
 
@@ -282,6 +291,7 @@ def _remember(
     entries: Entries,
     idx: StateIndex,
     context: str,
+    started: int,
 ) -> None:
     by_file: dict[str, list[str]] = {}
     for address, project in workspace.projects.items():
@@ -292,6 +302,8 @@ def _remember(
         name = display(file.path)
         if name in warned:
             continue  # (a file with warnings is loaded every time: they are shown every time)
+        if file.written_ns > started - _SETTLED:
+            continue  # it may have changed between the load and the read of its bytes
         addresses = sorted(by_file.get(name, []))
         if file.summary is None:
             file.summary = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -50,6 +51,7 @@ def plan_workspace(
 
     Without `refresh` this reads the state once (one query on PostgreSQL) and calls no API,
     and the plan is incremental when it can be (workspace/incremental.py)."""
+    started = time.time_ns()
     if not refresh:
         quick = plan_incrementally(
             settings.root, lambda: settings.store(None), options, settings.workspace_cache
@@ -101,7 +103,7 @@ def plan_workspace(
         if creates(plan, doc):
             notes.append(_CREATES)
         if not warnings:
-            remember_full(settings.workspace_cache, store, workspace, doc, plan, entries)
+            remember_full(settings.workspace_cache, store, workspace, doc, plan, entries, started)
     if drift:
         plan = plan.model_copy(update={"drift": tuple(drift)})
     return PlanOutcome(workspace, lambda: doc, plan, notes, warnings, existing)
