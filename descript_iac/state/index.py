@@ -39,11 +39,14 @@ class StateIndex:
         found = self.entries.get(address)
         return found[2] if found is not None else "-"
 
-    def read(self, path: Path, addresses: set[str]) -> dict[str, ProjectState]:
-        """The records of `addresses` (those the state holds), decoded from `path` alone."""
+    def read(self, path: Path, addresses: set[str], ident: str) -> dict[str, ProjectState] | None:
+        """The records of `addresses` (those the state holds), decoded from `path` alone; None
+        when the file opened is not the one of identity `ident` (replaced since it was seen)."""
         wanted = sorted((self.entries[a], a) for a in addresses if a in self.entries)
         found: dict[str, ProjectState] = {}
         with path.open("rb") as f:
+            if _identity(path, os.fstat(f.fileno())) != ident:
+                return None
             for (offset, length, _digest), address in wanted:
                 f.seek(offset)
                 found[address] = decode_project(f.read(length))
@@ -53,10 +56,15 @@ class StateIndex:
 def identity(path: Path) -> str | None:
     """The file's identity: any write of the state (a new file, renamed into place) changes it."""
     try:
-        st = os.stat(path)
+        return _identity(path, os.stat(path))
     except OSError:
         return None
-    return f"{path.resolve()}:{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _identity(path: Path, st: os.stat_result) -> str:
+    return (
+        f"{path.resolve()}:{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+    )
 
 
 def entry_digest(entry: bytes) -> str:

@@ -183,7 +183,9 @@ def _plan(
     if not isinstance(store, LocalStateStore) or store.journal.exists():
         return None
     ident = identity(store.path)
-    idx = cache.lookup("state:" + ident) if ident else None
+    if ident is None:
+        return None
+    idx = cache.lookup("state:" + ident)
     if not isinstance(idx, StateIndex) or idx.serial == 0:
         return None  # the full plan reads the state, and indexes it
     files = _read_files(root, cache)
@@ -208,7 +210,9 @@ def _plan(
     if known & set(workspace.projects):
         return None  # a project defined twice: the full load says where
     state_only = set(idx.entries) - known - set(workspace.projects)
-    records = idx.read(store.path, set(workspace.projects) | state_only)
+    records = idx.read(store.path, set(workspace.projects) | state_only, ident)
+    if records is None:
+        return None  # the state was written since (an apply)
     doc = StateDocument(lineage=idx.lineage, serial=idx.serial, salt=idx.salt, projects=records)
     partial, loaded = plan_and_entries(workspace.projects, doc, options)
     entries = dict(loaded)
@@ -242,6 +246,12 @@ def _plan(
     return Incremental(full, plan, store.read, creates)
 
 
+def state_identity(store: StateStore) -> str | None:
+    """The identity of a local state file, taken before a full plan reads it: `remember_full`
+    indexes the file only if it is still that one."""
+    return identity(store.path) if isinstance(store, LocalStateStore) else None
+
+
 def remember_full(
     cache_dir: Path | None,
     store: StateStore,
@@ -250,9 +260,10 @@ def remember_full(
     plan: Plan,
     entries: Entries,
     started: int,
+    seen: str | None,
 ) -> None:
-    """After a full plan (begun at `started`, ns since the epoch): index the state it read and
-    keep each file's summary and result."""
+    """After a full plan (begun at `started`, ns since the epoch, reading the state file of
+    identity `seen`): index the state it read and keep each file's summary and result."""
     if cache_dir is None or not isinstance(store, LocalStateStore) or store.journal.exists():
         return
     if workspace.moves or workspace.state is not None or plan.options.targets:
@@ -260,8 +271,8 @@ def remember_full(
     if plan.options.replace or workspace.root.is_file():
         return
     ident = identity(store.path)
-    if ident is None:
-        return
+    if ident is None or ident != seen:
+        return  # written since the plan read it
     idx = index(store.path.read_bytes())
     if (
         idx is None

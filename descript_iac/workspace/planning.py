@@ -19,7 +19,11 @@ from descript_iac.state.store import StateStore
 from descript_iac.state.whereabouts import applied_here, elsewhere, new_state_problem
 from descript_iac.workspace.existing import Existing, check_existing, creates, lost_or_rebuilt
 from descript_iac.workspace.features import checked_plan
-from descript_iac.workspace.incremental import plan_incrementally, remember_full
+from descript_iac.workspace.incremental import (
+    plan_incrementally,
+    remember_full,
+    state_identity,
+)
 from descript_iac.workspace.settings import RunSettings
 
 if TYPE_CHECKING:
@@ -61,6 +65,7 @@ def plan_workspace(
             return PlanOutcome(quick.workspace, quick.read_doc, quick.plan, said)
     workspace = load_workspace(settings.root, cache_dir=settings.workspace_cache)
     store = settings.store(workspace.state)
+    seen = None if refresh else state_identity(store)
     doc = store.read()
     notes: list[str] = []
     drift: list[Drift] = []
@@ -103,7 +108,9 @@ def plan_workspace(
         if creates(plan, doc):
             notes.append(_CREATES)
         if not warnings:
-            remember_full(settings.workspace_cache, store, workspace, doc, plan, entries, started)
+            remember_full(
+                settings.workspace_cache, store, workspace, doc, plan, entries, started, seen
+            )
     if drift:
         plan = plan.model_copy(update={"drift": tuple(drift)})
     return PlanOutcome(workspace, lambda: doc, plan, notes, warnings, existing)
