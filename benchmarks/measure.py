@@ -23,9 +23,13 @@ class Run:
 
 
 def run_process(
-    argv: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None
+    argv: Sequence[str],
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    ok: tuple[int, ...] = (0, 2),
 ) -> Run:
-    """Run `argv` to completion; wall time and the peak RSS of that process alone."""
+    """Run `argv` to completion; wall time and the peak RSS of that process alone (an exit
+    status not in `ok` stops the benchmark)."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         list(argv), env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -34,7 +38,7 @@ def run_process(
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     err = proc.stderr.read().decode() if proc.stderr else ""
-    if proc.returncode not in (0, 2):
+    if proc.returncode not in ok:
         raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{err}")
     return Run(elapsed, usage.ru_maxrss / 1024)
 

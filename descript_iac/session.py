@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from descript_iac.state.clock_figures import ClockFigures
-from descript_iac.state.drive import DriveRegistry, LocalDriveRegistry
 from descript_iac.userdirs import cache_root
 
 if TYPE_CHECKING:
     from descript_iac.api import DescriptClient
+    from descript_iac.state.clock_figures import ClockFigures
+    from descript_iac.state.drive import DriveRegistry
     from descript_iac.state.drive_identity import DriveIds
     from descript_iac.state.store import StateStore
 
@@ -107,6 +107,7 @@ def open_registry(
     """The drive-wide gates and recorded jobs this run shares with others: those of the drive
     the API names (state/drive_identity.py), under this machine's cache directory, and also in
     the state's PostgreSQL database (every machine of the team) when the state is there."""
+    from descript_iac.state.drive import LocalDriveRegistry  # (a plan without --refresh: none)
     from descript_iac.state.drive_identity import TokenDriveRegistry, combine, drive_key, token_key
 
     database = None
@@ -138,12 +139,16 @@ def open_registry(
 
 def clock_figures(target: ApiTarget, client: DescriptClient) -> ClockFigures:
     """The figures recent runs measured of the API's clocks and history lag, for this account."""
+    from descript_iac.state.clock_figures import ClockFigures
+
     return ClockFigures(target.drives_dir / client.account_key / "clock-figures.json")
 
 
 def _legacy(target: ApiTarget, client: DescriptClient, database: object) -> list[DriveRegistry]:
     """Gates and jobs kept under the key of earlier versions (the URL as spelt, and the token),
     while they hold anything: windows of runs that stopped, and runs of an earlier version."""
+    from descript_iac.state.drive import LocalDriveRegistry
+
     found: list[DriveRegistry] = []
     old = target.drives_dir / client.account_key
     if LocalDriveRegistry.holds_anything(old):

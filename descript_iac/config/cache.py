@@ -14,10 +14,11 @@ with a query string) is not cached at all.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,46 @@ class WorkspaceCache:
     def key(self, raw: bytes) -> str:
         self._open()
         return "file:" + hashlib.sha256(self._code.encode() + b"\x00" + raw).hexdigest()
+
+    @property
+    def code(self) -> str:
+        """The fingerprint of the code that reads files (part of every key kept here)."""
+        self._open()
+        return self._code
+
+    def env_digest(self, names: list[str], environ: Mapping[str, str]) -> str:
+        """A salted digest of the values of `names` (never the values themselves)."""
+        self._open()
+        return self._env_digest(names, environ)
+
+    def lookup(self, key: str) -> Any:
+        """A value kept with `keep` (an incremental plan's per-file results), or None."""
+        try:
+            return self._open().get(key)
+        except Exception:  # an unreadable cache is an empty one
+            return None
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Keep many values in one transaction (one commit, not one per value)."""
+        try:
+            cache = self._open()
+            transaction = cache.transact()
+            transaction.__enter__()
+        except Exception:  # an unusable cache: each `keep` fails quietly on its own
+            yield
+            return
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                transaction.__exit__(None, None, None)
+
+    def keep(self, key: str, value: Any) -> None:
+        try:
+            self._open().set(key, value)
+        except Exception:  # a full disk or a read-only cache must not fail a plan
+            return
 
     def _env_digest(self, names: list[str], environ: Mapping[str, str]) -> str:
         values = [f"{n}={environ.get(n, _MISSING)}" for n in sorted(set(names))]

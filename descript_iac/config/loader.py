@@ -34,24 +34,34 @@ _display = display
 
 
 def load_workspace(
-    root: Path, environ: Mapping[str, str] | None = None, cache_dir: Path | None = None
+    root: Path,
+    environ: Mapping[str, str] | None = None,
+    cache_dir: Path | None = None,
+    only: list[Path] | None = None,
 ) -> Workspace:
     """Load and validate the workspace at `root`; raise `ConfigError` listing every problem.
 
     With `cache_dir`, files read before with the same bytes (and the same values of the
     environment variables they use) come from the workspace cache there (config/cache.py).
+    With `only`, just those of the workspace's files are read (an incremental plan: the
+    workspace's other files are known from the cache; workspace/incremental.py).
     """
     # Hundreds of thousands of values, no cycles: the collector would only slow the build.
     cache = WorkspaceCache(cache_dir) if cache_dir is not None else None
     try:
         with paused():
-            return _load(root, environ, cache)
+            return _load(root, environ, cache, only)
     finally:
         if cache is not None:
             cache.close()
 
 
-def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache | None) -> Workspace:
+def _load(
+    root: Path,
+    environ: Mapping[str, str] | None,
+    cache: WorkspaceCache | None,
+    only: list[Path] | None = None,
+) -> Workspace:
     env = os.environ if environ is None else environ
     problems: list[Problem] = []
     projects: dict[str, DesiredProject] = {}
@@ -59,7 +69,7 @@ def _load(root: Path, environ: Mapping[str, str] | None, cache: WorkspaceCache |
     declared: list[Declared] = []
     skipped: list[Problem] = []  # the one note of each file that is not a workspace file
     files = workspace_files(root)
-    for file in files:
+    for file in files if only is None else only:
         checked = check_file(file, env, cache, models=True)
         problems.extend(checked.problems)
         source, parsed, secret = checked.source, checked.parsed, checked.secret

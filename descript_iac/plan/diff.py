@@ -386,6 +386,17 @@ def compute_plan(
 ) -> Plan:
     """The plan that brings `recorded` to `desired` (with the config's `moves` applied first).
     Pure: no I/O, no clock."""
+    return plan_and_entries(desired, recorded, options, moves)[0]
+
+
+def plan_and_entries(
+    desired: dict[str, DesiredProject],
+    recorded: StateDocument,
+    options: PlanOptions,
+    moves: Sequence[Move] = (),
+) -> tuple[Plan, dict[str, str]]:
+    """`compute_plan`, and each project's entry in the config digest (an incremental plan keeps
+    them per file)."""
     with paused():  # tens of thousands of digests and actions, no cycles
         return _compute(desired, recorded, options, moves)
 
@@ -395,7 +406,7 @@ def _compute(
     recorded: StateDocument,
     options: PlanOptions,
     moves: Sequence[Move],
-) -> Plan:
+) -> tuple[Plan, dict[str, str]]:
     state, moved = apply_moves(recorded, moves)
     addresses = sorted(set(desired) | set(state.projects))
     if options.targets:
@@ -428,13 +439,15 @@ def _compute(
             projects.append(ProjectPlan(address=address, where=where, actions=tuple(actions)))
         else:
             up_to_date.append(address)
-    return Plan(
+    entries = digests.config_entries(desired, wanted)
+    plan = Plan(
         lineage=state.lineage,
         serial=state.serial,
-        config_digest=digests.config_digest(state.salt, desired, wanted),
+        config_digest=digests.digest_of_entries(state.salt, entries),
         options=options,
         projects=tuple(projects),
         up_to_date=tuple(up_to_date),
         untargeted=tuple(untargeted),
         needs=tuple(sorted(needs)),
     )
+    return plan, entries

@@ -122,16 +122,34 @@ def wanted(salt: str, project: DesiredProject) -> Wanted:
 
 def config_digest(salt: str, projects: dict[str, DesiredProject], wanted: dict[str, Wanted]) -> str:
     """One digest of everything a plan depends on in the config (`wanted`: per address)."""
-    summary = {
-        address: {
-            "facets": wanted[address].facets_digest,
-            "steps": [[s.id, wanted[address].steps[s.id]] for s in p.spec.steps],
-            "on_change": p.on_change,
-            **_publishes(p),
-        }
-        for address, p in sorted(projects.items())
+    return digest_of_entries(salt, config_entries(projects, wanted))
+
+
+def config_entries(
+    projects: dict[str, DesiredProject], wanted: dict[str, Wanted]
+) -> dict[str, str]:
+    """What `config_digest` holds of each project, as its canonical text (`"address": {...}`);
+    an incremental plan keeps them per file."""
+    return {
+        address: _canonical(address)
+        + ": "
+        + _canonical(
+            {
+                "facets": wanted[address].facets_digest,
+                "steps": [[s.id, wanted[address].steps[s.id]] for s in p.spec.steps],
+                "on_change": p.on_change,
+                **_publishes(p),
+            }
+        )
+        for address, p in projects.items()
     }
-    return salted_digest(salt, "config", _canonical(summary))
+
+
+def digest_of_entries(salt: str, entries: dict[str, str]) -> str:
+    """The config digest from every project's entry: the canonical text of the mapping of
+    addresses to entries (sorted keys, `", "` and `": "`), assembled from the entries' text."""
+    text = "{" + ", ".join(entries[address] for address in sorted(entries)) + "}"
+    return salted_digest(salt, "config", text)
 
 
 def _publishes(project: DesiredProject) -> dict[str, object]:

@@ -150,6 +150,13 @@ def _lines(entries: dict[str, bytes], parts: list[bytes]) -> None:
     parts[-1] = b"\n}"
 
 
+def decode_project(raw: bytes) -> ProjectState:
+    """One project's entry, as stored on its line (state/index.py reads entries by offset)."""
+    with paused():
+        record: ProjectState = _ENTRY_DECODERS["projects"].decode(raw)
+    return record
+
+
 def read_current(raw: bytes) -> StateDocument | None:
     """The document in `raw` when it is a valid document of the current format, read in one
     checking pass of msgspec's typed decoder with the collector paused; else None, and the

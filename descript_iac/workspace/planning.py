@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from descript_iac.config import Workspace, load_workspace
-from descript_iac.plan import Plan, PlanOptions, compute_plan
+from descript_iac.plan import Plan, PlanOptions
+from descript_iac.plan.diff import plan_and_entries
 from descript_iac.plan.model import Drift
 from descript_iac.session import open_client, open_registry
 from descript_iac.state.document import StateDocument
-from descript_iac.state.drive import DriveRegistry, ReadOnlyDriveRegistry
 from descript_iac.state.events import Event, apply_event
 from descript_iac.state.store import StateStore
 from descript_iac.state.whereabouts import (
@@ -21,22 +24,32 @@ from descript_iac.state.whereabouts import (
 )
 from descript_iac.workspace.existing import Existing, check_existing, creates, lost_or_rebuilt
 from descript_iac.workspace.features import checked_plan
+from descript_iac.workspace.incremental import (
+    plan_incrementally,
+    remember_full,
+    state_identity,
+)
 from descript_iac.workspace.settings import RunSettings
 
 if TYPE_CHECKING:
     from descript_iac.api import DescriptClient
+    from descript_iac.state.drive import DriveRegistry
 
 
 @dataclass
 class PlanOutcome:
     workspace: Workspace
-    doc: StateDocument
+    read_doc: Callable[[], StateDocument]  # an incremental plan reads the state only if asked
     plan: Plan
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     # What exists in Descript of the projects the plan creates (with --refresh; see
     # workspace/existing.py): apply will not create those.
     existing: Existing = field(default_factory=Existing)
+
+    @cached_property
+    def doc(self) -> StateDocument:
+        return self.read_doc()
 
 
 def plan_workspace(
@@ -45,9 +58,19 @@ def plan_workspace(
     """Compute the plan; with `refresh`, read the job history first (no state is written): pick
     up what earlier runs left, and report drift in the plan.
 
-    Without `refresh` this reads the state once (one query on PostgreSQL) and calls no API."""
+    Without `refresh` this reads the state once (one query on PostgreSQL) and calls no API,
+    and the plan is incremental when it can be (workspace/incremental.py)."""
+    started = time.time_ns()
+    if not refresh:
+        quick = plan_incrementally(
+            settings.root, lambda: settings.store(None), options, settings.workspace_cache
+        )
+        if quick is not None:
+            said = [_CREATES] if quick.creates else []
+            return PlanOutcome(quick.workspace, quick.read_doc, quick.plan, said)
     workspace = load_workspace(settings.root, cache_dir=settings.workspace_cache)
     store = settings.store(workspace.state)
+    seen = None if refresh else state_identity(store)
     doc = store.read()
     notes: list[str] = []
     drift: list[Drift] = []
@@ -58,6 +81,7 @@ def plan_workspace(
     if refresh:
         from descript_iac.apply import reconcile  # the API client and httpx: only to refresh
         from descript_iac.apply.evidence import desired_names
+        from descript_iac.state.drive import ReadOnlyDriveRegistry
 
         def record(event: Event) -> None:
             apply_event(doc, event)
@@ -87,18 +111,24 @@ def plan_workspace(
                 registry.close()
         notes, drift = found.notes, found.drift
     else:
-        plan = compute_plan(workspace.projects, doc, options, workspace.moves)
+        plan, entries = plan_and_entries(workspace.projects, doc, options, workspace.moves)
         if creates(plan, doc):
-            notes.append(
-                "the projects this plan creates are checked against what exists in Descript "
-                "when it is applied (nothing is created twice); `descript-iac plan --refresh` "
-                "checks now"
+            notes.append(_CREATES)
+        if not warnings:
+            remember_full(
+                settings.workspace_cache, store, workspace, doc, plan, entries, started, seen
             )
     if drift:
         plan = plan.model_copy(update={"drift": tuple(drift)})
     if existing.blocking:
         plan = plan.model_copy(update={"existing": existing.shown()})
-    return PlanOutcome(workspace, doc, plan, notes, warnings, existing)
+    return PlanOutcome(workspace, lambda: doc, plan, notes, warnings, existing)
+
+
+_CREATES = (
+    "the projects this plan creates are checked against what exists in Descript when it is "
+    "applied (nothing is created twice); `descript-iac plan --refresh` checks now"
+)
 
 
 def new_state_warning(

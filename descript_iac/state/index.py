@@ -1,0 +1,108 @@
+"""The stored state read by entry: where each project's line is, and a digest of its bytes.
+
+The current format (codec.py) keeps one project per line, so a reader that needs a few
+projects' records need not decode the other ten thousand: `index` finds each project's line
+(without decoding it) and `StateIndex.read` decodes only the entries asked for, from the file,
+by offset. The digests (SHA-256 of an entry's bytes) let a cache know whether what it kept for
+a project still holds.
+
+An index trusts the bytes it was built from: it is only built for a document that was read in
+full and checked (codec.read_current) in the same process, and kept with the file's identity
+(device, inode, size, modification time; every write of the state replaces the file) so that a
+later reader uses it only for the very same file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from descript_iac.state.codec import decode_project
+from descript_iac.state.document import FORMAT_VERSION, ProjectState
+
+_PROJECTS = b'\n"projects":{\n'
+
+
+@dataclass(frozen=True)
+class StateIndex:
+    lineage: str
+    serial: int
+    salt: str
+    # address -> (offset, length, digest) of its entry's bytes in the file
+    entries: dict[str, tuple[int, int, str]]
+
+    def digest(self, address: str) -> str:
+        found = self.entries.get(address)
+        return found[2] if found is not None else "-"
+
+    def read(self, path: Path, addresses: set[str], ident: str) -> dict[str, ProjectState] | None:
+        """The records of `addresses` (those the state holds), decoded from `path` alone; None
+        when the file opened is not the one of identity `ident` (replaced since it was seen)."""
+        wanted = sorted((self.entries[a], a) for a in addresses if a in self.entries)
+        found: dict[str, ProjectState] = {}
+        with path.open("rb") as f:
+            if _identity(path, os.fstat(f.fileno())) != ident:
+                return None
+            for (offset, length, _digest), address in wanted:
+                f.seek(offset)
+                found[address] = decode_project(f.read(length))
+        return found
+
+
+def identity(path: Path) -> str | None:
+    """The file's identity: any write of the state (a new file, renamed into place) changes it."""
+    try:
+        return _identity(path, os.stat(path))
+    except OSError:
+        return None
+
+
+def _identity(path: Path, st: os.stat_result) -> str:
+    return (
+        f"{path.resolve()}:{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+    )
+
+
+def entry_digest(entry: bytes) -> str:
+    return hashlib.sha256(entry).hexdigest()[:32]  # (SHA-256 is the fastest here: SHA-NI)
+
+
+def index(raw: bytes) -> StateIndex | None:
+    """The index of a current-format document's bytes; None for anything else (then a reader
+    reads the whole document). It does not check the entries: see the module's docstring."""
+    end = raw.find(b"\n")
+    if end < 1 or raw[end - 1 : end] != b",":
+        return None
+    try:
+        header = msgspec.json.decode(raw[: end - 1] + b"}")
+    except msgspec.DecodeError:
+        return None
+    if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:
+        return None
+    start = raw.find(_PROJECTS)
+    if start < 0:
+        return None
+    entries: dict[str, tuple[int, int, str]] = {}
+    pos = start + len(_PROJECTS)
+    while pos < len(raw) and raw[pos : pos + 1] == b'"':
+        nl = raw.find(b"\n", pos)
+        if nl < 0:
+            return None
+        line_end = nl - 1 if raw[nl - 1 : nl] == b"," else nl
+        colon = raw.find(b'":{', pos)
+        if colon < 0 or colon > line_end:
+            return None
+        try:
+            address = msgspec.json.decode(raw[pos : colon + 1])
+        except msgspec.DecodeError:
+            return None
+        if not isinstance(address, str):
+            return None
+        offset = colon + 2
+        entries[address] = (offset, line_end - offset, entry_digest(raw[offset:line_end]))
+        pos = nl + 1
+    return StateIndex(header["lineage"], header["serial"], header["salt"], entries)
