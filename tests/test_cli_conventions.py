@@ -207,7 +207,7 @@ def _all_commands(group: click.Command, path: str = "") -> list[tuple[str, click
 
 # Options whose value is a time span. Retry-After is a whole number of seconds by HTTP's
 # definition, and the emulator writes it into the header as given.
-TIME_SPAN = re.compile(r"seconds|lag|window|latency|timeout|deadline|span|interval|wait")
+TIME_SPAN = re.compile(r"seconds|lag|window|latency|timeout|deadline|span|interval|wait|grace")
 
 
 def test_every_time_span_option_of_every_command_takes_a_unit() -> None:

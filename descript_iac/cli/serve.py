@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from descript_iac.cli.context import echo
+from descript_iac.cli.durations import Duration
 from descript_iac.errors import DescriptIacError
 
 TOKEN_ENV = "DESCRIPT_IAC_CONTROLLER_TOKEN"  # the same name as descript_iac.controller.settings
@@ -23,10 +24,10 @@ TOKEN_ENV = "DESCRIPT_IAC_CONTROLLER_TOKEN"  # the same name as descript_iac.con
 @click.option("--listen", help="HOST:PORT to serve on (overrides the file's `listen:`).")
 @click.option(
     "--grace",
-    type=float,
+    type=Duration(),
     default=30.0,
     show_default=True,
-    help="Seconds a stop (SIGTERM) waits for the running jobs to be recorded.",
+    help="How long a stop (SIGTERM) waits for the running jobs to be recorded (30, 30s, 2m).",
 )
 def serve(config_file: Path, listen: str | None, grace: float) -> None:
     """Watch the workspaces CONFIG_FILE names (default: controller.yaml), plan each new revision,

@@ -189,6 +189,31 @@ class Pipeline:
         return self.run(self.merge_steps, where)
 
 
+def _a_show_on_a_branch(ci: Pipeline, tmp_path: Path, pg_url: str | None) -> Path:
+    """A developer's clone with `init shows` committed and pushed as the branch `add-show` (its
+    state in PostgreSQL, as the README recommends, when `pg_url` is given)."""
+    dev = tmp_path / "dev"
+    subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(ci.origin)], check=True)
+    ci.git("clone", "--quiet", str(ci.origin), str(dev), cwd=tmp_path)
+    ci.git("checkout", "--quiet", "-b", "main", cwd=dev)
+    subprocess.run(
+        [sys.executable, "-m", "descript_iac", "init", "shows"], cwd=dev, env=ci.env, check=True
+    )
+    if pg_url:
+        config = dev / "shows" / "descript.yaml"
+        lines = [
+            'state: {backend: postgresql, url: "${env:DESCRIPT_IAC_PG_URL}"}'
+            if line.startswith("state:")
+            else line
+            for line in config.read_text().splitlines()
+        ]
+        config.write_text("\n".join(lines) + "\n")
+    ci.git("add", "-A", cwd=dev)
+    ci.git("commit", "--quiet", "-m", "A show", cwd=dev)
+    ci.git("push", "--quiet", "origin", "main:add-show", cwd=dev)
+    return dev
+
+
 def _jobs(served: Served) -> int:
     return sum(len(p["jobs"]) for p in served.projects())
 
@@ -211,25 +236,7 @@ def test_recipe_plans_on_a_pull_request_and_applies_that_plan_on_merge(
 ) -> None:
     pg_url = request.getfixturevalue("pg_url") if state == "postgresql" else None
     ci = Pipeline(recipe, served, tmp_path, pg_url, runner_python)
-    dev = tmp_path / "dev"
-    subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(ci.origin)], check=True)
-    ci.git("clone", "--quiet", str(ci.origin), str(dev), cwd=tmp_path)
-    ci.git("checkout", "--quiet", "-b", "main", cwd=dev)
-    subprocess.run(
-        [sys.executable, "-m", "descript_iac", "init", "shows"], cwd=dev, env=ci.env, check=True
-    )
-    if pg_url:  # the recipe's recommended state, as the README shows it
-        config = dev / "shows" / "descript.yaml"
-        lines = [
-            'state: {backend: postgresql, url: "${env:DESCRIPT_IAC_PG_URL}"}'
-            if line.startswith("state:")
-            else line
-            for line in config.read_text().splitlines()
-        ]
-        config.write_text("\n".join(lines) + "\n")
-    ci.git("add", "-A", cwd=dev)
-    ci.git("commit", "--quiet", "-m", "A show", cwd=dev)
-    ci.git("push", "--quiet", "origin", "main:add-show", cwd=dev)
+    dev = _a_show_on_a_branch(ci, tmp_path, pg_url)
 
     # 1. The pull request: the plan shows the project, its media and its prompt.
     posted, first = ci.pull_request("add-show")
@@ -314,16 +321,7 @@ def test_a_local_state_that_the_recipe_would_not_keep_stops_the_pipeline_before_
     way on, before anything is planned or sent."""
     ci = Pipeline(recipe, served, tmp_path, None, runner_python)
     ci.env["STATE_IN_GIT"] = "false"
-    dev = tmp_path / "dev"
-    subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(ci.origin)], check=True)
-    ci.git("clone", "--quiet", str(ci.origin), str(dev), cwd=tmp_path)
-    ci.git("checkout", "--quiet", "-b", "main", cwd=dev)
-    subprocess.run(
-        [sys.executable, "-m", "descript_iac", "init", "shows"], cwd=dev, env=ci.env, check=True
-    )
-    ci.git("add", "-A", cwd=dev)
-    ci.git("commit", "--quiet", "-m", "A show", cwd=dev)
-    ci.git("push", "--quiet", "origin", "main:add-show", cwd=dev)
+    _a_show_on_a_branch(ci, tmp_path, None)
     with pytest.raises(StepFailed) as failed:
         ci.pull_request("add-show")
     assert "validate" in failed.value.step.script and failed.value.code == 1

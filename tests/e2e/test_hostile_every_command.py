@@ -101,6 +101,9 @@ RUNS: list[tuple[str, ...]] = [
     ("state", "push", "{tmp}/pulled-{n}.json", "--workspace", "{ws}"),
     ("force-unlock", "no-such-lock", "--workspace", "{ws}"),
     ("config", "set", "api-key"),
+    # the controller's refusals; its pages are checked by tests/controller
+    ("serve", "{tmp}/no-such-controller-{n}.yaml"),
+    ("approve", "no-such-run", "--url", "http://127.0.0.1:9"),
 ]
 
 

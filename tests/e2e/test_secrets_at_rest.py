@@ -86,6 +86,7 @@ projects:
 # Every command of the CLI, as the words that name it; the test below runs each.
 COVERED = {
     ("agent",),
+    ("approve",),
     ("apply",),
     ("costs",),
     ("config", "set", "api-key"),
@@ -104,6 +105,7 @@ COVERED = {
     ("plan",),
     ("published",),
     ("schema",),
+    ("serve",),
     ("show",),
     ("state", "adopt"),
     ("state", "drop-intent"),
@@ -346,6 +348,10 @@ def test_no_secret_in_any_output_or_file(
     run("apply", ws, "--auto-approve", code=1)  # the lock holder is named; no secret
     run("force-unlock", holder.lock_id, "--workspace", ws)
     run("config", "set", "api-key", input=TOKEN + "\n")
+    # The controller: its refusals here (its pages, logs and metrics are searched for sentinels
+    # by tests/controller, over a real server)
+    run("serve", str(tmp_path / "no-such-controller.yaml"), code=1)
+    run("approve", "no-such-run", "--url", "http://127.0.0.1:9", code=1)
 
     # --- `emulator serve` with a data directory: what it keeps and what it prints -------------
     served_out = _serve_and_apply(tmp_path, env)
