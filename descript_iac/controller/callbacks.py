@@ -43,7 +43,7 @@ class Callbacks:
     def receive(self, run_id: str, secret: str) -> bool:
         """True when the callback woke an applying run; False (refused) otherwise."""
         run = self.book.get(run_id)
-        if run is None or not hmac.compare_digest(run.callback_secret, secret):
+        if run is None or not hmac.compare_digest(run.callback_secret.encode(), secret.encode()):
             return False
         with self._lock:
             wake = self._waiting.get(run_id)

@@ -71,6 +71,8 @@ def test_adds_apply_on_their_own_a_replace_waits_for_approval(
     assert served.push_gitlab(token="not-the-secret").status_code == 401
     forged = f"{served.url}/callbacks/{held['id']}/forged-secret"
     assert httpx.post(forged, json={"job_state": "stopped"}).status_code == 404
+    non_ascii = f"{served.url}/callbacks/{held['id']}/s%C3%A9cret"  # refused, not a 500
+    assert httpx.post(non_ascii, json={}).status_code == 404
     unknown = f"{served.url}/callbacks/no-such-run/{'x' * 32}"
     assert httpx.post(unknown, json={}).status_code == 404
     assert served.runs()[0]["status"] == "held" and served.runs()[0]["verdicts"] == []
@@ -93,7 +95,7 @@ def test_adds_apply_on_their_own_a_replace_waits_for_approval(
     }
     metrics = httpx.get(f"{served.url}/metrics").text
     assert 'descript_iac_callbacks_total{outcome="accepted"}' in metrics
-    assert 'descript_iac_callbacks_total{outcome="refused"} 2' in metrics
+    assert 'descript_iac_callbacks_total{outcome="refused"} 3' in metrics
     assert 'descript_iac_webhooks_total{outcome="refused"} 2' in metrics
     # a checked GitLab push of a commit already planned wakes the workspace, and plans nothing
     assert served.push_gitlab().json() == {"woken": ["shows"]}
