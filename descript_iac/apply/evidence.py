@@ -211,3 +211,8 @@ class EvidenceReader:
             name=name, created_after=start - 1, created_before=end + 1, created_by="me"
         )
         return [p for p in page.data if p.name == name]
+
+
+def job_order(job: Job) -> tuple[float, str]:
+    """Jobs in the order they were made (server time), then by id."""
+    return (job.created_at.timestamp() if job.created_at else 0.0, job.job_id)

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from descript_iac.api.models import AGENT_JOB, Job
-from descript_iac.apply.adoption import job_order
+from descript_iac.apply.evidence import job_order
 
 
 def _time(job: Job) -> float:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from descript_iac.apply.rebuild import Outcome, RebuildReport
+from descript_iac.adoption.rebuild import Outcome, RebuildReport
 from descript_iac.cli.context import echo, get_globals
 from descript_iac.cli.state_transfer import pull, push
 from descript_iac.cli.workspace_option import workspace_option

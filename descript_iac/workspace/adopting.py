@@ -1,6 +1,6 @@
 """`import` and `state rebuild`: manage projects made elsewhere, or lost from the state.
 
-Both read only what the API proves (apply/adoption.py, apply/rebuild.py), call `GET /status`
+Both read only what the API proves (adoption/records.py, adoption/rebuild.py), call `GET /status`
 first (a wrong token fails once, before anything else), and record under the state lock.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from descript_iac.apply.adoption import adopted_record, read_project
-from descript_iac.apply.rebuild import Rebuilder, RebuildReport
+from descript_iac.adoption.rebuild import Rebuilder, RebuildReport
+from descript_iac.adoption.records import adopted_record, read_project
 from descript_iac.config import load_workspace
 from descript_iac.config.desired import DesiredProject
 from descript_iac.config.model import AgentStep

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from descript_iac.api import DescriptClient
 from descript_iac.apply import ApplyOptions, ApplyResult, Engine, reconcile
 from descript_iac.apply.evidence import desired_names
-from descript_iac.apply.exports import ExportResult, refresh_exports
 from descript_iac.apply.reporting import Reporter
 from descript_iac.apply.stale import stale_state
 from descript_iac.config import Workspace, load_workspace
@@ -33,6 +32,7 @@ from descript_iac.state.whereabouts import (
     replaced_here,
 )
 from descript_iac.workspace.existing import check_existing, lost_or_rebuilt
+from descript_iac.workspace.exports import ExportResult, refresh_exports
 from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.forecasting import forecast_plan, workspace_budget
 from descript_iac.workspace.saved import SavedPlan, check_fresh, check_same, only_reviewed

@@ -3,7 +3,7 @@ know, the drive is asked what already exists. A state that is missing (a fresh C
 clone), restored from an older copy, or rebuilt must never make a second project or run a
 prompt twice.
 
-The evidence is `state rebuild`'s (apply/rebuild.py), asked only for the projects the plan
+The evidence is `state rebuild`'s (adoption/rebuild.py), asked only for the projects the plan
 would create: the job history (30 days, one pass) and, at the 2026 level, the projects API by
 name. For each such address:
 - `matched`: a project this workspace would have made exists: never created again; adopt it
@@ -29,8 +29,8 @@ from descript_iac.state.document import StateDocument
 from descript_iac.timing import Timing
 
 if TYPE_CHECKING:  # the API client and httpx: only to check (a plain plan loads no network)
+    from descript_iac.adoption.rebuild import Finding
     from descript_iac.api import DescriptClient
-    from descript_iac.apply.rebuild import Finding
 
 
 @dataclass
@@ -138,7 +138,7 @@ def check_existing(
     `others`: the job ids other states of the drive recorded (the drive registry): their
     projects are theirs, however alike (every episode has a host.wav); left empty when this
     workspace's own state was lost on this machine (its jobs are in the registry too)."""
-    from descript_iac.apply.rebuild import Rebuilder
+    from descript_iac.adoption.rebuild import Rebuilder
 
     addresses = creates(plan, doc)
     if not addresses:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from descript_iac.api.errors import NotFound
 from descript_iac.api.models import PublishedProject
-from descript_iac.apply.exports import metadata_document, subtitles_text, write_if_changed
 from descript_iac.errors import DescriptIacError
 from descript_iac.session import ApiTarget, open_client
+from descript_iac.workspace.exports import metadata_document, subtitles_text, write_if_changed
 
 
 @dataclass

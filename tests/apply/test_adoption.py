@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from descript_iac.adoption.rebuild import Rebuilder, assign_steps
+from descript_iac.adoption.records import adopted_record, read_project
 from descript_iac.api.models import Job
-from descript_iac.apply.adoption import adopted_record, read_project
 from descript_iac.apply.drift import job_drift, project_drift
-from descript_iac.apply.rebuild import Rebuilder, assign_steps
 from descript_iac.config.desired import Workspace
 from descript_iac.config.model import AgentStep
 from descript_iac.plan import PlanOptions, compute_plan

@@ -25,6 +25,7 @@ from descript_iac.api import DescriptClient
 from descript_iac.api.capabilities import Feature
 from descript_iac.api.errors import NotFound
 from descript_iac.api.models import AGENT_JOB, IMPORT_JOB, Job, ProjectDetails
+from descript_iac.apply.evidence import job_order
 from descript_iac.config.desired import DesiredProject
 from descript_iac.config.model import AgentStep
 from descript_iac.errors import DescriptIacError
@@ -232,7 +233,3 @@ def read_project(client: DescriptClient, project_id: str) -> ProjectEvidence:
     after = history_floor(client.clock.now())
     jobs = list(client.iter_jobs(project_id=project_id, limit=100, created_after=after))
     return ProjectEvidence(project_id, details, tuple(sorted(jobs, key=job_order)))
-
-
-def job_order(job: Job) -> tuple[float, str]:
-    return (_sent(job), job.job_id)

@@ -21,11 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from descript_iac.adoption.records import ProjectEvidence, adopted_record
 from descript_iac.api import DescriptClient
 from descript_iac.api.capabilities import Feature
 from descript_iac.api.models import IMPORT_JOB, Job, ProjectDetails
-from descript_iac.apply.adoption import ProjectEvidence, adopted_record, job_order
-from descript_iac.apply.evidence import history_since, known_projects
+from descript_iac.apply.evidence import history_since, job_order, known_projects
 from descript_iac.config.desired import DesiredProject, Workspace
 from descript_iac.config.model import AgentStep
 from descript_iac.state.document import ProjectState, StateDocument
