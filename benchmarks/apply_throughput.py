@@ -2,6 +2,11 @@
 
     python benchmarks/apply_throughput.py [--projects 200 2000] [--job-seconds 1]
         [--rate-limit 20] [--rate-window 1] [--naive-projects 5] [--parallelism N]
+        [--api-level seed|2026] [--lose-response-rate 0.02] [--error-rate 0.01]
+
+With the fault options (issue #26's profile: 2 % lost replies, 1 % 5xx), every lost reply is a
+job in doubt that apply must find again, and every 5xx a retry; the duplicates count is the proof
+that exactly once held.
 
 Each workload is N projects of 1 import + 2 agent steps, applied by the real CLI
 (`descript-iac apply --auto-approve`, a fresh process, timed end to end) against
@@ -73,7 +78,9 @@ class Measured:
 class Emulator:
     """`descript-iac emulator serve` in a child process, on a free loopback port."""
 
-    def __init__(self, job_seconds: float, rate_limit: int, rate_window: float) -> None:
+    def __init__(
+        self, job_seconds: float, rate_limit: int, rate_window: float, faults: list[str]
+    ) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
@@ -82,6 +89,7 @@ class Emulator:
             *("emulator", "serve", "--port", str(port), "--token", TOKEN),
             *("--job-seconds", str(job_seconds), "--seed", "1"),
             *("--rate-limit", str(rate_limit), "--rate-window", str(rate_window)),
+            *faults,
         ]
         self.process = subprocess.Popen(
             [sys.executable, "-m", "descript_iac", *argv],
@@ -220,12 +228,21 @@ def main() -> None:
     parser.add_argument("--rate-window", type=float, default=1.0)
     parser.add_argument("--naive-projects", type=int, default=5)
     parser.add_argument("--parallelism", type=int, default=None, help="passed to apply")
+    parser.add_argument("--api-level", choices=("seed", "2026"), default="seed")
+    parser.add_argument("--lose-response-rate", type=float, default=0.0)
+    parser.add_argument("--error-rate", type=float, default=0.0)
     args = parser.parse_args()
     rate = args.rate_limit / args.rate_window
-    emulator = Emulator(args.job_seconds, args.rate_limit, args.rate_window)
+    faults = ["--api-level", args.api_level]
+    if args.lose_response_rate:
+        faults += ["--lose-response-rate", str(args.lose_response_rate)]
+    if args.error_rate:
+        faults += ["--error-rate", str(args.error_rate)]
+    emulator = Emulator(args.job_seconds, args.rate_limit, args.rate_window, faults)
     print(
         f"emulator: {args.job_seconds:g} s jobs, {args.rate_limit} requests per "
-        f"{args.rate_window:g} s; {load_note()}",
+        f"{args.rate_window:g} s, API level {args.api_level}, lost replies "
+        f"{args.lose_response_rate:.0%}, 5xx {args.error_rate:.0%}; {load_note()}",
         flush=True,
     )
     try:
