@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,15 @@ class WorkspaceStatus:
     checked_at: str | None = None
     error: str | None = None
     root: Path | None = None  # the workspace directory at `revision`
+    # Drift (a `plan --refresh`), read on each new revision and every `drift_interval` seconds:
+    # one line per change made outside descript-iac, as the CLI renders it.
+    drift: list[str] = field(default_factory=list)
+    drift_at: str | None = None
+    drift_error: str | None = None
+    # From the state, read after each check: intents open (journaled, job id not yet known) and,
+    # of them, in doubt (sent, outcome unknown: the drive gate holds until it is found).
+    open_intents: int = 0
+    in_doubt: int = 0
 
 
 class Reconciler:
@@ -60,6 +70,7 @@ class Reconciler:
         fetch_interval: float,
         poll_interval: float,
         ownership: Ownership | None = None,
+        drift_interval: float = 300.0,
     ) -> None:
         self.source = source
         self.name = source.name
@@ -69,6 +80,8 @@ class Reconciler:
         self.data_dir = data_dir
         self.fetch_interval = fetch_interval
         self.poll_interval = poll_interval
+        self.drift_interval = drift_interval
+        self._drift_read = float("-inf")  # monotonic time of the last drift read
         self.status = WorkspaceStatus()
         self.trigger = threading.Event()
         self.stopping = threading.Event()  # no new run or job starts once set
@@ -143,8 +156,18 @@ class Reconciler:
             self.status.checked_at = now_iso()
             log.warning("workspace %s: %s", self.name, exc)
             return
-        self.status = WorkspaceStatus(revision.id, now_iso(), root=revision.root)
-        if revision.id != self.book.last_revision(self.name) or self._replan:
+        self.status.revision, self.status.root = revision.id, revision.root
+        self.status.checked_at, self.status.error = now_iso(), None
+        try:
+            self._act(revision)
+        finally:
+            self._count_intents(revision)
+
+    def _act(self, revision: Revision) -> None:
+        new = revision.id != self.book.last_revision(self.name) or self._replan
+        if new or time.monotonic() - self._drift_read >= self.drift_interval:
+            self._read_drift(revision)
+        if new:
             self._replan = False
             self._supersede()
             if not self.stopping.is_set():
@@ -155,6 +178,34 @@ class Reconciler:
                 if self.stopping.is_set():
                     return
                 self._apply(run, revision, approved=True)
+
+    def _read_drift(self, revision: Revision) -> None:
+        """What changed in Descript outside descript-iac: the library's `plan --refresh` (it
+        reads the job history and writes nothing). Its plan is not the run's: a run is planned,
+        and re-checked when applied, from the state alone."""
+        from descript_iac.plan import PlanOptions
+        from descript_iac.workspace import plan_workspace
+
+        self._drift_read = time.monotonic()
+        try:
+            planned = plan_workspace(self._settings(revision), PlanOptions(), refresh=True)
+        except DescriptIacError as exc:
+            self.status.drift_error = f"drift not read: {exc}"
+            log.warning("workspace %s: drift not read: %s", self.name, exc)
+            return
+        self.status.drift = [f"~ {d.address}: {d.detail}" for d in planned.plan.drift]
+        self.status.drift_at, self.status.drift_error = now_iso(), None
+        if self.status.drift:
+            log.info("workspace %s: %d drift change(s)", self.name, len(self.status.drift))
+
+    def _count_intents(self, revision: Revision) -> None:
+        from descript_iac.workspace import read_state
+
+        try:
+            doc = read_state(self._settings(revision))
+        except DescriptIacError:
+            return
+        self.status.open_intents, self.status.in_doubt = intent_counts(doc)
 
     # --- runs ----------------------------------------------------------------------------
 
@@ -182,6 +233,7 @@ class Reconciler:
             r.plan_text = render_text(planned.plan)
             r.summary = planned.plan.summary() if planned.plan.has_changes else "No changes."
             r.reasons = list(decision.reasons)
+            r.drift = list(self.status.drift)
         if not planned.plan.has_changes:
             self._finish(run.id, "applied", "No changes.")
         elif not decision.auto:
@@ -307,6 +359,27 @@ class Reconciler:
             for p in view.projects
         ]
 
+    def spend(self) -> list[dict[str, object]]:
+        """The state's recorded spend per day (UTC), oldest first: what `descript-iac costs`
+        reports by day."""
+        from descript_iac.state.spend import spend_report
+        from descript_iac.workspace import read_state
+
+        if self.status.root is None or self.status.revision is None:
+            return []
+        doc = read_state(self._settings(Revision(self.status.revision, self.status.root)))
+        days = spend_report(doc).days
+        return [
+            {
+                "day": day,
+                "ai_credits": days[day].ai_credits,
+                "media_seconds": days[day].media_seconds,
+                "jobs": days[day].jobs,
+                "unknown_jobs": days[day].unknown,  # their spend is unknown: not in the sums
+            }
+            for day in sorted(days)
+        ]
+
     def open_runs(self) -> int:
         return sum(1 for r in self.book.all() if r.workspace == self.name and r.status in OPEN)
 
@@ -318,6 +391,12 @@ class Reconciler:
         declared = read_state_setting(revision.root)
         state = None if declared is not None else self.data_dir / "state" / f"{self.name}.json"
         return RunSettings.for_workspace(revision.root, state_path=state, lock_timeout=30.0)
+
+
+def intent_counts(doc: StateDocument) -> tuple[int, int]:
+    """(open intents, of which in doubt) the state records."""
+    intents = [i for p in doc.projects.values() for i in p.intents]
+    return len(intents), sum(1 for i in intents if i.outcome == "unknown")
 
 
 class _Changed(DescriptIacError):

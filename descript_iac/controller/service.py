@@ -67,6 +67,7 @@ class Controller:
                 settings.fetch_interval,
                 settings.poll_interval,
                 self.ownership,
+                settings.drift_interval,
             )
             for name, watched in settings.workspaces.items()
         }
@@ -82,6 +83,11 @@ class Controller:
                 "checked_at": r.status.checked_at,
                 "error": r.status.error,
                 "owned_here": r._owned,
+                "drift": list(r.status.drift),
+                "drift_checked_at": r.status.drift_at,
+                "drift_error": r.status.drift_error,
+                "open_intents": r.status.open_intents,
+                "in_doubt_intents": r.status.in_doubt,
             }
             for name, r in self.reconcilers.items()
         ]

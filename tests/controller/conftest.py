@@ -122,8 +122,14 @@ def serve_git(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     emulators: list[Any] = []
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(first: dict[str, str], local: bool = False, job_seconds: float = 0.05) -> Served:
-        emulator = start_emulator(job_seconds=job_seconds, api_level="2026")
+    def start(
+        first: dict[str, str],
+        local: bool = False,
+        job_seconds: float = 0.05,
+        extra: str = "",
+        **emulator_options: Any,
+    ) -> Served:
+        emulator = start_emulator(job_seconds=job_seconds, api_level="2026", **emulator_options)
         emulators.append(emulator)
         repo = tmp_path / "repo"
         repo.mkdir()
@@ -141,6 +147,7 @@ def serve_git(tmp_path: Path) -> Iterator[Callable[..., Served]]:
             "data_dir: data\n"
             f"fetch_interval: {interval}\n"
             "poll_interval: 5\n"  # longer than a job: callbacks wake the polls
+            f"{extra}"
             "workspaces:\n"
             "  shows:\n"
             f"{source}"
