@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from descript_iac.apply.reporting import CallbackReporter, Progress
 from descript_iac.config.loader import read_state_setting
 from descript_iac.controller.callbacks import Callbacks
+from descript_iac.controller.logs import about
 from descript_iac.controller.metrics import Metrics
 from descript_iac.controller.policy import Decision, decide
 from descript_iac.controller.runs import OPEN, Run, RunStore, now_iso
@@ -113,7 +114,7 @@ class Reconciler:
             try:
                 self.check()
             except Exception:  # one bad check must not end the controller
-                log.exception("workspace %s: the check failed", self.name)
+                log.exception("workspace %s: the check failed", self.name, extra=about(self.name))
             self.trigger.wait(self.fetch_interval)
             self.trigger.clear()
 
@@ -144,7 +145,12 @@ class Reconciler:
                     "the controller applying it stopped; the workspace is planned again and its "
                     "apply resumes from the state's journal",
                 )
-                log.info("workspace %s: took over; run %s closed", self.name, run.id)
+                log.info(
+                    "workspace %s: took over; run %s closed",
+                    self.name,
+                    run.id,
+                    extra=about(self.name, run.id),
+                )
 
     def check(self) -> None:
         """Fetch; plan a new revision; apply approved runs."""
@@ -154,7 +160,7 @@ class Reconciler:
             self.metrics.fetch_failed()
             self.status.error = str(exc)
             self.status.checked_at = now_iso()
-            log.warning("workspace %s: %s", self.name, exc)
+            log.warning("workspace %s: %s", self.name, exc, extra=about(self.name))
             return
         self.status.revision, self.status.root = revision.id, revision.root
         self.status.checked_at, self.status.error = now_iso(), None
@@ -191,12 +197,13 @@ class Reconciler:
             planned = plan_workspace(self._settings(revision), PlanOptions(), refresh=True)
         except DescriptIacError as exc:
             self.status.drift_error = f"drift not read: {exc}"
-            log.warning("workspace %s: drift not read: %s", self.name, exc)
+            log.warning("workspace %s: drift not read: %s", self.name, exc, extra=about(self.name))
             return
         self.status.drift = [f"~ {d.address}: {d.detail}" for d in planned.plan.drift]
         self.status.drift_at, self.status.drift_error = now_iso(), None
         if self.status.drift:
-            log.info("workspace %s: %d drift change(s)", self.name, len(self.status.drift))
+            n = len(self.status.drift)
+            log.info("workspace %s: %d drift change(s)", self.name, n, extra=about(self.name))
 
     def _count_intents(self, revision: Revision) -> None:
         from descript_iac.workspace import read_state
@@ -332,7 +339,9 @@ class Reconciler:
             r.message = message
             if final:
                 r.finished_at = now_iso()
-        log.info("workspace %s: run %s %s", self.name, run_id, status)
+        log.info(
+            "workspace %s: run %s %s", self.name, run_id, status, extra=about(self.name, run_id)
+        )
 
     def projects(self) -> list[dict[str, object]]:
         """What the state records of each project (as `show` reads it): its Descript link, its

@@ -129,7 +129,7 @@ def build_app(controller: Controller) -> Starlette:
         return PlainTextResponse("ready\n")
 
     async def metrics(request: Request) -> Response:
-        text = controller.metrics.render(book, controller.queue_depth())
+        text = controller.metrics.render(book, controller.queue_depth(), controller.intents())
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     routes = [
