@@ -30,6 +30,7 @@ from descript_iac.errors import DescriptIacError
 from descript_iac.plan.forecast import Forecast
 from descript_iac.plan.model import Plan
 from descript_iac.plan.render import render_text
+from descript_iac.terminal_text import one_line
 
 if TYPE_CHECKING:
     from descript_iac.config import Workspace
@@ -290,8 +291,10 @@ class Reconciler:
             r.jobs, r.credits = result.jobs_issued, result.ai_credits
             r.failures = len(result.failures)
         lines = [f"stopped: {result.stopped_reason}"] if result.stopped_reason else []
-        lines += [f"{f.address}: {f.label}: {f.message}" for f in result.failures]
-        lines += result.attention
+        # The API's words (a job's error message) are untrusted: one line each, shown not obeyed,
+        # so a newline in them cannot forge a line of the outcome (the pages escape the rest).
+        lines += [f"{f.address}: {f.label}: {one_line(f.message)}" for f in result.failures]
+        lines += [one_line(line) for line in result.attention]
         summary = f"{result.jobs_issued} job(s) issued, {result.ai_credits:g} AI credits"
         message = "\n".join([summary, *lines])
         if result.stopped_reason == "interrupted" and self.stopping.is_set():
