@@ -60,7 +60,11 @@ def test_an_agent_job_run_by_hand_shows_as_drift_on_the_pages_and_the_api(
     (served.repo / "ws" / "main.yaml").write_text(SHOWS.replace("Episode 2", "Episode Two"))
     run = served.wait_for(
         "a second run",
-        lambda: [r for r in served.runs() if r["revision"] != first["revision"]],
+        lambda: [
+            r
+            for r in served.runs()
+            if r["revision"] != first["revision"] and r["status"] != "planning"
+        ],
     )[0]
     assert [line.split(" (")[0] for line in run["drift"]] == [f"~ ep2: agent job {job_id}"], run
     assert f"~ ep2: agent job {job_id}" in unescape(
