@@ -16,6 +16,7 @@ from descript_iac.cli.context import echo
 from descript_iac.cli.durations import Duration
 from descript_iac.errors import DescriptIacError
 
+log = logging.getLogger("descript_iac.controller")
 TOKEN_ENV = "DESCRIPT_IAC_CONTROLLER_TOKEN"  # the same name as descript_iac.controller.settings
 
 
@@ -29,11 +30,20 @@ TOKEN_ENV = "DESCRIPT_IAC_CONTROLLER_TOKEN"  # the same name as descript_iac.con
     show_default=True,
     help="How long a stop (SIGTERM) waits for the running jobs to be recorded (30, 30s, 2m).",
 )
-def serve(config_file: Path, listen: str | None, grace: float) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Logs on standard error: text lines, or one JSON object a line (time, level, event, "
+    "workspace, run).",
+)
+def serve(config_file: Path, listen: str | None, grace: float, log_format: str) -> None:
     """Watch the workspaces CONFIG_FILE names (default: controller.yaml), plan each new revision,
     apply what its policy allows and hold the rest for approval; serve the dashboard, the JSON
     API, webhooks and callbacks. The Descript token is DESCRIPT_API_TOKEN; approvals need
     DESCRIPT_IAC_CONTROLLER_TOKEN; webhooks DESCRIPT_IAC_WEBHOOK_SECRET."""
+    from descript_iac.controller.logs import configure
     from descript_iac.controller.service import Controller
     from descript_iac.controller.settings import load_settings
 
@@ -41,10 +51,10 @@ def serve(config_file: Path, listen: str | None, grace: float) -> None:
     if listen:
         settings = settings.model_copy(update={"listen": listen})
         settings = type(settings).model_validate(settings.model_dump())
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure("json" if log_format == "json" else "text")
     controller = Controller(settings)
     if controller.token is None:
-        echo(f"{TOKEN_ENV} is not set: the controller is read-only (no approvals).", err=True)
+        log.warning("%s is not set: the controller is read-only (no approvals)", TOKEN_ENV)
     echo(f"Serving on http://{settings.listen} ({len(settings.workspaces)} workspace(s))")
     controller.serve(grace)
 

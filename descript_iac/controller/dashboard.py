@@ -63,24 +63,81 @@ def _runs_table(runs: list[Run]) -> str:
     return f"<table>{head}<th>Created</th></tr>{''.join(_run_row(r) for r in runs)}</table>"
 
 
-def index_page(workspaces: list[dict[str, object]], runs: list[Run]) -> str:
+def index_page(workspaces: list[dict[str, Any]], runs: list[Run]) -> str:
     rows = "".join(
         f"<tr><td><a href='/workspaces/{_t(w['name'])}'>{_t(w['name'])}</a></td>"
         f"<td>{_t(w['source'])}</td><td>{_t(w['revision'] or '')}</td>"
-        f"<td>{_t(w['checked_at'] or '')}</td><td>{_t(w['error'] or '')}</td></tr>"
+        f"<td>{_t(w['checked_at'] or '')}</td><td>{len(w.get('drift') or [])}</td>"
+        f"<td>{_t(w['error'] or '')}</td></tr>"
         for w in workspaces
     )
     held = [r for r in runs if r.status == "held"]
     body = (
         "<h2>Workspaces</h2><table><tr><th>Name</th><th>Source</th><th>Revision</th>"
-        f"<th>Checked</th><th>Problem</th></tr>{rows}</table>"
+        f"<th>Checked</th><th>Drift</th><th>Problem</th></tr>{rows}</table>"
         f"<h2>Waiting for approval</h2>{_runs_table(held)}"
         f"<h2>Runs</h2>{_runs_table(runs[:100])}"
     )
     return _page("Workspaces", body)
 
 
-def workspace_page(name: str, projects: list[dict[str, Any]], runs: list[Run]) -> str:
+def _drift(lines: list[str], error: str | None = None, at: str | None = None) -> str:
+    """Changes made in Descript outside descript-iac (a `plan --refresh`), one per line."""
+    when = f" (read {_t(at)})" if at else ""
+    problem = f"<p class='failed'>{_t(error)}</p>" if error else ""
+    if not lines:
+        return f"<h2>Drift</h2>{problem}<p>None{when}.</p>" if at or error else ""
+    items = "".join(f"<li><code>{_t(line)}</code></li>" for line in lines)
+    return (
+        f"<h2>Drift</h2>{problem}<p>{len(lines)} change(s) made outside descript-iac{when}; "
+        f"<code>descript-iac apply --refresh</code> records them:</p><ul id='drift'>{items}</ul>"
+    )
+
+
+CHART_HEIGHT = 120  # px of the tallest bar
+
+
+def spend_chart(days: list[dict[str, Any]]) -> str:
+    """AI credits per day as an inline SVG bar chart (no script), with the numbers in a table
+    under it."""
+    if not days:
+        return "<h2>Spend per day</h2><p>Nothing recorded yet.</p>"
+    top = max(float(d["ai_credits"]) for d in days) or 1.0
+    width = 28
+    bars = []
+    for i, d in enumerate(days):
+        credits = float(d["ai_credits"])
+        h = round(CHART_HEIGHT * credits / top)
+        x = i * width
+        bars.append(
+            f"<rect x='{x + 4}' y='{CHART_HEIGHT - h + 14}' width='{width - 8}' height='{h}' "
+            f"fill='#47a'><title>{_t(d['day'])}: {credits:g} AI credits</title></rect>"
+            f"<text x='{x + width // 2}' y='{CHART_HEIGHT + 28}' font-size='9' "
+            f"text-anchor='middle'>{_t(str(d['day'])[5:])}</text>"
+        )
+    svg = (
+        f"<svg id='spend-chart' role='img' aria-label='AI credits per day' "
+        f"width='{max(width * len(days), 120)}' height='{CHART_HEIGHT + 34}'>{''.join(bars)}</svg>"
+    )
+    rows = "".join(
+        f"<tr><td>{_t(d['day'])}</td><td>{float(d['ai_credits']):g}</td>"
+        f"<td>{float(d['media_seconds']):g}</td><td>{int(d['jobs'])}</td></tr>"
+        for d in days
+    )
+    return (
+        f"<h2>Spend per day</h2>{svg}<table id='spend'><tr><th>Day (UTC)</th><th>AI credits</th>"
+        f"<th>Media seconds</th><th>Jobs</th></tr>{rows}</table>"
+    )
+
+
+def workspace_page(
+    name: str,
+    projects: list[dict[str, Any]],
+    runs: list[Run],
+    status: dict[str, Any] | None = None,
+    spend: list[dict[str, Any]] | None = None,
+) -> str:
+    status = status or {}
     rows = []
     for p in projects:
         url = p["project_url"]
@@ -95,7 +152,12 @@ def workspace_page(name: str, projects: list[dict[str, Any]], runs: list[Run]) -
     body = (
         "<h2>Projects</h2><table><tr><th>Address</th><th>Descript</th><th>Import</th>"
         f"<th>Steps</th><th>Media seconds</th><th>AI credits</th></tr>{''.join(rows)}</table>"
-        f"<p>AI credits spent in all: {total:g}</p><h2>Runs</h2>{_runs_table(runs)}"
+        f"<p>AI credits spent in all: {total:g}</p>"
+        + _drift(
+            status.get("drift") or [], status.get("drift_error"), status.get("drift_checked_at")
+        )
+        + spend_chart(spend or [])
+        + f"<h2>Runs</h2>{_runs_table(runs)}"
     )
     return _page(f"Workspace {name}", body)
 
@@ -119,7 +181,7 @@ def run_page(run: Run) -> str:
         f"status <b class='{_t(run.status)}'>{_t(run.status)}</b>, created {_t(run.created_at)}"
         f"{', finished ' + _t(run.finished_at) if run.finished_at else ''}.</p>"
         f"{'<h2>Why it waits</h2><ul>' + reasons + '</ul>' if reasons else ''}{buttons}"
-        f"<h2>Plan</h2><pre>{_t(run.plan_text or run.summary)}</pre>"
+        f"<h2>Plan</h2><pre>{_t(run.plan_text or run.summary)}</pre>{_drift(run.drift)}"
         f"<h2>Outcome</h2><pre>{_t(run.message)}</pre>"
         f"<p>Jobs issued: {run.jobs}; AI credits: {run.credits:g}; failures: {run.failures}</p>"
         f"{'<h2>Verdicts</h2><ul>' + verdicts + '</ul>' if verdicts else ''}"

@@ -34,7 +34,9 @@ class Metrics:
         with self._lock:
             self.fetch_errors += 1
 
-    def render(self, book: RunStore, queue_depth: int) -> str:
+    def render(
+        self, book: RunStore, queue_depth: int, intents: dict[str, tuple[int, int]] | None = None
+    ) -> str:
         runs = Counter((r.workspace, r.status) for r in book.all())
         lines = [
             "# HELP descript_iac_runs Runs by workspace and status.",
@@ -88,6 +90,21 @@ class Metrics:
             "# TYPE descript_iac_queue_depth gauge",
             f"descript_iac_queue_depth {queue_depth}",
         ]
+        intents = intents or {}
+        lines += [
+            "# HELP descript_iac_open_intents Jobs journaled whose job id is not yet known, by "
+            "workspace (as of its last check).",
+            "# TYPE descript_iac_open_intents gauge",
+        ]
+        for workspace, (n, _) in sorted(intents.items()):
+            lines.append(f'descript_iac_open_intents{{workspace="{_label(workspace)}"}} {n}')
+        lines += [
+            "# HELP descript_iac_in_doubt_intents Open intents sent with an unknown outcome (their "
+            "drive gates hold until the job history shows them), by workspace.",
+            "# TYPE descript_iac_in_doubt_intents gauge",
+        ]
+        for workspace, (_, n) in sorted(intents.items()):
+            lines.append(f'descript_iac_in_doubt_intents{{workspace="{_label(workspace)}"}} {n}')
         return "\n".join(lines) + "\n"
 
 

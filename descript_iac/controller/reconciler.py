@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from descript_iac.apply.reporting import CallbackReporter, Progress
 from descript_iac.config.loader import read_state_setting
 from descript_iac.controller.callbacks import Callbacks
+from descript_iac.controller.logs import about
 from descript_iac.controller.metrics import Metrics
 from descript_iac.controller.policy import Decision, decide
 from descript_iac.controller.runs import OPEN, Run, RunStore, now_iso
@@ -28,6 +30,7 @@ from descript_iac.errors import DescriptIacError
 from descript_iac.plan.forecast import Forecast
 from descript_iac.plan.model import Plan
 from descript_iac.plan.render import render_text
+from descript_iac.terminal_text import one_line
 
 if TYPE_CHECKING:
     from descript_iac.config import Workspace
@@ -47,6 +50,15 @@ class WorkspaceStatus:
     checked_at: str | None = None
     error: str | None = None
     root: Path | None = None  # the workspace directory at `revision`
+    # Drift (a `plan --refresh`), read on each new revision and every `drift_interval` seconds:
+    # one line per change made outside descript-iac, as the CLI renders it.
+    drift: list[str] = field(default_factory=list)
+    drift_at: str | None = None
+    drift_error: str | None = None
+    # From the state, read after each check: intents open (journaled, job id not yet known) and,
+    # of them, in doubt (sent, outcome unknown: the drive gate holds until it is found).
+    open_intents: int = 0
+    in_doubt: int = 0
 
 
 class Reconciler:
@@ -60,6 +72,7 @@ class Reconciler:
         fetch_interval: float,
         poll_interval: float,
         ownership: Ownership | None = None,
+        drift_interval: float = 300.0,
     ) -> None:
         self.source = source
         self.name = source.name
@@ -69,6 +82,8 @@ class Reconciler:
         self.data_dir = data_dir
         self.fetch_interval = fetch_interval
         self.poll_interval = poll_interval
+        self.drift_interval = drift_interval
+        self._drift_read = float("-inf")  # monotonic time of the last drift read
         self.status = WorkspaceStatus()
         self.trigger = threading.Event()
         self.stopping = threading.Event()  # no new run or job starts once set
@@ -100,7 +115,7 @@ class Reconciler:
             try:
                 self.check()
             except Exception:  # one bad check must not end the controller
-                log.exception("workspace %s: the check failed", self.name)
+                log.exception("workspace %s: the check failed", self.name, extra=about(self.name))
             self.trigger.wait(self.fetch_interval)
             self.trigger.clear()
 
@@ -131,7 +146,12 @@ class Reconciler:
                     "the controller applying it stopped; the workspace is planned again and its "
                     "apply resumes from the state's journal",
                 )
-                log.info("workspace %s: took over; run %s closed", self.name, run.id)
+                log.info(
+                    "workspace %s: took over; run %s closed",
+                    self.name,
+                    run.id,
+                    extra=about(self.name, run.id),
+                )
 
     def check(self) -> None:
         """Fetch; plan a new revision; apply approved runs."""
@@ -141,10 +161,20 @@ class Reconciler:
             self.metrics.fetch_failed()
             self.status.error = str(exc)
             self.status.checked_at = now_iso()
-            log.warning("workspace %s: %s", self.name, exc)
+            log.warning("workspace %s: %s", self.name, exc, extra=about(self.name))
             return
-        self.status = WorkspaceStatus(revision.id, now_iso(), root=revision.root)
-        if revision.id != self.book.last_revision(self.name) or self._replan:
+        self.status.revision, self.status.root = revision.id, revision.root
+        self.status.checked_at, self.status.error = now_iso(), None
+        try:
+            self._act(revision)
+        finally:
+            self._count_intents(revision)
+
+    def _act(self, revision: Revision) -> None:
+        new = revision.id != self.book.last_revision(self.name) or self._replan
+        if new or time.monotonic() - self._drift_read >= self.drift_interval:
+            self._read_drift(revision)
+        if new:
             self._replan = False
             self._supersede()
             if not self.stopping.is_set():
@@ -155,6 +185,35 @@ class Reconciler:
                 if self.stopping.is_set():
                     return
                 self._apply(run, revision, approved=True)
+
+    def _read_drift(self, revision: Revision) -> None:
+        """What changed in Descript outside descript-iac: the library's `plan --refresh` (it
+        reads the job history and writes nothing). Its plan is not the run's: a run is planned,
+        and re-checked when applied, from the state alone."""
+        from descript_iac.plan import PlanOptions
+        from descript_iac.workspace import plan_workspace
+
+        self._drift_read = time.monotonic()
+        try:
+            planned = plan_workspace(self._settings(revision), PlanOptions(), refresh=True)
+        except DescriptIacError as exc:
+            self.status.drift_error = f"drift not read: {exc}"
+            log.warning("workspace %s: drift not read: %s", self.name, exc, extra=about(self.name))
+            return
+        self.status.drift = [f"~ {d.address}: {d.detail}" for d in planned.plan.drift]
+        self.status.drift_at, self.status.drift_error = now_iso(), None
+        if self.status.drift:
+            n = len(self.status.drift)
+            log.info("workspace %s: %d drift change(s)", self.name, n, extra=about(self.name))
+
+    def _count_intents(self, revision: Revision) -> None:
+        from descript_iac.workspace import read_state
+
+        try:
+            doc = read_state(self._settings(revision))
+        except DescriptIacError:
+            return
+        self.status.open_intents, self.status.in_doubt = intent_counts(doc)
 
     # --- runs ----------------------------------------------------------------------------
 
@@ -182,6 +241,7 @@ class Reconciler:
             r.plan_text = render_text(planned.plan)
             r.summary = planned.plan.summary() if planned.plan.has_changes else "No changes."
             r.reasons = list(decision.reasons)
+            r.drift = list(self.status.drift)
         if not planned.plan.has_changes:
             self._finish(run.id, "applied", "No changes.")
         elif not decision.auto:
@@ -231,8 +291,10 @@ class Reconciler:
             r.jobs, r.credits = result.jobs_issued, result.ai_credits
             r.failures = len(result.failures)
         lines = [f"stopped: {result.stopped_reason}"] if result.stopped_reason else []
-        lines += [f"{f.address}: {f.label}: {f.message}" for f in result.failures]
-        lines += result.attention
+        # The API's words (a job's error message) are untrusted: one line each, shown not obeyed,
+        # so a newline in them cannot forge a line of the outcome (the pages escape the rest).
+        lines += [f"{f.address}: {f.label}: {one_line(f.message)}" for f in result.failures]
+        lines += [one_line(line) for line in result.attention]
         summary = f"{result.jobs_issued} job(s) issued, {result.ai_credits:g} AI credits"
         message = "\n".join([summary, *lines])
         if result.stopped_reason == "interrupted" and self.stopping.is_set():
@@ -280,7 +342,9 @@ class Reconciler:
             r.message = message
             if final:
                 r.finished_at = now_iso()
-        log.info("workspace %s: run %s %s", self.name, run_id, status)
+        log.info(
+            "workspace %s: run %s %s", self.name, run_id, status, extra=about(self.name, run_id)
+        )
 
     def projects(self) -> list[dict[str, object]]:
         """What the state records of each project (as `show` reads it): its Descript link, its
@@ -307,6 +371,27 @@ class Reconciler:
             for p in view.projects
         ]
 
+    def spend(self) -> list[dict[str, object]]:
+        """The state's recorded spend per day (UTC), oldest first: what `descript-iac costs`
+        reports by day."""
+        from descript_iac.state.spend import spend_report
+        from descript_iac.workspace import read_state
+
+        if self.status.root is None or self.status.revision is None:
+            return []
+        doc = read_state(self._settings(Revision(self.status.revision, self.status.root)))
+        days = spend_report(doc).days
+        return [
+            {
+                "day": day,
+                "ai_credits": days[day].ai_credits,
+                "media_seconds": days[day].media_seconds,
+                "jobs": days[day].jobs,
+                "unknown_jobs": days[day].unknown,  # their spend is unknown: not in the sums
+            }
+            for day in sorted(days)
+        ]
+
     def open_runs(self) -> int:
         return sum(1 for r in self.book.all() if r.workspace == self.name and r.status in OPEN)
 
@@ -318,6 +403,12 @@ class Reconciler:
         declared = read_state_setting(revision.root)
         state = None if declared is not None else self.data_dir / "state" / f"{self.name}.json"
         return RunSettings.for_workspace(revision.root, state_path=state, lock_timeout=30.0)
+
+
+def intent_counts(doc: StateDocument) -> tuple[int, int]:
+    """(open intents, of which in doubt) the state records."""
+    intents = [i for p in doc.projects.values() for i in p.intents]
+    return len(intents), sum(1 for i in intents if i.outcome == "unknown")
 
 
 class _Changed(DescriptIacError):

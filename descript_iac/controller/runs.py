@@ -55,6 +55,7 @@ class Run(BaseModel):
     summary: str = ""
     plan_text: str = ""
     reasons: list[str] = Field(default_factory=list)  # why it waits for approval
+    drift: list[str] = Field(default_factory=list)  # Descript's drift when it was planned
     verdicts: list[Verdict] = Field(default_factory=list)
     message: str = ""  # the outcome, or what went wrong
     jobs: int = 0

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from descript_iac.controller.callbacks import Callbacks
+from descript_iac.controller.logs import about
 from descript_iac.controller.metrics import Metrics
 from descript_iac.controller.reconciler import Reconciler
 from descript_iac.controller.runs import OPEN, RunBook, RunStore
@@ -67,6 +68,7 @@ class Controller:
                 settings.fetch_interval,
                 settings.poll_interval,
                 self.ownership,
+                settings.drift_interval,
             )
             for name, watched in settings.workspaces.items()
         }
@@ -82,9 +84,18 @@ class Controller:
                 "checked_at": r.status.checked_at,
                 "error": r.status.error,
                 "owned_here": r._owned,
+                "drift": list(r.status.drift),
+                "drift_checked_at": r.status.drift_at,
+                "drift_error": r.status.drift_error,
+                "open_intents": r.status.open_intents,
+                "in_doubt_intents": r.status.in_doubt,
             }
             for name, r in self.reconcilers.items()
         ]
+
+    def intents(self) -> dict[str, tuple[int, int]]:
+        """Each workspace's (open intents, in doubt), as of its last check."""
+        return {n: (r.status.open_intents, r.status.in_doubt) for n, r in self.reconcilers.items()}
 
     def queue_depth(self) -> int:
         return sum(1 for r in self.book.all() if r.status in OPEN)
@@ -115,6 +126,7 @@ class Controller:
             host=self.settings.host,
             port=self.settings.port,
             log_level="warning",
+            log_config=None,  # its loggers write through the controller's (logs.py)
             lifespan="off",
         )
         server = uvicorn.Server(config)
@@ -135,7 +147,7 @@ class Controller:
                 )
             time.sleep(0.05)
         for name, r in self.reconcilers.items():
-            log.info("watching %s: %s", name, public_url(r.source.describe()))
+            log.info("watching %s: %s", name, public_url(r.source.describe()), extra=about(name))
             r.start()
         stop.wait()
         log.info("stopping: no new runs; waiting up to %g s for the runs applying", grace)

@@ -51,6 +51,8 @@ class ControllerSettings(_Model):
     data_dir: Path = Path("controller-data")
     fetch_interval: float = Field(default=60.0, gt=0)  # seconds between fetches of each source
     poll_interval: float = Field(default=2.0, gt=0)  # the apply's first poll interval
+    # seconds between drift reads of each workspace (a `plan --refresh`: the API's job history)
+    drift_interval: float = Field(default=300.0, gt=0)
     workspaces: dict[str, WatchedWorkspace]
 
     @property

@@ -41,9 +41,12 @@ def build_app(controller: Controller) -> Starlette:
         name = request.path_params["name"]
         if name not in controller.reconcilers:
             return HTMLResponse("<!doctype html><p>No such workspace.</p>", status_code=404)
-        projects = await run_in_threadpool(controller.reconcilers[name].projects)
+        reconciler = controller.reconcilers[name]
+        projects = await run_in_threadpool(reconciler.projects)
+        spend = await run_in_threadpool(reconciler.spend)
         runs = [r for r in book.all() if r.workspace == name]
-        return HTMLResponse(dashboard.workspace_page(name, projects, runs))
+        status = next(w for w in controller.workspaces() if w["name"] == name)
+        return HTMLResponse(dashboard.workspace_page(name, projects, runs, status, spend))
 
     async def api_projects(request: Request) -> Response:
         name = request.path_params["name"]
@@ -51,6 +54,13 @@ def build_app(controller: Controller) -> Starlette:
             return JSONResponse({"error": "no such workspace"}, status_code=404)
         projects = await run_in_threadpool(controller.reconcilers[name].projects)
         return JSONResponse({"workspace": name, "projects": projects})
+
+    async def api_spend(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in controller.reconcilers:
+            return JSONResponse({"error": "no such workspace"}, status_code=404)
+        days = await run_in_threadpool(controller.reconcilers[name].spend)
+        return JSONResponse({"workspace": name, "days": days})
 
     async def api_runs(request: Request) -> Response:
         return JSONResponse({"runs": [r.public() for r in book.all()]})
@@ -119,7 +129,7 @@ def build_app(controller: Controller) -> Starlette:
         return PlainTextResponse("ready\n")
 
     async def metrics(request: Request) -> Response:
-        text = controller.metrics.render(book, controller.queue_depth())
+        text = controller.metrics.render(book, controller.queue_depth(), controller.intents())
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     routes = [
@@ -128,6 +138,7 @@ def build_app(controller: Controller) -> Starlette:
         Route("/workspaces/{name}", workspace_page),
         Route("/api/workspaces", api_workspaces),
         Route("/api/workspaces/{name}/projects", api_projects),
+        Route("/api/workspaces/{name}/spend", api_spend),
         Route("/api/runs", api_runs),
         Route("/api/runs/{run_id}", api_run),
         Route("/api/runs/{run_id}/{verdict:str}", api_verdict, methods=["POST"]),

@@ -122,8 +122,15 @@ def serve_git(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     emulators: list[Any] = []
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(first: dict[str, str], local: bool = False, job_seconds: float = 0.05) -> Served:
-        emulator = start_emulator(job_seconds=job_seconds, api_level="2026")
+    def start(
+        first: dict[str, str],
+        local: bool = False,
+        job_seconds: float = 0.05,
+        extra: str = "",
+        serve_args: tuple[str, ...] = (),
+        **emulator_options: Any,
+    ) -> Served:
+        emulator = start_emulator(job_seconds=job_seconds, api_level="2026", **emulator_options)
         emulators.append(emulator)
         repo = tmp_path / "repo"
         repo.mkdir()
@@ -141,6 +148,7 @@ def serve_git(tmp_path: Path) -> Iterator[Callable[..., Served]]:
             "data_dir: data\n"
             f"fetch_interval: {interval}\n"
             "poll_interval: 5\n"  # longer than a job: callbacks wake the polls
+            f"{extra}"
             "workspaces:\n"
             "  shows:\n"
             f"{source}"
@@ -151,7 +159,7 @@ def serve_git(tmp_path: Path) -> Iterator[Callable[..., Served]]:
         served = Served(f"http://127.0.0.1:{port}", repo, emulator, None, log)  # type: ignore[arg-type]
         served.commit(first, "first")
         served.config = config
-        served.process = launch(config, env, log, tmp_path)
+        served.process = launch(config, env, log, tmp_path, *serve_args)
         processes.append(served.process)
         served.wait_for("serve to listen", served.up)
         return served
@@ -178,11 +186,13 @@ def serve_env(emulator: Any, **extra: str) -> dict[str, str]:
     }
 
 
-def launch(config: Path, env: dict[str, str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
-    """`descript-iac serve CONFIG` in a process of its own, its output in `log`."""
+def launch(
+    config: Path, env: dict[str, str], log: Path, cwd: Path, *args: str
+) -> subprocess.Popen[bytes]:
+    """`descript-iac serve CONFIG [ARGS]` in a process of its own, its output in `log`."""
     with log.open("wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "descript_iac", "serve", str(config), "--grace", "10"],
+            [sys.executable, "-m", "descript_iac", "serve", str(config), "--grace", "10", *args],
             cwd=cwd,
             env=env,
             stdout=out,

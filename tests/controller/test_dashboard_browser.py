@@ -76,3 +76,70 @@ def test_dashboard_shows_the_held_run_and_its_button_approves_it(
             assert secret not in page.content()
         browser.close()
     assert Path(ARTIFACTS / "controller-dashboard.png").stat().st_size > 1000
+
+
+CONTROL = ("\x1b", "\x07", "\r", "\u202e", "\u202c")  # bytes the API's hostile text carries
+
+
+def test_hostile_text_from_the_api_is_shown_escaped_in_every_page(
+    serve_git: Callable[..., Served],
+) -> None:
+    """The emulator's worst text (escape sequences, CR, bidi overrides) in the agent's error
+    message reaches the run's outcome: every page shows it visibly, raw in none."""
+    served = serve_git({"ws/main.yaml": SHOWS}, hostile_text=True, fail_prompt_pattern="filler")
+    from tests.controller.test_serve import _head
+
+    run = served.run_for(_head(served), "failed")
+    # the JSON API too: one line, shown (the pages escape it again for HTML)
+    assert "\\x1b]0;PWNED-TITLE" in run["message"] and "\x1b" not in run["message"]
+    assert not any(line.startswith("FORGED LINE") for line in run["message"].splitlines())
+    paths = ("/", "/workspaces/shows", f"/runs/{run['id']}")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=_chromium(), args=["--no-sandbox"])
+        page = browser.new_page()
+        for path in paths:
+            page.goto(served.url + path)
+            html = page.content()
+            for byte in CONTROL:
+                assert byte not in html, (path, byte)
+            assert not any(
+                line.lstrip().startswith(("FORGED LINE", "FAKE SUCCESS"))
+                for line in page.inner_text("body").splitlines()
+            ), path
+            assert page.locator("script").count() == 1  # the page's own, nothing injected
+        page.goto(f"{served.url}/runs/{run['id']}")
+        outcome = page.locator("pre").nth(1).inner_text()
+        assert "The agent could not complete the request" in outcome
+        assert "\\x1b]0;PWNED-TITLE" in outcome  # shown, visibly
+        browser.close()
+
+
+def test_markup_in_values_from_the_api_is_escaped_on_every_page() -> None:
+    """The emulator's hostile text has no markup: the page builders get it here, in every field
+    that can come from Descript (a project's name, a step's status, a job's error, drift)."""
+    from descript_iac.controller import dashboard
+    from descript_iac.controller.runs import Run
+
+    evil = "<img src=x onerror=alert(1)>\x1b[2J</pre><script>"
+    run = Run(
+        id="r1", workspace="shows", revision="abc", status="failed", message=evil,
+        plan_text=evil, summary=evil, reasons=[evil], drift=[evil],
+    )  # fmt: skip
+    project = {
+        "address": "ep1", "name": evil, "project_url": "https://web.descript.com/p",
+        "import_status": evil, "steps": [{"id": "s", "status": evil, "ai_credits": 1}],
+        "media_seconds": 1.0, "ai_credits": 1.0,
+    }  # fmt: skip
+    status = {"drift": [evil], "drift_error": evil, "drift_checked_at": "now"}
+    spend = [{"day": evil, "ai_credits": 1.0, "media_seconds": 0.0, "jobs": 1}]
+    workspaces = [
+        {"name": "shows", "source": evil, "revision": evil, "checked_at": None, "error": evil}
+    ]
+    pages = [
+        dashboard.index_page(workspaces, [run]),
+        dashboard.workspace_page("shows", [project], [run], status, spend),
+        dashboard.run_page(run),
+    ]
+    for html in pages:
+        assert "<img" not in html and "\x1b" not in html and "</pre><script>" not in html
+        assert "&lt;img src=x onerror=alert(1)&gt;\\x1b[2J" in html
