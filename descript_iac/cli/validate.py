@@ -9,7 +9,6 @@ import click
 
 from descript_iac.cli.context import echo
 from descript_iac.cli.workspace_option import workspace_option
-from descript_iac.config.statesetting import workspace_name
 from descript_iac.config.summary import check_workspace
 from descript_iac.errors import StateError
 from descript_iac.userdirs import cache_root
@@ -48,12 +47,13 @@ def validate(directory: Path, require_shared_state: bool) -> None:
 
 def _require_shared_state(directory: Path) -> None:
     from descript_iac.config.loader import read_state_setting  # (the models: only when asked)
+    from descript_iac.workspace.settings import default_state_path
 
     setting = read_state_setting(directory)
     if setting is not None and setting.backend != "local":
         return
     where = f"{setting.where}: " if setting is not None else f"{directory}: "
-    path = Path("state") / f"{workspace_name(directory)}.json"
+    path = default_state_path(directory)  # where a plain apply would put it
     if setting is not None and setting.path is not None:
         path = Path(os.path.relpath(setting.path))
     raise StateError(
