@@ -16,14 +16,9 @@ from descript_iac.cli.suggestions import complete
 from descript_iac.cli.workspace_option import workspace_option
 from descript_iac.errors import DescriptIacError, PlanError
 from descript_iac.plan import Plan, PlanOptions
-from descript_iac.plan.forecast import as_json as forecast_json
-from descript_iac.plan.forecast import markdown as forecast_markdown
-from descript_iac.plan.forecast import text_lines as forecast_text
 from descript_iac.plan.markdown import COMMENT_LIMIT, render_markdown
 from descript_iac.plan.render import no_changes_line, render_text
-from descript_iac.plan.report import render_json
 from descript_iac.workspace import RunSettings, is_local, load_saved_plan, plan_workspace, save_plan
-from descript_iac.workspace.forecasting import forecast_plan, workspace_budget
 
 IMPORT_INTO_EXISTING = "import-into-existing"
 
@@ -183,21 +178,12 @@ def plan(
             echo(f"{'Refresh' if refresh else 'Note'}: {note}", err=True)
     for line in outcome.warnings:
         echo(f"Warning: {line}", err=True)
-    costs = None
+    costs: Any = None
     if forecast == "on" and result.has_changes:
+        from descript_iac.workspace.forecasting import forecast_plan
+
         costs = forecast_plan(outcome.workspace, result, outcome.doc)
-    budget = workspace_budget(outcome.workspace)
-    if fmt == "json":
-        report = forecast_json(costs, budget) if costs is not None else None
-        click.echo(render_json(result, report), nl=False)
-    elif fmt == "markdown":  # one comment: what exists, the plan, its forecast, within the limit
-        tail = "" if costs is None else "\n" + forecast_markdown(costs, budget, COMMENT_LIMIT // 4)
-        markdown = render_markdown(result, complete, COMMENT_LIMIT - len(tail))
-        click.echo(markdown + tail, nl=False)
-    else:
-        click.echo(complete(render_text(result, color=use_color(g))), nl=False)
-        if costs is not None:
-            click.echo("\n".join(["", *forecast_text(costs, budget)]))
+    _show_plan(result, fmt, complete, use_color(g), costs, outcome.workspace)
     if out is not None:
         if result.blocked:
             raise PlanError(f"the plan is blocked; it was not saved to {out}")
@@ -395,3 +381,30 @@ def apply(
             reporter.complete(outcome.result)
     if not outcome.ok:
         sys.exit(1)
+
+
+def _show_plan(
+    result: Plan, fmt: str, complete: Callable[[str], str], color: bool, costs: Any, workspace: Any
+) -> None:
+    """The plan in its format, with its cost forecast when there is one (the forecast's and
+    the JSON report's modules are imported only then: a plan pays for what it shows)."""
+    tail: list[str] = []
+    if costs is not None:
+        from descript_iac.plan import forecast as shown_forecast
+        from descript_iac.workspace.forecasting import workspace_budget
+
+        budget = workspace_budget(workspace)
+    if fmt == "json":
+        from descript_iac.plan.report import render_json
+
+        report = shown_forecast.as_json(costs, budget) if costs is not None else None
+        click.echo(render_json(result, report), nl=False)
+    elif fmt == "markdown":  # one comment: what exists, the plan, its forecast, within the limit
+        if costs is not None:
+            tail = ["", shown_forecast.markdown(costs, budget, COMMENT_LIMIT // 4)]
+        text = "\n".join(tail)
+        click.echo(render_markdown(result, complete, COMMENT_LIMIT - len(text)) + text, nl=False)
+    else:
+        click.echo(complete(render_text(result, color=color)), nl=False)
+        if costs is not None:
+            click.echo("\n".join(["", *shown_forecast.text_lines(costs, budget)]))

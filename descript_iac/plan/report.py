@@ -21,7 +21,7 @@ from descript_iac.redact import redact
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class SentReport(_Strict):

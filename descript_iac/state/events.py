@@ -34,7 +34,7 @@ from descript_iac.timing import FINISHED_STATES
 
 
 class _Event(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     address: str
 

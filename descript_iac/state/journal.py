@@ -26,7 +26,7 @@ class JournalMismatch(StateError):
 
 
 class JournalHeader(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     journal: Literal[1] = 1
     journal_id: str | None = None  # None in journals written before journal ids existed
