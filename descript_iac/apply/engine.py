@@ -51,6 +51,8 @@ class Engine(Dispatching, Doubting, Polling):
         limit = self.options.parallelism or math.inf
         self.schedule.last = started
         self._tick_due = started + self.options.poll_interval
+        self.result.commit_span = self.timing.commit_span
+        self.result.history_lag = self.timing.history_lag
         self.reporter.start(self.plan)
         with self._interrupts(), self._sender:
             while True:
