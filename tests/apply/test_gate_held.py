@@ -34,16 +34,24 @@ projects:
 """
 
 
-def _apply(tmp_path: Path, level: str, first_post: str, timing: Timing) -> tuple[ApplyResult, list]:
-    """Apply two creates; the first import POST gets `first_post`. Returns the result and the
-    emulator's projects."""
-    workspace = load_workspace(write_workspace(tmp_path / "ws", {"main.yaml": TWO_CREATES}))
+def _apply(
+    tmp_path: Path,
+    level: str,
+    first_post: str,
+    timing: Timing,
+    text: str = TWO_CREATES,
+    posts: list[str] | None = None,
+    **faults: object,
+) -> tuple[ApplyResult, list, StateDocument]:
+    """Apply `text`; the first import POST gets `first_post` (or the import POSTs get `posts`).
+    Returns the result, the emulator's projects and the state."""
+    workspace = load_workspace(write_workspace(tmp_path / "ws", {"main.yaml": text}))
     doc = StateDocument()
 
     def record(event: Event) -> None:
         apply_event(doc, event)
 
-    running = start_emulator(job_seconds=1.0, manual_clock=True, api_level=level)
+    running = start_emulator(job_seconds=1.0, manual_clock=True, api_level=level, **faults)
     waited = 0.0
     try:
 
@@ -60,7 +68,8 @@ def _apply(tmp_path: Path, level: str, first_post: str, timing: Timing) -> tuple
         def monotonic() -> float:
             return time.monotonic() + waited
 
-        set_faults(running, next_posts={"import/project_media": [first_post, "ok"]})
+        scripted = posts or [first_post, "ok"]
+        set_faults(running, next_posts={"import/project_media": scripted})
         limiter = RateLimiter(sleep=wait, clock=monotonic)
         with DescriptClient(
             running.base_url, Token(TOKEN), limiter=limiter, sleep=wait, wall_clock=wall
@@ -75,13 +84,13 @@ def _apply(tmp_path: Path, level: str, first_post: str, timing: Timing) -> tuple
         projects = httpx.get(f"{running.root_url}/_emulator/projects").json()["projects"]
     finally:
         running.stop()
-    return result, projects
+    return result, projects, doc
 
 
 def test_a_5xx_create_holds_the_gate_for_commit_span_and_history_lag(tmp_path: Path) -> None:
     """At the seed level, a create whose POST got a 5xx holds every other create until its
     evidence is complete: 300 s + 120 s by default. The summary says how long, and why."""
-    result, projects = _apply(tmp_path, "seed", "500-before", Timing())
+    result, projects, _ = _apply(tmp_path, "seed", "500-before", Timing())
     assert result.ok, result.failures
     # Exactly once all the same: the 5xx made nothing, the job was sent again once.
     assert Counter(p["name"] for p in projects) == Counter({"Episode 1": 1, "Episode 2": 1})
@@ -99,12 +108,37 @@ def test_a_5xx_create_holds_the_gate_for_commit_span_and_history_lag(tmp_path: P
 def test_a_lost_create_confirmed_by_its_name_frees_the_gate_at_once(tmp_path: Path) -> None:
     """At the 2026 level a lost create's job is confirmed by its project's name as soon as the
     history shows it: the gate is held for a moment, not until the evidence is complete."""
-    result, projects = _apply(tmp_path, "2026", "lose", Timing())
+    result, projects, _ = _apply(tmp_path, "2026", "lose", Timing())
     assert result.ok, result.failures
     assert Counter(p["name"] for p in projects) == Counter({"Episode 1": 1, "Episode 2": 1})
     assert result.creates_in_doubt == 1
     assert result.gate_held <= 1.0, result.gate_held
     # With no create in doubt, the summary says nothing of it.
-    quiet, _ = _apply(tmp_path / "quiet", "2026", "ok", Timing())
+    quiet, _, _ = _apply(tmp_path / "quiet", "2026", "ok", Timing())
     assert quiet.creates_in_doubt == 0 and quiet.gate_held == 0
     assert not any("Creates waited" in line for line in summary_lines(quiet))
+
+
+def test_the_next_steps_of_projects_made_go_on_while_a_create_is_in_doubt(tmp_path: Path) -> None:
+    """The creates parked behind a create in doubt cannot use the rate budget: polls are not put
+    off for them, so the step of a project already made is sent once its import is over, not
+    when the queue of creates would have drained (10 s at 1 request per second)."""
+    text = TWO_CREATES.replace(
+        '    media: {host.wav: {url: "https://cdn.example.com/1/host.wav"}}',
+        '    media: {host.wav: {url: "https://cdn.example.com/1/host.wav"}}\n'
+        "    steps: [{id: caps, prompt: Add captions}]",
+    ) + "".join(
+        f"  ep-{i}:\n    name: Episode {i}\n"
+        f'    media: {{host.wav: {{url: "https://cdn.example.com/{i}/host.wav"}}}}\n'
+        for i in range(3, 13)
+    )
+    posts = ["ok", "500-before"]  # Episode 1's import, then Episode 2's: in doubt for 420 s
+    result, projects, doc = _apply(
+        tmp_path, "seed", "", Timing(), text, posts, rate_limit=1, rate_window=1.0
+    )
+    assert result.ok, result.failures
+    assert len(projects) == 12 and result.creates_in_doubt == 1
+    made = doc.projects["ep-1"]
+    assert made.import_ is not None and made.steps[0].sent_at is not None
+    # Its import runs 1 s; its step goes a moment after, while Episode 2 is still in doubt.
+    assert made.steps[0].sent_at - made.import_.sent_at < 5
