@@ -7,7 +7,10 @@
 
 With the fault options (issue #26's profile: 2 % lost replies, 1 % 5xx), every lost reply is a
 job in doubt that apply must find again, and every 5xx a retry; the duplicates count is the proof
-that exactly once held.
+that exactly once held. `--commit-span`/`--history-lag` are passed to apply (how long a job
+in doubt is waited for: with the defaults, 300 s + 120 s, each create in doubt holds every other
+create for 7 minutes); `--log-dir` keeps apply's output. Apply runs with `--forecast off`: the
+media URLs here do not resolve, and probing them is no part of apply's bound.
 
 Each workload is N projects of 1 import + 2 agent steps, applied by the real CLI
 (`descript-iac apply --auto-approve`, a fresh process, timed end to end) against
@@ -322,7 +325,9 @@ def main() -> None:
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for row in rows:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
-    print("targets: ratio <= 1.1x, speed-up >= 30x, 429s <= 1 %, 0 duplicates")
+    faulty = args.lose_response_rate or args.error_rate
+    ratio = "1.3x (under faults, at the 2026 level)" if faulty else "1.1x"
+    print(f"targets: ratio <= {ratio}, speed-up >= 30x, 429s <= 1 %, 0 duplicates")
 
 
 if __name__ == "__main__":
