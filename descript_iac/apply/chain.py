@@ -53,6 +53,8 @@ class Doubt:
     key: str
     claim: Claim | None  # None: the intent of an earlier run (nothing is held for it)
     own: bool  # sent by this run: the chain goes on with the same action once its job is found
+    since: float = 0.0  # engine clock when this run began to wait for its evidence
+    not_before: float = 0.0  # engine clock before which its evidence is not read
     reported: bool = False
 
 

@@ -35,6 +35,10 @@ from descript_iac.state.events import (
 )
 
 RESEND_STAMP = 0.25  # seconds after the intent's stamp from which an attempt's time is journaled
+# Seconds after a lost reply at which the history is first read for its job (at most the poll
+# interval): what the server did shows there a moment later. Reading sooner decides nothing
+# sooner but a confirmed create (resolve.py); the rest waits for complete evidence all the same.
+FIRST_LOOK = 0.5
 
 
 class Dispatching(RunState):
@@ -216,14 +220,16 @@ class Dispatching(RunState):
             self.record(
                 IntentUnknown(address=chain.address, intent_id=intent.intent_id, reason=exc.reason)
             )
+            now = self._now()
+            first = now + min(FIRST_LOOK, self.options.poll_interval)
             self.doubts[intent.intent_id] = Doubt(
-                chain, intent.intent_id, flight.key, claim, own=True
+                chain, intent.intent_id, flight.key, claim, own=True, since=now, not_before=first
             )
             self._held[flight.key] = "doubt"
             chain.state = "waiting"
-            # The history is read one interval after the reply was lost at the earliest: what
-            # the server did, and other clients' jobs of the same moment, show there a bit later.
-            self._tick_due = max(self._tick_due, self._now() + self.options.poll_interval)
+            # The history is read a moment after the reply was lost at the earliest: what the
+            # server did shows there a bit later.
+            self._tick_due = min(self._tick_due, first)
             self.reporter.note(f"{chain.address}: {exc}")
             for parked in self._parked.get(flight.key, []):
                 self._report_blocked(parked, Blocked(flight.key, "this process", None))

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from descript_iac.apply.chain import Chain, Doubt
 from descript_iac.apply.evidence import in_force
-from descript_iac.apply.resolve import Verdict, complete_at
+from descript_iac.apply.resolve import Verdict, complete_at, is_create
 from descript_iac.apply.run_state import RunState
 from descript_iac.plan.diff import quarantine_advice
 from descript_iac.state.document import Intent, Quarantine
 from descript_iac.state.drive import gate_key
 from descript_iac.state.events import IntentDropped, Quarantined, adopted
+
+COMPLETE_MARGIN = 0.05  # seconds past the moment the evidence is complete at which it is read
+RE_READ = 0.2  # seconds: the soonest the evidence is read again after a read that was too early
 
 
 class Doubting(RunState):
@@ -18,12 +21,19 @@ class Doubting(RunState):
         """An intent an earlier run left open: find its job before anything else is sent."""
         intent = self.doc.projects[chain.address].intents[0]
         key = gate_key(intent.job_type, intent.project_id)
-        self.doubts[intent.intent_id] = Doubt(chain, intent.intent_id, key, None, own=False)
+        now = self._now()
+        self.doubts[intent.intent_id] = Doubt(
+            chain, intent.intent_id, key, None, own=False, since=now, not_before=now
+        )
         chain.state = "waiting"
 
     def _resolve_doubts(self) -> None:
         intents = []
+        now = self._now()
         for doubt in self.doubts.values():
+            if doubt.not_before > now:
+                self._tick_due = min(self._tick_due, doubt.not_before)
+                continue
             project = self.doc.projects[doubt.chain.address]
             intent = next(i for i in project.intents if i.intent_id == doubt.intent_id)
             intents.append((doubt.chain.address, intent))
@@ -31,6 +41,13 @@ class Doubting(RunState):
         self._report_lag()
         for _, intent in intents:
             self._settle(self.doubts[intent.intent_id], intent, verdicts[intent.intent_id])
+
+    def _gate_released(self, doubt: Doubt, intent: Intent) -> None:
+        """A doubt is over (its outcome recorded, or left for the next run): a create's counts
+        in the seconds the create gate was held in doubt (every project creation waits on it)."""
+        if is_create(intent):
+            self.result.creates_in_doubt += 1
+            self.result.gate_held += max(0.0, self._now() - doubt.since)
 
     def _report_lag(self) -> None:
         """Say so, with the figures, each time the history is seen lagging further past
@@ -51,6 +68,7 @@ class Doubting(RunState):
             self._keep_waiting(doubt, intent, verdict, what)
             return
         del self.doubts[doubt.intent_id]
+        self._gate_released(doubt, intent)
         try:
             self._conclude(doubt, intent, verdict, what)
         except BaseException:  # the outcome may not be recorded: the window keeps the gate
@@ -109,6 +127,7 @@ class Doubting(RunState):
         if self.stopping or now > give_up:
             # Leave it open: the intent stays in the state, and the next run resolves it.
             del self.doubts[doubt.intent_id]
+            self._gate_released(doubt, intent)
             if doubt.claim is not None:
                 self.registry.leave(doubt.claim)  # its window stays recorded with the gate
                 self._free(doubt.key)  # what waited for it asks the registry again
@@ -116,6 +135,14 @@ class Doubting(RunState):
             self.result.left_in_doubt.append(chain.address)
             self.reporter.note(f"{what} is left in doubt ({verdict.reason}); run apply again later")
             return
+        if verdict.until is not None:
+            # Read again as soon as the evidence is complete, not at the next tick: a create's
+            # gate holds every project creation meanwhile. (A wait with `until` means the last
+            # read was before it: the next read, a moment later at least, moves past it.)
+            clock = self.client.clock
+            left = verdict.until - (clock.now() - clock.error)
+            at = self._now() + max(left, RE_READ) + COMPLETE_MARGIN
+            self._tick_due = min(self._tick_due, at)
         if not doubt.reported:
             doubt.reported = True
             until = f" until {self._clock_text(verdict.until)}" if verdict.until else ""

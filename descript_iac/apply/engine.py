@@ -51,6 +51,8 @@ class Engine(Dispatching, Doubting, Polling):
         limit = self.options.parallelism or math.inf
         self.schedule.last = started
         self._tick_due = started + self.options.poll_interval
+        self.result.commit_span = self.timing.commit_span
+        self.result.history_lag = self.timing.history_lag
         self.reporter.start(self.plan)
         with self._interrupts(), self._sender:
             while True:
@@ -118,7 +120,11 @@ class Engine(Dispatching, Doubting, Polling):
 
     def _poll_due(self, now: float) -> float:
         rate = self.client.limiter.rate()
-        ready = len(self._ready) + sum(len(p) for p in self._parked.values())
+        # Chains parked behind a POST in doubt cannot use the budget until it is resolved
+        # (seconds, or minutes at the seed level): polls are not put off for them, so that the
+        # jobs that can go meanwhile (the next steps of projects already made) are found.
+        parked = sum(len(p) for k, p in self._parked.items() if self._held.get(k) != "doubt")
+        ready = len(self._ready) + parked
         drain = ready / rate if rate and ready and not self.stopping else 0.0
         return self.schedule.due(now, drain)
 

@@ -35,6 +35,23 @@ class ApplyResult:
     # not failures, but the run did not finish its work, so it does not end as a success.
     attention: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    # Creates whose POST outcome was unknown, and the seconds they held the create gate (every
+    # project creation of the drive waits on it) until their outcome was known or left.
+    creates_in_doubt: int = 0
+    gate_held: float = 0.0
+    commit_span: float = 0.0  # the settings in force: the most a create in doubt waits is
+    history_lag: float = 0.0  # their sum (seconds)
+
+    def gate_note(self) -> str | None:
+        """One line on the creates in doubt, or None if there were none."""
+        if not self.creates_in_doubt:
+            return None
+        return (
+            f"Creates waited {self.gate_held:.0f} s on {self.creates_in_doubt} job(s) in doubt "
+            f"(at most commit span {self.commit_span:g} s + history lag {self.history_lag:g} s "
+            "each; --commit-span and --history-lag lower it where the API's commit behaviour is "
+            "known)."
+        )
 
     @property
     def ok(self) -> bool:

@@ -206,6 +206,8 @@ class JsonReporter(Reporter):
             stopped_reason=result.stopped_reason,
             held_by_budget=result.held_by_budget,
             elapsed_seconds=round(result.elapsed, 3),
+            creates_in_doubt=result.creates_in_doubt,
+            gate_held_seconds=round(result.gate_held, 3),
         )
 
 
@@ -227,6 +229,9 @@ def summary_lines(result: ApplyResult) -> list[str]:
             else ""
         ),
     ]
+    gate = result.gate_note()
+    if gate is not None:
+        lines.append(gate)
     if result.submitted_only:
         lines.append(
             f"Submitted without waiting (--no-wait): {', '.join(result.submitted_only)}; the "

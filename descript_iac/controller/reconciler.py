@@ -257,8 +257,12 @@ class Reconciler:
         with self.book.edit(run.id) as r:
             r.status = "applying"
         wake = self.callbacks.listen(run.id)
+        settings = self._settings(revision)
         options = ApplyOptions(
             poll_interval=self.poll_interval,
+            # DESCRIPT_IAC_COMMIT_SPAN / _HISTORY_LAG, as the CLI's apply: without them a create
+            # in doubt held every create for the defaults' 7 minutes whatever was set.
+            timing=settings.timing,
             callback_url=self.callbacks.url_for(run.id, run.callback_secret),
             wake=wake,
             stop=self.stopping,
@@ -266,7 +270,7 @@ class Reconciler:
         confirm = self._confirm_approved(run) if approved else self._confirm_policy(revision)
         try:
             outcome = apply_workspace(
-                self._settings(revision),
+                settings,
                 PlanOptions(),
                 options,
                 CallbackReporter(self._progress(run.id)),
@@ -295,6 +299,9 @@ class Reconciler:
         # so a newline in them cannot forge a line of the outcome (the pages escape the rest).
         lines += [f"{f.address}: {f.label}: {one_line(f.message)}" for f in result.failures]
         lines += [one_line(line) for line in result.attention]
+        gate = result.gate_note()  # what creates in doubt cost this run
+        if gate is not None:
+            lines.append(gate)
         summary = f"{result.jobs_issued} job(s) issued, {result.ai_credits:g} AI credits"
         message = "\n".join([summary, *lines])
         if result.stopped_reason == "interrupted" and self.stopping.is_set():

@@ -18,7 +18,7 @@ import pytest
 
 from tests.builders import run_cli
 from tests.controller.conftest import CONTROLLER_TOKEN, Served, launch, serve_env
-from tests.controller.test_serve import SHOWS
+from tests.controller.test_serve import SHOWS, _head
 
 pytestmark = pytest.mark.e2e
 STOP_BOUND = 15.0  # seconds from SIGTERM to exit, with --grace 10
@@ -153,3 +153,18 @@ def test_an_address_in_use_is_refused_with_a_message(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_run_says_how_long_creates_waited_on_one_in_doubt(
+    serve_git: Callable[..., Served],
+) -> None:
+    """A create answered 5xx holds every create until its evidence is complete: the run's
+    outcome says for how long (commit span 1 s + history lag 0 s here)."""
+    served = serve_git(
+        {"ws/main.yaml": SHOWS}, next_posts_by_type={"import/project_media": ["500-before", "ok"]}
+    )
+    run = served.run_for(_head(served), "applied")
+    assert "Creates waited" in run["message"], run
+    assert "on 1 job(s) in doubt (at most commit span 1 s + history lag 0 s each" in run["message"]
+    imports = Counter(name for _, name, kind, _ in served.jobs() if kind == "import/project_media")
+    assert imports == Counter({"Episode 1": 1, "Episode 2": 1})  # the 5xx made nothing

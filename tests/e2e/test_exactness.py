@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 import time
 from collections import Counter
@@ -269,3 +270,31 @@ def test_another_users_identical_import_is_never_adopted(
         p for p in served_manual.projects() if p["name"] == "Episode 42" and not p.get("foreign")
     ]
     assert len(ours) == 1 and ours[0]["project_id"] == project["project_id"]
+
+
+def test_the_seconds_a_create_in_doubt_held_every_create_are_reported(
+    served: Served, tmp_path: Path
+) -> None:
+    """A create answered 5xx (nothing made) holds the create gate until its evidence is
+    complete; the real CLI says for how long, in its summary and in `--json`'s apply_complete."""
+    media = "media: {a.wav: {url: https://x.example/a.wav}}\n    steps:"
+    env = served.env(DESCRIPT_IAC_COMMIT_SPAN="1", DESCRIPT_IAC_HISTORY_LAG="0.5")
+    outputs = []
+    for run, extra in (("json", ("--json",)), ("text", ())):
+        name = f"Coffee {run}"
+        _workspace(tmp_path / run, SCRIPT.replace("steps:", media).replace("Coffee script", name))
+        served.faults(next_posts={"import/project_media": ["500-before", "ok"]})
+        done = cli(*APPLY, *extra, "--forecast", "off", env=env, cwd=tmp_path / run, timeout=60)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert _jobs_by_project(served)[name]["import/project_media"] == 1  # never twice
+        outputs.append(done.stdout)
+    events = [json.loads(line) for line in outputs[0].splitlines() if line.startswith("{")]
+    complete = next(e for e in events if e["event"] == "apply_complete")
+    assert complete["creates_in_doubt"] == 1
+    # At least the two spans (1 s + 0.5 s), read again at once once they passed.
+    assert 1.5 <= complete["gate_held_seconds"] <= 5, complete
+    assert re.search(
+        r"Creates waited \d+ s on 1 job\(s\) in doubt \(at most commit span 1 s \+ history "
+        r"lag 0.5 s each",
+        outputs[1],
+    ), outputs[1]
