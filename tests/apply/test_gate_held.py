@@ -140,5 +140,8 @@ def test_the_next_steps_of_projects_made_go_on_while_a_create_is_in_doubt(tmp_pa
     assert len(projects) == 12 and result.creates_in_doubt == 1
     made = doc.projects["ep-1"]
     assert made.import_ is not None and made.steps[0].sent_at is not None
-    # Its import runs 1 s; its step goes a moment after, while Episode 2 is still in doubt.
-    assert made.steps[0].sent_at - made.import_.sent_at < 5
+    # Its import runs 1 s; its step goes a few requests later (at 1 request per second the
+    # doubt's first reads and the drive's identity share the budget: 6-7 s here), while
+    # Episode 2 is still in doubt: before the 10 creates parked behind it could have drained
+    # (the old rule sent it after 19 s).
+    assert made.steps[0].sent_at - made.import_.sent_at < 10
