@@ -12,10 +12,13 @@ def reference_problem(url: str) -> str | None:
     """The check without its fast path (urlsplit on every URL)."""
     if any(ord(c) < 32 or ord(c) == 127 for c in url):
         return "contains a control character (a tab or a line break); remove it"
+    if url != url.strip():
+        return "has spaces before or after it; remove them"
     return parsed_url_problem(url)
 
 
 @given(st.from_regex(r"\A(https?|HTTP|ftp)://[a-zA-Z0-9.:@\[\]-]{0,20}[/?#]?[\t -~]{0,10}\Z"))
+@example("HTTP:// ")  # a trailing space: named as such, not as a URL without a host
 @example("https://cdn.example.com:65535/a.wav")
 @example("https://cdn.example.com:65536/a.wav")
 @example("https://cdn.example.com:99999/a.wav")
