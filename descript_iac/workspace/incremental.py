@@ -311,23 +311,36 @@ def _remember(
     changed = {p.address for p in plan.projects}
     for file in files:
         name = display(file.path)
-        if name in warned:
-            continue  # (a file with warnings is loaded every time: they are shown every time)
-        if file.written_ns > started - _SETTLED:
-            continue  # it may have changed between the load and the read of its bytes
-        addresses = sorted(by_file.get(name, []))
-        if file.summary is None:
-            file.summary = {
-                "format": FORMAT,
-                "addresses": addresses,
-                "env": sorted({n.decode() for n in _ENV.findall(file.raw)}),
-                "special": _top_level(file.raw)[0],
-            }
-            cache.keep(file.key, file.summary)
-        if file.summary["special"] or any(a in changed for a in addresses):
-            continue
-        result = {"config": {a: entries[a] for a in addresses}}
-        cache.keep(_result_key(cache, context, file, addresses, idx), result)
+        if name not in warned:  # (a file with warnings is loaded every time: they are shown)
+            remember_file(cache, file, by_file.get(name, []), changed, entries, idx, context, started)
+
+
+def remember_file(
+    cache: WorkspaceCache,
+    file: _File,
+    addresses: list[str],
+    changed: set[str],
+    entries: Entries,
+    idx: StateIndex,
+    context: str,
+    started: int,
+) -> None:
+    """Keep a file's summary and, when every project of it is up to date, its result."""
+    if file.written_ns > started - _SETTLED:
+        return  # it may have changed between the load and the read of its bytes
+    addresses = sorted(addresses)
+    if file.summary is None:
+        file.summary = {
+            "format": FORMAT,
+            "addresses": addresses,
+            "env": sorted({n.decode() for n in _ENV.findall(file.raw)}),
+            "special": _top_level(file.raw)[0],
+        }
+        cache.keep(file.key, file.summary)
+    if file.summary["special"] or any(a in changed for a in addresses):
+        return
+    result = {"config": {a: entries[a] for a in addresses}}
+    cache.keep(_result_key(cache, context, file, addresses, idx), result)
 
 
 def _digest(*parts: str | bytes) -> str:

@@ -30,6 +30,7 @@ from descript_iac.workspace.incremental import (
     state_identity,
 )
 from descript_iac.workspace.settings import RunSettings
+from descript_iac.workspace.streaming import plan_streaming
 
 if TYPE_CHECKING:
     from descript_iac.api import DescriptClient
@@ -68,6 +69,13 @@ def plan_workspace(
         if quick is not None:
             said = [_CREATES] if quick.creates else []
             return PlanOutcome(quick.workspace, quick.read_doc, quick.plan, said)
+        if settings.workspace_cache is not None:
+            streamed = plan_streaming(
+                settings.root, settings.store(None), options, settings.workspace_cache, started
+            )
+            if streamed is not None:
+                said = [_CREATES] if streamed.creates else []
+                return PlanOutcome(streamed.workspace, streamed.read_doc, streamed.plan, said)
     workspace = load_workspace(settings.root, cache_dir=settings.workspace_cache)
     store = settings.store(workspace.state)
     seen = None if refresh else state_identity(store)
