@@ -312,7 +312,8 @@ def _remember(
     for file in files:
         name = display(file.path)
         if name not in warned:  # (a file with warnings is loaded every time: they are shown)
-            remember_file(cache, file, by_file.get(name, []), changed, entries, idx, context, started)
+            addresses = by_file.get(name, [])
+            remember_file(cache, file, addresses, changed, entries, idx, context, started)
 
 
 def remember_file(

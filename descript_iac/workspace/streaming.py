@@ -77,7 +77,9 @@ def _plan(
         return None
     idx = scanned.index
     # The files that may hold `defaults:` or `budget:`, first: every project needs them.
-    first = {f.path: check_file(f.path, os.environ, cache, models=True) for f in files if _special(f)}
+    first = {
+        f.path: check_file(f.path, os.environ, cache, models=True) for f in files if _special(f)
+    }
     if any(c.problems for c in first.values()):
         return None
     found = _blocks([c for c in first.values() if not c.skipped])
@@ -232,4 +234,3 @@ def _diff(
         jobs.add(record.job_ids())
     doc = StateDocument(lineage=idx.lineage, serial=idx.serial, salt=idx.salt, projects=records)
     return plan_and_entries(desired, doc, options)
-
