@@ -185,7 +185,7 @@ def plan(
         echo(f"Warning: {line}", err=True)
     costs = None
     if forecast == "on" and result.has_changes:
-        costs = forecast_plan(outcome.workspace, result, outcome.doc)
+        costs = forecast_plan(outcome.workspace, result, outcome.step_samples())
     budget = workspace_budget(outcome.workspace)
     if fmt == "json":
         report = forecast_json(costs, budget) if costs is not None else None

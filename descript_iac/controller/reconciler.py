@@ -429,6 +429,7 @@ def _forecast(workspace: Workspace, plan: Plan, doc: StateDocument) -> Forecast:
     """The plan's forecast without probing media (the credits of agent steps do not depend on
     media durations; the controller's policy judges credits only)."""
     from descript_iac.api.media_probe import Probe
-    from descript_iac.workspace.forecasting import forecast_plan
+    from descript_iac.workspace.forecasting import forecast_plan, step_samples
 
-    return forecast_plan(workspace, plan, doc, prober=lambda url: Probe(None, "not probed"))
+    samples = step_samples(doc)
+    return forecast_plan(workspace, plan, samples, prober=lambda url: Probe(None, "not probed"))

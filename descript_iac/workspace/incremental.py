@@ -37,6 +37,7 @@ from descript_iac.config.files import display, workspace_files
 from descript_iac.plan import ActionKind, Plan, PlanOptions
 from descript_iac.plan.diff import plan_and_entries
 from descript_iac.plan.digests import digest_of_entries
+from descript_iac.plan.forecast import StepSample
 from descript_iac.state.document import StateDocument
 from descript_iac.state.index import StateIndex, identity, index
 from descript_iac.state.store import LocalStateStore, StateStore
@@ -92,6 +93,7 @@ class Incremental:
     plan: Plan
     read_doc: Callable[[], StateDocument]
     creates: list[str]
+    samples: list[StepSample] | None = None  # (see PlanOutcome.samples)
 
 
 def plan_incrementally(

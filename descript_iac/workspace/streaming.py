@@ -36,9 +36,11 @@ from descript_iac.errors import Problem
 from descript_iac.plan import ActionKind, Plan, PlanOptions, ProjectPlan
 from descript_iac.plan.diff import plan_and_entries
 from descript_iac.plan.digests import digest_of_entries
+from descript_iac.plan.forecast import StepSample
 from descript_iac.state.document import StateDocument
 from descript_iac.state.index import Scanned, identity, scan
 from descript_iac.state.store import LocalStateStore, StateStore
+from descript_iac.workspace.forecasting import step_samples
 from descript_iac.workspace.incremental import (
     Incremental,
     _context,
@@ -86,8 +88,8 @@ def _plan(
     if found is None:
         return None
     defaults, budget = found
-    jobs = _JobIds(scanned)
-    if not jobs.ok:
+    across = _Across(scanned)
+    if not across.ok:
         return None
     context = _context(files, options, idx.salt)
     where: set[str] = set()  # every address defined so far
@@ -121,7 +123,7 @@ def _plan(
             desired[project.address] = project
         warnings.extend(checked.source.warnings)
         del checked, parsed
-        partial = _diff(desired, scanned, options, jobs)
+        partial = _diff(desired, scanned, options, across)
         if partial is None:
             return None
         plan, loaded = partial
@@ -134,11 +136,12 @@ def _plan(
             if address in changed or project.spec.budget is not None:
                 kept[address] = project
         if not checked_warnings(warnings, file):
-            remember_file(cache, file, list(desired), changed, loaded, idx, context, started)
+            with cache.batch():  # (one commit for the file's summary and result)
+                remember_file(cache, file, list(desired), changed, loaded, idx, context, started)
         file.raw = b""  # (the bytes of a file new to the cache: its summary is kept)
     state_only = {a: None for a in idx.entries if a not in where}
-    partial = _diff({}, scanned, options, jobs, list(state_only))
-    if partial is None or not jobs.ok or identity(store.path) != scanned.ident:
+    partial = _diff({}, scanned, options, across, list(state_only))
+    if partial is None or not across.ok or identity(store.path) != scanned.ident:
         return None
     planned += partial[0].projects
     up_to_date += partial[0].up_to_date
@@ -165,7 +168,7 @@ def _plan(
         for p in plan.projects
         if p.address not in idx.entries and any(a.kind is ActionKind.CREATE for a in p.actions)
     ]
-    return Incremental(workspace, plan, store.read, creates)
+    return Incremental(workspace, plan, store.read, creates, across.samples)
 
 
 def checked_warnings(warnings: list[Problem], file: _File) -> bool:
@@ -194,19 +197,28 @@ def _blocks(checked: list[CheckedFile]) -> tuple[Defaults, BudgetBlock | None] |
     return defaults or Defaults(), budget
 
 
-class _JobIds:
-    """Whether any job id is recorded twice in the state (`reader.check_one_owner`), from the
-    hashes of the ids seen (a repeated hash, even by chance, takes the full read, which says
-    which job and where)."""
+class _Across:
+    """What the workspace's checks and a forecast need of the whole state, kept small: whether
+    any job id is recorded twice (`reader.check_one_owner`), from the hashes of the ids seen (a
+    repeated hash, even by chance, takes the full read, which says which job and where); and
+    what the recorded steps cost (`forecasting.step_samples`), one object per distinct sample."""
 
     def __init__(self, scanned: Scanned) -> None:
         self.seen: set[int] = set()
         self.ok = True
+        self.samples: list[StepSample] = []
+        self._shared: dict[StepSample, StepSample] = {}
         for history in scanned.rest.forgotten.values():
             for project in history:
-                self.add(project.job_ids())
+                self._ids(project.job_ids())
 
-    def add(self, ids: set[str]) -> None:
+    def record(self, doc: StateDocument) -> None:
+        for project in doc.projects.values():
+            self._ids(project.job_ids())
+        for sample in step_samples(doc):
+            self.samples.append(self._shared.setdefault(sample, sample))
+
+    def _ids(self, ids: set[str]) -> None:
         for job_id in ids:
             h = hash(job_id)
             if h in self.seen:
@@ -218,7 +230,7 @@ def _diff(
     desired: dict[str, DesiredProject],
     scanned: Scanned,
     options: PlanOptions,
-    jobs: _JobIds,
+    across: _Across,
     more: list[str] | None = None,
 ) -> tuple[Plan, dict[str, str]] | None:
     """The plan of `desired` (and of the addresses `more`, the state's alone) against their
@@ -230,7 +242,6 @@ def _diff(
         return None
     if records is None:
         return None
-    for record in records.values():
-        jobs.add(record.job_ids())
     doc = StateDocument(lineage=idx.lineage, serial=idx.serial, salt=idx.salt, projects=records)
+    across.record(doc)
     return plan_and_entries(desired, doc, options)

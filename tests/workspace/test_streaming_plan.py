@@ -21,11 +21,13 @@ from click.testing import CliRunner
 
 from descript_iac.cli import main
 from descript_iac.plan import PlanOptions
+from descript_iac.plan.forecast import StepSample
 from descript_iac.plan.markdown import render_markdown
 from descript_iac.plan.render import render_text
 from descript_iac.plan.report import render_json
 from descript_iac.state.store import LocalStateStore
 from descript_iac.workspace import RunSettings, plan_workspace
+from descript_iac.workspace.forecasting import step_samples
 from descript_iac.workspace.streaming import plan_streaming
 from tests.workspace.test_incremental_plan import (
     EPISODE,
@@ -97,7 +99,14 @@ def test_the_cold_plan_streams_and_is_the_full_plan_after_random_edits(
             if p.address in want.workspace.projects:
                 assert outcome.workspace.projects[p.address] == want.workspace.projects[p.address]
         assert outcome.workspace.projects["solo"] == want.workspace.projects["solo"]  # its budget
+        # What a forecast reads of the state, collected as the state was read.
+        assert outcome.samples is not None
+        assert sorted(outcome.step_samples(), key=_key) == sorted(step_samples(want.doc), key=_key)
     assert streamed == 25  # every cold plan streamed
+
+
+def _key(sample: StepSample) -> tuple[str, float]:
+    return sample.model, sample.credits
 
 
 def test_the_cli_says_the_same_cold_and_without_a_cache(
@@ -117,6 +126,23 @@ def test_the_cli_says_the_same_cold_and_without_a_cache(
         assert cold.exit_code == warm.exit_code == 0, cold.output
         assert cold.output == warm.output
         assert "ep-00999" in cold.output
+    # A new step, forecast: the cold plan's samples are collected as it streams, the incremental
+    # plan's read from the whole state.
+    path.write_text(
+        path.read_text().replace(
+            "      - {id: captions, prompt: Add captions}\n",
+            "      - {id: captions, prompt: Add captions}\n      - {id: more, prompt: Tighten}\n",
+            1,
+        )
+    )
+    forecast = ["--state", str(state), "plan", str(root)]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cold-forecast"))
+    cold = runner.invoke(main, forecast)
+    warm = runner.invoke(main, forecast)
+    assert cold.exit_code == warm.exit_code == 0, cold.output
+    assert cold.output == warm.output
+    assert "Cost forecast:" in cold.output
+    assert "recorded step(s)" in cold.output
 
 
 def test_what_it_cannot_stream_takes_the_full_plan_and_says_what_is_wrong(
