@@ -15,9 +15,10 @@ A later plan reads every file's bytes (to know what changed) and, when the state
 one indexed, reuses the results that still hold: it loads and diffs only the other files (and
 the projects the state holds that no file defines), reading only their state entries. The plan
 is the full plan's, byte for byte (a differential test checks it on random edits). Anything
-outside this knowledge takes the full plan: a state not indexed (written since, by apply or by
-hand), a leftover journal, a state backend other than a local file, a `state:` or `moved:`
-block, `--target` or `--replace`, or a project defined twice.
+outside this knowledge takes a cold plan (workspace/streaming.py, which falls back to the full
+plan in turn): a state not indexed (written since, by apply or by hand), a leftover journal, a
+state backend other than a local file, a `state:` or `moved:` block, `--target` or
+`--replace`, or a project defined twice.
 """
 
 from __future__ import annotations
