@@ -80,7 +80,7 @@ Entries = dict[str, str]  # address -> its entry in the config digest
 
 
 @dataclass
-class _File:
+class SeenFile:
     path: Path
     raw: bytes  # read only when the cache does not know the file (else b"")
     key: str  # of its path and bytes
@@ -112,7 +112,7 @@ def plan_incrementally(
         cache.close()
 
 
-def _read_files(root: Path, cache: WorkspaceCache) -> list[_File] | None:
+def read_files(root: Path, cache: WorkspaceCache) -> list[SeenFile] | None:
     """Every workspace file's key and summary. A file whose status (device, inode, size,
     modification and change times) is the one seen when its key was last computed is not read
     again, as git trusts its index; only a status seen when the file had been left alone for
@@ -145,7 +145,7 @@ def _read_files(root: Path, cache: WorkspaceCache) -> list[_File] | None:
                 return None
         if now - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED:
             seen[name] = (stamp, key)
-        found.append(_File(path, raw, key, summary, max(st.st_mtime_ns, st.st_ctime_ns)))
+        found.append(SeenFile(path, raw, key, summary, max(st.st_mtime_ns, st.st_ctime_ns)))
     if seen != known:
         cache.keep(stats_key, seen)
     return found
@@ -155,19 +155,19 @@ def _summary(found: Any) -> dict[str, Any] | None:
     return found if isinstance(found, dict) and found.get("format") == FORMAT else None
 
 
-def _special(file: _File) -> bool:
+def may_set_defaults(file: SeenFile) -> bool:
     if file.summary is not None:
         return bool(file.summary["special"])
     return _top_level(file.raw)[0]
 
 
-def _context(files: list[_File], options: PlanOptions, salt: str) -> str:
-    special = sorted(f.key for f in files if _special(f))
+def results_context(files: list[SeenFile], options: PlanOptions, salt: str) -> str:
+    special = sorted(f.key for f in files if may_set_defaults(f))
     return _digest(str(FORMAT), options.model_dump_json(), salt, *special)
 
 
 def _result_key(
-    cache: WorkspaceCache, context: str, file: _File, addresses: list[str], idx: StateIndex
+    cache: WorkspaceCache, context: str, file: SeenFile, addresses: list[str], idx: StateIndex
 ) -> str:
     assert file.summary is not None
     env = cache.env_digest(file.summary["env"], os.environ)
@@ -182,7 +182,7 @@ def _plan(
     cache_dir: Path,
     started: int,
 ) -> Incremental | None:
-    store = store_of()  # (no file declares `state:`: see _read_files)
+    store = store_of()  # (no file declares `state:`: see read_files)
     if not isinstance(store, LocalStateStore) or store.journal.exists():
         return None
     ident = identity(store.path)
@@ -191,12 +191,12 @@ def _plan(
     idx = cache.lookup("state:" + ident)
     if not isinstance(idx, StateIndex) or idx.serial == 0:
         return None  # the full plan reads the state, and indexes it
-    files = _read_files(root, cache)
+    files = read_files(root, cache)
     if files is None:
         return None
-    context = _context(files, options, idx.salt)
+    context = results_context(files, options, idx.salt)
     reused: dict[str, Entries] = {}  # file key -> its projects' config entries
-    load: list[_File] = []
+    load: list[SeenFile] = []
     for file in files:
         result = None
         if file.summary is not None and not file.summary["special"]:
@@ -286,11 +286,11 @@ def remember_full(
         return  # not the document this plan read: the next plan is a full one again
     cache = WorkspaceCache(cache_dir)
     try:
-        files = _read_files(workspace.root, cache)
+        files = read_files(workspace.root, cache)
         if files is None:
             return
         cache.keep("state:" + ident, idx)
-        context = _context(files, plan.options, idx.salt)
+        context = results_context(files, plan.options, idx.salt)
         with cache.batch():
             _remember(cache, files, workspace, plan, entries, idx, context, started)
     finally:
@@ -299,7 +299,7 @@ def remember_full(
 
 def _remember(
     cache: WorkspaceCache,
-    files: list[_File],
+    files: list[SeenFile],
     workspace: Workspace,
     plan: Plan,
     entries: Entries,
@@ -321,7 +321,7 @@ def _remember(
 
 def remember_file(
     cache: WorkspaceCache,
-    file: _File,
+    file: SeenFile,
     addresses: list[str],
     changed: set[str],
     entries: Entries,

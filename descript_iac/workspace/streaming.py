@@ -43,11 +43,11 @@ from descript_iac.state.store import LocalStateStore, StateStore
 from descript_iac.workspace.forecasting import step_samples
 from descript_iac.workspace.incremental import (
     Incremental,
-    _context,
-    _File,
-    _read_files,
-    _special,
+    SeenFile,
+    may_set_defaults,
+    read_files,
     remember_file,
+    results_context,
 )
 
 
@@ -73,14 +73,16 @@ def plan_streaming(
 def _plan(
     root: Path, store: LocalStateStore, options: PlanOptions, cache: WorkspaceCache, started: int
 ) -> Incremental | None:
-    files = _read_files(root, cache)  # (None for a `state:` or `moved:` block)
+    files = read_files(root, cache)  # (None for a `state:` or `moved:` block)
     scanned = scan(store.path)
     if files is None or scanned is None or scanned.index.serial == 0:
         return None
     idx = scanned.index
     # The files that may hold `defaults:` or `budget:`, first: every project needs them.
     first = {
-        f.path: check_file(f.path, os.environ, cache, models=True) for f in files if _special(f)
+        f.path: check_file(f.path, os.environ, cache, models=True)
+        for f in files
+        if may_set_defaults(f)
     }
     if any(c.problems for c in first.values()):
         return None
@@ -91,7 +93,7 @@ def _plan(
     across = _Across(scanned)
     if not across.ok:
         return None
-    context = _context(files, options, idx.salt)
+    context = results_context(files, options, idx.salt)
     where: set[str] = set()  # every address defined so far
     kept: dict[str, DesiredProject] = {}  # the projects a forecast or a budget reads
     warnings: list[Problem] = []
@@ -113,7 +115,9 @@ def _plan(
             return None
         if parsed.state is not None or parsed.moved:
             return None
-        if not _special(file) and (parsed.defaults is not None or parsed.budget is not None):
+        if not may_set_defaults(file) and (
+            parsed.defaults is not None or parsed.budget is not None
+        ):
             return None  # (not seen by the first pass: cannot be, but the full plan knows)
         desired: dict[str, DesiredProject] = {}
         for project, _pos in projects_of(checked.source, parsed, checked.secret, defaults):
@@ -171,7 +175,7 @@ def _plan(
     return Incremental(workspace, plan, store.read, creates, across.samples)
 
 
-def checked_warnings(warnings: list[Problem], file: _File) -> bool:
+def checked_warnings(warnings: list[Problem], file: SeenFile) -> bool:
     """Whether `file` has warnings (such a file is loaded every time: they are shown)."""
     name = display(file.path)
     return any(w.path == name for w in warnings)
