@@ -201,7 +201,8 @@ def plan(
     if out is not None:
         if result.blocked:
             raise PlanError(f"the plan is blocked; it was not saved to {out}")
-        save_plan(result, outcome.doc, settings.root, settings.store(outcome.workspace.state), out)
+        store = settings.store(outcome.workspace.state)
+        save_plan(result, outcome.stored_header(), settings.root, store, out)
         echo(f"Saved the plan to {out}; apply it with `descript-iac apply {out}`.", err=True)
     if result.blocked:
         sys.exit(1)

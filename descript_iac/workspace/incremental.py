@@ -95,6 +95,7 @@ class Incremental:
     read_doc: Callable[[], StateDocument]
     creates: list[str]
     samples: list[StepSample] | None = None  # (see PlanOutcome.samples)
+    header: StateDocument | None = None  # (see PlanOutcome.header)
 
 
 def plan_incrementally(
@@ -246,7 +247,8 @@ def _plan(
         for p in plan.projects
         if p.address not in idx.entries and any(a.kind is ActionKind.CREATE for a in p.actions)
     ]
-    return Incremental(full, plan, store.read, creates)
+    header = StateDocument(lineage=idx.lineage, serial=idx.serial, salt=idx.salt)
+    return Incremental(full, plan, store.read, creates, header=header)
 
 
 def state_identity(store: StateStore) -> str | None:

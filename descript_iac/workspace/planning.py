@@ -52,10 +52,17 @@ class PlanOutcome:
     # What the state's recorded steps cost, for a forecast: collected by a streaming plan as it
     # read the state (None: from `doc`, which reads the state in full).
     samples: list[StepSample] | None = None
+    # The state's header (lineage, serial, salt; no project), when the plan knows it without
+    # reading the whole state (None: `doc`).
+    header: StateDocument | None = None
 
     @cached_property
     def doc(self) -> StateDocument:
         return self.read_doc()
+
+    def stored_header(self) -> StateDocument:
+        """The state the plan was made against, as much as a saved plan records of it."""
+        return self.doc if self.header is None else self.header
 
     def step_samples(self) -> list[StepSample]:
         return step_samples(self.doc) if self.samples is None else self.samples
@@ -76,7 +83,9 @@ def plan_workspace(
         )
         if quick is not None:
             said = [_CREATES] if quick.creates else []
-            return PlanOutcome(quick.workspace, quick.read_doc, quick.plan, said)
+            return PlanOutcome(
+                quick.workspace, quick.read_doc, quick.plan, said, header=quick.header
+            )
         if settings.workspace_cache is not None:
             streamed = plan_streaming(
                 settings.root, settings.store(None), options, settings.workspace_cache, started
@@ -89,6 +98,7 @@ def plan_workspace(
                     streamed.plan,
                     said,
                     samples=streamed.samples,
+                    header=streamed.header,
                 )
     workspace = load_workspace(settings.root, cache_dir=settings.workspace_cache)
     store = settings.store(workspace.state)

@@ -172,7 +172,7 @@ def _plan(
         for p in plan.projects
         if p.address not in idx.entries and any(a.kind is ActionKind.CREATE for a in p.actions)
     ]
-    return Incremental(workspace, plan, store.read, creates, across.samples)
+    return Incremental(workspace, plan, store.read, creates, across.samples, scanned.rest)
 
 
 def checked_warnings(warnings: list[Problem], file: SeenFile) -> bool:

@@ -105,17 +105,22 @@ def test_the_cold_plan_streams_and_is_the_full_plan_after_random_edits(
     assert streamed == 25  # every cold plan streamed
 
 
+def _whole_state_read(self: LocalStateStore) -> object:
+    raise AssertionError("the whole state was read")
+
+
 def _key(sample: StepSample) -> tuple[str, float]:
     return sample.model, sample.credits
 
 
-def test_the_cli_says_the_same_cold_and_without_a_cache(
+def test_the_cli_says_the_same_cold_and_warm(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SIG", "X-Amz-Signature=abc")
     root, state = _workspace(tmp_path, 100)
     path = root / "episodes-00025.yaml"
-    path.write_text(path.read_text() + EPISODE.format(i=999))
+    original = path.read_text()
+    path.write_text(original + EPISODE.format(i=999))
     runner = CliRunner()
     argv = ["--state", str(state), "plan", str(root), "--forecast", "off"]
     for fmt in ("text", "json", "markdown"):
@@ -126,10 +131,10 @@ def test_the_cli_says_the_same_cold_and_without_a_cache(
         assert cold.exit_code == warm.exit_code == 0, cold.output
         assert cold.output == warm.output
         assert "ep-00999" in cold.output
-    # A new step, forecast: the cold plan's samples are collected as it streams, the incremental
-    # plan's read from the whole state.
+    # A new step (no media to probe), forecast: the cold plan's samples are collected as it
+    # streams, the incremental plan's read from the whole state.
     path.write_text(
-        path.read_text().replace(
+        original.replace(
             "      - {id: captions, prompt: Add captions}\n",
             "      - {id: captions, prompt: Add captions}\n      - {id: more, prompt: Tighten}\n",
             1,
@@ -137,10 +142,13 @@ def test_the_cli_says_the_same_cold_and_without_a_cache(
     )
     forecast = ["--state", str(state), "plan", str(root)]
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cold-forecast"))
-    cold = runner.invoke(main, forecast)
-    warm = runner.invoke(main, forecast)
+    with monkeypatch.context() as m:  # the cold plan, its forecast and its saved plan stream
+        m.setattr(LocalStateStore, "read", _whole_state_read)
+        cold = runner.invoke(main, [*forecast, "--out", str(tmp_path / "cold.plan")])
+    warm = runner.invoke(main, [*forecast, "--out", str(tmp_path / "warm.plan")])
     assert cold.exit_code == warm.exit_code == 0, cold.output
-    assert cold.output == warm.output
+    assert cold.output.replace("cold.plan", "warm.plan") == warm.output
+    assert (tmp_path / "cold.plan").read_bytes() == (tmp_path / "warm.plan").read_bytes()
     assert "Cost forecast:" in cold.output
     assert "recorded step(s)" in cold.output
 
