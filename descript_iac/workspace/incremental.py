@@ -8,8 +8,8 @@ After a plan, the workspace cache (config/cache.py) keeps, for each workspace fi
   summary key, the values of its environment variables (salted digest), the plan's options,
   the state's salt, the bytes of the files that may hold `defaults:` or `budget:`, and the
   digest of the state entry of each of its addresses (state/index.py);
-- the index of the state it read (each project's line and digest), under the state file's
-  identity.
+- the index of the state it read (each project's line and digest), and what its recorded steps
+  cost (a forecast's samples, counted by model and credits), under the state file's identity.
 
 A later plan reads every file's bytes (to know what changed) and, when the state file is the
 one indexed, reuses the results that still hold: it loads and diffs only the other files (and
@@ -27,6 +27,7 @@ import hashlib
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ from descript_iac.plan.forecast import StepSample
 from descript_iac.state.document import StateDocument
 from descript_iac.state.index import StateIndex, identity, index
 from descript_iac.state.store import LocalStateStore, StateStore
+from descript_iac.workspace.forecasting import step_samples
 
 FORMAT = 3  # of the summaries and results kept in the cache
 # A line at column 0 is a top-level key (or a comment, or an item of a top-level key's list).
@@ -218,6 +220,7 @@ def _plan(
     if records is None:
         return None  # the state was written since (an apply)
     doc = StateDocument(lineage=idx.lineage, serial=idx.serial, salt=idx.salt, projects=records)
+    samples = kept_samples(cache, ident)
     partial, loaded = plan_and_entries(workspace.projects, doc, options)
     entries = dict(loaded)
     for found in reused.values():
@@ -248,7 +251,7 @@ def _plan(
         if p.address not in idx.entries and any(a.kind is ActionKind.CREATE for a in p.actions)
     ]
     header = StateDocument(lineage=idx.lineage, serial=idx.serial, salt=idx.salt)
-    return Incremental(full, plan, store.read, creates, header=header)
+    return Incremental(full, plan, store.read, creates, samples, header)
 
 
 def state_identity(store: StateStore) -> str | None:
@@ -292,6 +295,7 @@ def remember_full(
         if files is None:
             return
         cache.keep("state:" + ident, idx)
+        keep_samples(cache, ident, step_samples(doc))
         context = results_context(files, plan.options, idx.salt)
         with cache.batch():
             _remember(cache, files, workspace, plan, entries, idx, context, started)
@@ -347,6 +351,24 @@ def remember_file(
         return
     result = {"config": {a: entries[a] for a in addresses}}
     cache.keep(_result_key(cache, context, file, addresses, idx), result)
+
+
+def keep_samples(cache: WorkspaceCache, ident: str, samples: list[StepSample]) -> None:
+    """Keep what the steps of the state of identity `ident` cost, counted (a few distinct
+    values, for hundreds of thousands of steps): a later forecast reads them, not the state."""
+    counted = Counter((s.model, s.credits) for s in samples)
+    cache.keep("samples:" + ident, sorted([m, c, n] for (m, c), n in counted.items()))
+
+
+def kept_samples(cache: WorkspaceCache, ident: str) -> list[StepSample] | None:
+    """The samples `keep_samples` kept for the state of identity `ident` (None: not known)."""
+    found = cache.lookup("samples:" + ident)
+    if not isinstance(found, list):
+        return None
+    samples: list[StepSample] = []
+    for model, credits, count in found:
+        samples += [StepSample(model, credits)] * count
+    return samples
 
 
 def _digest(*parts: str | bytes) -> str:

@@ -84,7 +84,12 @@ def plan_workspace(
         if quick is not None:
             said = [_CREATES] if quick.creates else []
             return PlanOutcome(
-                quick.workspace, quick.read_doc, quick.plan, said, header=quick.header
+                quick.workspace,
+                quick.read_doc,
+                quick.plan,
+                said,
+                samples=quick.samples,
+                header=quick.header,
             )
         if settings.workspace_cache is not None:
             streamed = plan_streaming(

@@ -44,6 +44,7 @@ from descript_iac.workspace.forecasting import step_samples
 from descript_iac.workspace.incremental import (
     Incremental,
     SeenFile,
+    keep_samples,
     may_set_defaults,
     read_files,
     remember_file,
@@ -151,6 +152,7 @@ def _plan(
     up_to_date += partial[0].up_to_date
     needs.update(partial[0].needs)
     cache.keep("state:" + scanned.ident, idx)  # the next plan is an incremental one
+    keep_samples(cache, scanned.ident, across.samples)
     plan = Plan(
         lineage=idx.lineage,
         serial=idx.serial,

@@ -28,6 +28,7 @@ from descript_iac.plan.report import render_json
 from descript_iac.state.store import LocalStateStore
 from descript_iac.workspace import RunSettings, plan_workspace
 from descript_iac.workspace.forecasting import step_samples
+from descript_iac.workspace.incremental import plan_incrementally
 from descript_iac.workspace.streaming import plan_streaming
 from tests.workspace.test_incremental_plan import (
     EPISODE,
@@ -132,7 +133,7 @@ def test_the_cli_says_the_same_cold_and_warm(
         assert cold.output == warm.output
         assert "ep-00999" in cold.output
     # A new step (no media to probe), forecast: the cold plan's samples are collected as it
-    # streams, the incremental plan's read from the whole state.
+    # streams, the incremental plan's are those the cold plan kept in the cache.
     path.write_text(
         original.replace(
             "      - {id: captions, prompt: Add captions}\n",
@@ -142,15 +143,39 @@ def test_the_cli_says_the_same_cold_and_warm(
     )
     forecast = ["--state", str(state), "plan", str(root)]
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cold-forecast"))
-    with monkeypatch.context() as m:  # the cold plan, its forecast and its saved plan stream
+    with monkeypatch.context() as m:  # neither plan, forecast or saved plan reads it all
         m.setattr(LocalStateStore, "read", _whole_state_read)
         cold = runner.invoke(main, [*forecast, "--out", str(tmp_path / "cold.plan")])
-    warm = runner.invoke(main, [*forecast, "--out", str(tmp_path / "warm.plan")])
+        warm = runner.invoke(main, [*forecast, "--out", str(tmp_path / "warm.plan")])
     assert cold.exit_code == warm.exit_code == 0, cold.output
     assert cold.output.replace("cold.plan", "warm.plan") == warm.output
     assert (tmp_path / "cold.plan").read_bytes() == (tmp_path / "warm.plan").read_bytes()
     assert "Cost forecast:" in cold.output
     assert "recorded step(s)" in cold.output
+
+
+def test_an_incremental_forecast_reads_the_samples_the_cold_plan_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SIG", "X-Amz-Signature=abc")
+    root, state = _workspace(tmp_path, 100)
+    cached = RunSettings(root, state_path=state, workspace_cache=tmp_path / "cache")
+    plan_workspace(cached, PlanOptions())  # cold: it streams, and keeps the samples
+    path = root / "episodes-00050.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "      - {id: captions, prompt: Add captions}\n",
+            "      - {id: captions, prompt: Add captions}\n      - {id: more, prompt: Tighten}\n",
+            1,
+        )
+    )
+    with monkeypatch.context() as m:
+        m.setattr(LocalStateStore, "read", _whole_state_read)
+        assert plan_incrementally(root, cached.store, PlanOptions(), cached.workspace_cache)
+        samples = plan_workspace(cached, PlanOptions()).step_samples()
+    full = plan_workspace(RunSettings(root, state_path=state, workspace_cache=None), PlanOptions())
+    assert samples
+    assert sorted(samples, key=_key) == sorted(step_samples(full.doc), key=_key)
 
 
 def test_what_it_cannot_stream_takes_the_full_plan_and_says_what_is_wrong(
