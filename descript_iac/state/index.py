@@ -123,10 +123,10 @@ class Scanned:
 
 def scan(path: Path) -> Scanned | None:
     """The index of the current-format file at `path` (the entries `index` finds, with the
-    same offsets and digests), read a line at a time; None for anything else, a file replaced
-    while it was read, or one that cannot be read (a reader then reads it in full, which says
-    what is wrong). The projects' entries are not checked here: a reader checks each as it
-    decodes it (`StateIndex.read`)."""
+    same offsets and digests), read a line at a time from the file opened (its identity is the
+    one of that file, whatever replaces it since); None for anything else, or a file that cannot
+    be read (a reader then reads it in full, which says what is wrong). The projects' entries
+    are not checked here: a reader checks each as it decodes it (`StateIndex.read`)."""
     try:
         with path.open("rb") as f:
             ident = _identity(path, os.fstat(f.fileno()))
