@@ -182,12 +182,13 @@ def plan(
     if forecast == "on" and result.has_changes:
         from descript_iac.workspace.forecasting import forecast_plan
 
-        costs = forecast_plan(outcome.workspace, result, outcome.doc)
+        costs = forecast_plan(outcome.workspace, result, outcome.step_samples())
     _show_plan(result, fmt, complete, use_color(g), costs, outcome.workspace)
     if out is not None:
         if result.blocked:
             raise PlanError(f"the plan is blocked; it was not saved to {out}")
-        save_plan(result, outcome.doc, settings.root, settings.store(outcome.workspace.state), out)
+        store = settings.store(outcome.workspace.state)
+        save_plan(result, outcome.stored_header(), settings.root, store, out)
         echo(f"Saved the plan to {out}; apply it with `descript-iac apply {out}`.", err=True)
     if result.blocked:
         sys.exit(1)

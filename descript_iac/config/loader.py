@@ -19,7 +19,7 @@ from descript_iac.config.desired import DesiredProject, Move, Workspace
 from descript_iac.config.files import display, workspace_files
 from descript_iac.config.interpolate import interpolate
 from descript_iac.config.model import Defaults, WorkspaceFile
-from descript_iac.config.source import Path_, Source
+from descript_iac.config.source import Path_, Pos, Source
 from descript_iac.config.statesetting import STATE_KEY, Declared, StateSetting, collect_state
 from descript_iac.config.validation.moves import check_moves
 from descript_iac.config.validation.pipeline import check_file
@@ -86,14 +86,8 @@ def _load(
     budget = _one_block(loaded, "budget", problems)
     first_seen: dict[str, str] = {}
     for source, parsed, secret in loaded:
-        # Each file's secret paths grouped by project once: linear in projects per file.
-        by_project: dict[str | int, set[Path_]] = {}
-        for p in secret:
-            if len(p) >= 2 and p[0] == "projects":
-                by_project.setdefault(p[1], set()).add(p[2:])
-        for address, spec in parsed.projects.items():
-            pos = source.pos(("projects", address), key=True)
-            where = f"{source.path}:{pos.line}"
+        for project, pos in projects_of(source, parsed, secret, _UNRESOLVED):
+            address = project.address
             if address in first_seen:
                 problems.append(
                     Problem(
@@ -105,16 +99,8 @@ def _load(
                     )
                 )
                 continue
-            first_seen[address] = where
-            rel = frozenset(by_project.get(address, ()))
-            projects[address] = DesiredProject(
-                address=address,
-                spec=spec,
-                defaults=_UNRESOLVED,  # filled below, once every file's defaults are known
-                file=source.path,
-                line=pos.line,
-                secret_paths=rel,
-            )
+            first_seen[address] = project.where
+            projects[address] = project  # defaults filled below, once every file's are known
     moves: list[Move] = []
     warnings: list[Problem] = list(skipped)
     for source, parsed, _secret in loaded:
@@ -139,6 +125,22 @@ def _load(
         moves=tuple(moves),
         warnings=tuple(sorted(warnings)),
     )
+
+
+def projects_of(
+    source: Source, parsed: WorkspaceFile, secret: set[Path_], defaults: Defaults
+) -> Iterator[tuple[DesiredProject, Pos]]:
+    """The desired projects of one valid file, in its order, each with the position of its key
+    (a project defined twice is the caller's to find)."""
+    # Each file's secret paths grouped by project once: linear in projects per file.
+    by_project: dict[str | int, set[Path_]] = {}
+    for p in secret:
+        if len(p) >= 2 and p[0] == "projects":
+            by_project.setdefault(p[1], set()).add(p[2:])
+    for address, spec in parsed.projects.items():
+        pos = source.pos(("projects", address), key=True)
+        rel = frozenset(by_project.get(address, ()))
+        yield DesiredProject(address, spec, defaults, source.path, pos.line, rel), pos
 
 
 _ALREADY = {"defaults": "defaults are", "budget": "the budget is"}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +27,7 @@ from descript_iac.controller.policy import Decision, decide
 from descript_iac.controller.runs import OPEN, Run, RunStore, now_iso
 from descript_iac.controller.sources import Revision, Source
 from descript_iac.errors import DescriptIacError
-from descript_iac.plan.forecast import Forecast
+from descript_iac.plan.forecast import Forecast, StepSample
 from descript_iac.plan.model import Plan
 from descript_iac.plan.render import render_text
 from descript_iac.terminal_text import one_line
@@ -232,7 +232,7 @@ class Reconciler:
         run = self.book.new(self.name, revision.id)
         try:
             planned = plan_workspace(self._settings(revision), PlanOptions())
-            forecast = _forecast(planned.workspace, planned.plan, planned.doc)
+            forecast = _forecast(planned.workspace, planned.plan, planned.step_samples())
             decision = decide(self.source.watched.policy, planned.plan, forecast)
         except DescriptIacError as exc:
             self._finish(run.id, "failed", f"the plan failed: {exc}")
@@ -425,17 +425,18 @@ class _Changed(DescriptIacError):
 def _decide_again(reconciler: Reconciler, revision: Revision, plan: Plan) -> Decision:
     from descript_iac.config import load_workspace
     from descript_iac.workspace import read_state
+    from descript_iac.workspace.forecasting import step_samples
 
     settings = reconciler._settings(revision)
     workspace = load_workspace(revision.root, cache_dir=settings.workspace_cache)
-    forecast = _forecast(workspace, plan, read_state(settings))
+    forecast = _forecast(workspace, plan, step_samples(read_state(settings)))
     return decide(reconciler.source.watched.policy, plan, forecast)
 
 
-def _forecast(workspace: Workspace, plan: Plan, doc: StateDocument) -> Forecast:
+def _forecast(workspace: Workspace, plan: Plan, samples: Sequence[StepSample]) -> Forecast:
     """The plan's forecast without probing media (the credits of agent steps do not depend on
     media durations; the controller's policy judges credits only)."""
     from descript_iac.api.media_probe import Probe
     from descript_iac.workspace.forecasting import forecast_plan
 
-    return forecast_plan(workspace, plan, doc, prober=lambda url: Probe(None, "not probed"))
+    return forecast_plan(workspace, plan, samples, prober=lambda url: Probe(None, "not probed"))

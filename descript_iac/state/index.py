@@ -18,11 +18,12 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import msgspec
 
-from descript_iac.state.codec import decode_project
-from descript_iac.state.document import FORMAT_VERSION, ProjectState
+from descript_iac.state.codec import decode_project, read_current
+from descript_iac.state.document import FORMAT_VERSION, ProjectState, StateDocument
 
 _PROJECTS = b'\n"projects":{\n'
 
@@ -106,3 +107,63 @@ def index(raw: bytes) -> StateIndex | None:
         entries[address] = (offset, line_end - offset, entry_digest(raw[offset:line_end]))
         pos = nl + 1
     return StateIndex(header["lineage"], header["serial"], header["salt"], entries)
+
+
+@dataclass
+class Scanned:
+    """A state file read line by line (`scan`): its index, and the document without its
+    projects (the header and `forgotten`, checked), for a reader that decodes the projects one
+    by one as it goes (workspace/streaming.py), never holding the file's bytes at once."""
+
+    index: StateIndex
+    rest: StateDocument  # every key but `projects` (left empty), checked by the typed decoder
+    ident: str
+    path: Path
+
+
+def scan(path: Path) -> Scanned | None:
+    """The index of the current-format file at `path` (the entries `index` finds, with the
+    same offsets and digests), read a line at a time from the file opened (its identity is the
+    one of that file, whatever replaces it since); None for anything else, or a file that cannot
+    be read (a reader then reads it in full, which says what is wrong). The projects' entries
+    are not checked here: a reader checks each as it decodes it (`StateIndex.read`)."""
+    try:
+        with path.open("rb") as f:
+            ident = _identity(path, os.fstat(f.fileno()))
+            return _scan(f, ident, path)
+    except OSError:
+        return None
+
+
+def _scan(f: BinaryIO, ident: str, path: Path) -> Scanned | None:
+    header = f.readline()
+    if not header.startswith(b'{"format_version":') or not header.endswith(b",\n"):
+        return None
+    rest = [header]
+    offset = len(header)
+    entries: dict[str, tuple[int, int, str]] = {}
+    in_projects = False
+    for line in f:
+        if in_projects and line.startswith(b'"'):
+            end = len(line) - 1 if line.endswith(b"\n") else len(line)
+            if line[end - 1 : end] == b",":
+                end -= 1
+            colon = line.find(b'":{')
+            if colon < 0 or colon > end:
+                return None
+            try:
+                address = msgspec.json.decode(line[: colon + 1])
+            except msgspec.DecodeError:
+                return None
+            if not isinstance(address, str):
+                return None
+            start = colon + 2
+            entries[address] = (offset + start, end - start, entry_digest(line[start:end]))
+        else:
+            in_projects = in_projects or line == _PROJECTS[1:]
+            rest.append(line)
+        offset += len(line)
+    doc = read_current(b"".join(rest))
+    if doc is None or not in_projects:
+        return None
+    return Scanned(StateIndex(doc.lineage, doc.serial, doc.salt, entries), doc, ident, path)

@@ -34,7 +34,7 @@ from descript_iac.state.whereabouts import (
 from descript_iac.workspace.existing import check_existing, lost_or_rebuilt
 from descript_iac.workspace.exports import ExportResult, refresh_exports
 from descript_iac.workspace.features import checked_plan
-from descript_iac.workspace.forecasting import forecast_plan, workspace_budget
+from descript_iac.workspace.forecasting import forecast_plan, step_samples, workspace_budget
 from descript_iac.workspace.saved import SavedPlan, check_fresh, check_same, only_reviewed
 from descript_iac.workspace.settings import RunSettings
 from descript_iac.workspace.stale import stale_jobs
@@ -253,7 +253,7 @@ def _forecast(
                 "or the budget"
             )
         return apply_options
-    found = forecast_plan(workspace, plan, doc)
+    found = forecast_plan(workspace, plan, step_samples(doc))
     for line in forecast_text(found, budget):
         reporter.note(line)
     problems = over_budget(found, budget)

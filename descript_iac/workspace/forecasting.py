@@ -6,7 +6,7 @@ host that cannot be read gives an unknown duration, said as such."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures import as_completed as futures_completed
@@ -129,10 +129,11 @@ def step_models(workspace: Workspace, plan: Plan) -> dict[tuple[str, str], str]:
 
 
 def forecast_plan(
-    workspace: Workspace, plan: Plan, doc: StateDocument, prober: Prober | None = None
+    workspace: Workspace, plan: Plan, samples: Sequence[StepSample], prober: Prober | None = None
 ) -> Forecast:
+    """The plan's forecast; `samples`: what the state's recorded steps cost (`step_samples`)."""
     return forecast(
-        plan, media_facts(workspace, plan, prober), step_samples(doc), step_models(workspace, plan)
+        plan, media_facts(workspace, plan, prober), samples, step_models(workspace, plan)
     )
 
 

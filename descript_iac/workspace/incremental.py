@@ -8,16 +8,17 @@ After a plan, the workspace cache (config/cache.py) keeps, for each workspace fi
   summary key, the values of its environment variables (salted digest), the plan's options,
   the state's salt, the bytes of the files that may hold `defaults:` or `budget:`, and the
   digest of the state entry of each of its addresses (state/index.py);
-- the index of the state it read (each project's line and digest), under the state file's
-  identity.
+- the index of the state it read (each project's line and digest), and what its recorded steps
+  cost (a forecast's samples, counted by model and credits), under the state file's identity.
 
 A later plan reads every file's bytes (to know what changed) and, when the state file is the
 one indexed, reuses the results that still hold: it loads and diffs only the other files (and
 the projects the state holds that no file defines), reading only their state entries. The plan
 is the full plan's, byte for byte (a differential test checks it on random edits). Anything
-outside this knowledge takes the full plan: a state not indexed (written since, by apply or by
-hand), a leftover journal, a state backend other than a local file, a `state:` or `moved:`
-block, `--target` or `--replace`, or a project defined twice.
+outside this knowledge takes a cold plan (workspace/streaming.py, which falls back to the full
+plan in turn): a state not indexed (written since, by apply or by hand), a leftover journal, a
+state backend other than a local file, a `state:` or `moved:` block, `--target` or
+`--replace`, or a project defined twice.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import hashlib
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,9 +39,11 @@ from descript_iac.config.files import display, workspace_files
 from descript_iac.plan import ActionKind, Plan, PlanOptions
 from descript_iac.plan.diff import plan_and_entries
 from descript_iac.plan.digests import digest_of_entries
+from descript_iac.plan.forecast import StepSample
 from descript_iac.state.document import StateDocument
 from descript_iac.state.index import StateIndex, identity, index
 from descript_iac.state.store import LocalStateStore, StateStore
+from descript_iac.workspace.forecasting import step_samples
 
 FORMAT = 3  # of the summaries and results kept in the cache
 # A line at column 0 is a top-level key (or a comment, or an item of a top-level key's list).
@@ -78,7 +82,7 @@ Entries = dict[str, str]  # address -> its entry in the config digest
 
 
 @dataclass
-class _File:
+class SeenFile:
     path: Path
     raw: bytes  # read only when the cache does not know the file (else b"")
     key: str  # of its path and bytes
@@ -92,6 +96,8 @@ class Incremental:
     plan: Plan
     read_doc: Callable[[], StateDocument]
     creates: list[str]
+    samples: list[StepSample] | None = None  # (see PlanOutcome.samples)
+    header: StateDocument | None = None  # (see PlanOutcome.header)
 
 
 def plan_incrementally(
@@ -109,7 +115,7 @@ def plan_incrementally(
         cache.close()
 
 
-def _read_files(root: Path, cache: WorkspaceCache) -> list[_File] | None:
+def read_files(root: Path, cache: WorkspaceCache) -> list[SeenFile] | None:
     """Every workspace file's key and summary. A file whose status (device, inode, size,
     modification and change times) is the one seen when its key was last computed is not read
     again, as git trusts its index; only a status seen when the file had been left alone for
@@ -142,7 +148,7 @@ def _read_files(root: Path, cache: WorkspaceCache) -> list[_File] | None:
                 return None
         if now - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED:
             seen[name] = (stamp, key)
-        found.append(_File(path, raw, key, summary, max(st.st_mtime_ns, st.st_ctime_ns)))
+        found.append(SeenFile(path, raw, key, summary, max(st.st_mtime_ns, st.st_ctime_ns)))
     if seen != known:
         cache.keep(stats_key, seen)
     return found
@@ -152,19 +158,19 @@ def _summary(found: Any) -> dict[str, Any] | None:
     return found if isinstance(found, dict) and found.get("format") == FORMAT else None
 
 
-def _special(file: _File) -> bool:
+def may_set_defaults(file: SeenFile) -> bool:
     if file.summary is not None:
         return bool(file.summary["special"])
     return _top_level(file.raw)[0]
 
 
-def _context(files: list[_File], options: PlanOptions, salt: str) -> str:
-    special = sorted(f.key for f in files if _special(f))
+def results_context(files: list[SeenFile], options: PlanOptions, salt: str) -> str:
+    special = sorted(f.key for f in files if may_set_defaults(f))
     return _digest(str(FORMAT), options.model_dump_json(), salt, *special)
 
 
 def _result_key(
-    cache: WorkspaceCache, context: str, file: _File, addresses: list[str], idx: StateIndex
+    cache: WorkspaceCache, context: str, file: SeenFile, addresses: list[str], idx: StateIndex
 ) -> str:
     assert file.summary is not None
     env = cache.env_digest(file.summary["env"], os.environ)
@@ -179,7 +185,7 @@ def _plan(
     cache_dir: Path,
     started: int,
 ) -> Incremental | None:
-    store = store_of()  # (no file declares `state:`: see _read_files)
+    store = store_of()  # (no file declares `state:`: see read_files)
     if not isinstance(store, LocalStateStore) or store.journal.exists():
         return None
     ident = identity(store.path)
@@ -188,12 +194,12 @@ def _plan(
     idx = cache.lookup("state:" + ident)
     if not isinstance(idx, StateIndex) or idx.serial == 0:
         return None  # the full plan reads the state, and indexes it
-    files = _read_files(root, cache)
+    files = read_files(root, cache)
     if files is None:
         return None
-    context = _context(files, options, idx.salt)
+    context = results_context(files, options, idx.salt)
     reused: dict[str, Entries] = {}  # file key -> its projects' config entries
-    load: list[_File] = []
+    load: list[SeenFile] = []
     for file in files:
         result = None
         if file.summary is not None and not file.summary["special"]:
@@ -214,6 +220,7 @@ def _plan(
     if records is None:
         return None  # the state was written since (an apply)
     doc = StateDocument(lineage=idx.lineage, serial=idx.serial, salt=idx.salt, projects=records)
+    samples = kept_samples(cache, ident)
     partial, loaded = plan_and_entries(workspace.projects, doc, options)
     entries = dict(loaded)
     for found in reused.values():
@@ -243,7 +250,8 @@ def _plan(
         for p in plan.projects
         if p.address not in idx.entries and any(a.kind is ActionKind.CREATE for a in p.actions)
     ]
-    return Incremental(full, plan, store.read, creates)
+    header = StateDocument(lineage=idx.lineage, serial=idx.serial, salt=idx.salt)
+    return Incremental(full, plan, store.read, creates, samples, header)
 
 
 def state_identity(store: StateStore) -> str | None:
@@ -283,11 +291,12 @@ def remember_full(
         return  # not the document this plan read: the next plan is a full one again
     cache = WorkspaceCache(cache_dir)
     try:
-        files = _read_files(workspace.root, cache)
+        files = read_files(workspace.root, cache)
         if files is None:
             return
         cache.keep("state:" + ident, idx)
-        context = _context(files, plan.options, idx.salt)
+        keep_samples(cache, ident, step_samples(doc))
+        context = results_context(files, plan.options, idx.salt)
         with cache.batch():
             _remember(cache, files, workspace, plan, entries, idx, context, started)
     finally:
@@ -296,7 +305,7 @@ def remember_full(
 
 def _remember(
     cache: WorkspaceCache,
-    files: list[_File],
+    files: list[SeenFile],
     workspace: Workspace,
     plan: Plan,
     entries: Entries,
@@ -311,23 +320,55 @@ def _remember(
     changed = {p.address for p in plan.projects}
     for file in files:
         name = display(file.path)
-        if name in warned:
-            continue  # (a file with warnings is loaded every time: they are shown every time)
-        if file.written_ns > started - _SETTLED:
-            continue  # it may have changed between the load and the read of its bytes
-        addresses = sorted(by_file.get(name, []))
-        if file.summary is None:
-            file.summary = {
-                "format": FORMAT,
-                "addresses": addresses,
-                "env": sorted({n.decode() for n in _ENV.findall(file.raw)}),
-                "special": _top_level(file.raw)[0],
-            }
-            cache.keep(file.key, file.summary)
-        if file.summary["special"] or any(a in changed for a in addresses):
-            continue
-        result = {"config": {a: entries[a] for a in addresses}}
-        cache.keep(_result_key(cache, context, file, addresses, idx), result)
+        if name not in warned:  # (a file with warnings is loaded every time: they are shown)
+            addresses = by_file.get(name, [])
+            remember_file(cache, file, addresses, changed, entries, idx, context, started)
+
+
+def remember_file(
+    cache: WorkspaceCache,
+    file: SeenFile,
+    addresses: list[str],
+    changed: set[str],
+    entries: Entries,
+    idx: StateIndex,
+    context: str,
+    started: int,
+) -> None:
+    """Keep a file's summary and, when every project of it is up to date, its result."""
+    if file.written_ns > started - _SETTLED:
+        return  # it may have changed between the load and the read of its bytes
+    addresses = sorted(addresses)
+    if file.summary is None:
+        file.summary = {
+            "format": FORMAT,
+            "addresses": addresses,
+            "env": sorted({n.decode() for n in _ENV.findall(file.raw)}),
+            "special": _top_level(file.raw)[0],
+        }
+        cache.keep(file.key, file.summary)
+    if file.summary["special"] or any(a in changed for a in addresses):
+        return
+    result = {"config": {a: entries[a] for a in addresses}}
+    cache.keep(_result_key(cache, context, file, addresses, idx), result)
+
+
+def keep_samples(cache: WorkspaceCache, ident: str, samples: list[StepSample]) -> None:
+    """Keep what the steps of the state of identity `ident` cost, counted (a few distinct
+    values, for hundreds of thousands of steps): a later forecast reads them, not the state."""
+    counted = Counter((s.model, s.credits) for s in samples)
+    cache.keep("samples:" + ident, sorted([m, c, n] for (m, c), n in counted.items()))
+
+
+def kept_samples(cache: WorkspaceCache, ident: str) -> list[StepSample] | None:
+    """The samples `keep_samples` kept for the state of identity `ident` (None: not known)."""
+    found = cache.lookup("samples:" + ident)
+    if not isinstance(found, list):
+        return None
+    samples: list[StepSample] = []
+    for model, credits, count in found:
+        samples += [StepSample(model, credits)] * count
+    return samples
 
 
 def _digest(*parts: str | bytes) -> str:

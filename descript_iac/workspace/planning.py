@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.plan import Plan, PlanOptions
 from descript_iac.plan.diff import plan_and_entries
+from descript_iac.plan.forecast import StepSample
 from descript_iac.plan.model import Drift
 from descript_iac.session import open_client, open_registry
 from descript_iac.state.document import StateDocument
@@ -24,12 +25,14 @@ from descript_iac.state.whereabouts import (
 )
 from descript_iac.workspace.existing import Existing, check_existing, creates, lost_or_rebuilt
 from descript_iac.workspace.features import checked_plan
+from descript_iac.workspace.forecasting import step_samples
 from descript_iac.workspace.incremental import (
     plan_incrementally,
     remember_full,
     state_identity,
 )
 from descript_iac.workspace.settings import RunSettings
+from descript_iac.workspace.streaming import plan_streaming
 
 if TYPE_CHECKING:
     from descript_iac.api import DescriptClient
@@ -46,10 +49,23 @@ class PlanOutcome:
     # What exists in Descript of the projects the plan creates (with --refresh; see
     # workspace/existing.py): apply will not create those.
     existing: Existing = field(default_factory=Existing)
+    # What the state's recorded steps cost, for a forecast: collected by a streaming plan as it
+    # read the state (None: from `doc`, which reads the state in full).
+    samples: list[StepSample] | None = None
+    # The state's header (lineage, serial, salt; no project), when the plan knows it without
+    # reading the whole state (None: `doc`).
+    header: StateDocument | None = None
 
     @cached_property
     def doc(self) -> StateDocument:
         return self.read_doc()
+
+    def stored_header(self) -> StateDocument:
+        """The state the plan was made against, as much as a saved plan records of it."""
+        return self.doc if self.header is None else self.header
+
+    def step_samples(self) -> list[StepSample]:
+        return step_samples(self.doc) if self.samples is None else self.samples
 
 
 def plan_workspace(
@@ -67,7 +83,28 @@ def plan_workspace(
         )
         if quick is not None:
             said = [_CREATES] if quick.creates else []
-            return PlanOutcome(quick.workspace, quick.read_doc, quick.plan, said)
+            return PlanOutcome(
+                quick.workspace,
+                quick.read_doc,
+                quick.plan,
+                said,
+                samples=quick.samples,
+                header=quick.header,
+            )
+        if settings.workspace_cache is not None:
+            streamed = plan_streaming(
+                settings.root, settings.store(None), options, settings.workspace_cache, started
+            )
+            if streamed is not None:
+                said = [_CREATES] if streamed.creates else []
+                return PlanOutcome(
+                    streamed.workspace,
+                    streamed.read_doc,
+                    streamed.plan,
+                    said,
+                    samples=streamed.samples,
+                    header=streamed.header,
+                )
     workspace = load_workspace(settings.root, cache_dir=settings.workspace_cache)
     store = settings.store(workspace.state)
     seen = None if refresh else state_identity(store)

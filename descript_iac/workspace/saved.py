@@ -44,6 +44,7 @@ class SavedPlan(BaseModel):
 
 
 def save_plan(plan: Plan, doc: StateDocument, root: Path, store: StateStore, path: Path) -> None:
+    """Save `plan`, made against `doc` (only its lineage and salt are read, for a new state)."""
     new = None if store.exists() else NewState(lineage=doc.lineage, salt=doc.salt)
     saved = SavedPlan(
         workspace=str(root), state=_portable(store.location()), new_state=new, plan=plan
