@@ -3,7 +3,6 @@ never made, or quarantined; meanwhile the gate stays held."""
 
 from __future__ import annotations
 
-from descript_iac.api.capabilities import Feature
 from descript_iac.apply.chain import Chain, Doubt
 from descript_iac.apply.evidence import in_force
 from descript_iac.apply.resolve import Verdict, complete_at, is_create
@@ -144,11 +143,6 @@ class Doubting(RunState):
             left = verdict.until - (clock.now() - clock.error)
             at = self._now() + max(left, RE_READ) + COMPLETE_MARGIN
             self._tick_due = min(self._tick_due, at)
-            if not self.client.capabilities().has(Feature.PROJECTS):
-                # Without the projects API nothing confirms a candidate, so nothing but time
-                # decides the doubt before its evidence is complete (resolve.py): reads before
-                # then would only spend the rate budget (one every poll interval for minutes).
-                doubt.not_before = at
         if not doubt.reported:
             doubt.reported = True
             until = f" until {self._clock_text(verdict.until)}" if verdict.until else ""
