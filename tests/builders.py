@@ -7,8 +7,10 @@ import functools
 import os
 import subprocess
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner, Result
 
@@ -240,6 +242,28 @@ def advance_clock(running, seconds: float) -> float:  # type: ignore[no-untyped-
     reply = inspect(running, "clock/advance", {"seconds": seconds})
     reply.raise_for_status()
     return float(reply.json()["now"])
+
+
+class ManualTime:
+    """The tool's sleep and clocks on a `manual_clock` emulator: every wait of the tool is time
+    passing, for the API (its clock is moved) and for this machine alike (the clocks handed to
+    the client and the engine count it), so minutes of a run pass in a moment."""
+
+    def __init__(self, running: Any, least: float = 0.05) -> None:
+        self.running = running
+        self.least = least  # the shortest wait (a zero wait would never move the clock)
+        self.waited = 0.0
+
+    def wait(self, seconds: float) -> None:
+        seconds = max(seconds, self.least)
+        self.waited += seconds
+        advance_clock(self.running, seconds)
+
+    def wall(self) -> float:
+        return time.time() + self.waited
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.waited
 
 
 def set_faults(running, **faults: object) -> dict:  # type: ignore[no-untyped-def]

@@ -27,6 +27,7 @@ from descript_iac.workspace.existing import Existing, check_existing, creates, l
 from descript_iac.workspace.features import checked_plan
 from descript_iac.workspace.forecasting import step_samples
 from descript_iac.workspace.incremental import (
+    Incremental,
     plan_incrementally,
     remember_full,
     state_identity,
@@ -82,29 +83,13 @@ def plan_workspace(
             settings.root, lambda: settings.store(None), options, settings.workspace_cache
         )
         if quick is not None:
-            said = [_CREATES] if quick.creates else []
-            return PlanOutcome(
-                quick.workspace,
-                quick.read_doc,
-                quick.plan,
-                said,
-                samples=quick.samples,
-                header=quick.header,
-            )
+            return _outcome_of(quick)
         if settings.workspace_cache is not None:
             streamed = plan_streaming(
                 settings.root, settings.store(None), options, settings.workspace_cache, started
             )
             if streamed is not None:
-                said = [_CREATES] if streamed.creates else []
-                return PlanOutcome(
-                    streamed.workspace,
-                    streamed.read_doc,
-                    streamed.plan,
-                    said,
-                    samples=streamed.samples,
-                    header=streamed.header,
-                )
+                return _outcome_of(streamed)
     workspace = load_workspace(settings.root, cache_dir=settings.workspace_cache)
     store = settings.store(workspace.state)
     seen = None if refresh else state_identity(store)
@@ -166,6 +151,14 @@ _CREATES = (
     "the projects this plan creates are checked against what exists in Descript when it is "
     "applied (nothing is created twice); `descript-iac plan --refresh` checks now"
 )
+
+
+def _outcome_of(done: Incremental) -> PlanOutcome:
+    """The outcome of a plan that read only what it needed (incremental or streamed)."""
+    said = [_CREATES] if done.creates else []
+    return PlanOutcome(
+        done.workspace, done.read_doc, done.plan, said, samples=done.samples, header=done.header
+    )
 
 
 def new_state_warning(

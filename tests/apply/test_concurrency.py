@@ -8,7 +8,6 @@ engine is the API's time passing."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,7 +34,7 @@ from descript_iac.state.events import (
 from descript_iac.timing import Timing
 from tests.builders import (
     TOKEN,
-    advance_clock,
+    ManualTime,
     emulator_jobs,
     set_faults,
     start_emulator,
@@ -93,24 +92,18 @@ class Journal:
 @contextmanager
 def emulator(**faults: object) -> Iterator[tuple[Any, DescriptClient, Callable[[float], None]]]:
     running = start_emulator(manual_clock=True, job_seconds=1.0)
-    waited = 0.0
-
-    def wait(seconds: float) -> None:
-        nonlocal waited
-        seconds = max(seconds, 0.05)
-        waited += seconds
-        advance_clock(running, seconds)
-
+    clock = ManualTime(running)
+    wait = clock.wait
     if faults:
         set_faults(running, **faults)
-    limiter = RateLimiter(sleep=wait, clock=lambda: time.monotonic() + waited)
+    limiter = RateLimiter(sleep=wait, clock=clock.monotonic)
     try:
         with DescriptClient(
             running.base_url,
             Token(TOKEN),
             limiter=limiter,
             sleep=wait,
-            wall_clock=lambda: time.time() + waited,
+            wall_clock=clock.wall,
         ) as client:
             yield running, client, wait
     finally:

@@ -4,7 +4,6 @@ clock: every wait of the tool moves the API's time, so minutes pass in a moment.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from descript_iac.plan import PlanOptions, compute_plan
 from descript_iac.state.document import StateDocument
 from descript_iac.state.events import Event, apply_event
 from descript_iac.timing import Timing
-from tests.builders import TOKEN, advance_clock, set_faults, start_emulator, write_workspace
+from tests.builders import TOKEN, ManualTime, set_faults, start_emulator, write_workspace
 
 TWO_CREATES = """
 version: 1
@@ -52,27 +51,14 @@ def _apply(
         apply_event(doc, event)
 
     running = start_emulator(job_seconds=1.0, manual_clock=True, api_level=level, **faults)
-    waited = 0.0
+    clock = ManualTime(running)
+    wait = clock.wait
     try:
-
-        def wait(seconds: float) -> None:
-            # Every wait of the tool is time passing, for the API and for this machine alike.
-            nonlocal waited
-            seconds = max(seconds, 0.05)
-            waited += seconds
-            advance_clock(running, seconds)
-
-        def wall() -> float:
-            return time.time() + waited
-
-        def monotonic() -> float:
-            return time.monotonic() + waited
-
         scripted = posts or [first_post, "ok"]
         set_faults(running, next_posts={"import/project_media": scripted})
-        limiter = RateLimiter(sleep=wait, clock=monotonic)
+        limiter = RateLimiter(sleep=wait, clock=clock.monotonic)
         with DescriptClient(
-            running.base_url, Token(TOKEN), limiter=limiter, sleep=wait, wall_clock=wall
+            running.base_url, Token(TOKEN), limiter=limiter, sleep=wait, wall_clock=clock.wall
         ) as client:
             client.status()
             plan = compute_plan(workspace.projects, doc, PlanOptions())

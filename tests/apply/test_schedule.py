@@ -5,7 +5,6 @@ interval. On the emulator's manual clock: each wait of the engine is the API's t
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import httpx
@@ -21,7 +20,7 @@ from descript_iac.plan import PlanOptions, compute_plan
 from descript_iac.state.jobcache import JobCache
 from descript_iac.timing import Timing
 from tests.apply.test_concurrency import Journal, _text
-from tests.builders import TOKEN, advance_clock, emulator_jobs, start_emulator, write_workspace
+from tests.builders import TOKEN, ManualTime, emulator_jobs, start_emulator, write_workspace
 
 JOB_SECONDS = 1.0
 BASE = 2.0  # the default --poll-interval
@@ -56,25 +55,19 @@ def test_the_second_apply_polls_when_its_jobs_can_first_be_over(tmp_path: Path) 
     1 s) with the job cache: the first learns the run times, the second is within 1.1x of the
     sum of its jobs' durations where the first, polled at the 2 s base, was not."""
     running = start_emulator(manual_clock=True, job_seconds=JOB_SECONDS)
-    waited = 0.0
-
-    def wait(seconds: float) -> None:
-        nonlocal waited
-        seconds = max(seconds, 0.01)
-        waited += seconds
-        advance_clock(running, seconds)
-
+    clock = ManualTime(running, least=0.01)
+    wait = clock.wait
     elapsed, durations = [], []
     try:
         for name in ("first", "second"):
             journal = Journal()  # two workspaces, one API and one job cache
-            limiter = RateLimiter(sleep=wait, clock=lambda: time.monotonic() + waited)
+            limiter = RateLimiter(sleep=wait, clock=clock.monotonic)
             with DescriptClient(
                 running.base_url,
                 Token(TOKEN),
                 limiter=limiter,
                 sleep=wait,
-                wall_clock=lambda: time.time() + waited,
+                wall_clock=clock.wall,
                 cache=JobCache(tmp_path / "cache", running.base_url),
             ) as client:
                 root = write_workspace(tmp_path / name, {"main.yaml": _text([], [name])})

@@ -11,7 +11,6 @@ import contextlib
 import json
 import re
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +28,7 @@ from descript_iac.plan import PlanOptions, compute_plan
 from descript_iac.state.document import StateDocument
 from descript_iac.state.events import Event, IntentSent, apply_event
 from descript_iac.timing import Timing
-from tests.builders import TOKEN, advance_clock, set_faults, start_emulator, write_workspace
+from tests.builders import TOKEN, ManualTime, set_faults, start_emulator, write_workspace
 from tests.e2e.conftest import Served, cli, ticking
 
 pytestmark = pytest.mark.e2e
@@ -145,26 +144,13 @@ def test_a_throttling_storm_then_a_lost_reply_never_makes_a_job_twice(tmp_path: 
         apply_event(doc, event)
 
     running = start_emulator(job_seconds=1.0, manual_clock=True, retry_after=60)
-    waited = 0.0
+    clock = ManualTime(running, least=0.5)
+    wait = clock.wait
     try:
-
-        def wait(seconds: float) -> None:
-            # Every wait of the tool is time passing, for the API and for this machine alike.
-            nonlocal waited
-            seconds = max(seconds, 0.5)
-            waited += seconds
-            advance_clock(running, seconds)
-
-        def wall() -> float:
-            return time.time() + waited
-
-        def monotonic() -> float:
-            return time.monotonic() + waited
-
         set_faults(running, next_posts={"agent": ["429"] * 8 + ["lose"]})
-        limiter = RateLimiter(sleep=wait, clock=monotonic)
+        limiter = RateLimiter(sleep=wait, clock=clock.monotonic)
         with DescriptClient(
-            running.base_url, Token(TOKEN), limiter=limiter, sleep=wait, wall_clock=wall
+            running.base_url, Token(TOKEN), limiter=limiter, sleep=wait, wall_clock=clock.wall
         ) as client:
             client.status()
             started = client.clock.now()
