@@ -424,8 +424,8 @@ class _Changed(DescriptIacError):
 
 def _decide_again(reconciler: Reconciler, revision: Revision, plan: Plan) -> Decision:
     from descript_iac.config import load_workspace
+    from descript_iac.plan.forecast import step_samples
     from descript_iac.workspace import read_state
-    from descript_iac.workspace.forecasting import step_samples
 
     settings = reconciler._settings(revision)
     workspace = load_workspace(revision.root, cache_dir=settings.workspace_cache)

@@ -21,10 +21,13 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from descript_iac.plan.markdown import code, text
 from descript_iac.plan.model import Action, ActionKind, Plan
+
+if TYPE_CHECKING:
+    from descript_iac.state.document import StateDocument
 
 # With no recorded step on this drive: the seed docs' example agent job used 32 credits.
 DEFAULT_CREDITS = (5.0, 32.0, 64.0)  # low, expected, high
@@ -68,6 +71,17 @@ class StepSample:
 
     model: str
     credits: float
+
+
+def step_samples(doc: StateDocument) -> list[StepSample]:
+    """What the steps this state recorded cost (successful ones: a failed step's cost says
+    little of the next one's)."""
+    return [
+        StepSample(step.model or "default", float(step.ai_credits_used))
+        for project in doc.projects.values()
+        for step in project.steps
+        if step.status == "success" and step.ai_credits_used is not None  # (None: unknown)
+    ]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from descript_iac.apply.stale import stale_state
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.errors import DescriptIacError, LockLost, PlanError
 from descript_iac.plan import Plan, PlanOptions
-from descript_iac.plan.forecast import over_budget
+from descript_iac.plan.forecast import over_budget, step_samples
 from descript_iac.plan.forecast import text_lines as forecast_text
 from descript_iac.plan.render import blocked_lines
 from descript_iac.session import clock_figures, open_client, open_registry
@@ -34,7 +34,7 @@ from descript_iac.state.whereabouts import (
 from descript_iac.workspace.existing import check_existing, lost_or_rebuilt
 from descript_iac.workspace.exports import ExportResult, refresh_exports
 from descript_iac.workspace.features import checked_plan
-from descript_iac.workspace.forecasting import forecast_plan, step_samples, workspace_budget
+from descript_iac.workspace.forecasting import forecast_plan, workspace_budget
 from descript_iac.workspace.saved import SavedPlan, check_fresh, check_same, only_reviewed
 from descript_iac.workspace.settings import RunSettings
 from descript_iac.workspace.stale import stale_jobs

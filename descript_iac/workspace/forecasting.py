@@ -17,7 +17,6 @@ from descript_iac.config.desired import Workspace
 from descript_iac.config.model import SequenceMedia, UrlMedia
 from descript_iac.plan.forecast import Budget, Forecast, MediaFact, StepSample, forecast
 from descript_iac.plan.model import ActionKind, Plan
-from descript_iac.state.document import StateDocument
 from descript_iac.userdirs import cache_root
 
 if TYPE_CHECKING:
@@ -27,17 +26,6 @@ PARALLEL = 8  # probes at once
 DEADLINE = 30.0  # seconds for all the probes of one plan
 
 Prober = Callable[[str], "Probe"]
-
-
-def step_samples(doc: StateDocument) -> list[StepSample]:
-    """What the steps this state recorded cost (successful ones: a failed step's cost says
-    little of the next one's)."""
-    return [
-        StepSample(step.model or "default", float(step.ai_credits_used))
-        for project in doc.projects.values()
-        for step in project.steps
-        if step.status == "success" and step.ai_credits_used is not None  # (None: unknown)
-    ]
 
 
 def _imported_media(workspace: Workspace, plan: Plan) -> dict[tuple[str, str], str | None]:

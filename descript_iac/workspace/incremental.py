@@ -39,11 +39,10 @@ from descript_iac.config.files import display, workspace_files
 from descript_iac.plan import ActionKind, Plan, PlanOptions
 from descript_iac.plan.diff import plan_and_entries
 from descript_iac.plan.digests import digest_of_entries
-from descript_iac.plan.forecast import StepSample
+from descript_iac.plan.forecast import StepSample, step_samples
 from descript_iac.state.document import StateDocument
 from descript_iac.state.index import StateIndex, identity, index
 from descript_iac.state.store import LocalStateStore, StateStore
-from descript_iac.workspace.forecasting import step_samples
 
 FORMAT = 3  # of the summaries and results kept in the cache
 # A line at column 0 is a top-level key (or a comment, or an item of a top-level key's list).

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.plan import Plan, PlanOptions
 from descript_iac.plan.diff import plan_and_entries
-from descript_iac.plan.forecast import StepSample
+from descript_iac.plan.forecast import StepSample, step_samples
 from descript_iac.plan.model import Drift
 from descript_iac.session import open_client, open_registry
 from descript_iac.state.document import StateDocument
@@ -25,7 +25,6 @@ from descript_iac.state.whereabouts import (
 )
 from descript_iac.workspace.existing import Existing, check_existing, creates, lost_or_rebuilt
 from descript_iac.workspace.features import checked_plan
-from descript_iac.workspace.forecasting import step_samples
 from descript_iac.workspace.incremental import (
     Incremental,
     plan_incrementally,

@@ -36,11 +36,10 @@ from descript_iac.errors import Problem
 from descript_iac.plan import ActionKind, Plan, PlanOptions, ProjectPlan
 from descript_iac.plan.diff import plan_and_entries
 from descript_iac.plan.digests import digest_of_entries
-from descript_iac.plan.forecast import StepSample
+from descript_iac.plan.forecast import StepSample, step_samples
 from descript_iac.state.document import StateDocument
 from descript_iac.state.index import Scanned, identity, scan
 from descript_iac.state.store import LocalStateStore, StateStore
-from descript_iac.workspace.forecasting import step_samples
 from descript_iac.workspace.incremental import (
     Incremental,
     SeenFile,
@@ -207,7 +206,7 @@ class _Across:
     """What the workspace's checks and a forecast need of the whole state, kept small: whether
     any job id is recorded twice (`reader.check_one_owner`), from the hashes of the ids seen (a
     repeated hash, even by chance, takes the full read, which says which job and where); and
-    what the recorded steps cost (`forecasting.step_samples`), one object per distinct sample."""
+    what the recorded steps cost (`plan.forecast.step_samples`), one object per distinct sample."""
 
     def __init__(self, scanned: Scanned) -> None:
         self.seen: set[int] = set()

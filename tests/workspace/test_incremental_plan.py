@@ -35,6 +35,13 @@ EPISODE = """  ep-{i:05d}:
       - {{id: captions, prompt: Add captions}}
 """
 PER_FILE = 25
+# The plan options the random edits switch between (each changes what a plan says).
+OPTION_CHOICES = [
+    PlanOptions(),
+    PlanOptions(allow_replace=True),
+    PlanOptions(allow_forget=True),
+    PlanOptions(import_into_existing=True),
+]
 
 
 def _write(root: Path, first: int, count: int) -> Path:
@@ -125,12 +132,7 @@ def test_incremental_plan_is_the_full_plan_after_random_edits(
     _applied(root, state)
     cached = RunSettings(root, state_path=state, workspace_cache=tmp_path / "cache")
     full = RunSettings(root, state_path=state, workspace_cache=None)
-    choices = [
-        PlanOptions(),
-        PlanOptions(allow_replace=True),
-        PlanOptions(allow_forget=True),
-        PlanOptions(import_into_existing=True),
-    ]
+    choices = OPTION_CHOICES
     options = choices[0]
     rng = random.Random(26)
     counter = [0]

@@ -21,17 +21,17 @@ from click.testing import CliRunner
 
 from descript_iac.cli import main
 from descript_iac.plan import PlanOptions
-from descript_iac.plan.forecast import StepSample
+from descript_iac.plan.forecast import StepSample, step_samples
 from descript_iac.plan.markdown import render_markdown
 from descript_iac.plan.render import render_text
 from descript_iac.plan.report import render_json
 from descript_iac.state.store import LocalStateStore
 from descript_iac.workspace import RunSettings, plan_workspace
-from descript_iac.workspace.forecasting import step_samples
 from descript_iac.workspace.incremental import plan_incrementally
 from descript_iac.workspace.streaming import plan_streaming
 from tests.workspace.test_incremental_plan import (
     EPISODE,
+    OPTION_CHOICES,
     PER_FILE,
     _applied,
     _edit_file,
@@ -72,12 +72,7 @@ def test_the_cold_plan_streams_and_is_the_full_plan_after_random_edits(
     (root / "notes.yaml").write_text("just: notes\n")
     cold = RunSettings(root, state_path=state, workspace_cache=tmp_path / "cache")
     full = RunSettings(root, state_path=state, workspace_cache=None)
-    choices = [
-        PlanOptions(),
-        PlanOptions(allow_replace=True),
-        PlanOptions(allow_forget=True),
-        PlanOptions(import_into_existing=True),
-    ]
+    choices = OPTION_CHOICES
     options = choices[0]
     rng = random.Random(2026)
     counter = [0]
