@@ -6,7 +6,7 @@ import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +19,10 @@ from descript_iac.plan import Plan, PlanOptions
 from descript_iac.plan.markdown import COMMENT_LIMIT, render_markdown
 from descript_iac.plan.render import no_changes_line, render_text
 from descript_iac.workspace import RunSettings, is_local, load_saved_plan, plan_workspace, save_plan
+
+if TYPE_CHECKING:
+    from descript_iac.config import Workspace
+    from descript_iac.plan.forecast import Forecast
 
 IMPORT_INTO_EXISTING = "import-into-existing"
 
@@ -178,7 +182,7 @@ def plan(
             echo(f"{'Refresh' if refresh else 'Note'}: {note}", err=True)
     for line in outcome.warnings:
         echo(f"Warning: {line}", err=True)
-    costs: Any = None
+    costs: Forecast | None = None
     if forecast == "on" and result.has_changes:
         from descript_iac.workspace.forecasting import forecast_plan
 
@@ -385,7 +389,12 @@ def apply(
 
 
 def _show_plan(
-    result: Plan, fmt: str, complete: Callable[[str], str], color: bool, costs: Any, workspace: Any
+    result: Plan,
+    fmt: str,
+    complete: Callable[[str], str],
+    color: bool,
+    costs: Forecast | None,
+    workspace: Workspace,
 ) -> None:
     """The plan in its format, with its cost forecast when there is one (the forecast's and
     the JSON report's modules are imported only then: a plan pays for what it shows)."""
