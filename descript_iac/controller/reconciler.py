@@ -424,7 +424,7 @@ class _Changed(DescriptIacError):
 
 def _decide_again(reconciler: Reconciler, revision: Revision, plan: Plan) -> Decision:
     from descript_iac.config import load_workspace
-    from descript_iac.plan.forecast import step_samples
+    from descript_iac.plan.samples import step_samples
     from descript_iac.workspace import read_state
 
     settings = reconciler._settings(revision)

@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from descript_iac.plan.markdown import code, text
 from descript_iac.plan.model import Action, ActionKind, Plan
+from descript_iac.plan.samples import StepSample
 
 if TYPE_CHECKING:
-    from descript_iac.state.document import StateDocument
+    pass
 
 # With no recorded step on this drive: the seed docs' example agent job used 32 credits.
 DEFAULT_CREDITS = (5.0, 32.0, 64.0)  # low, expected, high
@@ -63,25 +64,6 @@ class MediaFact:
     seconds: float | None
     reason: str = ""
     sequence: bool = False
-
-
-@dataclass(frozen=True)
-class StepSample:
-    """What one recorded agent step cost on this drive."""
-
-    model: str
-    credits: float
-
-
-def step_samples(doc: StateDocument) -> list[StepSample]:
-    """What the steps this state recorded cost (successful ones: a failed step's cost says
-    little of the next one's)."""
-    return [
-        StepSample(step.model or "default", float(step.ai_credits_used))
-        for project in doc.projects.values()
-        for step in project.steps
-        if step.status == "success" and step.ai_credits_used is not None  # (None: unknown)
-    ]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ pydantic model; `Event` is their discriminated union and `parse_event` the only 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Union
@@ -176,7 +177,12 @@ Event = Annotated[
     ],
     Field(discriminator="type"),
 ]
-_EVENT: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+@functools.cache
+def _event_adapter() -> TypeAdapter[Event]:
+    """Built on first use (every event model with it): a plan reads no journal."""
+    return TypeAdapter(Event)
 
 
 def parse_event(data: Any, found_by: str = "") -> Event:
@@ -184,7 +190,7 @@ def parse_event(data: Any, found_by: str = "") -> Event:
 
     `found_by`: the options that find the state, for the command the message suggests."""
     try:
-        return _EVENT.validate_python(data)
+        return _event_adapter().validate_python(data)
     except ValidationError as exc:
         kind = data.get("type") if isinstance(data, dict) else None
         first = exc.errors()[0]

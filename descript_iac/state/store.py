@@ -18,7 +18,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from descript_iac.errors import StateError, file_error
 from descript_iac.failpoints import failpoint
@@ -27,10 +27,13 @@ from descript_iac.state import codec
 from descript_iac.state.atomic import fsync_dir as _fsync_dir
 from descript_iac.state.atomic import write_atomically
 from descript_iac.state.document import StateDocument
-from descript_iac.state.events import Event
-from descript_iac.state.journal import Journal, JournalHeader, check_header, parse_journal
 from descript_iac.state.lock import FileLock, LockInfo
-from descript_iac.state.reader import fold_events, read_document
+
+# The journal and its events (pydantic models) are imported when a journal is read or written:
+# a plan from the workspace cache reads neither.
+if TYPE_CHECKING:
+    from descript_iac.state.events import Event
+    from descript_iac.state.journal import Journal
 
 
 class StateStore(abc.ABC):
@@ -156,6 +159,8 @@ class LocalStateStore(StateStore):
     def _load(self) -> StateDocument:
         try:
             self._refuse_links()
+            from descript_iac.state.reader import read_document
+
             return read_document(self.path, self.backup)
         except StateError as exc:
             if not self.declared_at:
@@ -172,10 +177,14 @@ class LocalStateStore(StateStore):
             lines = self.journal.read_bytes().split(b"\n")
         except OSError as exc:
             raise file_error(exc, "read the journal", self.journal) from None
+        from descript_iac.state.journal import parse_journal
+
         return parse_journal(lines, str(self.journal), tolerant, self.found_by)
 
     def _journal_events(self, doc: StateDocument) -> list[Event] | None:
         """Events of the journal that belongs to `doc`; None when there is none to fold."""
+        from descript_iac.state.journal import check_header
+
         found = self._read_journal()
         if found is None:
             return None
@@ -185,6 +194,8 @@ class LocalStateStore(StateStore):
         return found.events
 
     def read(self) -> StateDocument:
+        from descript_iac.state.reader import fold_events
+
         doc = self._load()
         fold_events(doc, self._journal_events(doc) or [], self.journal, self.found_by)
         return doc
@@ -198,6 +209,9 @@ class LocalStateStore(StateStore):
     # --- writing (under the lock) ------------------------------------------------------
 
     def recover(self) -> StateDocument:
+        from descript_iac.state.journal import check_header
+        from descript_iac.state.reader import fold_events
+
         doc = self._load()
         found = self._read_journal()
         if found is None:
@@ -236,6 +250,8 @@ class LocalStateStore(StateStore):
                 f"`descript-iac state recover{self.found_by}`"
             )
         self._journal_id = str(uuid.uuid4())
+        from descript_iac.state.journal import JournalHeader
+
         header = JournalHeader(
             journal_id=self._journal_id, lineage=doc.lineage, base_serial=doc.serial, salt=doc.salt
         )

@@ -15,9 +15,10 @@ from descript_iac.apply.stale import stale_state
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.errors import DescriptIacError, LockLost, PlanError
 from descript_iac.plan import Plan, PlanOptions
-from descript_iac.plan.forecast import over_budget, step_samples
+from descript_iac.plan.forecast import over_budget
 from descript_iac.plan.forecast import text_lines as forecast_text
 from descript_iac.plan.render import blocked_lines
+from descript_iac.plan.samples import step_samples
 from descript_iac.session import clock_figures, open_client, open_registry
 from descript_iac.state.clock_figures import ClockFigure
 from descript_iac.state.document import StateDocument

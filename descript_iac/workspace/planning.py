@@ -11,11 +11,9 @@ from typing import TYPE_CHECKING
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.plan import Plan, PlanOptions
 from descript_iac.plan.diff import plan_and_entries
-from descript_iac.plan.forecast import StepSample, step_samples
 from descript_iac.plan.model import Drift
-from descript_iac.session import open_client, open_registry
+from descript_iac.plan.samples import StepSample, step_samples
 from descript_iac.state.document import StateDocument
-from descript_iac.state.events import Event, apply_event
 from descript_iac.state.store import StateStore
 from descript_iac.state.whereabouts import (
     applied_here,
@@ -102,7 +100,9 @@ def plan_workspace(
     if refresh:
         from descript_iac.apply import reconcile  # the API client and httpx: only to refresh
         from descript_iac.apply.evidence import desired_names
+        from descript_iac.session import open_client, open_registry
         from descript_iac.state.drive import ReadOnlyDriveRegistry
+        from descript_iac.state.events import Event, apply_event
 
         def record(event: Event) -> None:
             apply_event(doc, event)

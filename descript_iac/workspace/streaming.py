@@ -36,7 +36,7 @@ from descript_iac.errors import Problem
 from descript_iac.plan import ActionKind, Plan, PlanOptions, ProjectPlan
 from descript_iac.plan.diff import plan_and_entries
 from descript_iac.plan.digests import digest_of_entries
-from descript_iac.plan.forecast import StepSample, step_samples
+from descript_iac.plan.samples import StepSample, step_samples
 from descript_iac.state.document import StateDocument
 from descript_iac.state.index import Scanned, identity, scan
 from descript_iac.state.store import LocalStateStore, StateStore

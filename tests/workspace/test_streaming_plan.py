@@ -21,10 +21,10 @@ from click.testing import CliRunner
 
 from descript_iac.cli import main
 from descript_iac.plan import PlanOptions
-from descript_iac.plan.forecast import StepSample, step_samples
 from descript_iac.plan.markdown import render_markdown
 from descript_iac.plan.render import render_text
 from descript_iac.plan.report import render_json
+from descript_iac.plan.samples import StepSample, step_samples
 from descript_iac.state.store import LocalStateStore
 from descript_iac.workspace import RunSettings, plan_workspace
 from descript_iac.workspace.incremental import plan_incrementally
