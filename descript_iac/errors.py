@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import errno
 import os
-from dataclasses import dataclass
+
+import msgspec
 
 
 class DescriptIacError(Exception):
@@ -21,8 +22,7 @@ class DescriptIacError(Exception):
         return f"Error: {self}"
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
+class Problem(msgspec.Struct, frozen=True, order=True):
     """One problem in a workspace file, pointing at a line and column (1-based)."""
 
     path: str

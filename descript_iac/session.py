@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from descript_iac.userdirs import cache_root
 
@@ -37,17 +38,16 @@ def default_drives_dir() -> Path:
     return cache_root() / "drives"
 
 
-@dataclass(frozen=True)
-class ApiTarget:
+class ApiTarget(msgspec.Struct, frozen=True):
     api_url: str | None = None
     emulator: bool = False
     emulator_dir: Path = Path("state") / "emulator"
     capabilities: frozenset[str] = frozenset()  # passed to the embedded emulator
     api_level: str = "seed"  # the embedded emulator's API level (`--emulator --api-level`)
     # Job-history cache (finished jobs, recent list pages); None turns it off.
-    cache_dir: Path | None = field(default_factory=lambda: default_cache_dir())
+    cache_dir: Path | None = msgspec.field(default_factory=lambda: default_cache_dir())
     # Where this machine's runs share their gates and recorded jobs, per drive (state/drive.py).
-    drives_dir: Path = field(default_factory=lambda: default_drives_dir())
+    drives_dir: Path = msgspec.field(default_factory=lambda: default_drives_dir())
 
 
 def _share_budget(target: ApiTarget, client: DescriptClient) -> DescriptClient:

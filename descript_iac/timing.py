@@ -19,7 +19,8 @@ the defaults are deliberately generous (7 minutes in all).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+
+import msgspec
 
 from descript_iac.errors import DescriptIacError
 
@@ -34,8 +35,7 @@ COMMIT_SPAN_VAR = "DESCRIPT_IAC_COMMIT_SPAN"
 HISTORY_LAG_VAR = "DESCRIPT_IAC_HISTORY_LAG"
 
 
-@dataclass(frozen=True)
-class Timing:
+class Timing(msgspec.Struct, frozen=True):
     """How long an in-doubt POST's job may take to be committed, and then to be listed."""
 
     commit_span: float = COMMIT_SPAN

@@ -8,8 +8,9 @@ jobs, job cancellation, `folder_name` on imports and `composition_id` on agent j
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+
+import msgspec
 
 
 class Feature(str, Enum):
@@ -21,8 +22,7 @@ class Feature(str, Enum):
     IMPORT_INTO_EXISTING = "import-into-existing"  # project_id on imports
 
 
-@dataclass(frozen=True)
-class Capabilities:
+class Capabilities(msgspec.Struct, frozen=True):
     level: str
     features: frozenset[Feature]
 

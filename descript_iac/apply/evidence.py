@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+import msgspec
+
 from descript_iac.api import DescriptClient
 from descript_iac.api.capabilities import Feature
 from descript_iac.api.clock import ServerClock
@@ -81,7 +83,7 @@ def in_force(timing: Timing, clock: ServerClock) -> Timing:
     skew = max(timing.clock_skew, clock.job_skew)
     seen = clock.history_lag_seen
     lag = max(timing.history_lag, seen + LAG_MARGIN if seen else 0.0)
-    return replace(timing, clock_skew=skew, history_lag=lag)
+    return msgspec.structs.replace(timing, clock_skew=skew, history_lag=lag)
 
 
 @dataclass

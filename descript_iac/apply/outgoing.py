@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Callable
+
+import msgspec
 
 from descript_iac.api import DescriptClient, fingerprint
 from descript_iac.api.models import IMPORT_JOB, PUBLISH_JOB, JobCreated
@@ -41,7 +42,8 @@ def intent_kind(action: Action) -> IntentAction:
 def _calling_back(desired: DesiredProject, url: str | None) -> DesiredProject:
     if url is None:
         return desired
-    return dataclasses.replace(desired, spec=desired.spec.model_copy(update={"callback_url": url}))
+    spec = desired.spec.model_copy(update={"callback_url": url})
+    return msgspec.structs.replace(desired, spec=spec)
 
 
 def gate_of(action: Action, doc: StateDocument, address: str) -> str:

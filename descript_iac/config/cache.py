@@ -19,7 +19,6 @@ import hashlib
 import importlib.util
 import secrets
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +51,7 @@ def _code_fingerprint() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class CachedFile:
+class CachedFile(msgspec.Struct, frozen=True):
     data: Any  # the validated data, with values from the environment substituted again
     secret: set[Path_]
     keys: dict[Path_, tuple[int, int]]  # (line, column) of the top levels' keys

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from descript_iac.config.model import AgentStep, BudgetBlock, Defaults, Project, UrlMedia
 from descript_iac.config.statesetting import StateSetting
@@ -12,8 +13,7 @@ from descript_iac.errors import Problem
 DEFAULT_TEAM_ACCESS = "none"  # the API's documented default
 
 
-@dataclass(frozen=True)
-class DesiredProject:
+class DesiredProject(msgspec.Struct, frozen=True):
     """One project as the user declared it, with where it was declared."""
 
     address: str
@@ -22,7 +22,7 @@ class DesiredProject:
     file: str
     line: int
     # Paths (relative to the project) whose values came from the environment: secrets.
-    secret_paths: frozenset[tuple[str | int, ...]] = field(default_factory=frozenset)
+    secret_paths: frozenset[tuple[str | int, ...]] = msgspec.field(default_factory=frozenset)
 
     @property
     def name(self) -> str:
@@ -58,8 +58,7 @@ class DesiredProject:
         return f"{self.file}:{self.line}"
 
 
-@dataclass(frozen=True)
-class Move:
+class Move(msgspec.Struct, frozen=True):
     """A `moved` block: the project recorded under `from_address` is now `to_address`."""
 
     from_address: str
@@ -73,8 +72,7 @@ class Move:
         return f"{self.file}:{self.line}"
 
 
-@dataclass(frozen=True)
-class Workspace:
+class Workspace(msgspec.Struct, frozen=True):
     """All projects of a workspace directory."""
 
     root: Path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -40,7 +41,13 @@ def workspace_files(root: Path) -> list[Path]:
 
 def display(path: Path) -> str:
     """How a file is named in messages: relative to the working directory when it can be."""
+    return _relative(str(path), os.getcwd())
+
+
+@functools.lru_cache(maxsize=4096)
+def _relative(path: str, cwd: str) -> str:
+    # A plan names each file several times: relpath (two abspaths and a walk) runs once a name.
     try:
-        return os.path.relpath(path)
+        return os.path.relpath(path, cwd)
     except ValueError:
-        return str(path)
+        return path

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from descript_iac.errors import Problem
 
 if TYPE_CHECKING:
@@ -21,8 +23,7 @@ SHALLOW = 2
 Path_ = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
-class Pos:
+class Pos(msgspec.Struct, frozen=True):
     line: int  # 1-based
     column: int  # 1-based
 

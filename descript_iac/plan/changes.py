@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from descript_iac.plan.model import Change, Sent
 from descript_iac.plan.shown import shown
 from descript_iac.state.document import ImportFacets, ShownFacets
 
 
-@dataclass(frozen=True)
-class FacetChanges:
+class FacetChanges(msgspec.Struct, frozen=True):
     name: bool = False
     team_access: bool = False
     media_added: tuple[str, ...] = ()
@@ -23,7 +22,7 @@ class FacetChanges:
 
     @property
     def any(self) -> bool:
-        return any(getattr(self, f) for f in self.__dataclass_fields__)
+        return any(getattr(self, f) for f in self.__struct_fields__)
 
     @property
     def only_additions(self) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -105,8 +104,7 @@ def step_digest(salt: str, project: DesiredProject, step: AgentStep) -> str:
     )
 
 
-@dataclass(frozen=True)
-class Wanted:
+class Wanted(msgspec.Struct, frozen=True):
     """The digests of one desired project, computed once per plan."""
 
     facets: ImportFacets

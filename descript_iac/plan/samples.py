@@ -5,15 +5,15 @@ workspace/incremental.py), most plans never show a forecast.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 if TYPE_CHECKING:
     from descript_iac.state.document import StateDocument
 
 
-@dataclass(frozen=True)
-class StepSample:
+class StepSample(msgspec.Struct, frozen=True):
     """What one recorded agent step cost on this drive."""
 
     model: str

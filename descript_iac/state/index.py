@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -28,8 +27,7 @@ from descript_iac.state.document import FORMAT_VERSION, ProjectState, StateDocum
 _PROJECTS = b'\n"projects":{\n'
 
 
-@dataclass(frozen=True)
-class StateIndex:
+class StateIndex(msgspec.Struct, frozen=True):
     lineage: str
     serial: int
     salt: str
@@ -109,8 +107,7 @@ def index(raw: bytes) -> StateIndex | None:
     return StateIndex(header["lineage"], header["serial"], header["salt"], entries)
 
 
-@dataclass
-class Scanned:
+class Scanned(msgspec.Struct):
     """A state file read line by line (`scan`): its index, and the document without its
     projects (the header and `forgotten`, checked), for a reader that decodes the projects one
     by one as it goes (workspace/streaming.py), never holding the file's bytes at once."""

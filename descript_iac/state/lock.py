@@ -9,17 +9,17 @@ import os
 import socket
 import time
 import uuid
-from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+
+import msgspec
 
 from descript_iac.errors import LockError, file_error
 
 POLL = 0.2
 
 
-@dataclass(frozen=True)
-class LockInfo:
+class LockInfo(msgspec.Struct, frozen=True):
     lock_id: str
     host: str
     pid: int
@@ -105,7 +105,7 @@ class FileLock:
                 raise file_error(exc, "take the state lock", self.path) from None
             try:
                 with os.fdopen(fd, "w") as handle:
-                    json.dump(asdict(info), handle)
+                    json.dump(msgspec.structs.asdict(info), handle)
                     handle.flush()
                     os.fsync(handle.fileno())
             except OSError as exc:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from descript_iac.errors import DescriptIacError
 from descript_iac.state.atomic import write_atomically
@@ -23,8 +24,7 @@ MAX_ENTRIES = 1000  # the most recently used workspaces are kept
 MAX_LINEAGES = 20  # the lineages a workspace's states had on this machine
 
 
-@dataclass(frozen=True)
-class Whereabouts:
+class Whereabouts(msgspec.Struct, frozen=True):
     location: str  # the store's location(): a path, or "postgresql state 'x' on host:port/db"
     path: str | None  # a local state's file, to see whether it is still there
 

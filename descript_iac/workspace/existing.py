@@ -18,9 +18,9 @@ A plan that creates nothing makes no call for this.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from descript_iac.config.desired import Workspace
 from descript_iac.plan.model import ActionKind, ExistingProject, Plan
@@ -33,13 +33,12 @@ if TYPE_CHECKING:  # the API client and httpx: only to check (a plain plan loads
     from descript_iac.api import DescriptClient
 
 
-@dataclass
-class Existing:
+class Existing(msgspec.Struct):
     """What the drive holds of the projects a plan would create."""
 
-    matched: list[Finding] = field(default_factory=list)
-    ambiguous: list[Finding] = field(default_factory=list)
-    unproven: dict[str, list[str]] = field(default_factory=dict)  # address -> project ids
+    matched: list[Finding] = msgspec.field(default_factory=list)
+    ambiguous: list[Finding] = msgspec.field(default_factory=list)
+    unproven: dict[str, list[str]] = msgspec.field(default_factory=dict)  # address -> project ids
 
     @property
     def blocking(self) -> bool:
@@ -143,7 +142,8 @@ def check_existing(
     addresses = creates(plan, doc)
     if not addresses:
         return Existing()
-    only = dataclasses.replace(workspace, projects={a: workspace.projects[a] for a in addresses})
+    projects = {a: workspace.projects[a] for a in addresses}
+    only = msgspec.structs.replace(workspace, projects=projects)
     rebuilder = Rebuilder(client, doc, timing, others)
     report = rebuilder.run(only)
     existing = Existing(matched=report.of("matched"), ambiguous=report.of("ambiguous"))

@@ -29,9 +29,10 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.config.cache import WorkspaceCache
@@ -80,8 +81,7 @@ _SETTLED = 2_000_000_000
 Entries = dict[str, str]  # address -> its entry in the config digest
 
 
-@dataclass
-class SeenFile:
+class SeenFile(msgspec.Struct):
     path: Path
     raw: bytes  # read only when the cache does not know the file (else b"")
     key: str  # of its path and bytes
@@ -89,8 +89,7 @@ class SeenFile:
     written_ns: int  # its last write (modification or change time)
 
 
-@dataclass
-class Incremental:
+class Incremental(msgspec.Struct):
     workspace: Workspace
     plan: Plan
     read_doc: Callable[[], StateDocument]
@@ -173,7 +172,10 @@ def _result_key(
 ) -> str:
     assert file.summary is not None
     env = cache.env_digest(file.summary["env"], os.environ)
-    return "res:" + _digest(context, file.key, env, *(f"{a}={idx.digest(a)}" for a in addresses))
+    parts = [context, file.key, env]
+    if addresses:  # a part per address, joined: the same bytes (a NUL after each), one update
+        parts.append("\x00".join([f"{a}={idx.digest(a)}" for a in addresses]))
+    return "res:" + _digest(*parts)
 
 
 def _plan(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.plan import Plan, PlanOptions
@@ -37,16 +38,15 @@ if TYPE_CHECKING:
     from descript_iac.state.drive import DriveRegistry
 
 
-@dataclass
-class PlanOutcome:
+class PlanOutcome(msgspec.Struct, dict=True):
     workspace: Workspace
     read_doc: Callable[[], StateDocument]  # an incremental plan reads the state only if asked
     plan: Plan
-    notes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = msgspec.field(default_factory=list)
+    warnings: list[str] = msgspec.field(default_factory=list)
     # What exists in Descript of the projects the plan creates (with --refresh; see
     # workspace/existing.py): apply will not create those.
-    existing: Existing = field(default_factory=Existing)
+    existing: Existing = msgspec.field(default_factory=Existing)
     # What the state's recorded steps cost, for a forecast: collected by a streaming plan as it
     # read the state (None: from `doc`, which reads the state in full).
     samples: list[StepSample] | None = None

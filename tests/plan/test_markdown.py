@@ -14,6 +14,7 @@ import uuid
 from html.parser import HTMLParser
 from pathlib import Path
 
+import msgspec
 import pytest
 from markdown_it import MarkdownIt
 
@@ -225,9 +226,7 @@ def test_a_create_shows_everything_it_sends_in_all_three_formats() -> None:
 
 def test_a_secret_callback_url_is_masked() -> None:
     project = desired_project("ep", **{**CREATE, "callback_url": "https://hooks.example.com/x"})
-    project = project.__class__(
-        **{**project.__dict__, "secret_paths": frozenset({("callback_url",)})}
-    )
+    project = msgspec.structs.replace(project, secret_paths=frozenset({("callback_url",)}))
     plan = compute_plan({"ep": project}, StateDocument(), PlanOptions())
     assert "callback_url: ***" in render_text(plan)
     assert "hooks.example.com" not in render_text(plan) + render_markdown(plan) + render_json(plan)

@@ -8,7 +8,6 @@ Regenerate only for an intended change: UPDATE_SNAPSHOTS=1 pytest tests/plan/tes
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
 import os
 import uuid
@@ -110,7 +109,7 @@ def _mixed(tmp: Path) -> tuple[object, StateDocument]:
         else:
             record_apply(doc, project)
     # A project in the state only (removed from the config).
-    gone = dataclasses.replace(projects[addresses[0]], address="ep-gone")
+    gone = msgspec.structs.replace(projects[addresses[0]], address="ep-gone")
     record_apply(doc, gone)
     # A state older than format 3: no shown values (old side "not recorded").
     state = doc.projects[addresses[3]]

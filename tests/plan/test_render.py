@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from pathlib import Path
@@ -94,7 +93,7 @@ def test_no_secret_in_any_format() -> None:
 def _from_env(project, *paths, value: str):  # type: ignore[no-untyped-def]
     """`project` as if the values at `paths` came from ${env:...} (registered as a secret)."""
     register_secret(value)
-    return dataclasses.replace(project, secret_paths=frozenset(paths))
+    return msgspec.structs.replace(project, secret_paths=frozenset(paths))
 
 
 def test_every_format_shows_prompts_and_sources_and_masks_environment_values() -> None:
@@ -132,7 +131,7 @@ def test_every_format_shows_prompts_and_sources_and_masks_environment_values() -
 def test_a_value_from_the_environment_is_masked_even_when_too_short_to_be_scrubbed() -> None:
     # redact() leaves values under 4 characters alone; the plan knows where they came from
     project = desired_project("ep", steps=[{"id": "s1", "prompt": "Go!"}])
-    project = dataclasses.replace(project, secret_paths=frozenset({("steps", 0, "prompt")}))
+    project = msgspec.structs.replace(project, secret_paths=frozenset({("steps", 0, "prompt")}))
     plan = compute_plan({"ep": project}, StateDocument(), PlanOptions())
     assert plan.actions[0].prompt == "***"
     assert "Go!" not in render_json(plan) + render_text(plan) + render_markdown(plan)

@@ -11,9 +11,10 @@ it or says what is wrong. The messages are pydantic's, translated, either way.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from descript_iac.config.cache import WorkspaceCache
 from descript_iac.config.files import MAX_FILE_BYTES, display
@@ -33,8 +34,7 @@ if TYPE_CHECKING:
     from descript_iac.config.model import WorkspaceFile
 
 
-@dataclass
-class CheckedFile:
+class CheckedFile(msgspec.Struct):
     """A file and every problem of it alone (none: it is valid by itself)."""
 
     source: Source  # its data (interpolated), the positions known, its warnings
