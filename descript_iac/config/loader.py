@@ -38,22 +38,27 @@ def load_workspace(
     environ: Mapping[str, str] | None = None,
     cache_dir: Path | None = None,
     only: list[Path] | None = None,
+    cache: WorkspaceCache | None = None,
 ) -> Workspace:
     """Load and validate the workspace at `root`; raise `ConfigError` listing every problem.
 
     With `cache_dir`, files read before with the same bytes (and the same values of the
-    environment variables they use) come from the workspace cache there (config/cache.py).
+    environment variables they use) come from the workspace cache there (config/cache.py);
+    `cache`, one already open, is used instead (and left open).
     With `only`, just those of the workspace's files are read (an incremental plan: the
     workspace's other files are known from the cache; workspace/incremental.py).
     """
-    # Hundreds of thousands of values, no cycles: the collector would only slow the build.
-    cache = WorkspaceCache(cache_dir) if cache_dir is not None else None
-    try:
+    if cache is not None:
         with paused():
             return _load(root, environ, cache, only)
+    opened = WorkspaceCache(cache_dir) if cache_dir is not None else None
+    try:
+        # Hundreds of thousands of values, no cycles: the collector would only slow the build.
+        with paused():
+            return _load(root, environ, opened, only)
     finally:
-        if cache is not None:
-            cache.close()
+        if opened is not None:
+            opened.close()
 
 
 def _load(

@@ -108,7 +108,7 @@ def plan_incrementally(
     started = time.time_ns()
     cache = WorkspaceCache(cache_dir)
     try:
-        return _plan(root, store, options, cache, cache_dir, started)
+        return _plan(root, store, options, cache, started)
     finally:
         cache.close()
 
@@ -183,7 +183,6 @@ def _plan(
     store_of: Callable[[], StateStore],
     options: PlanOptions,
     cache: WorkspaceCache,
-    cache_dir: Path,
     started: int,
 ) -> Incremental | None:
     store = store_of()  # (no file declares `state:`: see read_files)
@@ -210,7 +209,7 @@ def _plan(
             reused[file.key] = result["config"]
         else:
             load.append(file)
-    workspace = load_workspace(root, cache_dir=cache_dir, only=[f.path for f in load])
+    workspace = load_workspace(root, only=[f.path for f in load], cache=cache)
     if workspace.moves or workspace.state is not None:
         return None
     known = {a for entries in reused.values() for a in entries}
