@@ -180,6 +180,7 @@ class DescriptClient:
         limiter: RateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
         wall_clock: Callable[[], float] = time.time,
+        monotonic_clock: Callable[[], float] = time.monotonic,
         cache: JobHistoryCache | None = None,
         account: str | None = None,
         max_reply_bytes: int | None = None,
@@ -196,7 +197,7 @@ class DescriptClient:
         self._rng = random.Random()
         self.limiter = limiter or shared_limiter()
         self._paused_before = self.limiter.paused  # (a shared limiter outlives one run)
-        self.clock = ServerClock(wall_clock)
+        self.clock = ServerClock(wall_clock, monotonic_clock)
         self.calls: dict[str, int] = {}
         self._calls_lock = threading.Lock()  # POSTs may be sent from several threads
         self._capabilities: Capabilities | None = None
@@ -528,10 +529,10 @@ class DescriptClient:
             attempts += 1
             ticket = prepaid or self.limiter.acquire()
             prepaid = None
-            sent_at = self.clock.now()  # server time: job times are the server's
+            sent_at, sent_error = self.clock.estimate()  # server time: job times are the server's
             if on_send is not None:
                 try:
-                    on_send(sent_at, self.clock.error)
+                    on_send(sent_at, sent_error)
                 except BaseException:
                     self.limiter.release(ticket)  # not sent
                     raise

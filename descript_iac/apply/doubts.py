@@ -139,8 +139,7 @@ class Doubting(RunState):
             # Read again as soon as the evidence is complete, not at the next tick: a create's
             # gate holds every project creation meanwhile. (A wait with `until` means the last
             # read was before it: the next read, a moment later at least, moves past it.)
-            clock = self.client.clock
-            left = verdict.until - (clock.now() - clock.error)
+            left = verdict.until - self.client.clock.earliest()
             at = self._now() + max(left, RE_READ) + COMPLETE_MARGIN
             self._tick_due = min(self._tick_due, at)
         if not doubt.reported:

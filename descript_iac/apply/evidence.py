@@ -111,7 +111,7 @@ class EvidenceReader:
         if as_of is None:
             if history is not None:
                 raise ValueError("a history given needs the time it was read at (as_of)")
-            as_of = self.client.clock.now() - self.client.clock.error
+            as_of = self.client.clock.earliest()
         if history is None:
             oldest = min(window(i, timing)[0] for _, i in intents)
             types = {i.job_type for _, i in intents}

@@ -103,13 +103,14 @@ def outgoing(
         send = lambda on_send, ticket: client.agent(prompt, on_send, ticket)  # noqa: E731
         step_digest = digests.step_digest(salt, desired, step)
         step_prompt, step_model = shown.step_prompt(desired, step), shown.step_model(desired, step)
+    sent_at, clock_error = client.clock.estimate()  # one estimate: the pair bounds the send
     intent = Intent(
         intent_id=str(uuid.uuid4()),
         action=kind,
         step_id=action.step_id,
         fingerprint=fingerprint("POST", path, body),
-        sent_at=client.clock.now(),
-        clock_error=client.clock.error,
+        sent_at=sent_at,
+        clock_error=clock_error,
         job_type=action.job_type or "",
         media_names=sorted(action.media),
         composition_names=sorted(action.compositions),

@@ -96,7 +96,7 @@ def reconcile(
     if not times:
         return result
     # The listing is complete up to the time before its first page is read, not after its last.
-    as_of = client.clock.now() - client.clock.error
+    as_of = client.clock.earliest()
     history = history_since(client, min(times))
     by_id = {job.job_id: job for job in history}
 

@@ -4,6 +4,7 @@ clock: every wait of the tool moves the API's time, so minutes pass in a moment.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -89,6 +90,72 @@ def test_a_5xx_create_holds_the_gate_for_commit_span_and_history_lag(tmp_path: P
         f"Creates waited {result.gate_held:.0f} s on 1 job(s) in doubt "
         "(at most commit span 300 s + history lag 120 s each" in summary
     )
+
+
+def test_on_a_running_clock_a_5xx_create_is_sent_again_at_its_evidence_and_no_sooner(
+    tmp_path: Path,
+) -> None:
+    """The API's clock runs at this machine's rate (1234.5 s apart), and the run has read it
+    for a few seconds: the `Date` readings are intersected (api/clock.py), so a create answered
+    5xx is sent again within 0.5 s of commit span + history lag after its first POST, on the
+    API's own clock (40.36-40.40 s seen; one reading's error, 0.75 s each way, made it 40.55 s
+    at least, 41.40 s seen), and never before: the evidence is complete by then."""
+    workspace = load_workspace(write_workspace(tmp_path / "ws", {"main.yaml": TWO_CREATES}))
+    doc = StateDocument()
+    running = start_emulator(job_seconds=1.0, manual_clock=True, api_level="seed")
+    api = running.backend.clock
+    posts: list[tuple[float, str]] = []  # (the API's time, project name) of each import POST
+
+    class Recording(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method == "POST" and request.url.path.endswith("import/project_media"):
+                posts.append((api.now(), json.loads(request.content)["project_name"]))
+            return super().handle_request(request)
+
+    def wait(seconds: float) -> None:
+        api.advance(max(seconds, 0.05))
+
+    def local() -> float:
+        return api.now() - 1234.5
+
+    try:
+        set_faults(running, next_posts={"import/project_media": ["500-before", "ok", "ok"]})
+        limiter = RateLimiter(sleep=wait, clock=api.now)
+        with DescriptClient(
+            running.base_url,
+            Token(TOKEN),
+            limiter=limiter,
+            sleep=wait,
+            wall_clock=local,
+            monotonic_clock=api.now,
+            transport=Recording(),
+        ) as client:
+            for _ in range(12):  # a few seconds of replies, at every phase of the second
+                client.status()
+                wait(0.37)
+            assert client.clock.sharpened and client.clock.error < 0.2
+            timing = Timing(commit_span=30.0, history_lag=10.0)
+            plan = compute_plan(workspace.projects, doc, PlanOptions())
+            options = ApplyOptions(poll_interval=2.0, timing=timing)
+            engine = Engine(
+                client,
+                doc,
+                workspace,
+                plan,
+                SilentReporter(),
+                lambda event: apply_event(doc, event),
+                options,
+                sleep=wait,
+            )
+            result = engine.run()
+        projects = httpx.get(f"{running.root_url}/_emulator/projects").json()["projects"]
+    finally:
+        running.stop()
+    assert result.ok, result.failures
+    assert Counter(p["name"] for p in projects) == Counter({"Episode 1": 1, "Episode 2": 1})
+    (first, name), *later = posts
+    again = next(at for at, other in later if other == name)
+    assert 30.0 + 10.0 <= again - first <= 30.0 + 10.0 + 0.5, again - first
 
 
 def test_a_lost_create_confirmed_by_its_name_frees_the_gate_at_once(tmp_path: Path) -> None:
