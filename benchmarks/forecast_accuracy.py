@@ -21,7 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from descript_iac.emulator.underlord import run_prompt
-from descript_iac.plan.forecast import StepSample, credit_estimate
+from descript_iac.plan.forecast import credit_estimate
+from descript_iac.plan.samples import StepSample
 
 EDITS = [
     "add Studio Sound",

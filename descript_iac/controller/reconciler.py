@@ -27,9 +27,10 @@ from descript_iac.controller.policy import Decision, decide
 from descript_iac.controller.runs import OPEN, Run, RunStore, now_iso
 from descript_iac.controller.sources import Revision, Source
 from descript_iac.errors import DescriptIacError
-from descript_iac.plan.forecast import Forecast, StepSample
+from descript_iac.plan.forecast import Forecast
 from descript_iac.plan.model import Plan
 from descript_iac.plan.render import render_text
+from descript_iac.plan.samples import StepSample
 from descript_iac.terminal_text import one_line
 
 if TYPE_CHECKING:

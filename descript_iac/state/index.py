@@ -1,15 +1,16 @@
 """The stored state read by entry: where each project's line is, and a digest of its bytes.
 
 The current format (codec.py) keeps one project per line, so a reader that needs a few
-projects' records need not decode the other ten thousand: `index` finds each project's line
-(without decoding it) and `StateIndex.read` decodes only the entries asked for, from the file,
-by offset. The digests (SHA-256 of an entry's bytes) let a cache know whether what it kept for
-a project still holds.
+projects' records need not decode the other ten thousand: `scan` finds each project's line (a
+line at a time, without decoding it) and `StateIndex.read` decodes only the entries asked for,
+from the file, by offset. The digests (SHA-256 of an entry's bytes) let a cache know whether
+what it kept for a project still holds.
 
-An index trusts the bytes it was built from: it is only built for a document that was read in
-full and checked (codec.read_current) in the same process, and kept with the file's identity
-(device, inode, size, modification time; every write of the state replaces the file) so that a
-later reader uses it only for the very same file.
+An index trusts the bytes it was built from: it is only built for a document whose header and
+rest are checked (codec.read_current) while it is read, each entry being checked as it is
+decoded, and it is kept with the file's identity (device, inode, size, modification time;
+every write of the state replaces the file) so that a later reader uses it only for the very
+same file.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from typing import BinaryIO
 import msgspec
 
 from descript_iac.state.codec import decode_project, read_current
-from descript_iac.state.document import FORMAT_VERSION, ProjectState, StateDocument
+from descript_iac.state.document import ProjectState, StateDocument
 
-_PROJECTS = b'\n"projects":{\n'
+_PROJECTS = b'"projects":{\n'  # the line that opens the projects, one a line after it
 
 
 class StateIndex(msgspec.Struct, frozen=True):
@@ -68,43 +69,6 @@ def _identity(path: Path, st: os.stat_result) -> str:
 
 def entry_digest(entry: bytes) -> str:
     return hashlib.sha256(entry).hexdigest()[:32]  # (SHA-256 is the fastest here: SHA-NI)
-
-
-def index(raw: bytes) -> StateIndex | None:
-    """The index of a current-format document's bytes; None for anything else (then a reader
-    reads the whole document). It does not check the entries: see the module's docstring."""
-    end = raw.find(b"\n")
-    if end < 1 or raw[end - 1 : end] != b",":
-        return None
-    try:
-        header = msgspec.json.decode(raw[: end - 1] + b"}")
-    except msgspec.DecodeError:
-        return None
-    if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:
-        return None
-    start = raw.find(_PROJECTS)
-    if start < 0:
-        return None
-    entries: dict[str, tuple[int, int, str]] = {}
-    pos = start + len(_PROJECTS)
-    while pos < len(raw) and raw[pos : pos + 1] == b'"':
-        nl = raw.find(b"\n", pos)
-        if nl < 0:
-            return None
-        line_end = nl - 1 if raw[nl - 1 : nl] == b"," else nl
-        colon = raw.find(b'":{', pos)
-        if colon < 0 or colon > line_end:
-            return None
-        try:
-            address = msgspec.json.decode(raw[pos : colon + 1])
-        except msgspec.DecodeError:
-            return None
-        if not isinstance(address, str):
-            return None
-        offset = colon + 2
-        entries[address] = (offset, line_end - offset, entry_digest(raw[offset:line_end]))
-        pos = nl + 1
-    return StateIndex(header["lineage"], header["serial"], header["salt"], entries)
 
 
 class Scanned(msgspec.Struct):
@@ -157,7 +121,7 @@ def _scan(f: BinaryIO, ident: str, path: Path) -> Scanned | None:
             start = colon + 2
             entries[address] = (offset + start, end - start, entry_digest(line[start:end]))
         else:
-            in_projects = in_projects or line == _PROJECTS[1:]
+            in_projects = in_projects or line == _PROJECTS
             rest.append(line)
         offset += len(line)
     doc = read_current(b"".join(rest))

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 
 from descript_iac.config.desired import Workspace
 from descript_iac.config.model import SequenceMedia, UrlMedia
-from descript_iac.plan.forecast import Budget, Forecast, MediaFact, StepSample, forecast
+from descript_iac.plan.forecast import Budget, Forecast, MediaFact, forecast
 from descript_iac.plan.model import ActionKind, Plan
+from descript_iac.plan.samples import StepSample
 from descript_iac.userdirs import cache_root
 
 if TYPE_CHECKING:

@@ -42,7 +42,7 @@ from descript_iac.plan.diff import plan_and_entries
 from descript_iac.plan.digests import digest_of_entries
 from descript_iac.plan.samples import StepSample, step_samples
 from descript_iac.state.document import StateDocument
-from descript_iac.state.index import StateIndex, identity, index
+from descript_iac.state.index import StateIndex, identity, scan
 from descript_iac.state.store import LocalStateStore, StateStore
 
 FORMAT = 3  # of the summaries and results kept in the cache
@@ -245,13 +245,18 @@ def _plan(
         moves=workspace.moves,
         warnings=workspace.warnings,
     )
-    creates = [
+    creates = new_creates(plan, idx)
+    header = StateDocument(lineage=idx.lineage, serial=idx.serial, salt=idx.salt)
+    return Incremental(full, plan, store.read, creates, samples, header)
+
+
+def new_creates(plan: Plan, idx: StateIndex) -> list[str]:
+    """The projects the plan creates that the state holds no entry for."""
+    return [
         p.address
         for p in plan.projects
         if p.address not in idx.entries and any(a.kind is ActionKind.CREATE for a in p.actions)
     ]
-    header = StateDocument(lineage=idx.lineage, serial=idx.serial, salt=idx.salt)
-    return Incremental(full, plan, store.read, creates, samples, header)
 
 
 def state_identity(store: StateStore) -> str | None:
@@ -278,15 +283,12 @@ def remember_full(
         return
     if plan.options.replace or workspace.root.is_file():
         return
-    ident = identity(store.path)
-    if ident is None or ident != seen:
-        return  # written since the plan read it
-    idx = index(store.path.read_bytes())
-    if (
-        idx is None
-        or identity(store.path) != ident
-        or (idx.lineage, idx.serial, idx.salt) != (doc.lineage, doc.serial, doc.salt)
-        or idx.entries.keys() != doc.projects.keys()
+    scanned = scan(store.path)
+    if scanned is None or scanned.ident != seen:
+        return  # written since the plan read it (or not in the current format)
+    idx, ident = scanned.index, scanned.ident
+    if (idx.lineage, idx.serial, idx.salt) != (doc.lineage, doc.serial, doc.salt) or (
+        idx.entries.keys() != doc.projects.keys()
     ):
         return  # not the document this plan read: the next plan is a full one again
     cache = WorkspaceCache(cache_dir)

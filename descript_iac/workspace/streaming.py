@@ -33,7 +33,7 @@ from descript_iac.config.loader import projects_of
 from descript_iac.config.model import BudgetBlock, Defaults
 from descript_iac.config.validation.pipeline import CheckedFile, check_file
 from descript_iac.errors import Problem
-from descript_iac.plan import ActionKind, Plan, PlanOptions, ProjectPlan
+from descript_iac.plan import Plan, PlanOptions, ProjectPlan
 from descript_iac.plan.diff import plan_and_entries
 from descript_iac.plan.digests import digest_of_entries
 from descript_iac.plan.samples import StepSample, step_samples
@@ -45,6 +45,7 @@ from descript_iac.workspace.incremental import (
     SeenFile,
     keep_samples,
     may_set_defaults,
+    new_creates,
     read_files,
     remember_file,
     results_context,
@@ -168,11 +169,7 @@ def _plan(
         budget=budget,
         warnings=tuple(sorted(warnings)),
     )
-    creates = [
-        p.address
-        for p in plan.projects
-        if p.address not in idx.entries and any(a.kind is ActionKind.CREATE for a in p.actions)
-    ]
+    creates = new_creates(plan, idx)
     return Incremental(workspace, plan, store.read, creates, across.samples, scanned.rest)
 
 

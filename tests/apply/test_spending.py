@@ -5,8 +5,9 @@ stops, an unknown length never fits a media budget, and the apply's budget stops
 from __future__ import annotations
 
 from descript_iac.apply.spending import Spending
-from descript_iac.plan.forecast import Budget, MediaFact, StepSample, forecast
+from descript_iac.plan.forecast import Budget, MediaFact, forecast
 from descript_iac.plan.model import Action, ActionKind, Plan, PlanOptions, ProjectPlan
+from descript_iac.plan.samples import StepSample
 
 
 def _step(address: str, step: str) -> Action:

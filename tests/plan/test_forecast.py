@@ -8,13 +8,13 @@ from descript_iac.plan.forecast import (
     Budget,
     Estimate,
     MediaFact,
-    StepSample,
     credit_estimate,
     forecast,
     over_budget,
     text_lines,
 )
 from descript_iac.plan.model import Action, ActionKind, Plan, PlanOptions, ProjectPlan
+from descript_iac.plan.samples import StepSample
 
 
 def _plan(*actions: Action) -> Plan:

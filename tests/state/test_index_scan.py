@@ -1,12 +1,13 @@
-"""`state.index.scan` reads a state a line at a time: the same index as `index` of its bytes,
-and the rest of the document checked (a streaming plan never holds the whole file)."""
+"""`state.index.scan` reads a state a line at a time: each project's entry found where its bytes
+are, with their digest, and the rest of the document checked (a plan never holds the file)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from descript_iac.state.codec import decode_project
 from descript_iac.state.document import ProjectState, StateDocument
-from descript_iac.state.index import index, scan
+from descript_iac.state.index import entry_digest, scan
 from descript_iac.state.store import LocalStateStore
 
 
@@ -25,8 +26,13 @@ def test_scan_finds_the_index_of_the_whole_bytes(tmp_path: Path) -> None:
     doc = _state(path)
     scanned = scan(path)
     assert scanned is not None
-    assert scanned.index == index(path.read_bytes())
+    raw = path.read_bytes()
     assert sorted(scanned.index.entries) == [f"ep-{i}" for i in range(5)]
+    for address, (offset, length, digest) in scanned.index.entries.items():
+        entry = raw[offset : offset + length]
+        assert decode_project(entry) == doc.projects[address]
+        assert digest == entry_digest(entry)
+    assert scanned.index.read(path, {"ep-3"}, scanned.ident) == {"ep-3": doc.projects["ep-3"]}
     assert scanned.rest.forgotten == doc.forgotten
     assert scanned.rest.projects == {}
     assert (scanned.rest.lineage, scanned.rest.serial) == (doc.lineage, doc.serial)

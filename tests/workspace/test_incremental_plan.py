@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -18,12 +19,13 @@ from click.testing import CliRunner
 from descript_iac.cli import main
 from descript_iac.config import load_workspace
 from descript_iac.plan import PlanOptions
+from descript_iac.plan.diff import plan_and_entries
 from descript_iac.plan.markdown import render_markdown
 from descript_iac.plan.render import render_text
 from descript_iac.plan.report import render_json
 from descript_iac.state.store import LocalStateStore
 from descript_iac.workspace import RunSettings, plan_workspace
-from descript_iac.workspace.incremental import plan_incrementally
+from descript_iac.workspace.incremental import plan_incrementally, remember_full, state_identity
 
 EPISODE = """  ep-{i:05d}:
     name: "Episode {i}"
@@ -104,6 +106,16 @@ def _edit_file(rng: random.Random, root: Path, counter: list[int]) -> str:
     return kind
 
 
+def applied_workspace(tmp_path: Path, projects: int, per_file: int = PER_FILE) -> tuple[Path, Path]:
+    """A workspace of `projects` in files of `per_file`, applied: its root and its state."""
+    root, state = tmp_path / "ws", tmp_path / "state.json"
+    root.mkdir()
+    for first in range(0, projects, per_file):
+        _write(root, first, per_file)
+    _applied(root, state)
+    return root, state
+
+
 def _edit_state(rng: random.Random, state: Path) -> str:
     store = LocalStateStore(state)
     doc = store.read()
@@ -125,11 +137,7 @@ def test_incremental_plan_is_the_full_plan_after_random_edits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SIG", "X-Amz-Signature=abc")
-    root, state = tmp_path / "ws", tmp_path / "state.json"
-    root.mkdir()
-    for first in range(0, 500, PER_FILE):
-        _write(root, first, PER_FILE)
-    _applied(root, state)
+    root, state = applied_workspace(tmp_path, 500)
     cached = RunSettings(root, state_path=state, workspace_cache=tmp_path / "cache")
     full = RunSettings(root, state_path=state, workspace_cache=None)
     choices = OPTION_CHOICES
@@ -214,3 +222,29 @@ def test_the_cli_plan_is_incremental_and_says_the_same(
         assert quick.exit_code == slow.exit_code == 0
         assert quick.output == slow.output
     assert "+ ep-00999" in quick.output or "ep-00999" in quick.output
+
+
+def test_a_state_written_after_the_full_plan_read_it_is_not_indexed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The full plan reads the state, then indexes it for the next plan: a state replaced in
+    between (here a hand edit that keeps its serial) is not the one the plan read, so nothing
+    is kept for it and the next plan is a full one again, which sees the edit."""
+    monkeypatch.setenv("SIG", "X-Amz-Signature=abc")
+    root, state = applied_workspace(tmp_path, 50)
+    store = LocalStateStore(state)
+    doc = store.read()
+    seen = state_identity(store)
+    workspace = load_workspace(root)
+    plan, entries = plan_and_entries(workspace.projects, doc, PlanOptions())
+    raw = state.read_bytes()
+    assert b'"status":"success"' in raw
+    state.write_bytes(raw.replace(b'"status":"success"', b'"status":"error"', 1))  # (a new size)
+    cache = tmp_path / "cache"
+    remember_full(cache, store, workspace, doc, plan, entries, time.time_ns(), seen)
+    settings = RunSettings(root, state_path=state, workspace_cache=cache)
+    assert plan_incrementally(root, settings.store, PlanOptions(), cache) is None
+    full = RunSettings(root, state_path=state, workspace_cache=None)
+    assert render_text(plan_workspace(settings, PlanOptions()).plan) == render_text(
+        plan_workspace(full, PlanOptions()).plan
+    )

@@ -32,21 +32,10 @@ from descript_iac.workspace.streaming import plan_streaming
 from tests.workspace.test_incremental_plan import (
     EPISODE,
     OPTION_CHOICES,
-    PER_FILE,
-    _applied,
     _edit_file,
     _edit_state,
-    _write,
+    applied_workspace,
 )
-
-
-def _workspace(tmp_path: Path, projects: int, per_file: int = PER_FILE) -> tuple[Path, Path]:
-    root, state = tmp_path / "ws", tmp_path / "state.json"
-    root.mkdir()
-    for first in range(0, projects, per_file):
-        _write(root, first, per_file)
-    _applied(root, state)
-    return root, state
 
 
 def _streams(settings: RunSettings, options: PlanOptions) -> bool:
@@ -63,7 +52,7 @@ def test_the_cold_plan_streams_and_is_the_full_plan_after_random_edits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SIG", "X-Amz-Signature=abc")
-    root, state = _workspace(tmp_path, 500)
+    root, state = applied_workspace(tmp_path, 500)
     # A project with a budget of its own, and a file that is not a workspace file.
     (root / "budgeted.yaml").write_text(
         "version: 1\nprojects:\n  solo:\n    name: Solo\n    budget: {ai_credits: 5}\n"
@@ -113,7 +102,7 @@ def test_the_cli_says_the_same_cold_and_warm(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SIG", "X-Amz-Signature=abc")
-    root, state = _workspace(tmp_path, 100)
+    root, state = applied_workspace(tmp_path, 100)
     path = root / "episodes-00025.yaml"
     original = path.read_text()
     path.write_text(original + EPISODE.format(i=999))
@@ -153,7 +142,7 @@ def test_an_incremental_forecast_reads_the_samples_the_cold_plan_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SIG", "X-Amz-Signature=abc")
-    root, state = _workspace(tmp_path, 100)
+    root, state = applied_workspace(tmp_path, 100)
     cached = RunSettings(root, state_path=state, workspace_cache=tmp_path / "cache")
     plan_workspace(cached, PlanOptions())  # cold: it streams, and keeps the samples
     path = root / "episodes-00050.yaml"
@@ -177,7 +166,7 @@ def test_what_it_cannot_stream_takes_the_full_plan_and_says_what_is_wrong(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SIG", "X-Amz-Signature=abc")
-    root, state = _workspace(tmp_path, 50)
+    root, state = applied_workspace(tmp_path, 50)
     settings = RunSettings(root, state_path=state, workspace_cache=tmp_path / "cache")
     assert _streams(settings, PlanOptions())
     runner = CliRunner()
@@ -220,7 +209,7 @@ def test_a_cold_plan_holds_one_file_at_a_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SIG", "X-Amz-Signature=abc")
-    root, state = _workspace(tmp_path, 2000, 100)
+    root, state = applied_workspace(tmp_path, 2000, 100)
     cold = RunSettings(root, state_path=state, workspace_cache=tmp_path / "cache")
     full = RunSettings(root, state_path=state, workspace_cache=None)
     streaming = _peak(lambda: plan_workspace(cold, PlanOptions()))
