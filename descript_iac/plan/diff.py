@@ -386,17 +386,17 @@ def compute_plan(
 ) -> Plan:
     """The plan that brings `recorded` to `desired` (with the config's `moves` applied first).
     Pure: no I/O, no clock."""
-    return plan_and_entries(desired, recorded, options, moves)[0]
+    return plan_and_digests(desired, recorded, options, moves)[0]
 
 
-def plan_and_entries(
+def plan_and_digests(
     desired: dict[str, DesiredProject],
     recorded: StateDocument,
     options: PlanOptions,
     moves: Sequence[Move] = (),
 ) -> tuple[Plan, dict[str, str]]:
-    """`compute_plan`, and each project's entry in the config digest (an incremental plan keeps
-    them per file)."""
+    """`compute_plan`, and each file's part of the config digest (an incremental plan keeps
+    them)."""
     with paused():  # tens of thousands of digests and actions, no cycles
         return _compute(desired, recorded, options, moves)
 
@@ -439,15 +439,15 @@ def _compute(
             projects.append(ProjectPlan(address=address, where=where, actions=tuple(actions)))
         else:
             up_to_date.append(address)
-    entries = digests.config_entries(desired, wanted)
+    files = digests.file_digests(desired, digests.config_entries(desired, wanted))
     plan = Plan(
         lineage=state.lineage,
         serial=state.serial,
-        config_digest=digests.digest_of_entries(state.salt, entries),
+        config_digest=digests.digest_of_files(state.salt, files.values()),
         options=options,
         projects=tuple(projects),
         up_to_date=tuple(up_to_date),
         untargeted=tuple(untargeted),
         needs=tuple(sorted(needs)),
     )
-    return plan, entries
+    return plan, files

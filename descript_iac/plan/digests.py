@@ -7,8 +7,9 @@ identity is scheme, host and path, plus the user's `revision` and the transcript
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -120,14 +121,13 @@ def wanted(salt: str, project: DesiredProject) -> Wanted:
 
 def config_digest(salt: str, projects: dict[str, DesiredProject], wanted: dict[str, Wanted]) -> str:
     """One digest of everything a plan depends on in the config (`wanted`: per address)."""
-    return digest_of_entries(salt, config_entries(projects, wanted))
+    return digest_of_files(salt, file_digests(projects, config_entries(projects, wanted)).values())
 
 
 def config_entries(
     projects: dict[str, DesiredProject], wanted: dict[str, Wanted]
 ) -> dict[str, str]:
-    """What `config_digest` holds of each project, as its canonical text (`"address": {...}`);
-    an incremental plan keeps them per file."""
+    """What `config_digest` holds of each project, as its canonical text (`"address": {...}`)."""
     return {
         address: _canonical(address)
         + ": "
@@ -143,11 +143,29 @@ def config_entries(
     }
 
 
-def digest_of_entries(salt: str, entries: dict[str, str]) -> str:
-    """The config digest from every project's entry: the canonical text of the mapping of
-    addresses to entries (sorted keys, `", "` and `": "`), assembled from the entries' text."""
-    text = "{" + ", ".join(entries[address] for address in sorted(entries)) + "}"
-    return salted_digest(salt, "config", text)
+def file_digests(
+    projects: Mapping[str, DesiredProject], entries: Mapping[str, str]
+) -> dict[str, str]:
+    """Each file's part of the config digest (file -> a digest), from the entries of its
+    projects: SHA-256 of the canonical text of the mapping of its addresses to their entries
+    (sorted keys, `", "` and `": "`). An incremental plan keeps it per file."""
+    by_file: dict[str, list[str]] = {}
+    for address in entries:
+        by_file.setdefault(projects[address].file, []).append(address)
+    found: dict[str, str] = {}
+    for file, addresses in by_file.items():
+        addresses.sort()
+        text = "{" + ", ".join([entries[a] for a in addresses]) + "}"
+        found[file] = hashlib.sha256(text.encode()).hexdigest()
+    return found
+
+
+def digest_of_files(salt: str, parts: Iterable[str]) -> str:
+    """The config digest from each file's part, sorted (no two are equal: each holds its
+    addresses). A file's part is computed once and kept, so a plan after a one-file change
+    digests that file alone. Which projects share a file counts (moving a project to another
+    file changes the digest); what a file is named does not."""
+    return salted_digest(salt, "config", *sorted(parts))
 
 
 def _publishes(project: DesiredProject) -> dict[str, object]:

@@ -3,11 +3,11 @@
 After a plan, the workspace cache (config/cache.py) keeps, for each workspace file:
 - its summary, under the digest of its path and bytes (and of the code that reads files): the
   addresses it defines and the environment variables it uses;
-- its result, when every project of the file is up to date: the addresses, and what the
-  config digest holds of each. The key is everything that result depends on: the file's
-  summary key, the values of its environment variables (salted digest), the plan's options,
-  the state's salt, the bytes of the files that may hold `defaults:` or `budget:`, and the
-  digest of the state entry of each of its addresses (state/index.py);
+- its result, when every project of the file is up to date: its part of the config digest
+  (plan/digests.py: a digest of its projects' entries). The key is everything that result
+  depends on: the file's summary key, the values of its environment variables (salted digest),
+  the plan's options, the state's salt, the bytes of the files that may hold `defaults:` or
+  `budget:`, and the digest of the state entry of each of its addresses (state/index.py);
 - the index of the state it read (each project's line and digest), and what its recorded steps
   cost (a forecast's samples, counted by model and credits), under the state file's identity.
 
@@ -38,14 +38,14 @@ from descript_iac.config import Workspace, load_workspace
 from descript_iac.config.cache import WorkspaceCache
 from descript_iac.config.files import display, workspace_files
 from descript_iac.plan import ActionKind, Plan, PlanOptions
-from descript_iac.plan.diff import plan_and_entries
-from descript_iac.plan.digests import digest_of_entries
+from descript_iac.plan.diff import plan_and_digests
+from descript_iac.plan.digests import digest_of_files
 from descript_iac.plan.samples import StepSample, step_samples
 from descript_iac.state.document import StateDocument
 from descript_iac.state.index import StateIndex, identity, scan
 from descript_iac.state.store import LocalStateStore, StateStore
 
-FORMAT = 3  # of the summaries and results kept in the cache
+FORMAT = 4  # of the summaries and results kept in the cache
 # A line at column 0 is a top-level key (or a comment, or an item of a top-level key's list).
 _TOP = re.compile(rb"\n(?:[^ \t\n#-]|-[^ \t\n])")
 # A top-level key that speaks for the whole workspace (or a top level written so that its keys
@@ -78,7 +78,7 @@ def _top_level(raw: bytes) -> tuple[bool, bool]:
 # written between the plan's two reads of it), and its status is not trusted.
 _SETTLED = 2_000_000_000
 
-Entries = dict[str, str]  # address -> its entry in the config digest
+Parts = dict[str, str]  # file (as displayed) -> its part of the config digest
 
 
 class SeenFile(msgspec.Struct):
@@ -198,21 +198,23 @@ def _plan(
     if files is None:
         return None
     context = results_context(files, options, idx.salt)
-    reused: dict[str, Entries] = {}  # file key -> its projects' config entries
+    known: set[str] = set()  # the addresses of the files whose results are reused
+    parts: list[str] = []  # their parts of the config digest
     load: list[SeenFile] = []
     for file in files:
         result = None
         if file.summary is not None and not file.summary["special"]:
             key = _result_key(cache, context, file, file.summary["addresses"], idx)
             result = cache.lookup(key)
-        if isinstance(result, dict):
-            reused[file.key] = result["config"]
+        if isinstance(result, dict) and file.summary is not None:
+            known.update(file.summary["addresses"])
+            if result["part"] is not None:
+                parts.append(result["part"])
         else:
             load.append(file)
     workspace = load_workspace(root, only=[f.path for f in load], cache=cache)
     if workspace.moves or workspace.state is not None:
         return None
-    known = {a for entries in reused.values() for a in entries}
     if known & set(workspace.projects):
         return None  # a project defined twice: the full load says where
     state_only = set(idx.entries) - known - set(workspace.projects)
@@ -221,14 +223,11 @@ def _plan(
         return None  # the state was written since (an apply)
     doc = StateDocument(lineage=idx.lineage, serial=idx.serial, salt=idx.salt, projects=records)
     samples = kept_samples(cache, ident)
-    partial, loaded = plan_and_entries(workspace.projects, doc, options)
-    entries = dict(loaded)
-    for found in reused.values():
-        entries.update(found)
+    partial, loaded = plan_and_digests(workspace.projects, doc, options)
     plan = Plan(
         lineage=partial.lineage,
         serial=partial.serial,
-        config_digest=digest_of_entries(idx.salt, entries),
+        config_digest=digest_of_files(idx.salt, [*parts, *loaded.values()]),
         options=options,
         projects=partial.projects,
         up_to_date=tuple(sorted([*partial.up_to_date, *known])),
@@ -271,7 +270,7 @@ def remember_full(
     workspace: Workspace,
     doc: StateDocument,
     plan: Plan,
-    entries: Entries,
+    parts: Parts,
     started: int,
     seen: str | None,
 ) -> None:
@@ -300,7 +299,7 @@ def remember_full(
         keep_samples(cache, ident, step_samples(doc))
         context = results_context(files, plan.options, idx.salt)
         with cache.batch():
-            _remember(cache, files, workspace, plan, entries, idx, context, started)
+            _remember(cache, files, workspace, plan, parts, idx, context, started)
     finally:
         cache.close()
 
@@ -310,7 +309,7 @@ def _remember(
     files: list[SeenFile],
     workspace: Workspace,
     plan: Plan,
-    entries: Entries,
+    parts: Parts,
     idx: StateIndex,
     context: str,
     started: int,
@@ -324,7 +323,8 @@ def _remember(
         name = display(file.path)
         if name not in warned:  # (a file with warnings is loaded every time: they are shown)
             addresses = by_file.get(name, [])
-            remember_file(cache, file, addresses, changed, entries, idx, context, started)
+            part = parts.get(name)
+            remember_file(cache, file, addresses, changed, part, idx, context, started)
 
 
 def remember_file(
@@ -332,12 +332,13 @@ def remember_file(
     file: SeenFile,
     addresses: list[str],
     changed: set[str],
-    entries: Entries,
+    part: str | None,
     idx: StateIndex,
     context: str,
     started: int,
 ) -> None:
-    """Keep a file's summary and, when every project of it is up to date, its result."""
+    """Keep a file's summary and, when every project of it is up to date, its result (`part`:
+    the file's part of the config digest, None for a file without projects)."""
     if file.written_ns > started - _SETTLED:
         return  # it may have changed between the load and the read of its bytes
     addresses = sorted(addresses)
@@ -351,7 +352,7 @@ def remember_file(
         cache.keep(file.key, file.summary)
     if file.summary["special"] or any(a in changed for a in addresses):
         return
-    result = {"config": {a: entries[a] for a in addresses}}
+    result = {"part": part}
     cache.keep(_result_key(cache, context, file, addresses, idx), result)
 
 

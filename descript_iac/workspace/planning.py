@@ -11,7 +11,7 @@ import msgspec
 
 from descript_iac.config import Workspace, load_workspace
 from descript_iac.plan import Plan, PlanOptions
-from descript_iac.plan.diff import plan_and_entries
+from descript_iac.plan.diff import plan_and_digests
 from descript_iac.plan.model import Drift
 from descript_iac.plan.samples import StepSample, step_samples
 from descript_iac.state.document import StateDocument
@@ -132,12 +132,12 @@ def plan_workspace(
                 registry.close()
         notes, drift = found.notes, found.drift
     else:
-        plan, entries = plan_and_entries(workspace.projects, doc, options, workspace.moves)
+        plan, parts = plan_and_digests(workspace.projects, doc, options, workspace.moves)
         if creates(plan, doc):
             notes.append(_CREATES)
         if not warnings:
             remember_full(
-                settings.workspace_cache, store, workspace, doc, plan, entries, started, seen
+                settings.workspace_cache, store, workspace, doc, plan, parts, started, seen
             )
     if drift:
         plan = plan.model_copy(update={"drift": tuple(drift)})

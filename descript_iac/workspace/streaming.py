@@ -34,8 +34,8 @@ from descript_iac.config.model import BudgetBlock, Defaults
 from descript_iac.config.validation.pipeline import CheckedFile, check_file
 from descript_iac.errors import Problem
 from descript_iac.plan import Plan, PlanOptions, ProjectPlan
-from descript_iac.plan.diff import plan_and_entries
-from descript_iac.plan.digests import digest_of_entries
+from descript_iac.plan.diff import plan_and_digests
+from descript_iac.plan.digests import digest_of_files
 from descript_iac.plan.samples import StepSample, step_samples
 from descript_iac.state.document import StateDocument
 from descript_iac.state.index import Scanned, identity, scan
@@ -101,7 +101,7 @@ def _plan(
     planned: list[ProjectPlan] = []
     up_to_date: list[str] = []
     needs: set[str] = set()
-    entries: dict[str, str] = {}
+    parts: list[str] = []  # each file's part of the config digest
     for file in files:
         checked = first.pop(file.path, None) or check_file(
             file.path, os.environ, cache, models=True
@@ -135,14 +135,15 @@ def _plan(
         planned += plan.projects
         up_to_date += plan.up_to_date
         needs.update(plan.needs)
-        entries.update(loaded)
+        part = loaded.get(display(file.path))
+        parts.extend(loaded.values())
         changed = {p.address for p in plan.projects}
         for address, project in desired.items():
             if address in changed or project.spec.budget is not None:
                 kept[address] = project
         if not checked_warnings(warnings, file):
             with cache.batch():  # (one commit for the file's summary and result)
-                remember_file(cache, file, list(desired), changed, loaded, idx, context, started)
+                remember_file(cache, file, list(desired), changed, part, idx, context, started)
         file.raw = b""  # (the bytes of a file new to the cache: its summary is kept)
     state_only = {a: None for a in idx.entries if a not in where}
     partial = _diff({}, scanned, options, across, list(state_only))
@@ -156,7 +157,7 @@ def _plan(
     plan = Plan(
         lineage=idx.lineage,
         serial=idx.serial,
-        config_digest=digest_of_entries(idx.salt, entries),
+        config_digest=digest_of_files(idx.salt, parts),
         options=options,
         projects=tuple(sorted(planned, key=lambda p: p.address)),
         up_to_date=tuple(sorted(up_to_date)),
@@ -246,4 +247,4 @@ def _diff(
         return None
     doc = StateDocument(lineage=idx.lineage, serial=idx.serial, salt=idx.salt, projects=records)
     across.record(doc)
-    return plan_and_entries(desired, doc, options)
+    return plan_and_digests(desired, doc, options)

@@ -4,12 +4,14 @@ them must give the same strings, or every recorded project would look changed.""
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from descript_iac.config import load_workspace
 from descript_iac.config.model import UrlMedia
 from descript_iac.plan import digests, shown
 from descript_iac.redact import salted_digest
@@ -112,3 +114,38 @@ def test_shown_url_matches_urlsplit(url: str) -> None:
 @given(st.from_regex(r"\Ahttps?://[a-zA-Z0-9.:@\[\]-]{0,20}[/?#]?[ -~]{0,20}\Z", fullmatch=True))
 def test_shown_url_matches_urlsplit_on_generated_urls(url: str) -> None:
     assert shown.without_query(url) == reference_without_query(url)
+
+
+def _project(address: str, prompt: str) -> str:
+    return f"  {address}:\n    steps:\n      - {{id: s, prompt: {prompt}}}\n"
+
+
+def _config_digest(root: Path, files: dict[str, list[str]]) -> str:
+    """The config digest of a workspace whose files hold the given projects' YAML."""
+    for old in root.glob("*.yaml"):
+        old.unlink()
+    for name, projects in files.items():
+        (root / name).write_text("version: 1\nprojects:\n" + "".join(projects))
+    workspace = load_workspace(root)
+    wanted = {a: digests.wanted(SALT, p) for a, p in workspace.projects.items()}
+    return digests.config_digest(SALT, workspace.projects, wanted)
+
+
+def test_config_digest_follows_the_projects_and_their_files_not_the_files_names(
+    tmp_path: Path,
+) -> None:
+    """A file's part of the config digest is kept by an incremental plan, so the digest is made
+    of files' parts: a saved plan is still the reviewed one after a file is renamed (the plan
+    is applied from another checkout), and not after any project changes or changes file."""
+    a, b, c = _project("a", "Cut"), _project("b", "Trim"), _project("c", "Mix")
+    first = _config_digest(tmp_path, {"one.yaml": [a, b], "two.yaml": [c]})
+    assert _config_digest(tmp_path, {"zz.yaml": [b, a], "aa.yaml": [c]}) == first
+    assert _config_digest(tmp_path, {"one.yaml": [a, b], "two.yaml": [c, "\n"]}) == first
+    changed = [
+        {"one.yaml": [a, _project("b", "Trim more")], "two.yaml": [c]},
+        {"one.yaml": [a], "two.yaml": [b, c]},
+        {"one.yaml": [a, b]},
+        {"one.yaml": [a, b], "two.yaml": [c, _project("d", "Mix")]},
+    ]
+    digests_seen = {first, *(_config_digest(tmp_path, files) for files in changed)}
+    assert len(digests_seen) == 1 + len(changed)

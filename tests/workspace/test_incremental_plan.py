@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from descript_iac.cli import main
 from descript_iac.config import load_workspace
 from descript_iac.plan import PlanOptions
-from descript_iac.plan.diff import plan_and_entries
+from descript_iac.plan.diff import plan_and_digests
 from descript_iac.plan.markdown import render_markdown
 from descript_iac.plan.render import render_text
 from descript_iac.plan.report import render_json
@@ -236,12 +236,12 @@ def test_a_state_written_after_the_full_plan_read_it_is_not_indexed(
     doc = store.read()
     seen = state_identity(store)
     workspace = load_workspace(root)
-    plan, entries = plan_and_entries(workspace.projects, doc, PlanOptions())
+    plan, parts = plan_and_digests(workspace.projects, doc, PlanOptions())
     raw = state.read_bytes()
     assert b'"status":"success"' in raw
     state.write_bytes(raw.replace(b'"status":"success"', b'"status":"error"', 1))  # (a new size)
     cache = tmp_path / "cache"
-    remember_full(cache, store, workspace, doc, plan, entries, time.time_ns(), seen)
+    remember_full(cache, store, workspace, doc, plan, parts, time.time_ns(), seen)
     settings = RunSettings(root, state_path=state, workspace_cache=cache)
     assert plan_incrementally(root, settings.store, PlanOptions(), cache) is None
     full = RunSettings(root, state_path=state, workspace_cache=None)
