@@ -20,13 +20,13 @@ back with its reply (`on_response`), or unused (`release`).
 The headers are read by `limit_headers` (seconds or HTTP dates, an epoch `X-RateLimit-Reset`,
 hostile values clamped): each bad value is said once per run, and every pause longer than
 `NOTICE_AFTER` is said when it begins, with its reason and its end time, through `notify` (by
-default the `descript_iac.throttle` logger, which the CLI prints). `paused` adds up the pauses
-429s asked for, so that a run can stop once it has been throttled too long (api/client.py).
+default `notices.say`: the `descript_iac.throttle` logger, or what the CLI prints). `paused`
+adds up the pauses 429s asked for, so that a run can stop once it has been throttled too long
+(api/client.py).
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import random
 import threading
@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from descript_iac import notices
 from descript_iac.api import limit_headers
 from descript_iac.api.limit_headers import MAX_WAIT
 
@@ -64,7 +65,7 @@ class RateLimiter:
         self._sleep = sleep
         self._clock = clock
         self._wall = wall
-        self.notify = notify or _log_notice
+        self.notify = notify or notices.say
         self._said: set[str] = set()  # problems already said (once each per run)
         self._said_window = 0  # the last window whose wait was said
         self._unsaid: tuple[float, str] | None = None  # a wait met under the lock, to say
@@ -266,13 +267,6 @@ class RateLimiter:
     def _say_wait(self, seconds: float, reason: str) -> None:
         until = datetime.fromtimestamp(self._wall() + seconds).strftime("%H:%M:%S")
         self.notify(f"waiting {seconds:.0f} s, until {until}: {reason}")
-
-
-_notices = logging.getLogger("descript_iac.throttle")
-
-
-def _log_notice(text: str) -> None:
-    _notices.warning("%s", text)
 
 
 _shared: RateLimiter | None = None

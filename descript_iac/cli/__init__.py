@@ -19,7 +19,7 @@ import click
 # points when the first model is built (a tenth of a `validate`). A user's own setting stands.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
-from descript_iac import __version__
+from descript_iac import __version__, notices
 from descript_iac.cli.context import Globals, echo, get_globals
 from descript_iac.cli.durations import Duration
 from descript_iac.cli.global_options import attach
@@ -326,19 +326,13 @@ def _say_throttling() -> None:
     """Pauses of the rate limiter and bad rate-limit headers (api/ratelimit.py) as warnings
     on stderr, with or without -v: on a terminal the live display puts its own stderr in
     place, so they go above its block; in CI they are plain timestamped lines."""
-    import logging
+    notices.send_to(_throttle_notice)
 
-    class _Notice(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            stamp = time.strftime("%H:%M:%S")
-            text = visible(redact(record.getMessage()))
-            sys.stderr.write(f"[{stamp}] Warning: {text}\n")
-            sys.stderr.flush()
 
-    logger = logging.getLogger("descript_iac.throttle")
-    logger.handlers = [_Notice()]
-    logger.setLevel(logging.WARNING)
-    logger.propagate = False
+def _throttle_notice(text: str) -> None:
+    stamp = time.strftime("%H:%M:%S")
+    sys.stderr.write(f"[{stamp}] Warning: {visible(redact(text))}\n")
+    sys.stderr.flush()
 
 
 def _stop_logging_requests() -> None:

@@ -8,7 +8,6 @@ is never added (it is a secret: it stays in DESCRIPT_IAC_BACKEND_URL or the `sta
 from __future__ import annotations
 
 import re
-import shlex
 from pathlib import Path
 
 import click
@@ -38,6 +37,8 @@ def complete(text: str, ctx: click.Context | None = None) -> str:
         words = command.split()
         if not words or words[0] in NO_WORKSPACE or words[0].endswith(":"):
             return found.group(0)
+        import shlex  # (only for a message that suggests a command)
+
         extra: list[str] = []
         place = str(workspace) if workspace is not None else "."
         named = {"--workspace", "-w", place, place.rstrip("/")}

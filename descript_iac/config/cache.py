@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
-import secrets
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -73,6 +72,8 @@ class WorkspaceCache:
             self._code = _code_fingerprint()
             salt = self._cache.get("salt")
             if not isinstance(salt, str):
+                import secrets  # (a new cache only)
+
                 salt = secrets.token_hex(16)
                 self._cache.set("salt", salt)
             self._salt = salt

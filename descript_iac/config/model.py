@@ -2,9 +2,10 @@
 
 These models describe one YAML file. `schemas/descript-iac.schema.json` is generated from
 `WorkspaceFile` (see `config/schema.py`); a test fails when the checked-in schema drifts.
-"""
 
-from __future__ import annotations
+Every plan builds these models when it starts, so this module does not use `from __future__
+import annotations`: pydantic would evaluate each annotation from its text.
+"""
 
 from typing import Annotated, Any, Literal, Union
 

@@ -2,9 +2,10 @@
 
 As in Terraform, each action has a symbol; as in SQLMesh, the plan is a frozen pydantic model
 whose derived values are cached properties.
-"""
 
-from __future__ import annotations
+No `from __future__ import annotations` here: every plan builds these models when it starts,
+and pydantic would evaluate each annotation from its text.
+"""
 
 from enum import Enum
 from functools import cached_property

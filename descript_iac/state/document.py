@@ -7,7 +7,6 @@ strings appear only as salted digests computed by the plan).
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from typing import Any, Literal, TypeVar
 
@@ -293,11 +292,17 @@ class ProjectState(_Record, kw_only=True):
         return ids + [s.job_id for s in self.steps if s.status == "success" and s.job_id]
 
 
+def _new_salt() -> str:
+    import secrets  # (a new state only: a plan of a known one never imports it)
+
+    return secrets.token_hex(16)
+
+
 class StateDocument(_Record, kw_only=True):
     format_version: int = FORMAT_VERSION
     lineage: str = field(default_factory=lambda: str(uuid.uuid4()))
     serial: int = 0
-    salt: str = field(default_factory=lambda: secrets.token_hex(16))
+    salt: str = field(default_factory=_new_salt)
     # The journal last folded into this document: a journal is folded once, never twice.
     folded_journal: str | None = None
     projects: dict[str, ProjectState] = field(default_factory=dict)

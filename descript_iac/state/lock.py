@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import getpass
 import json
 import os
 import socket
@@ -30,6 +29,8 @@ class LockInfo(msgspec.Struct, frozen=True):
     @classmethod
     def of_this_process(cls, command: str) -> LockInfo:
         """A new holder: this host, process and user, running `command`, from now."""
+        import getpass  # (a plan takes no lock: not imported at its start)
+
         return cls(
             lock_id=str(uuid.uuid4()),
             host=socket.gethostname(),

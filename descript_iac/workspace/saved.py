@@ -26,7 +26,10 @@ AGAIN = "run `descript-iac plan --out FILE` again"
 SEAL = "seal"
 
 
+# Built when a plan is saved or read (`defer_build`), not when every plan imports this module.
 class NewState(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     lineage: str
     salt: str
 
@@ -34,7 +37,7 @@ class NewState(BaseModel):
 class SavedPlan(BaseModel):
     """A plan saved with `plan --out`; `apply FILE` refuses it once the state moved on."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     kind: str = PLAN_FILE_KIND
     workspace: str
