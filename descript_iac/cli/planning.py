@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+import msgspec
 
 from descript_iac.cli.context import Globals, echo, get_globals, use_color
 from descript_iac.cli.durations import Duration
@@ -381,7 +382,7 @@ def apply(
             adopt_existing=adopt_existing,
         )
         if outcome.result is None:  # (drift shown with --refresh was accepted: recorded now)
-            reporter.unchanged(no_changes_line(outcome.plan.model_copy(update={"drift": ()})))
+            reporter.unchanged(no_changes_line(msgspec.structs.replace(outcome.plan, drift=())))
         else:
             reporter.complete(outcome.result)
     if not outcome.ok:

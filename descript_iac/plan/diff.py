@@ -12,6 +12,7 @@ No I/O and no clock. The rules of the domain live here:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from descript_iac.collector import paused
 from descript_iac.config.desired import DesiredProject, Move
@@ -79,7 +80,7 @@ class _ProjectDiff:
         assert self.d is not None
         return shown_facets(self.d)
 
-    def action(self, kind: ActionKind, reason: str, **kw: object) -> Action:
+    def action(self, kind: ActionKind, reason: str, **kw: Any) -> Action:
         return Action(address=self.address, kind=kind, reason=reason, **kw)
 
     def run(self) -> list[Action]:

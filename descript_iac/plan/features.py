@@ -5,6 +5,8 @@ mid-apply). The seed-level API has none of them; Descript's 2026 API has all.
 
 from __future__ import annotations
 
+import msgspec
+
 from descript_iac.api.capabilities import Feature
 from descript_iac.config.desired import DesiredProject
 from descript_iac.plan.model import Action, ActionKind, PlanOptions
@@ -51,15 +53,14 @@ def check_features(
         if action.kind is ActionKind.PUBLISH and action.compositions:
             what = f"composition '{action.compositions[0]}': {what}"
         out.append(
-            action.model_copy(
-                update={
-                    "kind": ActionKind.BLOCKED,
-                    "reason": f"{what} is not supported by this API (level {level}): "
-                    f"it needs the '{feature.value}' feature of Descript's 2026 API. Nothing "
-                    "will be sent; remove it from the config, or use an API that has it (the "
-                    "emulator's: --emulator --api-level 2026, or emulator serve --api-level "
-                    "2026)",
-                }
+            msgspec.structs.replace(
+                action,
+                kind=ActionKind.BLOCKED,
+                reason=f"{what} is not supported by this API (level {level}): "
+                f"it needs the '{feature.value}' feature of Descript's 2026 API. Nothing "
+                "will be sent; remove it from the config, or use an API that has it (the "
+                "emulator's: --emulator --api-level 2026, or emulator serve --api-level "
+                "2026)",
             )
         )
     return out, needs

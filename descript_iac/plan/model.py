@@ -1,17 +1,17 @@
 """A plan: a closed set of actions per project, and the prior state it was computed from.
 
-As in Terraform, each action has a symbol; as in SQLMesh, the plan is a frozen pydantic model
-whose derived values are cached properties.
-
-No `from __future__ import annotations` here: every plan builds these models when it starts,
-and pydantic would evaluate each annotation from its text.
+As in Terraform, each action has a symbol; as in SQLMesh, the plan is a frozen record whose
+derived values are cached properties. The records are msgspec Structs, not pydantic models:
+the plan makes them itself (nothing outside is validated into them but a saved plan, which
+`msgspec.convert` checks), and every plan would pay for building ten models when it starts.
+A change is `msgspec.structs.replace`; tuples stay tuples (give tuples, not lists).
 """
 
 from enum import Enum
 from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+import msgspec
 
 PLAN_FORMAT_VERSION = 1
 
@@ -52,11 +52,11 @@ ISSUES_JOB = frozenset(
 PUBLISH_JOB = "publish"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Frozen(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
 
 
-class Sent(_Frozen):
+class Sent(_Frozen, frozen=True, kw_only=True):
     """One media item or composition an import sends, as a reviewer sees it."""
 
     kind: Literal["media", "composition"]
@@ -64,7 +64,7 @@ class Sent(_Frozen):
     detail: str  # a URL without its query string, tracks, or clips; *** for a secret
 
 
-class Setting(_Frozen):
+class Setting(_Frozen, frozen=True, kw_only=True):
     """A value a job sends beyond media and compositions, as a reviewer sees it: the project's
     name, team access, folder, callback URL (without its query string), an export, the
     composition a step works on, a publish setting. Secrets are masked as ***."""
@@ -73,7 +73,7 @@ class Setting(_Frozen):
     value: str
 
 
-class Change(_Frozen):
+class Change(_Frozen, frozen=True, kw_only=True):
     """One changed value, old -> new (None: absent). Secrets are masked as ***."""
 
     what: str  # "name", "team_access", "media NAME", "composition NAME", "prompt", "model"
@@ -82,7 +82,7 @@ class Change(_Frozen):
     old_known: bool = True  # False: the state predates recording values (format < 3)
 
 
-class Action(_Frozen):
+class Action(_Frozen, frozen=True, kw_only=True):
     address: str
     kind: ActionKind
     reason: str
@@ -120,7 +120,7 @@ class Action(_Frozen):
         return self.kind.value
 
 
-class ProjectPlan(_Frozen):
+class ProjectPlan(_Frozen, frozen=True, kw_only=True):
     address: str
     where: str  # file:line of the project, or "state only"
     actions: tuple[Action, ...]
@@ -145,7 +145,7 @@ class ProjectPlan(_Frozen):
         return ActionKind.RUN
 
 
-class PlanOptions(_Frozen):
+class PlanOptions(_Frozen, frozen=True, kw_only=True):
     allow_replace: bool = False
     allow_forget: bool = False
     targets: tuple[str, ...] = ()
@@ -160,7 +160,7 @@ class PlanOptions(_Frozen):
 DriftKind = Literal["job", "renamed", "deleted", "media_removed", "composition_removed"]
 
 
-class Drift(_Frozen):
+class Drift(_Frozen, frozen=True, kw_only=True):
     """A difference between Descript and the state that descript-iac did not make (found by
     `--refresh`): a job run outside it on a managed project, or a project changed outside."""
 
@@ -171,7 +171,7 @@ class Drift(_Frozen):
     job_id: str | None = None
 
 
-class ExistingProject(_Frozen):
+class ExistingProject(_Frozen, frozen=True, kw_only=True):
     """A project the plan would create that the drive shows may exist already (evidence before
     any create, workspace/existing.py): apply never creates it; `way_on` says what to run."""
 
@@ -182,7 +182,7 @@ class ExistingProject(_Frozen):
     way_on: str = ""
 
 
-class Plan(_Frozen):
+class Plan(_Frozen, frozen=True, kw_only=True, dict=True):  # (dict: its cached properties)
     format_version: int = PLAN_FORMAT_VERSION
     lineage: str
     serial: int

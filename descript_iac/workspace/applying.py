@@ -7,6 +7,8 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import msgspec
+
 from descript_iac.api import DescriptClient
 from descript_iac.apply import ApplyOptions, ApplyResult, Engine, reconcile
 from descript_iac.apply.evidence import desired_names
@@ -127,7 +129,7 @@ def apply_workspace(
                         reporter.note(note)
                 plan = checked_plan(workspace.projects, doc, options, client, workspace.moves)
                 if found.drift:
-                    plan = plan.model_copy(update={"drift": tuple(found.drift)})
+                    plan = msgspec.structs.replace(plan, drift=tuple(found.drift))
                 if saved is not None:
                     check_same(saved, plan)
                 if not new_state:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from descript_iac.config.desired import DesiredProject
 from descript_iac.config.validation.moves import Move
 from descript_iac.plan import Plan, PlanOptions, compute_plan
@@ -19,7 +21,7 @@ def with_features(options: PlanOptions, client: DescriptClient) -> PlanOptions:
     """`options` knowing the API's features and level, so the plan blocks what it lacks."""
     found = client.capabilities()
     features = tuple(sorted(f.value for f in found.features))
-    return options.model_copy(update={"api_features": features, "api_level": found.level})
+    return msgspec.structs.replace(options, api_features=features, api_level=found.level)
 
 
 def checked_plan(

@@ -164,7 +164,7 @@ def may_set_defaults(file: SeenFile) -> bool:
 
 def results_context(files: list[SeenFile], options: PlanOptions, salt: str) -> str:
     special = sorted(f.key for f in files if may_set_defaults(f))
-    return _digest(str(FORMAT), options.model_dump_json(), salt, *special)
+    return _digest(str(FORMAT), msgspec.json.encode(options), salt, *special)
 
 
 def _result_key(

@@ -140,9 +140,9 @@ def plan_workspace(
                 settings.workspace_cache, store, workspace, doc, plan, parts, started, seen
             )
     if drift:
-        plan = plan.model_copy(update={"drift": tuple(drift)})
+        plan = msgspec.structs.replace(plan, drift=tuple(drift))
     if existing.blocking:
-        plan = plan.model_copy(update={"existing": existing.shown()})
+        plan = msgspec.structs.replace(plan, existing=existing.shown())
     return PlanOutcome(workspace, lambda: doc, plan, notes, warnings, existing)
 
 

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+import msgspec
 
 from descript_iac.errors import PlanError
 from descript_iac.plan import Plan
@@ -26,18 +26,13 @@ AGAIN = "run `descript-iac plan --out FILE` again"
 SEAL = "seal"
 
 
-# Built when a plan is saved or read (`defer_build`), not when every plan imports this module.
-class NewState(BaseModel):
-    model_config = ConfigDict(defer_build=True)
-
+class NewState(msgspec.Struct, frozen=True, kw_only=True):
     lineage: str
     salt: str
 
 
-class SavedPlan(BaseModel):
+class SavedPlan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A plan saved with `plan --out`; `apply FILE` refuses it once the state moved on."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     kind: str = PLAN_FILE_KIND
     workspace: str
@@ -54,7 +49,7 @@ def save_plan(plan: Plan, doc: StateDocument, root: Path, store: StateStore, pat
     )
     # Scrubbed like every other file descript-iac writes (an action's reason may quote a
     # server's message); written atomically, so a full disk cannot leave half a plan.
-    data = scrub(saved.model_dump(mode="json"))
+    data = scrub(msgspec.json.decode(msgspec.json.encode(saved)))
     data[SEAL] = _seal(data)
     write_atomically(path, json.dumps(data, indent=2) + "\n", what="the plan")
 
@@ -100,8 +95,8 @@ def load_saved_plan(path: Path) -> SavedPlan:
             f"match its content); nothing was read or sent; {AGAIN}"
         )
     try:
-        saved = SavedPlan.model_validate(data)
-    except ValidationError as exc:
+        saved = msgspec.convert(data, SavedPlan)
+    except msgspec.ValidationError as exc:
         raise PlanError(
             f"{path}: not a descript-iac plan file ({str(exc).splitlines()[0]})"
         ) from None

@@ -120,8 +120,8 @@ def test_drift_text_from_the_api_is_shown_literally() -> None:
     assert f"~ ep-1: {detail}" in page.text
     assert "details" not in page.tags and "em" not in page.tags
     # A server's very long text does not take the comment past its limit.
-    huge = plan.model_copy(
-        update={"drift": (plan.drift[0].model_copy(update={"detail": "x" * 10**6}),)}
+    huge = msgspec.structs.replace(
+        plan, drift=(msgspec.structs.replace(plan.drift[0], detail="x" * 10**6),)
     )
     assert len(render_markdown(huge)) < COMMENT_LIMIT
 
@@ -247,11 +247,11 @@ def test_the_headline_never_contradicts_the_drift() -> None:
         Drift(address=a, kind="deleted", detail=f"project of {a} is no longer in Descript", key=a)
         for a in desired
     )
-    plan = clean.model_copy(update={"drift": deleted})
+    plan = msgspec.structs.replace(clean, drift=deleted)
     for text in (render_text(plan), render_markdown(plan).replace("\\", ""), render_json(plan)):
         assert "No changes" not in text and "4 projects are up to date" not in text
         assert "4 change(s) made outside descript-iac on 4 project(s)" in text
         assert "0 projects are up to date." in text
     # Drift on one project of four: the other three are still up to date.
-    one = clean.model_copy(update={"drift": deleted[:1]})
+    one = msgspec.structs.replace(clean, drift=deleted[:1])
     assert "3 projects are up to date." in render_text(one)

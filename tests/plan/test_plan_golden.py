@@ -218,10 +218,12 @@ def test_plan_output_is_unchanged(scenario: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("scenario", ["bench-mixed", "bench-empty"])
 def test_saved_plan_reads_back_the_same(scenario: str, tmp_path: Path) -> None:
-    """A plan saved with --out is validated when read back, and shows the same."""
+    """A plan saved with --out is validated when read back, and shows the same: equal records
+    (the plan's sequences are tuples, as the reader makes them, so a list given where a tuple
+    belongs makes them differ)."""
     plan = SCENARIOS[scenario](tmp_path)
     saved = SavedPlan(workspace="ws", state="state.json", plan=plan)
-    again = SavedPlan.model_validate_json(saved.model_dump_json()).plan
+    again = msgspec.convert(msgspec.json.decode(msgspec.json.encode(saved)), SavedPlan).plan
     assert again == plan
     assert render_json(again) == render_json(plan)
     assert render_text(again) == render_text(plan)
