@@ -27,6 +27,17 @@ STATE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 SCHEMA_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
 
 
+# Empty defaults made by Python functions, not by `dict` and `list`: pydantic reads a default
+# factory's signature, and a builtin's is parsed from its text by `tokenize`, whose patterns
+# cost every plan about 5 ms to compile when it starts.
+def _empty_dict() -> dict[str, Any]:
+    return {}
+
+
+def _empty_list() -> list[Any]:
+    return []
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -212,10 +223,11 @@ class Project(_Model):
     )
     team_access: TeamAccess | None = None
     media: dict[str, MediaItem] = Field(
-        default_factory=dict, description="Display name (folder paths allowed) -> media item."
+        default_factory=_empty_dict,
+        description="Display name (folder paths allowed) -> media item.",
     )
-    compositions: list[Composition] = Field(default_factory=list)
-    steps: list[AgentStep] = Field(default_factory=list)
+    compositions: list[Composition] = Field(default_factory=_empty_list)
+    steps: list[AgentStep] = Field(default_factory=_empty_list)
     callback_url: str | None = None
     lifecycle: Lifecycle | None = None
     folder: str | None = Field(
@@ -223,7 +235,7 @@ class Project(_Model):
         min_length=1,
         description="Drive folder a new project is placed in, e.g. 'Clients/Acme' (2026 API).",
     )
-    exports: list[Export] = Field(default_factory=list)
+    exports: list[Export] = Field(default_factory=_empty_list)
     budget: BudgetBlock | None = Field(
         default=None,
         description="What one apply may spend on this project's jobs: {ai_credits: N, "
@@ -323,9 +335,9 @@ class WorkspaceFile(_Model):
     projects: dict[
         Annotated[str, Field(pattern=ADDRESS_PATTERN)],
         Project,
-    ] = Field(default_factory=dict)
+    ] = Field(default_factory=_empty_dict)
     moved: list[MovedBlock] = Field(
-        default_factory=list,
+        default_factory=_empty_list,
         description="Renamed projects: [{from: OLD, to: NEW}]. Keeps the project and its applied "
         "steps under the new address.",
     )
