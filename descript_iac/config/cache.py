@@ -10,6 +10,13 @@ Values from the environment are secrets: the cache stores the text as written
 needs the same values (else it is a miss) and substitutes them again, registering each as a
 secret, exactly as a first load does. A file with secret-shaped text of its own (a literal URL
 with a query string) is not cached at all.
+
+A cache needs no durability: every value is kept under a digest of all it depends on, so a
+value lost is a miss, never a wrong answer. So its writes do not wait for the disk (SQLite's
+`synchronous=OFF`: a plan's two checkpoints cost it ~8 ms of fsync). What an operating system
+crash can then leave, a damaged database, is moved aside (to `DIR.corrupt-N`) when it is found,
+and a new cache is made; a cache that cannot be opened at all (a read-only or full disk) is an
+empty one for the run. Either way the plan is the same, only slower.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
+import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -63,19 +72,27 @@ class WorkspaceCache:
         self._cache: Any = None
         self._code = ""
         self._salt = ""
+        self._damaged = False  # a read found the database damaged: moved aside on close
 
     def _open(self) -> Any:
         if self._cache is None:
-            import diskcache
-
-            self._cache = diskcache.Cache(str(self.directory), size_limit=SIZE_LIMIT)
             self._code = _code_fingerprint()
-            salt = self._cache.get("salt")
-            if not isinstance(salt, str):
-                import secrets  # (a new cache only)
+            self._cache = _open_cache(self.directory)
+            try:
+                salt = self._cache.get("salt")
+                if not isinstance(salt, str):
+                    import secrets  # (a new cache only)
+
+                    salt = secrets.token_hex(16)
+                    self._cache.set("salt", salt)
+            except sqlite3.Error as exc:  # damaged past its first page
+                self._damaged = self._damaged or _is_damage(exc)
+                with contextlib.suppress(Exception):
+                    self._cache.close()
+                self._cache = _NoCache()
+                import secrets
 
                 salt = secrets.token_hex(16)
-                self._cache.set("salt", salt)
             self._salt = salt
         return self._cache
 
@@ -98,7 +115,8 @@ class WorkspaceCache:
         """A value kept with `keep` (an incremental plan's per-file results), or None."""
         try:
             return self._open().get(key)
-        except Exception:  # an unreadable cache is an empty one
+        except Exception as exc:  # an unreadable cache is an empty one
+            self._damaged = self._damaged or _is_damage(exc)
             return None
 
     @contextlib.contextmanager
@@ -130,7 +148,8 @@ class WorkspaceCache:
     def get(self, key: str, environ: Mapping[str, str]) -> CachedFile | None:
         try:
             entry = self._open().get(key)
-        except Exception:  # an unreadable cache is an empty one
+        except Exception as exc:  # an unreadable cache is an empty one
+            self._damaged = self._damaged or _is_damage(exc)
             return None
         if not isinstance(entry, dict) or entry.get("format") != CACHE_FORMAT:
             return None
@@ -188,8 +207,55 @@ class WorkspaceCache:
 
     def close(self) -> None:
         if self._cache is not None:
-            self._cache.close()
+            with contextlib.suppress(Exception):
+                self._cache.close()
             self._cache = None
+        if self._damaged:
+            _move_aside(self.directory)
+            self._damaged = False
+
+
+class _NoCache:
+    """An empty cache that keeps nothing: a cache that cannot be opened, for one run."""
+
+    def get(self, key: str) -> None:
+        return None
+
+    def set(self, key: str, value: Any) -> None:
+        return None
+
+    def transact(self) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()
+
+    def close(self) -> None:
+        return None
+
+
+def _is_damage(exc: BaseException) -> bool:
+    """SQLite's "file is not a database" and "database disk image is malformed" (exactly
+    `DatabaseError`: a locked or read-only database is an `OperationalError`)."""
+    return type(exc) is sqlite3.DatabaseError
+
+
+def _move_aside(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        directory.rename(directory.with_name(f"{directory.name}.corrupt-{time.time_ns()}"))
+
+
+def _open_cache(directory: Path) -> Any:
+    """The diskcache at `directory`, its writes not waiting for the disk (see the module's
+    docstring); a damaged one is moved aside and a new one made; one that cannot be opened is
+    a `_NoCache`."""
+    import diskcache
+
+    for attempt in range(2):
+        try:
+            return diskcache.Cache(str(directory), size_limit=SIZE_LIMIT, sqlite_synchronous=0)
+        except Exception as exc:
+            if attempt or not _is_damage(exc):
+                return _NoCache()
+            _move_aside(directory)
+    return _NoCache()
 
 
 def _holds_secrets(data: Any) -> bool:

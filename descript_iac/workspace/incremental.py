@@ -174,7 +174,7 @@ def _result_key(
     env = cache.env_digest(file.summary["env"], os.environ)
     parts = [context, file.key, env]
     if addresses:  # a part per address, joined: the same bytes (a NUL after each), one update
-        parts.append("\x00".join([f"{a}={idx.digest(a)}" for a in addresses]))
+        parts.append(idx.digests_text(addresses))
     return "res:" + _digest(*parts)
 
 

@@ -139,6 +139,49 @@ def test_plan_uses_the_cache_under_the_user_cache_dir(tmp_path: Path) -> None:
     assert second.exit_code == 0 and "2 projects to create" in second.output
 
 
+def test_a_damaged_cache_is_moved_aside_and_made_anew(tmp_path: Path, parsed: list[str]) -> None:
+    """The cache's writes do not wait for the disk, so an operating system crash may leave it
+    damaged: a plan then reads the files itself, moves the damaged cache aside and makes a new
+    one, which the next plan uses."""
+    root, cache = workspace(tmp_path), tmp_path / "cache"
+    first = load(root, cache, HOST_URL=SECRET)
+    for leftover in cache.glob("cache.db-*"):
+        leftover.unlink()
+    db = cache / "cache.db"
+    db.write_bytes(os.urandom(db.stat().st_size))
+    parsed.clear()
+    again = load(root, cache, HOST_URL=SECRET)
+    assert sorted(parsed) == ["a.yaml", "b.yaml"] and again.projects == first.projects
+    assert [p.name.split("-")[0] for p in tmp_path.glob("cache.corrupt-*")] == ["cache.corrupt"]
+    parsed.clear()
+    assert load(root, cache, HOST_URL=SECRET).projects == first.projects
+    assert parsed == []  # the new cache serves them
+
+
+def test_a_cache_that_cannot_be_opened_is_an_empty_one(tmp_path: Path, parsed: list[str]) -> None:
+    root, cache = workspace(tmp_path), tmp_path / "cache"
+    cache.write_text("a file where the cache's directory should be")
+    for _ in range(2):
+        parsed.clear()
+        loaded = load(root, cache, HOST_URL=SECRET)
+        assert sorted(parsed) == ["a.yaml", "b.yaml"] and sorted(loaded.projects) == [
+            "ep-a",
+            "ep-b",
+        ]
+    assert cache.read_text() == "a file where the cache's directory should be"
+
+
+def test_a_plan_with_a_damaged_cache_is_the_plan_without_one(tmp_path: Path) -> None:
+    root = workspace(tmp_path)
+    env = {"HOST_URL": SECRET}
+    assert run_cli("plan", str(root), env=env).exit_code == 0
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "descript-iac" / "workspaces"
+    (cache / "cache.db").write_bytes(b"\x00" * 8192)
+    damaged = run_cli("plan", str(root), env=env)
+    assert damaged.exit_code == 0, damaged.output
+    assert "2 projects to create" in damaged.output and "unexpected" not in damaged.output
+
+
 @pytest.mark.parametrize(
     "state",
     [
