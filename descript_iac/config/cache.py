@@ -80,19 +80,17 @@ class WorkspaceCache:
             self._cache = _open_cache(self.directory)
             try:
                 salt = self._cache.get("salt")
-                if not isinstance(salt, str):
-                    import secrets  # (a new cache only)
-
-                    salt = secrets.token_hex(16)
-                    self._cache.set("salt", salt)
-            except sqlite3.Error as exc:  # damaged past its first page
+            except sqlite3.Error as exc:  # damaged past its first page, or locked too long
                 self._damaged = self._damaged or _is_damage(exc)
                 with contextlib.suppress(Exception):
                     self._cache.close()
-                self._cache = _NoCache()
-                import secrets
+                self._cache, salt = _NoCache(), None
+            if not isinstance(salt, str):
+                import secrets  # (a new cache only)
 
                 salt = secrets.token_hex(16)
+                with contextlib.suppress(sqlite3.Error):  # (a read-only cache keeps nothing)
+                    self._cache.set("salt", salt)
             self._salt = salt
         return self._cache
 
