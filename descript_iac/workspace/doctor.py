@@ -223,6 +223,10 @@ def _cache_check() -> Check:
     root = cache_root()
     size = sum(f.stat().st_size for f in root.rglob("*") if f.is_file()) if root.exists() else 0
     text = f"{root}: {size / 1e6:.1f} MB"
+    aside = sorted(root.glob("*.corrupt-*")) if root.exists() else []
+    if aside:  # (config/cache.py: a damaged workspace cache, set aside and made anew)
+        names = ", ".join(str(p) for p in aside)
+        return Check("Cache", False, f"{text}; a damaged cache was set aside: delete {names}")
     if size > CACHE_LARGE:
         return Check("Cache", False, f"{text}; it only saves requests: delete {root / 'jobs'}")
     return Check("Cache", True, text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 from pathlib import Path
@@ -113,3 +114,19 @@ def test_a_state_or_cache_readable_by_others_is_reported(tmp_path: Path) -> None
     assert found.startswith("FIX  Private files: readable by others: ")
     assert str(state) in found and str(cached) in found
     assert f"chmod -R go-rwx {cache}" in found and f"chmod go-rwx {state}" in found
+
+
+def test_a_damaged_cache_set_aside_is_named_for_deletion(tmp_path: Path) -> None:
+    """The workspace cache moves a damaged database aside and makes a new one (the plan goes
+    on); doctor says where the damaged one is, to be deleted."""
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "descript-iac" / "workspaces"
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "cache.db").write_bytes(b"\x00" * 4096)
+    root = write_workspace(tmp_path / "ws", {"a.yaml": ONE_IMPORT})
+    assert run_cli("plan", str(root)).exit_code == 0
+    with serving() as (running, _api):
+        result = run_cli("doctor", env=cli_env(running))
+    assert result.exit_code == 1
+    found = lines(result.output)["Cache"]
+    assert found.startswith("FIX  Cache: ") and "a damaged cache was set aside: delete " in found
+    assert f"{cache}.corrupt-" in found
