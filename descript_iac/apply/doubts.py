@@ -33,6 +33,9 @@ class Doubting(RunState):
         now = self._now()
         timing = in_force(self.timing, self.client.clock)
         earliest = self.client.clock.earliest()
+        # Reads are put off only on a clock seen running at this machine's rate (api/clock.py):
+        # then the estimate moves as the API's time does without a reply to read it from.
+        skip = not self.stopping and self.client.clock.sharpened
         for doubt in self.doubts.values():
             if doubt.not_before > now:
                 self._tick_due = min(self._tick_due, doubt.not_before)
@@ -40,10 +43,18 @@ class Doubting(RunState):
             project = self.doc.projects[doubt.chain.address]
             intent = next(i for i in project.intents if i.intent_id == doubt.intent_id)
             left = complete_at(intent, timing) - earliest
-            if left > 0 and not self.stopping and not self._confirmable(intent):
+            if left > 0 and skip and not self._confirmable(intent):
                 # Only time decides it: read once the evidence is complete, not before (a read
                 # per project for a step, evidence.py); a stop reads at once, to leave it open.
                 self._tick_due = min(self._tick_due, now + left + COMPLETE_MARGIN)
+                if not doubt.reported:  # said as a read too early would have said it
+                    doubt.reported = True
+                    what = f"{doubt.chain.address}: the {intent.step_id or intent.action} job"
+                    until = self._clock_text(complete_at(intent, timing))
+                    self.reporter.note(
+                        f"{what}: waiting for evidence until {until} (the job history may still "
+                        "lag behind)"
+                    )
                 continue
             intents.append((doubt.chain.address, intent))
         verdicts = self.evidence.verdicts(self.doc, intents)

@@ -166,8 +166,10 @@ class EvidenceReader:
         the few jobs of one project) where that reads fewer pages and measures the same lag as
         one shared listing; else one listing since the oldest intent's window."""
         out: dict[str, list[Job]] = {}
-        for project_id, group in self._by_project(doc, intents, timing, as_of).items():
-            since = min(window(i, timing)[0] for i in group) - 1
+        groups, since = self._by_project(doc, intents, timing, as_of)
+        for project_id, group in groups.items():
+            # From where the shared listing would start: it reaches back to the project's own
+            # recent jobs as that one does, so their absence measures the lag all the same.
             after = max(since, history_floor(self.client.clock.now()))
             listing = list(
                 self.client.iter_jobs(limit=PAGE, created_after=after, project_id=project_id)
@@ -205,18 +207,19 @@ class EvidenceReader:
         intents: list[tuple[str, Intent]],
         timing: Timing,
         as_of: float,
-    ) -> dict[str, list[Intent]]:
+    ) -> tuple[dict[str, list[Intent]], float]:
         """The intents on a known project (steps, updates, publishes), grouped by it, when a
         listing per project costs no more requests than a shared one is expected to (a page per
         100 of this workspace's jobs in its range) and misses no job whose absence the shared
-        one would measure as lag. Empty otherwise: the shared listing serves them all."""
+        one would measure as lag (none of another project); and where the shared listing of
+        them would start. No groups otherwise: the shared listing serves them all."""
         groups: dict[str, list[Intent]] = {}
         for _, intent in intents:
             if intent.project_id is None:
                 continue
             groups.setdefault(intent.project_id, []).append(intent)
         if not groups:
-            return {}
+            return {}, 0.0
         on_project = [(a, i) for a, i in intents if i.project_id is not None]
         since, job_type = self._shared_since(doc, on_project, timing, as_of)
         skew = self.client.clock.job_skew
@@ -230,10 +233,10 @@ class EvidenceReader:
                 in_range += 1
                 measured = sent_at - skew > since and as_of - sent_at > LAG_NOISE
                 if measured and project.project_id not in groups:
-                    return {}  # the shared listing would measure the lag on it: keep it
+                    return {}, since  # the shared listing would measure the lag on it
         if len(groups) > max(1, math.ceil(in_range / PAGE)):
-            return {}
-        return groups
+            return {}, since
+        return groups, since
 
     def _timing(self) -> Timing:
         return in_force(self.timing, self.client.clock)

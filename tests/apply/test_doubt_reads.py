@@ -40,13 +40,20 @@ def test_a_step_in_doubt_reads_its_own_projects_history_once_complete(
     """The first step POST's reply is lost after its job was made (it is found) or answered 500
     before any work (it is sent again): either way exactly one job per step, and the doubt's
     evidence is read from its project's history (`project_id`), after commit span + history lag,
-    in one request. (Its project's are the only jobs whose absence could measure the history's
+    in one request, on a clock seen running at this machine's rate (on one that is not, every
+    tick reads: a reply is the only news of its time). (Its project's are the only jobs whose absence could measure the history's
     lag here: with other projects' jobs old enough for that, one listing of all is read.)"""
     workspace = load_workspace(write_workspace(tmp_path / "ws", {"main.yaml": ONE_PROJECT}))
     doc = StateDocument()
     running = start_emulator(job_seconds=1.0, manual_clock=True, api_level="2026")
     api = running.backend.clock
-    clock = ManualTime(running)
+
+    def wait(seconds: float) -> None:
+        api.advance(max(seconds, 0.05))
+
+    def local() -> float:  # this machine's clock: the API's time runs at its rate
+        return api.now() - 1234.5
+
     posts: list[tuple[float, str, str]] = []  # (the API's time, path, project) of each job POST
     reads: list[tuple[float, dict[str, str]]] = []  # (the API's time, query) of GET /v1/jobs
 
@@ -61,16 +68,20 @@ def test_a_step_in_doubt_reads_its_own_projects_history_once_complete(
 
     try:
         set_faults(running, next_posts_by_type={"agent": [first_step, "ok", "ok"]})
-        limiter = RateLimiter(sleep=clock.wait, clock=clock.monotonic)
+        limiter = RateLimiter(sleep=wait, clock=api.now)
         with DescriptClient(
             running.base_url,
             Token(TOKEN),
             limiter=limiter,
-            sleep=clock.wait,
-            wall_clock=clock.wall,
+            sleep=wait,
+            wall_clock=local,
+            monotonic_clock=api.now,
             transport=Recording(),
         ) as client:
-            client.status()
+            for _ in range(12):  # a few seconds of replies: the clock is seen running
+                client.status()
+                wait(0.37)
+            assert client.clock.sharpened
             plan = compute_plan(workspace.projects, doc, PlanOptions())
             options = ApplyOptions(poll_interval=2.0, timing=SPANS)
             engine = Engine(
@@ -81,7 +92,7 @@ def test_a_step_in_doubt_reads_its_own_projects_history_once_complete(
                 SilentReporter(),
                 lambda event: apply_event(doc, event),
                 options,
-                sleep=clock.wait,
+                sleep=wait,
             )
             result = engine.run()
         projects = httpx.get(f"{running.root_url}/_emulator/projects").json()["projects"]
