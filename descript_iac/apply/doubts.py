@@ -3,6 +3,7 @@ never made, or quarantined; meanwhile the gate stays held."""
 
 from __future__ import annotations
 
+from descript_iac.api.capabilities import Feature
 from descript_iac.apply.chain import Chain, Doubt
 from descript_iac.apply.evidence import in_force
 from descript_iac.apply.resolve import Verdict, complete_at, is_create
@@ -30,17 +31,45 @@ class Doubting(RunState):
     def _resolve_doubts(self) -> None:
         intents = []
         now = self._now()
+        timing = in_force(self.timing, self.client.clock)
+        earliest = self.client.clock.earliest()
+        # Reads are put off only on a clock seen running at this machine's rate (api/clock.py):
+        # then the estimate moves as the API's time does without a reply to read it from.
+        skip = not self.stopping and self.client.clock.sharpened
         for doubt in self.doubts.values():
             if doubt.not_before > now:
                 self._tick_due = min(self._tick_due, doubt.not_before)
                 continue
             project = self.doc.projects[doubt.chain.address]
             intent = next(i for i in project.intents if i.intent_id == doubt.intent_id)
+            left = complete_at(intent, timing) - earliest
+            if left > 0 and skip and not self._confirmable(intent):
+                # Only time decides it: read once the evidence is complete, not before (a read
+                # per project for a step, evidence.py); a stop reads at once, to leave it open.
+                self._tick_due = min(self._tick_due, now + left + COMPLETE_MARGIN)
+                if not doubt.reported:  # said as a read too early would have said it
+                    doubt.reported = True
+                    what = f"{doubt.chain.address}: the {intent.step_id or intent.action} job"
+                    until = self._clock_text(complete_at(intent, timing))
+                    self.reporter.note(
+                        f"{what}: waiting for evidence until {until} (the job history may still "
+                        "lag behind)"
+                    )
+                continue
             intents.append((doubt.chain.address, intent))
         verdicts = self.evidence.verdicts(self.doc, intents)
         self._report_lag()
         for _, intent in intents:
             self._settle(self.doubts[intent.intent_id], intent, verdicts[intent.intent_id])
+
+    def _confirmable(self, intent: Intent) -> bool:
+        """Whether the history can tell the intent's job before its evidence is complete: a
+        create, by its project's name, where the API has the projects endpoints (resolve.py)."""
+        if not is_create(intent):
+            return False
+        if self._projects_api is None:
+            self._projects_api = self.client.capabilities().has(Feature.PROJECTS)
+        return self._projects_api
 
     def _gate_released(self, doubt: Doubt, intent: Intent) -> None:
         """A doubt is over (its outcome recorded, or left for the next run): a create's counts

@@ -7,6 +7,7 @@ every job id recorded by anyone on the drive; then each intent gets its verdict.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -17,7 +18,15 @@ from descript_iac.api.capabilities import Feature
 from descript_iac.api.clock import ServerClock
 from descript_iac.api.errors import Forbidden, NotFound
 from descript_iac.api.models import Job, ProjectDetails, ProjectSummary
-from descript_iac.apply.resolve import Evidence, Verdict, candidates, is_create, resolve, window
+from descript_iac.apply.resolve import (
+    Evidence,
+    Verdict,
+    candidates,
+    complete_at,
+    is_create,
+    resolve,
+    window,
+)
 from descript_iac.config.desired import Workspace
 from descript_iac.plan.digests import name_digest
 from descript_iac.state.document import Intent, ProjectState, StateDocument
@@ -113,39 +122,121 @@ class EvidenceReader:
                 raise ValueError("a history given needs the time it was read at (as_of)")
             as_of = self.client.clock.earliest()
         if history is None:
-            oldest = min(window(i, timing)[0] for _, i in intents)
-            types = {i.job_type for _, i in intents}
-            job_type = next(iter(types)) if len(types) == 1 else None
-            # The listing also reaches back to this workspace's recent jobs of the type (a few
-            # more on a page), whose absence measures how far the history lags.
-            lookback = as_of - timing.commit_span - 2 * timing.history_lag
-            recent = self._recent_sends(doc, job_type, lookback)
-            since = min([oldest, *(t - timing.clock_skew for t in recent)]) - 1
-            history = history_since(self.client, since, job_type)
-            self._measure_lag(doc, history, since, job_type, as_of)
-        self._sample_offsets(history)
+            listings = self._read(doc, intents, timing, as_of)
+        else:
+            listings = {i.intent_id: history for _, i in intents}
+        for listing in {id(x): x for x in listings.values()}.values():
+            self._sample_offsets(listing)
         timing = self._timing()
         excluded = frozenset(doc.known_job_ids() | self.registry.recorded_jobs())
-        base = Evidence(
-            history=history,
-            as_of=as_of,
-            excluded=excluded,
-            known_projects=known_projects(doc),
-            salt=doc.salt,
-        )
+        mine = known_projects(doc)
         projects_api = self.client.capabilities().has(Feature.PROJECTS)
         out: dict[str, Verdict] = {}
         for address, intent in intents:
+            base = Evidence(
+                history=listings[intent.intent_id],
+                as_of=as_of,
+                excluded=excluded,
+                known_projects=mine,
+                salt=doc.salt,
+            )
             evidence = base
             if projects_api:
+                # The projects named as the intent's count only once the evidence is complete
+                # (resolve.py reads them after that alone): not asked for before.
+                complete = as_of >= complete_at(intent, timing)
                 evidence = replace(
                     base,
                     details=self._details_for(intent, base),
-                    named=self._named(address, intent),
+                    named=self._named(address, intent) if complete else None,
                 )
                 evidence = replace(evidence, forbidden=frozenset(self._forbidden))
             out[intent.intent_id] = resolve(intent, evidence, timing)
         return out
+
+    def _read(
+        self,
+        doc: StateDocument,
+        intents: list[tuple[str, Intent]],
+        timing: Timing,
+        as_of: float,
+    ) -> dict[str, list[Job]]:
+        """The listings the intents are judged on, by intent id: the job history of each
+        project a step, update or publish in doubt is on (its job can only be there: a page, for
+        the few jobs of one project) where that reads fewer pages and measures the same lag as
+        one shared listing; else one listing since the oldest intent's window."""
+        out: dict[str, list[Job]] = {}
+        groups, since = self._by_project(doc, intents, timing, as_of)
+        for project_id, group in groups.items():
+            # From where the shared listing would start: it reaches back to the project's own
+            # recent jobs as that one does, so their absence measures the lag all the same.
+            after = max(since, history_floor(self.client.clock.now()))
+            listing = list(
+                self.client.iter_jobs(limit=PAGE, created_after=after, project_id=project_id)
+            )
+            self._measure_lag(doc, listing, since, None, as_of, project_id)
+            out.update((i.intent_id, listing) for i in group)
+        rest = [(a, i) for a, i in intents if i.intent_id not in out]
+        if rest:
+            since, job_type = self._shared_since(doc, rest, timing, as_of)
+            listing = history_since(self.client, since, job_type)
+            self._measure_lag(doc, listing, since, job_type, as_of)
+            out.update((i.intent_id, listing) for _, i in rest)
+        return out
+
+    def _shared_since(
+        self,
+        doc: StateDocument,
+        intents: list[tuple[str, Intent]],
+        timing: Timing,
+        as_of: float,
+    ) -> tuple[float, str | None]:
+        """Where one listing for all `intents` starts, and its job type filter (if one)."""
+        oldest = min(window(i, timing)[0] for _, i in intents)
+        types = {i.job_type for _, i in intents}
+        job_type = next(iter(types)) if len(types) == 1 else None
+        # The listing also reaches back to this workspace's recent jobs of the type (a few
+        # more on a page), whose absence measures how far the history lags.
+        lookback = as_of - timing.commit_span - 2 * timing.history_lag
+        recent = self._recent_sends(doc, job_type, lookback)
+        return min([oldest, *(t - timing.clock_skew for t in recent)]) - 1, job_type
+
+    def _by_project(
+        self,
+        doc: StateDocument,
+        intents: list[tuple[str, Intent]],
+        timing: Timing,
+        as_of: float,
+    ) -> tuple[dict[str, list[Intent]], float]:
+        """The intents on a known project (steps, updates, publishes), grouped by it, when a
+        listing per project costs no more requests than a shared one is expected to (a page per
+        100 of this workspace's jobs in its range) and misses no job whose absence the shared
+        one would measure as lag (none of another project); and where the shared listing of
+        them would start. No groups otherwise: the shared listing serves them all."""
+        groups: dict[str, list[Intent]] = {}
+        for _, intent in intents:
+            if intent.project_id is None:
+                continue
+            groups.setdefault(intent.project_id, []).append(intent)
+        if not groups:
+            return {}, 0.0
+        on_project = [(a, i) for a, i in intents if i.project_id is not None]
+        since, job_type = self._shared_since(doc, on_project, timing, as_of)
+        skew = self.client.clock.job_skew
+        in_range = 0
+        for project in doc.projects.values():
+            for _, kind, sent_at, _ in recorded_jobs(project):
+                if job_type is not None and kind != job_type:
+                    continue
+                if sent_at + skew < since:
+                    continue
+                in_range += 1
+                measured = sent_at - skew > since and as_of - sent_at > LAG_NOISE
+                if measured and project.project_id not in groups:
+                    return {}, since  # the shared listing would measure the lag on it
+        if len(groups) > max(1, math.ceil(in_range / PAGE)):
+            return {}, since
+        return groups, since
 
     def _timing(self) -> Timing:
         return in_force(self.timing, self.client.clock)
@@ -165,12 +256,16 @@ class EvidenceReader:
         since: float,
         job_type: str | None,
         as_of: float,
+        project_id: str | None = None,
     ) -> None:
         """Jobs this workspace recorded (their replies were read: they exist) that the complete
-        listing since `since` does not show yet: the history lags at least that long."""
+        listing since `since` (of one project's jobs, with `project_id`) does not show yet: the
+        history lags at least that long."""
         listed = {j.job_id for j in history}
         skew = self.client.clock.job_skew
         for project in doc.projects.values():
+            if project_id is not None and project.project_id != project_id:
+                continue
             for job_id, kind, sent_at, _ in recorded_jobs(project):
                 if job_id in listed or (job_type is not None and kind != job_type):
                     continue
