@@ -643,3 +643,26 @@ def terminal_lines(raw: bytes, columns: int, rows: int) -> list[str]:
     while lines and not lines[-1]:
         lines.pop()
     return lines
+
+
+def run_engine(client: Any, doc: Any, workspace: Any, timing: Any, sleep: Any) -> Any:
+    """Plan `workspace` against `doc` and apply it through `client` (polls every 2 s, the
+    evidence spans of `timing`, `sleep` for every wait), recording into `doc`: the result."""
+    from descript_iac.apply import ApplyOptions, Engine
+    from descript_iac.apply.reporting import SilentReporter
+    from descript_iac.plan import PlanOptions, compute_plan
+    from descript_iac.state.events import apply_event
+
+    plan = compute_plan(workspace.projects, doc, PlanOptions())
+    options = ApplyOptions(poll_interval=2.0, timing=timing)
+    engine = Engine(
+        client,
+        doc,
+        workspace,
+        plan,
+        SilentReporter(),
+        lambda event: apply_event(doc, event),
+        options,
+        sleep=sleep,
+    )
+    return engine.run()

@@ -13,14 +13,18 @@ import pytest
 
 from descript_iac.api import DescriptClient, Token
 from descript_iac.api.ratelimit import RateLimiter
-from descript_iac.apply import ApplyOptions, Engine
-from descript_iac.apply.reporting import SilentReporter
 from descript_iac.config import load_workspace
-from descript_iac.plan import PlanOptions, compute_plan
 from descript_iac.state.document import StateDocument
-from descript_iac.state.events import apply_event
 from descript_iac.timing import Timing
-from tests.builders import TOKEN, ManualTime, set_faults, start_emulator, write_workspace
+from tests.apply.test_gate_held import TWO_CREATES
+from tests.builders import (
+    TOKEN,
+    ManualTime,
+    run_engine,
+    set_faults,
+    start_emulator,
+    write_workspace,
+)
 
 ONE_PROJECT = """
 version: 1
@@ -82,19 +86,7 @@ def test_a_step_in_doubt_reads_its_own_projects_history_once_complete(
                 client.status()
                 wait(0.37)
             assert client.clock.sharpened
-            plan = compute_plan(workspace.projects, doc, PlanOptions())
-            options = ApplyOptions(poll_interval=2.0, timing=SPANS)
-            engine = Engine(
-                client,
-                doc,
-                workspace,
-                plan,
-                SilentReporter(),
-                lambda event: apply_event(doc, event),
-                options,
-                sleep=wait,
-            )
-            result = engine.run()
+            result = run_engine(client, doc, workspace, SPANS, wait)
         projects = httpx.get(f"{running.root_url}/_emulator/projects").json()["projects"]
     finally:
         running.stop()
@@ -120,18 +112,6 @@ def test_a_step_in_doubt_reads_its_own_projects_history_once_complete(
         assert agent_posts[1] >= first + 40.0
     else:
         assert len(agent_posts) == 2  # found: the next step went on
-
-
-TWO_CREATES = """
-version: 1
-projects:
-  ep-1:
-    name: Episode 1
-    media: {host.wav: {url: "https://cdn.example.com/1/host.wav"}}
-  ep-2:
-    name: Episode 2
-    media: {host.wav: {url: "https://cdn.example.com/2/host.wav"}}
-"""
 
 
 def test_a_create_in_doubt_asks_for_projects_by_name_only_once_its_evidence_is_complete(
@@ -169,19 +149,7 @@ def test_a_create_in_doubt_asks_for_projects_by_name_only_once_its_evidence_is_c
             transport=Recording(),
         ) as client:
             client.status()
-            plan = compute_plan(workspace.projects, doc, PlanOptions())
-            options = ApplyOptions(poll_interval=2.0, timing=SPANS)
-            engine = Engine(
-                client,
-                doc,
-                workspace,
-                plan,
-                SilentReporter(),
-                lambda event: apply_event(doc, event),
-                options,
-                sleep=clock.wait,
-            )
-            result = engine.run()
+            result = run_engine(client, doc, workspace, SPANS, clock.wait)
         projects = httpx.get(f"{running.root_url}/_emulator/projects").json()["projects"]
     finally:
         running.stop()

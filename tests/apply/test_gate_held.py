@@ -20,7 +20,14 @@ from descript_iac.plan import PlanOptions, compute_plan
 from descript_iac.state.document import StateDocument
 from descript_iac.state.events import Event, apply_event
 from descript_iac.timing import Timing
-from tests.builders import TOKEN, ManualTime, set_faults, start_emulator, write_workspace
+from tests.builders import (
+    TOKEN,
+    ManualTime,
+    run_engine,
+    set_faults,
+    start_emulator,
+    write_workspace,
+)
 
 TWO_CREATES = """
 version: 1
@@ -135,19 +142,7 @@ def test_on_a_running_clock_a_5xx_create_is_sent_again_at_its_evidence_and_no_so
                 wait(0.37)
             assert client.clock.sharpened and client.clock.error < 0.2
             timing = Timing(commit_span=30.0, history_lag=10.0)
-            plan = compute_plan(workspace.projects, doc, PlanOptions())
-            options = ApplyOptions(poll_interval=2.0, timing=timing)
-            engine = Engine(
-                client,
-                doc,
-                workspace,
-                plan,
-                SilentReporter(),
-                lambda event: apply_event(doc, event),
-                options,
-                sleep=wait,
-            )
-            result = engine.run()
+            result = run_engine(client, doc, workspace, timing, wait)
         projects = httpx.get(f"{running.root_url}/_emulator/projects").json()["projects"]
     finally:
         running.stop()
