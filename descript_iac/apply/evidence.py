@@ -55,10 +55,18 @@ def desired_names(workspace: Workspace, doc: StateDocument) -> NameOf:
     return name_of
 
 
-def history_since(client: DescriptClient, since: float, job_type: str | None = None) -> list[Job]:
-    """Every job created since `since` (within the API's 30-day history), newest first."""
+def history_since(
+    client: DescriptClient,
+    since: float,
+    job_type: str | None = None,
+    project_id: str | None = None,
+) -> list[Job]:
+    """Every job created since `since` (within the API's 30-day history), newest first; of one
+    type, or on one project, when given."""
     after = max(since, history_floor(client.clock.now()))
-    return list(client.iter_jobs(limit=PAGE, created_after=after, job_type=job_type))
+    return list(
+        client.iter_jobs(limit=PAGE, created_after=after, job_type=job_type, project_id=project_id)
+    )
 
 
 def known_projects(doc: StateDocument) -> frozenset[str]:
@@ -170,10 +178,7 @@ class EvidenceReader:
         for project_id, group in groups.items():
             # From where the shared listing would start: it reaches back to the project's own
             # recent jobs as that one does, so their absence measures the lag all the same.
-            after = max(since, history_floor(self.client.clock.now()))
-            listing = list(
-                self.client.iter_jobs(limit=PAGE, created_after=after, project_id=project_id)
-            )
+            listing = history_since(self.client, since, project_id=project_id)
             self._measure_lag(doc, listing, since, None, as_of, project_id)
             out.update((i.intent_id, listing) for i in group)
         rest = [(a, i) for a, i in intents if i.intent_id not in out]
@@ -231,8 +236,7 @@ class EvidenceReader:
                 if sent_at + skew < since:
                     continue
                 in_range += 1
-                measured = sent_at - skew > since and as_of - sent_at > LAG_NOISE
-                if measured and project.project_id not in groups:
+                if self._measures_lag(sent_at, since, as_of) and project.project_id not in groups:
                     return {}, since  # the shared listing would measure the lag on it
         if len(groups) > max(1, math.ceil(in_range / PAGE)):
             return {}, since
@@ -262,16 +266,20 @@ class EvidenceReader:
         listing since `since` (of one project's jobs, with `project_id`) does not show yet: the
         history lags at least that long."""
         listed = {j.job_id for j in history}
-        skew = self.client.clock.job_skew
         for project in doc.projects.values():
             if project_id is not None and project.project_id != project_id:
                 continue
             for job_id, kind, sent_at, _ in recorded_jobs(project):
                 if job_id in listed or (job_type is not None and kind != job_type):
                     continue
-                # A job sent moments ago may be missing for its POST's own trip: not a lag.
-                if sent_at - skew > since and as_of - sent_at > LAG_NOISE:
+                if self._measures_lag(sent_at, since, as_of):
                     self.client.clock.observe_lag(as_of - sent_at)
+
+    def _measures_lag(self, sent_at: float, since: float, as_of: float) -> bool:
+        """Whether a job this workspace sent at `sent_at` measures the history's lag by its
+        absence from a complete listing since `since` read at `as_of` (`_measure_lag`; a job
+        sent moments ago may be missing for its POST's own trip: not a lag)."""
+        return sent_at - self.client.clock.job_skew > since and as_of - sent_at > LAG_NOISE
 
     def _sample_offsets(self, history: list[Job]) -> None:
         """Jobs this run sent and got a reply for, seen in the listing: samples of the offset."""

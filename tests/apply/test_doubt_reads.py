@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -37,17 +38,16 @@ projects:
 SPANS = Timing(commit_span=30.0, history_lag=10.0)
 
 
-@pytest.mark.parametrize("first_step", ["lose", "500-before"])
-def test_a_step_in_doubt_reads_its_own_projects_history_once_complete(
-    tmp_path: Path, first_step: str
-) -> None:
-    """The first step POST's reply is lost after its job was made (it is found) or answered 500
-    before any work (it is sent again): either way exactly one job per step, and the doubt's
-    evidence is read from its project's history (`project_id`), after commit span + history lag,
-    in one request, on a clock seen running at this machine's rate (on one that is not, every
-    tick reads: a reply is the only news of its time). (Its project's are the only jobs whose absence could measure the history's
-    lag here: with other projects' jobs old enough for that, one listing of all is read.)"""
-    workspace = load_workspace(write_workspace(tmp_path / "ws", {"main.yaml": ONE_PROJECT}))
+Run = tuple[
+    Any, list[dict[str, Any]], list[tuple[float, str, str]], list[tuple[float, dict[str, str]]]
+]
+
+
+def _apply_with_a_step_in_doubt(tmp_path: Path, text: str, first_step: str) -> Run:
+    """Apply `text` at the 2026 level on a manual clock seen running, the first agent POST
+    answered `first_step`: the result, the emulator's projects, the job POSTs (the API's time,
+    path, project) and the job listings read (the API's time, query)."""
+    workspace = load_workspace(write_workspace(tmp_path / "ws", {"main.yaml": text}))
     doc = StateDocument()
     running = start_emulator(job_seconds=1.0, manual_clock=True, api_level="2026")
     api = running.backend.clock
@@ -90,6 +90,20 @@ def test_a_step_in_doubt_reads_its_own_projects_history_once_complete(
         projects = httpx.get(f"{running.root_url}/_emulator/projects").json()["projects"]
     finally:
         running.stop()
+    return result, projects, posts, reads
+
+
+@pytest.mark.parametrize("first_step", ["lose", "500-before"])
+def test_a_step_in_doubt_reads_its_own_projects_history_once_complete(
+    tmp_path: Path, first_step: str
+) -> None:
+    """The first step POST's reply is lost after its job was made (it is found) or answered 500
+    before any work (it is sent again): either way exactly one job per step, and the doubt's
+    evidence is read from its project's history (`project_id`), after commit span + history lag,
+    in one request, on a clock seen running at this machine's rate (on one that is not, every
+    tick reads: a reply is the only news of its time). (Its project's are the only jobs whose absence could measure the history's
+    lag here: with other projects' jobs old enough for that, one listing of all is read.)"""
+    result, projects, posts, reads = _apply_with_a_step_in_doubt(tmp_path, ONE_PROJECT, first_step)
     assert result.ok, result.failures
     # Exactly once: one import and one agent job per project, whatever the first step's POST did.
     kinds = Counter((p["name"], j["job_type"]) for p in projects for j in p["jobs"])
@@ -112,6 +126,42 @@ def test_a_step_in_doubt_reads_its_own_projects_history_once_complete(
         assert agent_posts[1] >= first + 40.0
     else:
         assert len(agent_posts) == 2  # found: the next step went on
+
+
+TWO_PROJECTS = (
+    ONE_PROJECT
+    + """  ep-2:
+    name: Episode 2
+    media: {host.wav: {url: "https://cdn.example.com/2/host.wav"}}
+    steps: [{id: clean, prompt: Remove filler words}]
+"""
+)
+
+
+def test_where_another_projects_job_measures_the_lag_one_listing_of_all_is_read(
+    tmp_path: Path,
+) -> None:
+    """A step in doubt while another project's step went out beside it: that job's absence
+    from a listing measures the history's lag, which its own project's listing cannot see, so
+    the doubt is read from one listing of every job (and exactly once holds)."""
+    result, projects, posts, reads = _apply_with_a_step_in_doubt(
+        tmp_path, TWO_PROJECTS, "500-before"
+    )
+    assert result.ok, result.failures
+    kinds = Counter((p["name"], j["job_type"]) for p in projects for j in p["jobs"])
+    assert kinds == Counter(
+        {
+            ("Episode 1", "import/project_media"): 1,
+            ("Episode 1", "agent"): 2,
+            ("Episode 2", "import/project_media"): 1,
+            ("Episode 2", "agent"): 1,
+        }
+    ), kinds
+    first = next(t for t, path, _ in posts if path.endswith("/agent"))
+    again = [t for t, path, _ in posts if path.endswith("/agent") and t >= first + 40.0]
+    assert again, posts  # the 5xx'd step, sent again once its evidence was complete
+    decided = [q for t, q in reads if first + 40.0 <= t <= again[0]]
+    assert decided and all("project_id" not in q for q in decided), decided
 
 
 def test_a_create_in_doubt_asks_for_projects_by_name_only_once_its_evidence_is_complete(
